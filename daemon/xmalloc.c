@@ -1,0 +1,99 @@
+/*
+ * Allocation wrappers: running out of memory is the one error the daemon
+ * treats as fatal, so callers never check these for NULL.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escalator.h"
+
+static __dead void
+xmalloc_die(const char *what)
+{
+	fprintf(stderr, "approval-escalatord: %s: out of memory\n", what);
+	abort();
+}
+
+/* Allocate size bytes (at least one). */
+void *
+xmalloc(size_t size)
+{
+	void	*p;
+
+	if ((p = malloc(size ? size : 1)) == NULL)
+		xmalloc_die("xmalloc");
+	return (p);
+}
+
+/* Allocate a zeroed array. */
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n ? n : 1, size ? size : 1)) == NULL)
+		xmalloc_die("xcalloc");
+	return (p);
+}
+
+/* Resize an array, checking the multiplication for overflow. */
+void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void	*p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		xmalloc_die("xreallocarray overflow");
+	if ((p = realloc(old, n * size != 0 ? n * size : 1)) == NULL)
+		xmalloc_die("xreallocarray");
+	return (p);
+}
+
+/* Copy a string. */
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		xmalloc_die("xstrdup");
+	return (p);
+}
+
+/* Copy at most n bytes of a string. */
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p;
+
+	if ((p = strndup(s, n)) == NULL)
+		xmalloc_die("xstrndup");
+	return (p);
+}
+
+/* Format into a new string; returns its length. */
+int
+xvasprintf(char **ret, const char *fmt, va_list ap)
+{
+	int	 i;
+
+	i = vasprintf(ret, fmt, ap);
+	if (i < 0 || *ret == NULL)
+		xmalloc_die("xvasprintf");
+	return (i);
+}
+
+/* Format into a new string; returns its length. */
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 i;
+
+	va_start(ap, fmt);
+	i = xvasprintf(ret, fmt, ap);
+	va_end(ap);
+	return (i);
+}
