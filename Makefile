@@ -30,16 +30,14 @@ ALL_CFLAGS	 = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS	 = $(LDFLAGS) $(SANFLAGS)
 
 # Pure modules: no globals, sockets or clocks; unit-tested directly.
-PURE_SRCS	:= $(filter-out daemon/main.c daemon/ctl.c,$(wildcard daemon/calendar.c daemon/template.c \
-		   daemon/channel.c daemon/sign.c daemon/utf8.c daemon/xmalloc.c daemon/rules.c daemon/message.c \
-		   daemon/report.c))
+UNIT_EXCL	:= daemon/main.c daemon/ctl.c
 DAEMON_SRCS	:= $(filter-out daemon/ctl.c,$(wildcard daemon/*.c))
 CTL_SRCS	:= daemon/ctl.c daemon/xmalloc.c
 UNIT_SRCS	:= $(wildcard tests/unit/check_*.c)
 
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(B)/%.o)
 CTL_OBJS	:= $(CTL_SRCS:%.c=$(B)/%.o)
-PURE_OBJS	:= $(PURE_SRCS:%.c=$(B)/%.o)
+PURE_OBJS	:= $(filter-out $(UNIT_EXCL:%.c=$(B)/%.o),$(DAEMON_OBJS))
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/approval-escalatord $(B)/approval-escalatorctl

@@ -104,6 +104,21 @@ int		 template_uses(const struct template *, const char *name);
 char		*template_render(const struct template *, template_lookup_fn,
 		    void *arg);		/* malloc'd; unknown lookup -> "" */
 
+/* A message template file: sections "@title", "@header", "@item" (repeated
+ * once per item of a grouped message) and "@footer". */
+struct template_set {
+	struct template	*title;
+	struct template	*header;
+	struct template	*item;
+	struct template	*footer;
+};
+extern const char *const template_group_names[];	/* title/header/footer */
+extern const char *const template_item_names[];		/* item section */
+/* Parse a whole file's text; on error *err = "file:line: message". */
+int		 template_set_parse(const char *text, const char *file,
+		    struct template_set *, char **err);
+void		 template_set_clear(struct template_set *);
+
 /* ------------------------------------------------------------------ */
 /* Channels: the chat robots and webhooks messages are posted to. */
 enum channel_type {
@@ -203,5 +218,512 @@ int		 utf8_valid(const char *, size_t);
 /* Longest prefix of s[0..len) of at most max bytes ending on a line break
  * if one exists in it, else on a character boundary. */
 size_t		 utf8_cut(const char *s, size_t len, size_t max);
+
+
+/* ------------------------------------------------------------------ */
+/* config.c -- the configuration, parsed with libconfig and validated
+ * as a whole.  A struct config is immutable once loaded; reload builds a
+ * new one and swaps it in. */
+
+/* Durations: seconds, minutes, hours, calendar days or working days. */
+enum dur_unit { DUR_SECONDS, DUR_DAYS, DUR_WORKDAYS };
+struct duration {
+	enum dur_unit	 unit;
+	int64_t		 n;	/* seconds for DUR_SECONDS, else days */
+};
+
+/* A send window on the working-day calendar, e.g. workdays 08:30-18:00. */
+struct window {
+	char		*name;
+	int		 workdays_only;	/* 1: working days, 0: every day */
+	int		 start_min;	/* minutes after midnight */
+	int		 end_min;	/* exclusive; > start_min */
+};
+
+struct person {
+	char		*id;
+	char		*name;
+	char		*role;
+	char		*mobile;
+	char		*wecom;		/* per-app user ids */
+	char		*dingtalk;
+	char		*feishu;
+};
+
+struct department {
+	char		*name;
+	char		*level;		/* "city" or "county" */
+	char		*region;
+	char		*contact;	/* person id or NULL */
+	char		*channel;	/* channel name or NULL: group's chat */
+};
+
+struct group {
+	char		*name;
+	char		*leader;	/* person id */
+	char		**members;	/* person ids */
+	size_t		 nmembers;
+	char		*channel;
+	char		**categories;
+	size_t		 ncategories;
+};
+
+/* Recipient of a stage: a role resolved per item, or a channel. */
+enum recipient_role {
+	ROLE_CHANNEL,		/* a named channel */
+	ROLE_HANDLER,
+	ROLE_DEPARTMENT,
+	ROLE_GROUP,
+	ROLE_LEADER,
+	ROLE_HEAD,
+	ROLE_ADMIN,
+};
+struct recipient {
+	enum recipient_role	 role;
+	char			*channel;	/* ROLE_CHANNEL only */
+};
+
+struct stage {
+	char			*name;		/* "reminder" */
+	char			*label;		/* "催办" */
+	struct duration		 offset;	/* from the deadline; may be < 0 */
+	struct duration		 repeat;	/* n == 0: no repeat */
+	struct recipient	*to;
+	size_t			 nto;
+	char			*template;	/* template name; default = name */
+	char			*severity;	/* info/warning/critical */
+	int			 urgent;	/* ignores send windows */
+	struct duration		 rectify;	/* interview: rectification limit */
+};
+
+/* Tracks are the deadlines an item carries; each has its own ladder. */
+#define TRACK_MAIN		"main"
+#define TRACK_SUPPLEMENT	"supplement"	/* 容缺受理 */
+#define TRACK_COMMITMENT	"commitment"	/* 告知承诺 */
+#define TRACK_RECTIFY		"rectify"	/* 限期整改 after an interview */
+#define TRACK_STALE		"stale"		/* no progress for too long */
+
+struct policy {
+	char		*name;
+	char		*track;		/* which deadline it escalates */
+	char		**categories;	/* match lists; empty = any */
+	size_t		 ncategories;
+	char		**departments;
+	size_t		 ndepartments;
+	char		**kinds;
+	size_t		 nkinds;
+	char		**modes;
+	size_t		 nmodes;
+	int		 window;	/* index into config windows, -1 none */
+	struct duration	 stale_after;	/* track "stale": n == 0 off */
+	struct stage	*stages;	/* ordered by offset */
+	size_t		 nstages;
+	int		 done_notice;	/* send "done" to who was escalated to */
+	const char	*file;
+	int		 line;
+};
+
+/* Loaded templates: one set per (template name, channel type). */
+struct template_entry {
+	char			*name;		/* "reminder" */
+	int			 type;		/* enum channel_type, -1 any */
+	char			*path;
+	struct template_set	 set;
+};
+
+struct config {
+	char			*path;		/* the main file */
+	char			*database;
+	char			*timezone;
+	char			*socket;
+	int			 socket_mode;
+	char			*listen;	/* optional TCP "127.0.0.1:8080" */
+	char			*api_token;	/* secret */
+	char			*link_base;	/* item links, optional */
+	int			 deadline_min;	/* time of day deadlines fall due */
+	char			*admin_channel;
+	char			*head;		/* person id */
+	char			*head_channel;
+	struct calendar		*calendar;
+	int			 calendar_last_year;
+	struct channel_list	 channels;
+	struct window		*windows;
+	size_t			 nwindows;
+	struct person		*people;
+	size_t			 npeople;
+	struct department	*departments;
+	size_t			 ndepartments;
+	struct group		*groups;
+	size_t			 ngroups;
+	struct policy		*policies;
+	size_t			 npolicies;
+	struct template_entry	*templates;
+	size_t			 ntemplates;
+	char			**warnings;	/* non-fatal, e.g. secret file mode */
+	size_t			 nwarnings;
+	char			**files;	/* source file names, owned; what
+						   channel/policy ->file point to */
+	size_t			 nfiles;
+};
+
+/* Load and validate; NULL on error with every problem appended to
+ * *problems (malloc'd strings "file:line: message"). */
+struct config	*config_load(const char *path, char ***problems, size_t *nproblems);
+void		 config_free(struct config *);
+void		 config_problems_free(char **, size_t);
+struct channel	*config_channel(const struct config *, const char *name);
+const struct person *config_person(const struct config *, const char *id_or_name);
+const struct department *config_department(const struct config *, const char *);
+const struct group *config_group_for(const struct config *, const char *category);
+const struct group *config_group(const struct config *, const char *name);
+const struct window *config_window(const struct config *, int);
+const struct policy *config_policy_for(const struct config *, const char *track,
+		    const char *category, const char *department, const char *kind,
+		    const char *mode);
+const struct policy *config_policy(const struct config *, const char *name);
+const struct template_set *config_template(const struct config *,
+		    const char *name, enum channel_type);
+int		 config_parse_duration(const char *, struct duration *);
+void		 config_format_duration(const struct duration *, char *, size_t);
+
+
+/* ------------------------------------------------------------------ */
+/* notify.c */
+void		 notify_ready(void);
+void		 notify_status(const char *);
+void		 notify_reloading(void);
+void		 notify_stopping(void);
+void		 notify_watchdog(void);
+uint64_t	 notify_watchdog_usec(void);
+int		 notify_under_journal(void);
+
+
+/* ------------------------------------------------------------------ */
+/* The model, as rows of the store.  Strings are owned by the row and
+ * freed by the matching _clear function. */
+struct project_row {
+	int64_t		 id;
+	char		*code;
+	char		*name;
+	char		*category;
+	char		*region;
+	char		*content;
+	char		*planned_start;		/* YYYY-MM-DD or NULL */
+	char		*progress;		/* latest 形象进度 note */
+	int64_t		 progress_at;
+};
+
+struct item_row {
+	int64_t		 id;
+	int64_t		 project_id;
+	char		*project_code;		/* joined from projects */
+	char		*project_name;
+	char		*category;
+	char		*region;
+	char		*kind;			/* 立项, 选址 ... */
+	char		*department;
+	char		*handler;
+	char		*mode;			/* normal 预审 容缺受理 告知承诺 */
+	char		*status;		/* planned accepted suspended done cancelled */
+	int64_t		 accepted_at;		/* 0: not yet */
+	char		*limit;			/* "5wd" or NULL */
+	int64_t		 due_at;		/* 0: none yet */
+	int		 explicit_due;		/* due_at given, not computed */
+	int64_t		 supplement_due;
+	int64_t		 commitment_due;
+	int64_t		 suspended_at;
+	char		*suspend_reason;
+	int		 stopped_workdays;	/* clock stops so far */
+	int64_t		 stopped_seconds;
+	char		*blocked_reason;
+	int64_t		 blocked_at;
+	int64_t		 raised_at;		/* 提级 */
+	int64_t		 last_progress_at;
+	int64_t		 done_at;
+	int64_t		 created_at;
+};
+
+struct track_row {
+	int64_t		 id;
+	int64_t		 item_id;
+	char		*kind;		/* TRACK_* */
+	char		*policy;	/* policy name at last evaluation */
+	int64_t		 due_at;
+	int		 stage;		/* last fired stage index, -1 none */
+	char		*stage_name;	/* its name (survives reloads) */
+	int		 rep;		/* repetitions of that stage fired */
+	int64_t		 next_at;	/* 0: nothing due (inactive) */
+};
+
+struct outbox_row {
+	int64_t		 id;
+	char		*channel;
+	char		*stage;		/* stage name, "done", "test", "report" */
+	char		*title;
+	char		*text;
+	char		*severity;
+	char		*mobiles;	/* JSON array */
+	char		*userids;	/* JSON array */
+	char		*event;		/* JSON object or NULL */
+	char		*status;	/* queued sent failed */
+	int		 attempts;
+	int64_t		 not_before;
+	int64_t		 next_attempt;
+	int64_t		 created_at;
+	int64_t		 sent_at;
+	long		 code;
+	char		*error;
+};
+
+struct log_row {
+	int64_t		 id;
+	int64_t		 at;
+	int64_t		 item_id;
+	char		*project;
+	char		*stage;
+	char		*channel;
+	char		*outcome;
+	char		*detail;
+};
+
+/* store.c -- SQLite in WAL mode; all SQL of the daemon lives here. */
+typedef int (*store_item_cb)(void *, const struct item_row *);
+typedef int (*store_track_cb)(void *, const struct track_row *);
+typedef int (*store_log_cb)(void *, const struct log_row *);
+typedef int (*store_project_cb)(void *, const struct project_row *);
+typedef int (*store_outbox_cb)(void *, const struct outbox_row *);
+
+struct store	*store_open(const char *path, char **err);
+void		 store_close(struct store *);
+struct store	*store_clone_memory(struct store *, char **err);
+const char	*store_error(struct store *);
+int		 store_begin(struct store *);
+int		 store_commit(struct store *);
+void		 store_rollback(struct store *);
+void		 project_row_clear(struct project_row *);
+void		 item_row_clear(struct item_row *);
+void		 track_row_clear(struct track_row *);
+void		 outbox_row_clear(struct outbox_row *);
+void		 log_row_clear(struct log_row *);
+
+int		 store_project_get(struct store *, const char *code, struct project_row *);
+int		 store_project_save(struct store *, struct project_row *, int *created);
+int		 store_project_progress(struct store *, int64_t id, const char *note, int64_t at);
+int		 store_project_list(struct store *, store_project_cb, void *);
+
+int		 store_item_get(struct store *, int64_t id, struct item_row *);
+int		 store_item_find(struct store *, int64_t project_id, const char *kind,
+		    const char *department, int64_t *id);
+int		 store_item_insert(struct store *, struct item_row *);
+int		 store_item_update(struct store *, const struct item_row *);
+int		 store_item_list(struct store *, const char *status, const char *project,
+		    int limit, store_item_cb, void *);
+int		 store_item_each_active(struct store *, store_item_cb, void *);
+int		 store_prereq_add(struct store *, int64_t item, int64_t needs);
+/* Ids of prerequisites of item not yet done (count in *n, max cap). */
+int		 store_prereq_pending(struct store *, int64_t item, int64_t *ids,
+		    size_t cap, size_t *n);
+int		 store_prereq_list(struct store *, int64_t item, int64_t *ids,
+		    size_t cap, size_t *n);
+int		 store_progress_add(struct store *, int64_t project, int64_t item,
+		    const char *note, int64_t at);
+
+int		 store_track_get(struct store *, int64_t item, const char *kind,
+		    struct track_row *);
+int		 store_track_save(struct store *, struct track_row *);
+int		 store_track_delete(struct store *, int64_t item, const char *kind);
+int		 store_track_each(struct store *, int64_t item, store_track_cb, void *);
+int		 store_track_all(struct store *, store_track_cb, void *);
+int		 store_track_due(struct store *, int64_t now, store_track_cb, void *);
+int		 store_next_wakeup(struct store *, int64_t *at);	/* 1: none */
+
+int		 store_fired_insert(struct store *, int64_t track, int64_t item,
+		    const char *stage, int rep, int64_t at);	/* 1: already */
+int		 store_outbox_insert(struct store *, struct outbox_row *);
+int		 store_outbox_link(struct store *, int64_t outbox, int64_t item);
+int		 store_outbox_get(struct store *, int64_t id, struct outbox_row *);
+int		 store_outbox_next(struct store *, const char *channel, struct outbox_row *);
+int		 store_outbox_update(struct store *, const struct outbox_row *);
+int		 store_outbox_max_id(struct store *, int64_t *);
+int		 store_outbox_since(struct store *, int64_t after_id, store_outbox_cb, void *);
+int		 store_outbox_channels_of_item(struct store *, int64_t item,
+		    char ***channels, size_t *n);
+int		 store_outbox_count(struct store *, const char *channel,
+		    const char *status, int64_t *n);
+int		 store_outbox_fail_channel(struct store *, const char *channel,
+		    long code, const char *why);
+
+int		 store_log(struct store *, int64_t at, int64_t item, const char *project,
+		    const char *stage, const char *channel, const char *outcome,
+		    const char *detail);
+int		 store_log_list(struct store *, int64_t item, int limit, store_log_cb, void *);
+int		 store_event_claim(struct store *, const char *event_id, int64_t item,
+		    int64_t at);	/* 1: seen before */
+int		 store_count_status(struct store *, const char *status, int64_t *n);
+int		 store_count_stages(struct store *, void (*)(void *, const char *,
+		    int64_t), void *);
+int		 store_report_claim(struct store *, const char *name, const char *period,
+		    int64_t at);	/* 1: sent before */
+int		 store_report_last(struct store *, const char *name, char **period);
+
+
+/* ------------------------------------------------------------------ */
+/* rules.c -- pure deadline and ladder arithmetic.  Instants are Unix
+ * seconds; local days and times follow the process time zone. */
+int64_t		 rules_local(int32_t day, int sec_of_day);
+void		 rules_split(int64_t t, int32_t *day, int *sec_of_day);
+void		 rules_format(int64_t t, char *buf, size_t len);	/* local */
+int		 rules_parse_time(const char *, int64_t now, int64_t *t);
+int64_t		 rules_add(const struct calendar *, int64_t t,
+		    const struct duration *, int64_t times, int *uncovered);
+int64_t		 rules_deadline(const struct calendar *, int64_t accepted,
+		    const struct duration *limit, int deadline_min, int *uncovered);
+int64_t		 rules_stage_time(const struct calendar *, const struct stage *,
+		    int64_t due, int rep, int *uncovered);
+/* The latest (stage, rep) due at now beyond the last fired one: 1 and
+ * stage and rep set, or 0 when nothing is due. */
+int		 rules_due(const struct policy *, const struct calendar *,
+		    int64_t due, int last_stage, int last_rep, int64_t now,
+		    int *stage, int *rep);
+/* When the next (stage, rep) after the last fired one falls: 0 if none. */
+int64_t		 rules_next_time(const struct policy *, const struct calendar *,
+		    int64_t due, int last_stage, int last_rep);
+int		 rules_in_window(const struct calendar *, const struct window *,
+		    int64_t t);
+int64_t		 rules_window_next(const struct calendar *, const struct window *,
+		    int64_t t);
+int		 rules_overdue_workdays(const struct calendar *, int64_t due,
+		    int64_t now);
+int		 rules_stage_index(const struct policy *, const char *name);
+
+
+/* ------------------------------------------------------------------ */
+/* message.c -- grouping escalations into chat messages: one message per
+ * chat and stage per wake-up, items most overdue first, split at the
+ * channel's byte limit between items, never inside one. */
+struct msg_entry {
+	const struct item_row	*item;
+	int64_t			 due;		/* the track's deadline */
+	const char		*reason;	/* blocked/suspend reason */
+};
+struct msg_batch {
+	const struct channel	*channel;
+	const char		*template;	/* template name */
+	const char		*stage;		/* stage name */
+	const char		*stage_label;
+	const char		*severity;
+	const char		*group;		/* work group name or "" */
+	const char		*category;
+	char			*mentions;	/* names without app ids */
+	struct msg_entry	*entries;
+	size_t			 nentries;
+	char			*mentions_json[2];	/* mobiles, userids */
+	int			 urgent;		/* ignore windows */
+};
+struct msg_part {
+	char		*title;
+	char		*text;
+};
+/* Render a batch into parts (malloc'd array); -1 with *err on failure. */
+int		 message_render(const struct config *, const struct msg_batch *,
+		    int64_t now, struct msg_part **, size_t *, char **err);
+void		 message_parts_free(struct msg_part *, size_t);
+
+
+/* ------------------------------------------------------------------ */
+/* The running daemon's state, handed to every subsystem. */
+struct escalator {
+	struct event_base	*base;
+	struct config		*conf;		/* current; swapped on reload */
+	struct store		*store;
+	struct scheduler	*sched;
+	struct outbox		*outbox;
+	struct control		*control;
+	int64_t			 started_at;
+	int			 reload_ok;	/* result of the last reload */
+	int64_t			 reload_at;
+};
+
+/* An error to show to an API client: HTTP status, field, message. */
+struct api_error {
+	int	 status;
+	char	 field[64];
+	char	 msg[512];
+};
+void		 api_error_set(struct api_error *, int status, const char *field,
+		    const char *fmt, ...) PRINTFLIKE(4, 5);
+
+/* item.c -- the approval-item lifecycle on top of the store. */
+struct item_input {
+	const char	*project;
+	const char	*project_name;
+	const char	*category;
+	const char	*region;
+	const char	*name;		/* kind */
+	const char	*department;
+	const char	*handler;
+	const char	*mode;
+	const char	*status;	/* "planned" or "accepted" (default) */
+	const char	*deadline;
+	const char	*accepted;
+	const char	*limit;
+	const char	*supplement;
+	const char	*commitment;
+	const int64_t	*after;
+	size_t		 nafter;
+};
+/* Callers hold a transaction around these. */
+int		 item_add(const struct config *, struct store *,
+		    const struct item_input *, int64_t now, int64_t *id,
+		    int *created, struct api_error *);
+int		 item_event(const struct config *, struct store *, int64_t id,
+		    const char *type, const char *reason, const char *note,
+		    int64_t at, int64_t now, struct api_error *);
+int		 item_retrack(const struct config *, struct store *,
+		    const struct item_row *, int64_t now, int reload);
+int		 item_retrack_all(const struct config *, struct store *, int64_t now);
+struct json_t;
+struct json_t	*item_json(const struct config *, struct store *,
+		    const struct item_row *, int64_t now);
+int		 item_valid_mode(const char *);
+
+/* outbox.c -- delivery of queued messages through libcurl's multi
+ * interface on the libevent loop, per-channel throttling and retries. */
+typedef void (*outbox_test_cb)(void *, const char *outcome, long http_status,
+		    long code, const char *msg);
+struct outbox	*outbox_new(struct escalator *);
+void		 outbox_free(struct outbox *);
+void		 outbox_kick(struct outbox *, const char *channel);
+void		 outbox_reconfigure(struct outbox *);
+int		 outbox_inflight(struct outbox *);
+int		 outbox_paused(struct outbox *, const char *channel);
+int		 outbox_send_test(struct outbox *, const struct channel *,
+		    outbox_test_cb, void *);
+void		 outbox_metrics(struct outbox *, void (*)(void *, const char *,
+		    const char *, int64_t), void *);
+
+/* scheduler.c -- the one timer and the escalation step. */
+struct scheduler *scheduler_new(struct escalator *);
+void		 scheduler_free(struct scheduler *);
+void		 scheduler_arm(struct scheduler *);	/* after any change */
+int64_t		 scheduler_next(struct scheduler *);
+/* Advance every due track at now in one transaction; returns messages
+ * queued or -1. */
+int		 scheduler_step(const struct config *, struct store *, int64_t now);
+/* Queue a message for a channel built from a batch (used by reports). */
+int		 scheduler_enqueue(const struct config *, struct store *,
+		    const struct msg_batch *, int64_t now, int64_t item_for_log);
+int		 scheduler_enqueue_text(const struct config *, struct store *,
+		    const char *channel, const char *stage, const char *title,
+		    const char *text, const char *severity, int64_t now);
+
+
+/* control.c -- the HTTP/JSON API on the unix socket (and optional TCP). */
+struct control	*control_new(struct escalator *, char **err);
+void		 control_free(struct control *);
+
+/* main.c */
+int		 daemon_reload(struct escalator *, char ***problems, size_t *n);
+void		 daemon_status_line(struct escalator *);
 
 #endif /* ESCALATOR_H */

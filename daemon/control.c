@@ -1,0 +1,1036 @@
+/*
+ * The control API: HTTP/1.1 with JSON bodies, served by evhttp on a unix
+ * socket (mode from the configuration) and optionally on a TCP address
+ * where every request needs the bearer token.  One switch routes the
+ * request; every answer is JSON, errors are 4xx/5xx with
+ * {"error": ..., "field": ...}.  Secrets never appear in any answer.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "escalator.h"
+
+#define CONTROL_MAX_BODY	(16 * 1024 * 1024)
+
+struct control {
+	struct escalator	*esc;
+	struct evhttp		*unix_http;
+	struct evhttp		*tcp_http;
+	int			 fd;
+	char			*path;
+};
+
+struct control_req {
+	struct control		*ctl;
+	struct evhttp_request	*req;
+	const char		*path;		/* after /v1 */
+	struct evkeyvalq	 query;
+	json_t			*body;
+	int			 tcp;
+};
+
+/* Send a JSON answer (steals o). */
+static void
+control_reply(struct evhttp_request *req, int status, json_t *o)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*s;
+
+	s = json_dumps(o, JSON_COMPACT);
+	evbuffer_add_printf(buf, "%s\n", s ? s : "{}");
+	free(s);
+	json_decref(o);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json; charset=utf-8");
+	evhttp_send_reply(req, status, status < 300 ? "OK" : status == 404 ?
+	    "Not Found" : status < 500 ? "Bad Request" : "Internal Error", buf);
+	evbuffer_free(buf);
+}
+
+/* Send an error. */
+static void
+control_error(struct evhttp_request *req, int status, const char *field,
+    const char *msg)
+{
+	json_t	*o = json_object();
+
+	json_object_set_new(o, "error", json_string(msg));
+	if (field != NULL && *field != '\0')
+		json_object_set_new(o, "field", json_string(field));
+	control_reply(req, status, o);
+}
+
+/* Send an api_error. */
+static void
+control_api_error(struct evhttp_request *req, const struct api_error *e)
+{
+	control_error(req, e->status ? e->status : 500, e->field, e->msg);
+}
+
+/* A string member of the body: NULL when absent; -1 when not a string. */
+static int
+control_str(struct control_req *cr, const char *key, const char **v)
+{
+	json_t	*x = cr->body ? json_object_get(cr->body, key) : NULL;
+	char	 msg[128];
+
+	*v = NULL;
+	if (x == NULL || json_is_null(x))
+		return (0);
+	if (!json_is_string(x)) {
+		snprintf(msg, sizeof msg, "'%s' must be a string", key);
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
+	*v = json_string_value(x);
+	return (0);
+}
+
+/* Check the body has only known keys. */
+static int
+control_keys(struct control_req *cr, const char *const *known)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+	char		 msg[160];
+
+	if (cr->body == NULL)
+		return (0);
+	json_object_foreach(cr->body, k, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], k) == 0)
+				break;
+		if (known[i] == NULL) {
+			snprintf(msg, sizeof msg, "unknown field '%s'", k);
+			control_error(cr->req, 400, k, msg);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Current time. */
+static int64_t
+control_now(void)
+{
+	return ((int64_t)time(NULL));
+}
+
+/* Load an item and answer with it. */
+static void
+control_item_reply(struct control_req *cr, int64_t id, int status, int dup)
+{
+	struct escalator	*esc = cr->ctl->esc;
+	struct item_row		 r;
+	json_t			*o;
+	int			 rc;
+
+	if ((rc = store_item_get(esc->store, id, &r)) != 0) {
+		control_error(cr->req, rc < 0 ? 500 : 404, "id", rc < 0 ?
+		    "database error" : "no such item");
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "item", item_json(esc->conf, esc->store, &r,
+	    control_now()));
+	if (dup)
+		json_object_set_new(o, "duplicate", json_true());
+	item_row_clear(&r);
+	control_reply(cr->req, status, o);
+}
+
+/* GET /v1/status */
+static void
+control_status_cb(void *arg, const char *stage, int64_t n)
+{
+	json_object_set_new(arg, stage ? stage : "?", json_integer(n));
+}
+
+/* Build the status object (also used for the systemd STATUS line). */
+static json_t *
+control_status_json(struct escalator *esc)
+{
+	static const char *statuses[] = { "planned", "accepted", "suspended",
+	    "done", "cancelled", NULL };
+	static const char *qs[] = { "queued", "sent", "failed", NULL };
+	json_t		*o = json_object(), *items = json_object(), *q, *chs, *c;
+	json_t		*w = json_array(), *over = json_object();
+	struct channel	*ch;
+	int64_t		 n, next;
+	char		 buf[32], *red;
+	size_t		 i;
+	int		 y;
+
+	json_object_set_new(o, "version", json_string(ESCALATOR_VERSION));
+	rules_format(esc->started_at, buf, sizeof buf);
+	json_object_set_new(o, "started_at", json_string(buf));
+	json_object_set_new(o, "config", json_string(esc->conf->path));
+	json_object_set_new(o, "database", json_string(esc->conf->database));
+	for (i = 0; statuses[i] != NULL; i++) {
+		store_count_status(esc->store, statuses[i], &n);
+		json_object_set_new(items, statuses[i], json_integer(n));
+	}
+	json_object_set_new(o, "items", items);
+	store_count_stages(esc->store, control_status_cb, over);
+	json_object_set_new(o, "overdue", over);
+	q = json_object();
+	for (i = 0; qs[i] != NULL; i++) {
+		store_outbox_count(esc->store, NULL, qs[i], &n);
+		json_object_set_new(q, qs[i], json_integer(n));
+	}
+	json_object_set_new(o, "queue", q);
+	next = scheduler_next(esc->sched);
+	if (next > 0) {
+		rules_format(next, buf, sizeof buf);
+		json_object_set_new(o, "next_wakeup", json_string(buf));
+	} else
+		json_object_set_new(o, "next_wakeup", json_null());
+	chs = json_array();
+	TAILQ_FOREACH(ch, &esc->conf->channels, entry) {
+		c = json_object();
+		json_object_set_new(c, "name", json_string(ch->name));
+		json_object_set_new(c, "type",
+		    json_string(channel_type_name(ch->type)));
+		red = channel_redact(ch);
+		json_object_set_new(c, "url", json_string(red ? red : ""));
+		free(red);
+		json_object_set_new(c, "paused",
+		    json_boolean(outbox_paused(esc->outbox, ch->name)));
+		store_outbox_count(esc->store, ch->name, "queued", &n);
+		json_object_set_new(c, "queued", json_integer(n));
+		json_array_append_new(chs, c);
+	}
+	json_object_set_new(o, "channels", chs);
+	for (i = 0; i < esc->conf->nwarnings; i++)
+		json_array_append_new(w, json_string(esc->conf->warnings[i]));
+	y = calendar_last_year(esc->conf->calendar);
+	{
+		int32_t today; int cy, cm, cd;
+		rules_split(control_now(), &today, NULL);
+		calendar_civil(today, &cy, &cm, &cd);
+		if (y < cy || (y == cy && cm >= 11)) {
+			char *m;
+			xasprintf(&m, "holiday calendar covers up to %d only: "
+			    "add rules/calendar/cn-%d.conf (deadlines beyond are"
+			    " counted Monday-Friday)", y, y < cy ? cy : cy + 1);
+			json_array_append_new(w, json_string(m));
+			free(m);
+		}
+	}
+	json_object_set_new(o, "warnings", w);
+	json_object_set_new(o, "last_reload", json_string(esc->reload_ok ?
+	    "ok" : "failed"));
+	return (o);
+}
+
+/* An item list. */
+static int
+control_list_cb(void *arg, const struct item_row *r)
+{
+	void		**a = arg;
+	struct escalator *esc = a[0];
+
+	json_array_append_new(a[1], item_json(esc->conf, esc->store, r,
+	    control_now()));
+	return (0);
+}
+
+/* GET /v1/items */
+static void
+control_items_get(struct control_req *cr)
+{
+	const char	*status = evhttp_find_header(&cr->query, "status");
+	const char	*project = evhttp_find_header(&cr->query, "project");
+	const char	*lim = evhttp_find_header(&cr->query, "limit");
+	void		*a[2];
+	json_t		*o = json_object(), *arr = json_array();
+	char		*end;
+	long		 limit = 0;
+
+	if (lim != NULL) {
+		limit = strtol(lim, &end, 10);
+		if (*end != '\0' || limit < 0) {
+			json_decref(o);
+			json_decref(arr);
+			control_error(cr->req, 400, "limit", "limit must be a"
+			    " non-negative integer");
+			return;
+		}
+	}
+	a[0] = cr->ctl->esc;
+	a[1] = arr;
+	store_item_list(cr->ctl->esc->store, status, project, (int)limit,
+	    control_list_cb, a);
+	json_object_set_new(o, "items", arr);
+	control_reply(cr->req, 200, o);
+}
+
+/* POST /v1/items */
+static void
+control_items_post(struct control_req *cr)
+{
+	static const char *known[] = { "project", "name", "department",
+	    "handler", "deadline", "accepted_at", "limit", "mode", "after",
+	    "project_name", "category", "region", "supplement_deadline",
+	    "commitment_deadline", "status", "event_id", NULL };
+	struct escalator	*esc = cr->ctl->esc;
+	struct item_input	 in;
+	struct api_error	 e;
+	json_t			*after, *x;
+	int64_t			*ids = NULL, id;
+	size_t			 i;
+	int			 created;
+
+	memset(&in, 0, sizeof in);
+	memset(&e, 0, sizeof e);
+	if (control_keys(cr, known) != 0 ||
+	    control_str(cr, "project", &in.project) != 0 ||
+	    control_str(cr, "name", &in.name) != 0 ||
+	    control_str(cr, "department", &in.department) != 0 ||
+	    control_str(cr, "handler", &in.handler) != 0 ||
+	    control_str(cr, "deadline", &in.deadline) != 0 ||
+	    control_str(cr, "accepted_at", &in.accepted) != 0 ||
+	    control_str(cr, "limit", &in.limit) != 0 ||
+	    control_str(cr, "mode", &in.mode) != 0 ||
+	    control_str(cr, "project_name", &in.project_name) != 0 ||
+	    control_str(cr, "category", &in.category) != 0 ||
+	    control_str(cr, "region", &in.region) != 0 ||
+	    control_str(cr, "supplement_deadline", &in.supplement) != 0 ||
+	    control_str(cr, "commitment_deadline", &in.commitment) != 0 ||
+	    control_str(cr, "status", &in.status) != 0)
+		return;
+	after = json_object_get(cr->body, "after");
+	if (after != NULL && !json_is_null(after)) {
+		if (!json_is_array(after)) {
+			control_error(cr->req, 400, "after", "'after' must be an"
+			    " array of item ids");
+			return;
+		}
+		ids = xcalloc(json_array_size(after) + 1, sizeof *ids);
+		json_array_foreach(after, i, x) {
+			if (!json_is_integer(x)) {
+				free(ids);
+				control_error(cr->req, 400, "after", "'after' must"
+				    " be an array of item ids");
+				return;
+			}
+			ids[i] = json_integer_value(x);
+		}
+		in.after = ids;
+		in.nafter = json_array_size(after);
+	}
+	if (in.category != NULL && config_group_for(esc->conf,
+	    in.category) == NULL) {
+		free(ids);
+		control_error(cr->req, 400, "category", "no work group covers"
+		    " this category");
+		return;
+	}
+	if (store_begin(esc->store) != 0) {
+		free(ids);
+		control_error(cr->req, 503, NULL, "database busy");
+		return;
+	}
+	if (item_add(esc->conf, esc->store, &in, control_now(), &id, &created,
+	    &e) != 0 || store_commit(esc->store) != 0) {
+		store_rollback(esc->store);
+		free(ids);
+		if (e.status == 0)
+			api_error_set(&e, 500, NULL, "database error");
+		control_api_error(cr->req, &e);
+		return;
+	}
+	free(ids);
+	scheduler_arm(esc->sched);
+	control_item_reply(cr, id, created ? 201 : 200, 0);
+}
+
+/* POST /v1/items/ID/events */
+static void
+control_item_event(struct control_req *cr, int64_t id)
+{
+	static const char *known[] = { "type", "reason", "note", "at",
+	    "event_id", NULL };
+	struct escalator	*esc = cr->ctl->esc;
+	struct api_error	 e;
+	const char		*type, *reason, *note, *at, *eid;
+	int64_t			 t, now = control_now();
+	int			 rc;
+
+	memset(&e, 0, sizeof e);
+	if (control_keys(cr, known) != 0 ||
+	    control_str(cr, "type", &type) != 0 ||
+	    control_str(cr, "reason", &reason) != 0 ||
+	    control_str(cr, "note", &note) != 0 ||
+	    control_str(cr, "at", &at) != 0 ||
+	    control_str(cr, "event_id", &eid) != 0)
+		return;
+	if (type == NULL) {
+		control_error(cr->req, 400, "type", "missing event type");
+		return;
+	}
+	t = now;
+	if (at != NULL && rules_parse_time(at, now, &t) != 0) {
+		control_error(cr->req, 400, "at", "invalid or impossible date");
+		return;
+	}
+	if (store_begin(esc->store) != 0) {
+		control_error(cr->req, 503, NULL, "database busy");
+		return;
+	}
+	if (eid != NULL) {
+		if ((rc = store_event_claim(esc->store, eid, id, now)) < 0) {
+			store_rollback(esc->store);
+			control_error(cr->req, 500, NULL, "database error");
+			return;
+		}
+		if (rc == 1) {
+			/* Applied before: answer the same, change nothing. */
+			store_rollback(esc->store);
+			control_item_reply(cr, id, 200, 1);
+			return;
+		}
+	}
+	if (item_event(esc->conf, esc->store, id, type, reason, note, t, now,
+	    &e) != 0 || store_commit(esc->store) != 0) {
+		store_rollback(esc->store);
+		if (e.status == 0)
+			api_error_set(&e, 500, NULL, "database error");
+		control_api_error(cr->req, &e);
+		return;
+	}
+	scheduler_arm(esc->sched);
+	outbox_kick(esc->outbox, NULL);
+	control_item_reply(cr, id, 200, 0);
+}
+
+/* A project as JSON. */
+static json_t *
+control_project_json(const struct project_row *p)
+{
+	json_t	*o = json_object();
+	char	 buf[32];
+
+	json_object_set_new(o, "id", json_integer(p->id));
+	json_object_set_new(o, "code", json_string(p->code));
+#define S(k, v) json_object_set_new(o, k, (v) ? json_string(v) : json_null())
+	S("name", p->name);
+	S("category", p->category);
+	S("region", p->region);
+	S("content", p->content);
+	S("planned_start", p->planned_start);
+	S("progress", p->progress);
+#undef S
+	if (p->progress_at > 0) {
+		rules_format(p->progress_at, buf, sizeof buf);
+		json_object_set_new(o, "progress_at", json_string(buf));
+	} else
+		json_object_set_new(o, "progress_at", json_null());
+	return (o);
+}
+
+/* A project list entry. */
+static int
+control_project_cb(void *arg, const struct project_row *p)
+{
+	json_array_append_new(arg, control_project_json(p));
+	return (0);
+}
+
+/* POST /v1/projects */
+static void
+control_projects_post(struct control_req *cr)
+{
+	static const char *known[] = { "code", "name", "category", "region",
+	    "content", "planned_start", NULL };
+	struct escalator	*esc = cr->ctl->esc;
+	struct project_row	 p, old;
+	const char		*code, *name, *cat, *region, *content, *ps;
+	int32_t			 d;
+	int			 created, rc;
+	json_t			*o;
+
+	if (control_keys(cr, known) != 0 ||
+	    control_str(cr, "code", &code) != 0 ||
+	    control_str(cr, "name", &name) != 0 ||
+	    control_str(cr, "category", &cat) != 0 ||
+	    control_str(cr, "region", &region) != 0 ||
+	    control_str(cr, "content", &content) != 0 ||
+	    control_str(cr, "planned_start", &ps) != 0)
+		return;
+	if (code == NULL || *code == '\0') {
+		control_error(cr->req, 400, "code", "missing project code");
+		return;
+	}
+	if (cat != NULL && config_group_for(esc->conf, cat) == NULL) {
+		control_error(cr->req, 400, "category", "no work group covers"
+		    " this category");
+		return;
+	}
+	if (ps != NULL && calendar_parse_date(ps, &d) != 0) {
+		control_error(cr->req, 400, "planned_start", "invalid or"
+		    " impossible date (use YYYY-MM-DD)");
+		return;
+	}
+	memset(&p, 0, sizeof p);
+	if ((rc = store_project_get(esc->store, code, &old)) == 0) {
+		p = old;
+	} else
+		p.code = xstrdup(code);
+#define SET(f, v) if (v) { free(p.f); p.f = xstrdup(v); }
+	SET(name, name);
+	SET(category, cat);
+	SET(region, region);
+	SET(content, content);
+	SET(planned_start, ps);
+#undef SET
+	if (store_project_save(esc->store, &p, &created) != 0) {
+		project_row_clear(&p);
+		control_error(cr->req, 500, NULL, "database error");
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "project", control_project_json(&p));
+	project_row_clear(&p);
+	control_reply(cr->req, created ? 201 : 200, o);
+}
+
+/* POST /v1/projects/CODE/progress */
+static void
+control_project_progress(struct control_req *cr, const char *code)
+{
+	struct escalator	*esc = cr->ctl->esc;
+	struct project_row	 p;
+	const char		*note, *at;
+	int64_t			 t = control_now();
+	json_t			*o;
+
+	if (control_str(cr, "note", &note) != 0 ||
+	    control_str(cr, "at", &at) != 0)
+		return;
+	if (note == NULL || *note == '\0') {
+		control_error(cr->req, 400, "note", "missing progress note");
+		return;
+	}
+	if (at != NULL && rules_parse_time(at, t, &t) != 0) {
+		control_error(cr->req, 400, "at", "invalid or impossible date");
+		return;
+	}
+	if (store_project_get(esc->store, code, &p) != 0) {
+		control_error(cr->req, 404, "code", "no such project");
+		return;
+	}
+	if (store_begin(esc->store) != 0 ||
+	    store_project_progress(esc->store, p.id, note, t) != 0 ||
+	    store_progress_add(esc->store, p.id, 0, note, t) != 0 ||
+	    store_commit(esc->store) != 0) {
+		store_rollback(esc->store);
+		project_row_clear(&p);
+		control_error(cr->req, 500, NULL, "database error");
+		return;
+	}
+	project_row_clear(&p);
+	store_project_get(esc->store, code, &p);
+	o = json_object();
+	json_object_set_new(o, "project", control_project_json(&p));
+	project_row_clear(&p);
+	control_reply(cr->req, 200, o);
+}
+
+/* A log entry. */
+static int
+control_log_cb(void *arg, const struct log_row *l)
+{
+	json_t	*o = json_object();
+	char	 buf[32];
+
+	json_object_set_new(o, "id", json_integer(l->id));
+	rules_format(l->at, buf, sizeof buf);
+	json_object_set_new(o, "at", json_string(buf));
+	json_object_set_new(o, "item_id", l->item_id ?
+	    json_integer(l->item_id) : json_null());
+#define S(k, v) json_object_set_new(o, k, (v) ? json_string(v) : json_null())
+	S("project", l->project);
+	S("stage", l->stage);
+	S("channel", l->channel);
+	S("outcome", l->outcome);
+	S("detail", l->detail);
+#undef S
+	json_array_append_new(arg, o);
+	return (0);
+}
+
+/* GET /v1/log */
+static void
+control_log_get(struct control_req *cr)
+{
+	const char	*item = evhttp_find_header(&cr->query, "item");
+	const char	*lim = evhttp_find_header(&cr->query, "limit");
+	long long	 id = 0, limit = 100;
+	char		*end;
+	json_t		*o, *arr;
+
+	if (item != NULL) {
+		id = strtoll(item, &end, 10);
+		if (*end != '\0' || id <= 0) {
+			control_error(cr->req, 400, "item", "item must be an id");
+			return;
+		}
+	}
+	if (lim != NULL) {
+		limit = strtoll(lim, &end, 10);
+		if (*end != '\0' || limit < 0) {
+			control_error(cr->req, 400, "limit", "limit must be a"
+			    " non-negative integer");
+			return;
+		}
+	}
+	arr = json_array();
+	store_log_list(cr->ctl->esc->store, id, (int)limit, control_log_cb, arr);
+	o = json_object();
+	json_object_set_new(o, "log", arr);
+	control_reply(cr->req, 200, o);
+}
+
+/* POST /v1/reload */
+static void
+control_reload(struct control_req *cr)
+{
+	char	**problems = NULL;
+	size_t	  n = 0, i;
+	json_t	 *o, *arr;
+
+	if (daemon_reload(cr->ctl->esc, &problems, &n) == 0) {
+		o = json_object();
+		json_object_set_new(o, "ok", json_true());
+		control_reply(cr->req, 200, o);
+		return;
+	}
+	o = json_object();
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(problems[i]));
+	config_problems_free(problems, n);
+	json_object_set_new(o, "error", json_string("configuration has errors;"
+	    " the running configuration is unchanged"));
+	json_object_set_new(o, "problems", arr);
+	control_reply(cr->req, 422, o);
+}
+
+struct test_ctx {
+	struct evhttp_request	*req;
+	char			*channel;
+};
+
+/* The answer to a send-test arrived. */
+static void
+control_test_done(void *arg, const char *outcome, long http, long code,
+    const char *msg)
+{
+	struct test_ctx	*tc = arg;
+	json_t		*o = json_object();
+
+	json_object_set_new(o, "channel", json_string(tc->channel));
+	json_object_set_new(o, "outcome", json_string(outcome));
+	json_object_set_new(o, "http_status", json_integer(http));
+	json_object_set_new(o, "code", json_integer(code));
+	json_object_set_new(o, "message", json_string(msg ? msg : ""));
+	log_info("send-test %s: %s (http %ld, code %ld)", tc->channel,
+	    outcome, http, code);
+	control_reply(tc->req, 200, o);
+	free(tc->channel);
+	free(tc);
+}
+
+/* POST /v1/channels/NAME/test */
+static void
+control_send_test(struct control_req *cr, const char *name)
+{
+	const struct channel	*ch = config_channel(cr->ctl->esc->conf, name);
+	struct test_ctx		*tc;
+
+	if (ch == NULL) {
+		control_error(cr->req, 404, "channel", "no such channel");
+		return;
+	}
+	tc = xcalloc(1, sizeof *tc);
+	tc->req = cr->req;
+	tc->channel = xstrdup(name);
+	outbox_send_test(cr->ctl->esc->outbox, ch, control_test_done, tc);
+}
+
+struct sim_ctx {
+	json_t		*arr;
+	int64_t		 now;
+	int64_t		 last_id;
+	struct store	*store;
+};
+
+/* Collect one message queued by a simulated step. */
+static int
+control_sim_cb(void *arg, const struct outbox_row *o)
+{
+	struct sim_ctx	*sc = arg;
+	json_t		*m = json_object(), *ids = json_array(), *ev;
+	char		 buf[32];
+	size_t		 i;
+	json_t		*x;
+
+	rules_format(o->not_before > sc->now ? o->not_before : sc->now, buf,
+	    sizeof buf);
+	json_object_set_new(m, "at", json_string(buf));
+	json_object_set_new(m, "channel", json_string(o->channel));
+	json_object_set_new(m, "stage", json_string(o->stage));
+	json_object_set_new(m, "title", json_string(o->title ? o->title : ""));
+	json_object_set_new(m, "text", json_string(o->text));
+	ev = o->event ? json_loads(o->event, 0, NULL) : NULL;
+	if (ev != NULL) {
+		json_object_set(m, "stage_label",
+		    json_object_get(ev, "stage_label"));
+		json_array_foreach(json_object_get(ev, "items"), i, x)
+			json_array_append(ids, json_object_get(x, "id"));
+		json_decref(ev);
+	}
+	json_object_set_new(m, "items", ids);
+	{
+		json_t *r = json_array(), *mm;
+		if (o->mobiles && (mm = json_loads(o->mobiles, 0, NULL))) {
+			json_array_extend(r, mm);
+			json_decref(mm);
+		}
+		if (o->userids && (mm = json_loads(o->userids, 0, NULL))) {
+			json_array_extend(r, mm);
+			json_decref(mm);
+		}
+		json_object_set_new(m, "recipients", r);
+	}
+	json_array_append_new(sc->arr, m);
+	sc->last_id = o->id;
+	return (0);
+}
+
+/* POST /v1/simulate: the same engine on a copy, over a virtual clock. */
+static void
+control_simulate(struct control_req *cr)
+{
+	struct escalator	*esc = cr->ctl->esc;
+	struct sim_ctx		 sc;
+	const char		*from, *until;
+	int64_t			 t0, t1, next, now = control_now();
+	char			*err = NULL;
+	json_t			*o, *w;
+	long			 steps = 0;
+
+	if (control_str(cr, "from", &from) != 0 ||
+	    control_str(cr, "until", &until) != 0)
+		return;
+	t0 = now;
+	if (from != NULL && rules_parse_time(from, now, &t0) != 0) {
+		control_error(cr->req, 400, "from", "invalid or impossible date");
+		return;
+	}
+	if (until == NULL || rules_parse_time(until, now, &t1) != 0) {
+		control_error(cr->req, 400, "until", "missing, invalid or"
+		    " impossible date");
+		return;
+	}
+	if (t1 < t0) {
+		control_error(cr->req, 400, "until", "until is before from");
+		return;
+	}
+	memset(&sc, 0, sizeof sc);
+	if ((sc.store = store_clone_memory(esc->store, &err)) == NULL) {
+		control_error(cr->req, 500, NULL, err ? err : "copy failed");
+		free(err);
+		return;
+	}
+	sc.arr = json_array();
+	/* Only what the simulation queues is reported. */
+	if (store_outbox_max_id(sc.store, &sc.last_id) != 0)
+		sc.last_id = 0;
+	sc.now = t0;
+	while (steps++ < 1000000) {
+		if (store_next_wakeup(sc.store, &next) != 0 || next > t1)
+			break;
+		sc.now = next > t0 ? next : t0;
+		if (scheduler_step(esc->conf, sc.store, sc.now) < 0)
+			break;
+		store_outbox_since(sc.store, sc.last_id, control_sim_cb, &sc);
+	}
+	store_close(sc.store);
+	o = json_object();
+	json_object_set_new(o, "messages", sc.arr);
+	w = json_array();
+	if (calendar_last_year(esc->conf->calendar) > 0) {
+		int32_t d; int y, m, dd;
+		rules_split(t1, &d, NULL);
+		calendar_civil(d, &y, &m, &dd);
+		if (y > calendar_last_year(esc->conf->calendar))
+			json_array_append_new(w, json_string("the simulated "
+			    "period reaches a year without a holiday calendar;"
+			    " it is counted Monday-Friday"));
+	}
+	json_object_set_new(o, "warnings", w);
+	control_reply(cr->req, 200, o);
+}
+
+/* Parse a positive id path component. */
+static int64_t
+control_id(const char *s, const char **rest)
+{
+	char		*end;
+	long long	 v = strtoll(s, &end, 10);
+
+	if (end == s || v <= 0)
+		return (-1);
+	*rest = end;
+	return (v);
+}
+
+/* Route one request. */
+static void
+control_route(struct control_req *cr, enum evhttp_cmd_type m)
+{
+	const char	*p = cr->path, *rest;
+	int64_t		 id;
+	char		 name[256];
+
+	if (strcmp(p, "/status") == 0 && m == EVHTTP_REQ_GET) {
+		control_reply(cr->req, 200, control_status_json(cr->ctl->esc));
+	} else if (strcmp(p, "/items") == 0 && m == EVHTTP_REQ_GET) {
+		control_items_get(cr);
+	} else if (strcmp(p, "/items") == 0 && m == EVHTTP_REQ_POST) {
+		control_items_post(cr);
+	} else if (strncmp(p, "/items/", 7) == 0 &&
+	    (id = control_id(p + 7, &rest)) > 0) {
+		if (*rest == '\0' && m == EVHTTP_REQ_GET)
+			control_item_reply(cr, id, 200, 0);
+		else if (strcmp(rest, "/events") == 0 && m == EVHTTP_REQ_POST)
+			control_item_event(cr, id);
+		else
+			control_error(cr->req, 405, NULL, "method not allowed");
+	} else if (strcmp(p, "/projects") == 0 && m == EVHTTP_REQ_GET) {
+		json_t *o = json_object(), *arr = json_array();
+		store_project_list(cr->ctl->esc->store, control_project_cb, arr);
+		json_object_set_new(o, "projects", arr);
+		control_reply(cr->req, 200, o);
+	} else if (strcmp(p, "/projects") == 0 && m == EVHTTP_REQ_POST) {
+		control_projects_post(cr);
+	} else if (strncmp(p, "/projects/", 10) == 0 &&
+	    sscanf(p + 10, "%255[^/]/progress", name) == 1 &&
+	    m == EVHTTP_REQ_POST) {
+		char *dec = evhttp_uridecode(name, 0, NULL);
+		control_project_progress(cr, dec);
+		free(dec);
+	} else if (strcmp(p, "/log") == 0 && m == EVHTTP_REQ_GET) {
+		control_log_get(cr);
+	} else if (strcmp(p, "/reload") == 0 && m == EVHTTP_REQ_POST) {
+		control_reload(cr);
+	} else if (strncmp(p, "/channels/", 10) == 0 &&
+	    sscanf(p + 10, "%255[^/]/test", name) == 1 &&
+	    m == EVHTTP_REQ_POST) {
+		char *dec = evhttp_uridecode(name, 0, NULL);
+		control_send_test(cr, dec);
+		free(dec);
+	} else if (strcmp(p, "/simulate") == 0 && m == EVHTTP_REQ_POST) {
+		control_simulate(cr);
+	} else
+		control_error(cr->req, 404, NULL, "no such endpoint");
+}
+
+/* Every request: check auth, parse query and body, route. */
+static void
+control_request(struct evhttp_request *req, void *arg, int tcp)
+{
+	struct control		*ctl = arg;
+	struct control_req	 cr;
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
+	const char		*path, *q, *auth;
+	json_error_t		 jerr;
+	size_t			 len;
+	char			 msg[300], *want;
+
+	memset(&cr, 0, sizeof cr);
+	cr.ctl = ctl;
+	cr.req = req;
+	cr.tcp = tcp;
+	TAILQ_INIT(&cr.query);
+	if (tcp) {
+		auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+		    "Authorization");
+		xasprintf(&want, "Bearer %s", ctl->esc->conf->api_token ?
+		    ctl->esc->conf->api_token : "");
+		if (ctl->esc->conf->api_token == NULL || auth == NULL ||
+		    strlen(auth) != strlen(want) ||
+		    CRYPTO_memcmp(auth, want, strlen(want)) != 0) {
+			free(want);
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "WWW-Authenticate", "Bearer");
+			control_error(req, 401, NULL, auth == NULL ?
+			    "missing bearer token" : "wrong bearer token");
+			return;
+		}
+		free(want);
+	}
+	path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (path == NULL || strncmp(path, "/v1/", 4) != 0) {
+		if (path != NULL && strcmp(path, "/healthz") == 0) {
+			json_t *o = json_object();
+			json_object_set_new(o, "ok", json_true());
+			control_reply(req, 200, o);
+			return;
+		}
+		control_error(req, 404, NULL, "no such endpoint (the API is"
+		    " under /v1/)");
+		return;
+	}
+	cr.path = path + 3;
+	if ((q = evhttp_uri_get_query(uri)) != NULL &&
+	    evhttp_parse_query_str(q, &cr.query) != 0) {
+		control_error(req, 400, NULL, "malformed query string");
+		return;
+	}
+	len = evbuffer_get_length(in);
+	if (len > 0 && m == EVHTTP_REQ_POST) {
+		cr.body = json_loadb((const char *)evbuffer_pullup(in, -1), len,
+		    0, &jerr);
+		if (cr.body == NULL || !json_is_object(cr.body)) {
+			if (cr.body == NULL)
+				snprintf(msg, sizeof msg, "malformed JSON at line"
+				    " %d column %d: %s", jerr.line, jerr.column,
+				    jerr.text);
+			else
+				snprintf(msg, sizeof msg, "the body must be a"
+				    " JSON object");
+			json_decref(cr.body);
+			evhttp_clear_headers(&cr.query);
+			control_error(req, 400, NULL, msg);
+			return;
+		}
+	}
+	control_route(&cr, m);
+	json_decref(cr.body);
+	evhttp_clear_headers(&cr.query);
+}
+
+/* evhttp callback for the unix socket. */
+static void
+control_unix_cb(struct evhttp_request *req, void *arg)
+{
+	control_request(req, arg, 0);
+}
+
+/* evhttp callback for the TCP listener. */
+static void
+control_tcp_cb(struct evhttp_request *req, void *arg)
+{
+	control_request(req, arg, 1);
+}
+
+/* Listen on the unix socket (and TCP when configured). */
+struct control *
+control_new(struct escalator *esc, char **err)
+{
+	struct control		*ctl;
+	struct sockaddr_un	 sun;
+	const struct config	*conf = esc->conf;
+	char			 host[128];
+	char			*colon;
+	int			 port;
+
+	ctl = xcalloc(1, sizeof *ctl);
+	ctl->esc = esc;
+	ctl->fd = -1;
+	ctl->path = xstrdup(conf->socket);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(conf->socket) >= sizeof sun.sun_path) {
+		xasprintf(err, "%s: socket path too long", conf->socket);
+		goto fail;
+	}
+	strcpy(sun.sun_path, conf->socket);
+	if ((ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(err, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	unlink(conf->socket);
+	if (bind(ctl->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		xasprintf(err, "%s: %s", conf->socket, strerror(errno));
+		goto fail;
+	}
+	chmod(conf->socket, (mode_t)conf->socket_mode);
+	if (listen(ctl->fd, 64) == -1) {
+		xasprintf(err, "%s: listen: %s", conf->socket, strerror(errno));
+		goto fail;
+	}
+	ctl->unix_http = evhttp_new(esc->base);
+	evhttp_set_max_body_size(ctl->unix_http, CONTROL_MAX_BODY);
+	evhttp_set_allowed_methods(ctl->unix_http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST);
+	evhttp_set_gencb(ctl->unix_http, control_unix_cb, ctl);
+	if (evhttp_accept_socket(ctl->unix_http, ctl->fd) != 0) {
+		xasprintf(err, "%s: cannot accept", conf->socket);
+		goto fail;
+	}
+	if (conf->listen != NULL) {
+		snprintf(host, sizeof host, "%s", conf->listen);
+		if ((colon = strrchr(host, ':')) == NULL ||
+		    (port = atoi(colon + 1)) <= 0 || port > 65535) {
+			xasprintf(err, "listen %s: expected HOST:PORT",
+			    conf->listen);
+			goto fail;
+		}
+		*colon = '\0';
+		ctl->tcp_http = evhttp_new(esc->base);
+		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_MAX_BODY);
+		evhttp_set_allowed_methods(ctl->tcp_http, EVHTTP_REQ_GET |
+		    EVHTTP_REQ_POST);
+		evhttp_set_gencb(ctl->tcp_http, control_tcp_cb, ctl);
+		if (evhttp_bind_socket(ctl->tcp_http, host,
+		    (uint16_t)port) != 0) {
+			xasprintf(err, "listen %s: cannot bind", conf->listen);
+			goto fail;
+		}
+	}
+	return (ctl);
+fail:
+	control_free(ctl);
+	return (NULL);
+}
+
+/* Stop listening and remove the socket. */
+void
+control_free(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	if (ctl->unix_http != NULL)
+		evhttp_free(ctl->unix_http);
+	else if (ctl->fd != -1)
+		close(ctl->fd);
+	if (ctl->tcp_http != NULL)
+		evhttp_free(ctl->tcp_http);
+	if (ctl->path != NULL)
+		unlink(ctl->path);
+	free(ctl->path);
+	free(ctl);
+}

@@ -1,0 +1,151 @@
+/*
+ * Logging: plain stderr lines in the foreground, structured journal
+ * entries (sd_journal_send) when running under systemd.  Callers must
+ * never pass secrets; channel URLs go through channel_redact() first.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <systemd/sd-journal.h>
+
+#include "escalator.h"
+
+static int		log_debugging;
+static enum log_target	log_target = LOG_TO_STDERR;
+
+/* Choose verbosity and destination. */
+void
+log_init(int debug, enum log_target target)
+{
+	log_debugging = debug;
+	log_target = target;
+}
+
+/* Write one line at a syslog priority. */
+static void
+log_vwrite(int pri, const char *fmt, va_list ap)
+{
+	char		*msg;
+	char		 stamp[32];
+	time_t		 now;
+	struct tm	 tm;
+
+	xvasprintf(&msg, fmt, ap);
+	if (log_target == LOG_TO_JOURNAL)
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", pri,
+		    "SYSLOG_IDENTIFIER=approval-escalatord", NULL);
+	else {
+		now = time(NULL);
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+		fprintf(stderr, "%s %s\n", stamp, msg);
+	}
+	free(msg);
+}
+
+/* A problem, with strerror(errno) appended. */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s", m, strerror(saved));
+	free(m);
+}
+
+/* A problem. */
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+/* Normal operation worth recording. */
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* Detail only shown with -d. */
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_debugging)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+/* Log and exit: for start-up failures only. */
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	log_warnx("fatal: %s: %s", m, strerror(saved));
+	exit(1);
+}
+
+/* Log and exit, without errno. */
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	log_warnx("fatal: %s", m);
+	exit(1);
+}
+
+/* One escalation or delivery action, with journal fields to filter by. */
+void
+log_action(int64_t item_id, const char *project, const char *stage,
+    const char *channel, const char *outcome, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (log_target == LOG_TO_JOURNAL) {
+		sd_journal_send("MESSAGE=%s", m, "PRIORITY=%d", LOG_INFO,
+		    "SYSLOG_IDENTIFIER=approval-escalatord",
+		    "ITEM_ID=%lld", (long long)item_id,
+		    "PROJECT=%s", project ? project : "",
+		    "STAGE=%s", stage ? stage : "",
+		    "CHANNEL=%s", channel ? channel : "",
+		    "OUTCOME=%s", outcome ? outcome : "", NULL);
+	} else
+		log_info("%s", m);
+	free(m);
+}

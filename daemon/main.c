@@ -1,0 +1,282 @@
+/*
+ * approval-escalatord: keeps project approval items on schedule by
+ * escalating overdue ones, stage by stage, to the chat groups of the
+ * people responsible.  main() reads like a table of contents.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "escalator.h"
+
+#define DEFAULT_CONFIG "/etc/approval-escalatord/approval-escalatord.conf"
+#define SHUTDOWN_GRACE 5	/* seconds for in-flight sends to finish */
+
+static struct event	*watchdog_ev;
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: approval-escalatord [-dtV] [-f config]\n"
+	    "  -f FILE  configuration file (default %s)\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -d       debug logging to stderr\n"
+	    "  -V       print the version\n", DEFAULT_CONFIG);
+	exit(2);
+}
+
+/* Print every configuration problem; return the configuration or NULL. */
+static struct config *
+load_config(const char *path, int quiet)
+{
+	struct config	*conf;
+	char		**problems = NULL;
+	size_t		  n = 0, i;
+
+	conf = config_load(path, &problems, &n);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s\n", problems[i]);
+	config_problems_free(problems, n);
+	if (conf != NULL && !quiet)
+		for (i = 0; i < conf->nwarnings; i++)
+			fprintf(stderr, "warning: %s\n", conf->warnings[i]);
+	return (conf);
+}
+
+/* Use the configured time zone for all local-time arithmetic. */
+static void
+apply_timezone(const struct config *conf)
+{
+	setenv("TZ", conf->timezone, 1);
+	tzset();
+}
+
+/* Publish a one-line status to systemd. */
+void
+daemon_status_line(struct escalator *esc)
+{
+	int64_t	 accepted = 0, queued = 0, failed = 0, next;
+	char	 buf[256], when[32] = "none";
+
+	store_count_status(esc->store, "accepted", &accepted);
+	store_outbox_count(esc->store, NULL, "queued", &queued);
+	store_outbox_count(esc->store, NULL, "failed", &failed);
+	if ((next = scheduler_next(esc->sched)) > 0)
+		rules_format(next, when, sizeof when);
+	snprintf(buf, sizeof buf, "%lld active items, %lld messages queued,"
+	    " %lld failed; next wake-up %s", (long long)accepted,
+	    (long long)queued, (long long)failed, when);
+	notify_status(buf);
+}
+
+/* Re-read, validate and swap the configuration; keep the old on error. */
+int
+daemon_reload(struct escalator *esc, char ***problems, size_t *n)
+{
+	struct config	*conf, *old = esc->conf;
+	size_t		 i;
+	int64_t		 now = (int64_t)time(NULL);
+
+	notify_reloading();
+	conf = config_load(old->path, problems, n);
+	esc->reload_at = now;
+	if (conf == NULL) {
+		for (i = 0; i < *n; i++)
+			log_warnx("reload: %s", (*problems)[i]);
+		log_warnx("reload failed; keeping the running configuration");
+		esc->reload_ok = 0;
+		notify_ready();
+		return (-1);
+	}
+	if (strcmp(conf->database, old->database) != 0 ||
+	    strcmp(conf->socket, old->socket) != 0)
+		log_warnx("reload: database and socket changes take effect at"
+		    " the next restart");
+	for (i = 0; i < conf->nwarnings; i++)
+		log_warnx("%s", conf->warnings[i]);
+	esc->conf = conf;
+	apply_timezone(conf);
+	/* Items follow the new rules from their current stage. */
+	if (store_begin(esc->store) == 0) {
+		if (item_retrack_all(conf, esc->store, now) == 0)
+			store_commit(esc->store);
+		else
+			store_rollback(esc->store);
+	}
+	config_free(old);
+	outbox_reconfigure(esc->outbox);
+	scheduler_arm(esc->sched);
+	esc->reload_ok = 1;
+	log_info("configuration reloaded from %s", conf->path);
+	notify_ready();
+	daemon_status_line(esc);
+	return (0);
+}
+
+/* SIGTERM/SIGINT: leave the loop; shutdown happens in main. */
+static void
+on_stop(evutil_socket_t sig, short ev, void *arg)
+{
+	struct escalator	*esc = arg;
+
+	(void)ev;
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopbreak(esc->base);
+}
+
+/* SIGHUP: reload. */
+static void
+on_hup(evutil_socket_t sig, short ev, void *arg)
+{
+	char	**problems = NULL;
+	size_t	  n = 0;
+
+	(void)sig;
+	(void)ev;
+	if (daemon_reload(arg, &problems, &n) != 0)
+		config_problems_free(problems, n);
+}
+
+/* Watchdog ping from the loop itself, with a fresh status. */
+static void
+on_watchdog(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	notify_watchdog();
+	daemon_status_line(arg);
+}
+
+/* Arm the watchdog at half of WatchdogSec, when systemd asks for one. */
+static void
+start_watchdog(struct escalator *esc)
+{
+	uint64_t	 usec = notify_watchdog_usec();
+	struct timeval	 tv;
+
+	if (usec == 0)
+		return;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	watchdog_ev = event_new(esc->base, -1, EV_PERSIST, on_watchdog, esc);
+	event_add(watchdog_ev, &tv);
+}
+
+/* Re-evaluate every item against the rules loaded at start-up. */
+static void
+retrack_at_start(struct escalator *esc)
+{
+	if (store_begin(esc->store) != 0)
+		fatalx("database: %s", store_error(esc->store));
+	if (item_retrack_all(esc->conf, esc->store, (int64_t)time(NULL)) != 0 ||
+	    store_commit(esc->store) != 0) {
+		store_rollback(esc->store);
+		fatalx("database: %s", store_error(esc->store));
+	}
+}
+
+/* Let in-flight sends finish (bounded); the rest stays queued. */
+static void
+drain(struct escalator *esc)
+{
+	time_t	 until = time(NULL) + SHUTDOWN_GRACE;
+
+	while (outbox_inflight(esc->outbox) > 0 && time(NULL) < until)
+		event_base_loop(esc->base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+		    usleep(10000);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct escalator	 esc;
+	struct event		*ev_term, *ev_int, *ev_hup;
+	const char		*path = getenv("APPROVAL_ESCALATOR_CONFIG");
+	char			*err = NULL;
+	int			 ch, test = 0, debug = 0;
+
+	while ((ch = getopt(argc, argv, "df:tV")) != -1) {
+		switch (ch) {
+		case 'd': debug = 1; break;
+		case 'f': path = optarg; break;
+		case 't': test = 1; break;
+		case 'V': printf("approval-escalatord %s\n", ESCALATOR_VERSION);
+			return (0);
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (path == NULL)
+		path = DEFAULT_CONFIG;
+
+	memset(&esc, 0, sizeof esc);
+	if ((esc.conf = load_config(path, 0)) == NULL)
+		return (1);
+	if (test) {
+		printf("configuration OK\n");
+		config_free(esc.conf);
+		return (0);
+	}
+	apply_timezone(esc.conf);
+	log_init(debug, !debug && notify_under_journal() ? LOG_TO_JOURNAL :
+	    LOG_TO_STDERR);
+	signal(SIGPIPE, SIG_IGN);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+
+	if ((esc.store = store_open(esc.conf->database, &err)) == NULL)
+		fatalx("database: %s", err);
+	esc.base = event_base_new();
+	esc.started_at = (int64_t)time(NULL);
+	esc.reload_ok = 1;
+	esc.sched = scheduler_new(&esc);
+	esc.outbox = outbox_new(&esc);
+	if ((esc.control = control_new(&esc, &err)) == NULL)
+		fatalx("control socket: %s", err);
+	retrack_at_start(&esc);
+
+	ev_term = evsignal_new(esc.base, SIGTERM, on_stop, &esc);
+	ev_int = evsignal_new(esc.base, SIGINT, on_stop, &esc);
+	ev_hup = evsignal_new(esc.base, SIGHUP, on_hup, &esc);
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
+	start_watchdog(&esc);
+	scheduler_arm(esc.sched);
+	outbox_kick(esc.outbox, NULL);
+
+	log_info("approval-escalatord %s started: %s, socket %s",
+	    ESCALATOR_VERSION, esc.conf->database, esc.conf->socket);
+	notify_ready();
+	daemon_status_line(&esc);
+	event_base_dispatch(esc.base);
+
+	notify_stopping();
+	control_free(esc.control);
+	drain(&esc);
+	outbox_free(esc.outbox);
+	scheduler_free(esc.sched);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	if (watchdog_ev != NULL)
+		event_free(watchdog_ev);
+	event_base_free(esc.base);
+	store_close(esc.store);
+	config_free(esc.conf);
+	curl_global_cleanup();
+	log_info("stopped");
+	return (0);
+}

@@ -1,0 +1,724 @@
+/*
+ * Delivery of the outbox.  Each channel has a sender that takes its oldest
+ * queued message, throttles it below the robot's rate limit, posts it
+ * through libcurl's multi interface driven by the libevent loop, judges
+ * the vendor's answer from the body and records the outcome and the log
+ * entry in one transaction.  A slow or broken chat only ever delays its
+ * own queue.  A message stays "queued" until its answer is recorded, so a
+ * crash re-sends at most what was in flight.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "escalator.h"
+
+#define OUTBOX_MAX_RESPONSE	65536
+#define OUTBOX_WINDOW_SLOTS	128
+
+struct sender {
+	struct outbox		*ob;
+	char			*name;
+	int			 paused;
+	int			 busy;
+	struct event		*timer;
+	int64_t			 slots[OUTBOX_WINDOW_SLOTS];	/* send times, ms */
+	size_t			 nslots;
+	int64_t			 blocked_until;			/* ms */
+	int64_t			 sent, failed, retried;
+	TAILQ_ENTRY(sender)	 entry;
+};
+
+struct transfer {
+	struct outbox		*ob;
+	CURL			*easy;
+	struct sender		*sd;		/* NULL for a send-test */
+	int64_t			 outbox_id;
+	enum channel_type	 type;
+	char			*channel;
+	struct http_request	 req;
+	struct curl_slist	*hdrs;
+	char			*resp;
+	size_t			 resplen;
+	int64_t			 started_ms;
+	outbox_test_cb		 cb;
+	void			*cbarg;
+	TAILQ_ENTRY(transfer)	 entry;
+};
+
+struct outbox {
+	struct escalator	*esc;
+	CURLM			*multi;
+	struct event		*timer;
+	TAILQ_HEAD(, sender)	 senders;
+	TAILQ_HEAD(, transfer)	 transfers;
+	int			 inflight;
+	int64_t			 latency_ms_sum;
+	int64_t			 latency_count;
+};
+
+static void	outbox_sender_run(struct sender *);
+
+/* Milliseconds of wall-clock time. */
+static int64_t
+outbox_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Collect a response body, bounded. */
+static size_t
+outbox_write_cb(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct transfer	*t = arg;
+	size_t		 len = size * n, room;
+
+	room = OUTBOX_MAX_RESPONSE - t->resplen;
+	if (len < room)
+		room = len;
+	if (room > 0) {
+		t->resp = xreallocarray(t->resp, t->resplen + room + 1, 1);
+		memcpy(t->resp + t->resplen, ptr, room);
+		t->resplen += room;
+		t->resp[t->resplen] = '\0';
+	}
+	return (len);
+}
+
+/* Free a transfer. */
+static void
+outbox_transfer_free(struct transfer *t)
+{
+	if (t->easy != NULL)
+		curl_easy_cleanup(t->easy);
+	curl_slist_free_all(t->hdrs);
+	http_request_clear(&t->req);
+	free(t->resp);
+	free(t->channel);
+	free(t);
+}
+
+/* Backoff for the n-th failed attempt: exponential with jitter. */
+static int64_t
+outbox_backoff_ms(int attempts)
+{
+	int64_t	 base = 2000, cap = 300000, d;
+
+	d = base << (attempts > 8 ? 8 : attempts - 1 < 0 ? 0 : attempts - 1);
+	if (d > cap)
+		d = cap;
+	/* +-25 % so that many senders do not retry in lockstep */
+	return (d * 3 / 4 + (int64_t)(random() % (d / 2 + 1)));
+}
+
+/* A sender's timer fired. */
+static void
+outbox_sender_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	outbox_sender_run(arg);
+}
+
+/* Find (or create) the sender of a channel. */
+static struct sender *
+outbox_sender(struct outbox *ob, const char *name)
+{
+	struct sender	*sd;
+
+	TAILQ_FOREACH(sd, &ob->senders, entry)
+		if (strcmp(sd->name, name) == 0)
+			return (sd);
+	sd = xcalloc(1, sizeof *sd);
+	sd->ob = ob;
+	sd->name = xstrdup(name);
+	sd->timer = evtimer_new(ob->esc->base, outbox_sender_timer, sd);
+	TAILQ_INSERT_TAIL(&ob->senders, sd, entry);
+	return (sd);
+}
+
+/* Arm a sender's timer for at_ms. */
+static void
+outbox_sender_wait(struct sender *sd, int64_t at_ms)
+{
+	struct timeval	 tv;
+	int64_t		 d = at_ms - outbox_now_ms();
+
+	if (d < 0)
+		d = 0;
+	tv.tv_sec = (time_t)(d / 1000);
+	tv.tv_usec = (suseconds_t)((d % 1000) * 1000);
+	evtimer_add(sd->timer, &tv);
+}
+
+/* When the throttle next allows a send (0: now). */
+static int64_t
+outbox_throttle(struct sender *sd, const struct channel *ch, int64_t now)
+{
+	size_t	 i, n;
+	int64_t	 wait = 0, oldest;
+
+	if (sd->blocked_until > now)
+		return (sd->blocked_until);
+	n = sd->nslots < OUTBOX_WINDOW_SLOTS ? sd->nslots : OUTBOX_WINDOW_SLOTS;
+	if (ch->per_minute > 0 && (size_t)ch->per_minute <= n) {
+		/* the per_minute-th most recent send must be a minute old */
+		i = (sd->nslots - (size_t)ch->per_minute) % OUTBOX_WINDOW_SLOTS;
+		oldest = sd->slots[i];
+		if (oldest + 60000 > now)
+			wait = oldest + 60000 + 50;
+	}
+	if (ch->per_second > 0 && (size_t)ch->per_second <= n) {
+		i = (sd->nslots - (size_t)ch->per_second) % OUTBOX_WINDOW_SLOTS;
+		oldest = sd->slots[i];
+		if (oldest + 1000 > now && oldest + 1050 > wait)
+			wait = oldest + 1050;
+	}
+	return (wait);
+}
+
+/* Turn a JSON array text into a string vector (borrowing from json). */
+static const char **
+outbox_strv(json_t **j, const char *text, size_t *n)
+{
+	const char	**v;
+	size_t		  i;
+	json_t		 *x;
+
+	*n = 0;
+	*j = text ? json_loads(text, 0, NULL) : NULL;
+	if (*j == NULL || !json_is_array(*j))
+		return (NULL);
+	v = xcalloc(json_array_size(*j) + 1, sizeof *v);
+	json_array_foreach(*j, i, x)
+		if (json_is_string(x))
+			v[(*n)++] = json_string_value(x);
+	return (v);
+}
+
+/* Start a transfer for a built request. */
+static int
+outbox_start(struct outbox *ob, struct transfer *t, const struct channel *ch)
+{
+	int	 i;
+
+	t->easy = curl_easy_init();
+	if (t->easy == NULL)
+		return (-1);
+	for (i = 0; i < 4 && t->req.headers[i] != NULL; i++)
+		t->hdrs = curl_slist_append(t->hdrs, t->req.headers[i]);
+	t->hdrs = curl_slist_append(t->hdrs, "Expect:");
+	curl_easy_setopt(t->easy, CURLOPT_URL, t->req.url);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->req.body);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)t->req.bodylen);
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->hdrs);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, outbox_write_cb);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT, (long)(ch->timeout > 0 ?
+	    ch->timeout : 10));
+	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_USERAGENT,
+	    "approval-escalatord/" ESCALATOR_VERSION);
+	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	t->started_ms = outbox_now_ms();
+	if (curl_multi_add_handle(ob->multi, t->easy) != CURLM_OK)
+		return (-1);
+	TAILQ_INSERT_TAIL(&ob->transfers, t, entry);
+	ob->inflight++;
+	return (0);
+}
+
+/* Record a failed build (bad message for this channel) as permanent. */
+static void
+outbox_build_failed(struct outbox *ob, struct outbox_row *o, const char *err)
+{
+	struct store	*s = ob->esc->store;
+
+	free(o->status);
+	o->status = xstrdup("failed");
+	free(o->error);
+	o->error = xstrdup(err);
+	o->attempts++;
+	if (store_begin(s) == 0) {
+		if (store_outbox_update(s, o) == 0 &&
+		    store_log(s, (int64_t)time(NULL), 0, NULL, o->stage,
+		    o->channel, "failed", err) == 0)
+			store_commit(s);
+		else
+			store_rollback(s);
+	}
+	log_action(0, NULL, o->stage, o->channel, "failed",
+	    "message %lld to %s cannot be built: %s", (long long)o->id,
+	    o->channel, err);
+}
+
+/* Send the next message of a sender if it may go now. */
+static void
+outbox_sender_run(struct sender *sd)
+{
+	struct outbox		*ob = sd->ob;
+	const struct channel	*ch;
+	struct outbox_row	 o;
+	struct transfer		*t;
+	struct message		 m;
+	json_t			*jm = NULL, *ju = NULL;
+	char			*err = NULL;
+	int64_t			 now = outbox_now_ms(), at;
+	int			 rc;
+
+	if (sd->busy || sd->paused)
+		return;
+	ch = config_channel(ob->esc->conf, sd->name);
+	if ((rc = store_outbox_next(ob->esc->store, sd->name, &o)) != 0) {
+		if (rc < 0)
+			outbox_sender_wait(sd, now + 5000);
+		return;
+	}
+	if (ch == NULL) {
+		/* Channel removed by a reload: keep its queue for later. */
+		outbox_row_clear(&o);
+		return;
+	}
+	at = o.next_attempt * 1000;
+	if (o.not_before * 1000 > at)
+		at = o.not_before * 1000;
+	if (at < outbox_throttle(sd, ch, now))
+		at = outbox_throttle(sd, ch, now);
+	if (at > now) {
+		outbox_sender_wait(sd, at);
+		outbox_row_clear(&o);
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	m.title = o.title;
+	m.text = o.text;
+	m.severity = o.severity;
+	m.mobiles = outbox_strv(&jm, o.mobiles, &m.nmobiles);
+	m.userids = outbox_strv(&ju, o.userids, &m.nuserids);
+	m.event_json = o.event;
+	t = xcalloc(1, sizeof *t);
+	t->ob = ob;
+	t->sd = sd;
+	t->outbox_id = o.id;
+	t->type = ch->type;
+	t->channel = xstrdup(ch->name);
+	rc = channel_build(ch, &m, now, &t->req, &err);
+	free((void *)(uintptr_t)m.mobiles);
+	free((void *)(uintptr_t)m.userids);
+	json_decref(jm);
+	json_decref(ju);
+	if (rc != 0) {
+		outbox_build_failed(ob, &o, err ? err : "cannot build request");
+		free(err);
+		outbox_transfer_free(t);
+		outbox_row_clear(&o);
+		outbox_sender_wait(sd, now);
+		return;
+	}
+	outbox_row_clear(&o);
+	if (outbox_start(ob, t, ch) != 0) {
+		outbox_transfer_free(t);
+		outbox_sender_wait(sd, now + 1000);
+		return;
+	}
+	sd->busy = 1;
+	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = now;
+}
+
+/* Tell the admin channel that a robot's credentials were refused. */
+static void
+outbox_alert_admin(struct outbox *ob, const char *channel, long code,
+    const char *msg, int64_t now)
+{
+	const struct config	*conf = ob->esc->conf;
+	char			*text;
+
+	if (conf->admin_channel == NULL ||
+	    strcmp(conf->admin_channel, channel) == 0)
+		return;
+	xasprintf(&text, "【系统告警】机器人 %s 的凭据或安全设置被拒绝"
+	    "（错误码 %ld：%s），该通道已暂停发送，待管理员修正配置并重新加载"
+	    "（systemctl reload approval-escalatord）后恢复。", channel, code,
+	    msg);
+	scheduler_enqueue_text(conf, ob->esc->store, conf->admin_channel,
+	    "admin", "通道暂停告警", text, "critical", now);
+	free(text);
+}
+
+/* Record the answer to a queued message. */
+static void
+outbox_done(struct outbox *ob, struct transfer *t, enum delivery_outcome out,
+    long http, long code, const char *msg)
+{
+	struct store		*s = ob->esc->store;
+	struct sender		*sd = t->sd;
+	struct outbox_row	 o;
+	int64_t			 now = outbox_now_ms(), retry_at = 0;
+	const char		*outcome;
+	char			 detail[320];
+
+	if (store_outbox_get(s, t->outbox_id, &o) != 0)
+		return;
+	if (store_begin(s) != 0) {
+		outbox_row_clear(&o);
+		return;	/* stays queued; re-sent later */
+	}
+	o.attempts++;
+	o.code = code;
+	free(o.error);
+	o.error = NULL;
+	free(o.status);
+	switch (out) {
+	case DELIVERY_OK:
+		o.status = xstrdup("sent");
+		o.sent_at = now / 1000;
+		outcome = "sent";
+		sd->sent++;
+		break;
+	case DELIVERY_RETRY:
+	case DELIVERY_RATE_LIMITED:
+		o.status = xstrdup("queued");
+		if (out == DELIVERY_RATE_LIMITED) {
+			/* DingTalk blocks a robot for 10 minutes. */
+			retry_at = now + (t->type == CHANNEL_DINGTALK ? 600000 :
+			    t->type == CHANNEL_FEISHU ? 2000 : 60000);
+			sd->blocked_until = retry_at;
+		} else
+			retry_at = now + outbox_backoff_ms(o.attempts);
+		o.next_attempt = (retry_at + 999) / 1000;
+		o.error = xstrdup(msg);
+		outcome = out == DELIVERY_RETRY ? "retry" : "rate-limited";
+		sd->retried++;
+		break;
+	case DELIVERY_PERMANENT:
+	case DELIVERY_AUTH:
+	default:
+		o.status = xstrdup("failed");
+		o.error = xstrdup(msg);
+		outcome = "failed";
+		sd->failed++;
+		break;
+	}
+	snprintf(detail, sizeof detail, "http %ld, code %ld: %s", http, code,
+	    msg);
+	if (store_outbox_update(s, &o) != 0 ||
+	    store_log(s, now / 1000, 0, NULL, o.stage, o.channel, outcome,
+	    detail) != 0) {
+		store_rollback(s);
+		outbox_row_clear(&o);
+		return;
+	}
+	if (out == DELIVERY_AUTH) {
+		sd->paused = 1;
+		store_outbox_fail_channel(s, o.channel, code,
+		    "channel paused: credentials refused");
+		store_log(s, now / 1000, 0, NULL, NULL, o.channel, "paused",
+		    detail);
+		outbox_alert_admin(ob, o.channel, code, msg, now / 1000);
+	}
+	if (store_commit(s) != 0)
+		store_rollback(s);
+	log_action(0, NULL, o.stage, o.channel, outcome,
+	    "message %lld to %s: %s (%s)", (long long)o.id, o.channel, outcome,
+	    detail);
+	if (out == DELIVERY_AUTH)
+		log_warnx("channel %s paused: credentials refused (code %ld);"
+		    " fix the configuration and reload", o.channel, code);
+	outbox_row_clear(&o);
+	if (out == DELIVERY_AUTH && ob->esc->conf->admin_channel != NULL)
+		outbox_kick(ob, ob->esc->conf->admin_channel);
+}
+
+/* Handle finished transfers. */
+static void
+outbox_check_done(struct outbox *ob)
+{
+	CURLMsg			*msg;
+	int			 left;
+	struct transfer		*t;
+	long			 http = 0, code = 0;
+	char			 why[256];
+	enum delivery_outcome	 out;
+
+	while ((msg = curl_multi_info_read(ob->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&t);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+		    &http);
+		out = channel_judge(t->type, msg->data.result == CURLE_OK, http,
+		    t->resp ? t->resp : "", t->resplen, &code, why, sizeof why);
+		if (msg->data.result != CURLE_OK)
+			snprintf(why, sizeof why, "%s",
+			    curl_easy_strerror(msg->data.result));
+		curl_multi_remove_handle(ob->multi, t->easy);
+		TAILQ_REMOVE(&ob->transfers, t, entry);
+		ob->inflight--;
+		ob->latency_ms_sum += outbox_now_ms() - t->started_ms;
+		ob->latency_count++;
+		if (t->sd != NULL) {
+			outbox_done(ob, t, out, http, code, why);
+			t->sd->busy = 0;
+			outbox_sender_wait(t->sd, 0);
+		} else if (t->cb != NULL)
+			t->cb(t->cbarg, delivery_outcome_name(out), http, code,
+			    why);
+		outbox_transfer_free(t);
+	}
+}
+
+/* libcurl socket activity on the libevent loop. */
+static void
+outbox_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox	*ob = arg;
+	int		 running, flags = 0;
+
+	if (what & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(ob->multi, fd, flags, &running);
+	outbox_check_done(ob);
+}
+
+/* libcurl's timeout expired. */
+static void
+outbox_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox	*ob = arg;
+	int		 running;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(ob->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	outbox_check_done(ob);
+}
+
+/* libcurl asks to watch a socket (CURLMOPT_SOCKETFUNCTION). */
+static int
+outbox_socket_cb(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
+{
+	struct outbox	*ob = arg;
+	struct event	*ev = sockp;
+	short		 kind;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		if (ev != NULL) {
+			event_free(ev);
+			curl_multi_assign(ob->multi, s, NULL);
+		}
+		return (0);
+	}
+	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+	if (ev != NULL)
+		event_free(ev);
+	ev = event_new(ob->esc->base, s, kind, outbox_event_cb, ob);
+	event_add(ev, NULL);
+	curl_multi_assign(ob->multi, s, ev);
+	return (0);
+}
+
+/* libcurl asks for a timeout (CURLMOPT_TIMERFUNCTION). */
+static int
+outbox_timerfn_cb(CURLM *m, long ms, void *arg)
+{
+	struct outbox	*ob = arg;
+	struct timeval	 tv;
+
+	(void)m;
+	if (ms < 0) {
+		evtimer_del(ob->timer);
+		return (0);
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ob->timer, &tv);
+	return (0);
+}
+
+/* Create the delivery engine and a sender per configured channel. */
+struct outbox *
+outbox_new(struct escalator *esc)
+{
+	struct outbox	*ob;
+
+	ob = xcalloc(1, sizeof *ob);
+	ob->esc = esc;
+	TAILQ_INIT(&ob->senders);
+	TAILQ_INIT(&ob->transfers);
+	ob->multi = curl_multi_init();
+	if (ob->multi == NULL)
+		fatalx("curl_multi_init failed");
+	ob->timer = evtimer_new(esc->base, outbox_timer_cb, ob);
+	curl_multi_setopt(ob->multi, CURLMOPT_SOCKETFUNCTION, outbox_socket_cb);
+	curl_multi_setopt(ob->multi, CURLMOPT_SOCKETDATA, ob);
+	curl_multi_setopt(ob->multi, CURLMOPT_TIMERFUNCTION, outbox_timerfn_cb);
+	curl_multi_setopt(ob->multi, CURLMOPT_TIMERDATA, ob);
+	outbox_reconfigure(ob);
+	return (ob);
+}
+
+/* Abort transfers (their messages stay queued) and free everything. */
+void
+outbox_free(struct outbox *ob)
+{
+	struct transfer	*t, *tt;
+	struct sender	*sd, *tsd;
+
+	if (ob == NULL)
+		return;
+	TAILQ_FOREACH_SAFE(t, &ob->transfers, entry, tt) {
+		curl_multi_remove_handle(ob->multi, t->easy);
+		TAILQ_REMOVE(&ob->transfers, t, entry);
+		if (t->cb != NULL)
+			t->cb(t->cbarg, "aborted", 0, 0, "daemon stopping");
+		outbox_transfer_free(t);
+	}
+	TAILQ_FOREACH_SAFE(sd, &ob->senders, entry, tsd) {
+		TAILQ_REMOVE(&ob->senders, sd, entry);
+		event_free(sd->timer);
+		free(sd->name);
+		free(sd);
+	}
+	curl_multi_cleanup(ob->multi);
+	event_free(ob->timer);
+	free(ob);
+}
+
+/* After (re)loading: a sender per channel, paused ones get a new chance. */
+void
+outbox_reconfigure(struct outbox *ob)
+{
+	struct channel	*ch;
+	struct sender	*sd;
+
+	TAILQ_FOREACH(ch, &ob->esc->conf->channels, entry) {
+		sd = outbox_sender(ob, ch->name);
+		sd->paused = 0;
+	}
+	outbox_kick(ob, NULL);
+}
+
+/* Wake one channel's sender, or all. */
+void
+outbox_kick(struct outbox *ob, const char *channel)
+{
+	struct sender	*sd;
+
+	TAILQ_FOREACH(sd, &ob->senders, entry)
+		if (channel == NULL || strcmp(sd->name, channel) == 0)
+			if (!sd->busy)
+				outbox_sender_wait(sd, 0);
+}
+
+/* Transfers in flight. */
+int
+outbox_inflight(struct outbox *ob)
+{
+	return (ob->inflight);
+}
+
+/* Whether a channel is paused after refused credentials. */
+int
+outbox_paused(struct outbox *ob, const char *channel)
+{
+	struct sender	*sd;
+
+	TAILQ_FOREACH(sd, &ob->senders, entry)
+		if (strcmp(sd->name, channel) == 0)
+			return (sd->paused);
+	return (0);
+}
+
+/* Send a test message now, outside the queue; cb gets the answer. */
+int
+outbox_send_test(struct outbox *ob, const struct channel *ch,
+    outbox_test_cb cb, void *arg)
+{
+	struct transfer		*t;
+	struct message		 m;
+	const struct template_set *ts;
+	char			*err = NULL, *title = NULL, *text = NULL;
+	char			 stamp[32];
+
+	rules_format((int64_t)time(NULL), stamp, sizeof stamp);
+	ts = config_template(ob->esc->conf, "test", ch->type);
+	memset(&m, 0, sizeof m);
+	xasprintf(&title, "审批督办测试消息");
+	xasprintf(&text, "审批督办机器人测试消息：通道 %s 配置正确，可以正常接收"
+	    "提醒。（%s）", ch->name, stamp);
+	if (ts != NULL) {
+		struct msg_batch	 b;
+		struct msg_part		*parts;
+		size_t			 np;
+		memset(&b, 0, sizeof b);
+		b.channel = ch;
+		b.template = "test";
+		b.stage = "test";
+		b.stage_label = "测试";
+		b.severity = "info";
+		b.group = "";
+		if (message_render(ob->esc->conf, &b, (int64_t)time(NULL),
+		    &parts, &np, &err) == 0 && np > 0) {
+			free(title);
+			free(text);
+			title = parts[0].title;
+			text = parts[0].text;
+			parts[0].title = parts[0].text = NULL;
+			message_parts_free(parts, np);
+		}
+		free(err);
+		err = NULL;
+	}
+	m.title = title;
+	m.text = text;
+	m.severity = "info";
+	t = xcalloc(1, sizeof *t);
+	t->ob = ob;
+	t->type = ch->type;
+	t->channel = xstrdup(ch->name);
+	t->cb = cb;
+	t->cbarg = arg;
+	if (channel_build(ch, &m, outbox_now_ms(), &t->req, &err) != 0 ||
+	    outbox_start(ob, t, ch) != 0) {
+		cb(arg, "permanent", 0, 0, err ? err : "cannot build request");
+		free(err);
+		outbox_transfer_free(t);
+		free(title);
+		free(text);
+		return (-1);
+	}
+	free(title);
+	free(text);
+	return (0);
+}
+
+/* Per-channel delivery counters for /metrics. */
+void
+outbox_metrics(struct outbox *ob, void (*cb)(void *, const char *,
+    const char *, int64_t), void *arg)
+{
+	struct sender	*sd;
+
+	TAILQ_FOREACH(sd, &ob->senders, entry) {
+		cb(arg, sd->name, "sent", sd->sent);
+		cb(arg, sd->name, "failed", sd->failed);
+		cb(arg, sd->name, "retry", sd->retried);
+	}
+	cb(arg, "", "latency_ms_sum", ob->latency_ms_sum);
+	cb(arg, "", "latency_count", ob->latency_count);
+}

@@ -1,0 +1,301 @@
+/*
+ * The rule engine's arithmetic: deadlines from acceptance and time limits,
+ * stage times on the working-day calendar, which stage is due now, when
+ * the next one falls, and send windows.  Pure: "now" is always an
+ * argument, and only the process time zone is consulted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "escalator.h"
+
+/* The instant of a local day and second of day. */
+int64_t
+rules_local(int32_t day, int sec_of_day)
+{
+	struct tm	 tm;
+	int		 y, m, d;
+
+	calendar_civil(day, &y, &m, &d);
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = sec_of_day / 3600;
+	tm.tm_min = (sec_of_day / 60) % 60;
+	tm.tm_sec = sec_of_day % 60;
+	tm.tm_isdst = -1;
+	return ((int64_t)mktime(&tm));
+}
+
+/* Split an instant into local day number and second of day. */
+void
+rules_split(int64_t t, int32_t *day, int *sec_of_day)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	localtime_r(&tt, &tm);
+	*day = calendar_daynum(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	if (sec_of_day != NULL)
+		*sec_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+}
+
+/* Format an instant as local "YYYY-MM-DD HH:MM:SS". */
+void
+rules_format(int64_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	localtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/*
+ * Parse a time given by a user: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]"
+ * (also with 'T'), "now", "+N[smhd]" relative to now, or "@EPOCH".
+ * Impossible dates and times are rejected.
+ */
+int
+rules_parse_time(const char *s, int64_t now, int64_t *t)
+{
+	char		 date[11], *end;
+	int32_t		 day;
+	int		 h = 0, mi = 0, se = 0, n = 0;
+	long long	 v;
+	const char	*p;
+
+	if (s == NULL || *s == '\0')
+		return (-1);
+	if (strcmp(s, "now") == 0) {
+		*t = now;
+		return (0);
+	}
+	if (*s == '+' || *s == '@') {
+		v = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || v < 0)
+			return (-1);
+		if (*s == '@') {
+			if (*end != '\0')
+				return (-1);
+			*t = v;
+			return (0);
+		}
+		if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
+			;
+		else if (strcmp(end, "m") == 0)
+			v *= 60;
+		else if (strcmp(end, "h") == 0)
+			v *= 3600;
+		else if (strcmp(end, "d") == 0)
+			v *= 86400;
+		else
+			return (-1);
+		*t = now + v;
+		return (0);
+	}
+	if (strlen(s) < 10)
+		return (-1);
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (calendar_parse_date(date, &day) != 0)
+		return (-1);
+	p = s + 10;
+	if (*p != '\0') {
+		if (*p != ' ' && *p != 'T')
+			return (-1);
+		p++;
+		if (sscanf(p, "%2d:%2d%n", &h, &mi, &n) != 2)
+			return (-1);
+		p += n;
+		if (*p == ':') {
+			if (sscanf(p, ":%2d%n", &se, &n) != 1)
+				return (-1);
+			p += n;
+		}
+		if (*p != '\0' || h > 23 || mi > 59 || se > 59 || h < 0 ||
+		    mi < 0 || se < 0)
+			return (-1);
+	}
+	*t = rules_local(day, h * 3600 + mi * 60 + se);
+	return (0);
+}
+
+/* t plus times * duration: seconds, calendar days or working days. */
+int64_t
+rules_add(const struct calendar *cal, int64_t t, const struct duration *d,
+    int64_t times, int *uncovered)
+{
+	int32_t	 day;
+	int	 sec;
+	int64_t	 n = d->n * times;
+
+	if (d->unit == DUR_SECONDS)
+		return (t + n);
+	rules_split(t, &day, &sec);
+	if (d->unit == DUR_DAYS)
+		day += (int32_t)n;
+	else
+		day = calendar_add_workdays(cal, day, (int)n, uncovered);
+	return (rules_local(day, sec));
+}
+
+/* The deadline of an item accepted at `accepted` with a time limit. */
+int64_t
+rules_deadline(const struct calendar *cal, int64_t accepted,
+    const struct duration *limit, int deadline_min, int *uncovered)
+{
+	int32_t	 day;
+
+	if (limit->unit == DUR_SECONDS)
+		return (accepted + limit->n);
+	rules_split(accepted, &day, NULL);
+	if (limit->unit == DUR_DAYS)
+		day += (int32_t)limit->n;
+	else
+		day = calendar_add_workdays(cal, day, (int)limit->n, uncovered);
+	return (rules_local(day, deadline_min * 60));
+}
+
+/* When repetition rep of a stage falls for a deadline. */
+int64_t
+rules_stage_time(const struct calendar *cal, const struct stage *st,
+    int64_t due, int rep, int *uncovered)
+{
+	int64_t	 t;
+
+	t = rules_add(cal, due, &st->offset, 1, uncovered);
+	if (rep > 0 && st->repeat.n > 0)
+		t = rules_add(cal, t, &st->repeat, rep, uncovered);
+	return (t);
+}
+
+/* The last repetition of a stage falling at or before now. */
+static int
+rules_last_rep(const struct calendar *cal, const struct stage *st, int64_t due,
+    int64_t now)
+{
+	int64_t	 t0, r;
+
+	if (st->repeat.n <= 0)
+		return (0);
+	t0 = rules_stage_time(cal, st, due, 0, NULL);
+	if (st->repeat.unit == DUR_SECONDS)
+		return ((int)((now - t0) / st->repeat.n));
+	/* Days: estimate from elapsed seconds, then correct. */
+	r = (now - t0) / (86400 * st->repeat.n);
+	if (st->repeat.unit == DUR_WORKDAYS)
+		r = r * 5 / 7;
+	if (r < 0)
+		r = 0;
+	while (r > 0 && rules_stage_time(cal, st, due, (int)r, NULL) > now)
+		r--;
+	while (rules_stage_time(cal, st, due, (int)r + 1, NULL) <= now)
+		r++;
+	return ((int)r);
+}
+
+/* The latest (stage, rep) due at now and not yet fired. */
+int
+rules_due(const struct policy *p, const struct calendar *cal, int64_t due,
+    int last_stage, int last_rep, int64_t now, int *stage, int *rep)
+{
+	int	 s, r;
+
+	for (s = (int)p->nstages - 1; s >= 0; s--)
+		if (rules_stage_time(cal, &p->stages[s], due, 0, NULL) <= now)
+			break;
+	if (s < 0 || s < last_stage)
+		return (0);
+	r = rules_last_rep(cal, &p->stages[s], due, now);
+	if (s == last_stage && r <= last_rep)
+		return (0);
+	*stage = s;
+	*rep = r;
+	return (1);
+}
+
+/* When the next (stage, rep) after the last fired one falls, 0 if none. */
+int64_t
+rules_next_time(const struct policy *p, const struct calendar *cal,
+    int64_t due, int last_stage, int last_rep)
+{
+	int64_t	 next = 0, t;
+
+	if (last_stage + 1 < (int)p->nstages)
+		next = rules_stage_time(cal, &p->stages[last_stage + 1], due, 0,
+		    NULL);
+	if (last_stage >= 0 && last_stage < (int)p->nstages &&
+	    p->stages[last_stage].repeat.n > 0) {
+		t = rules_stage_time(cal, &p->stages[last_stage], due,
+		    last_rep + 1, NULL);
+		if (next == 0 || t < next)
+			next = t;
+	}
+	return (next);
+}
+
+/* Whether t lies inside a send window. */
+int
+rules_in_window(const struct calendar *cal, const struct window *w, int64_t t)
+{
+	int32_t	 day;
+	int	 sec;
+
+	if (w == NULL)
+		return (1);
+	rules_split(t, &day, &sec);
+	if (w->workdays_only && !calendar_is_workday(cal, day, NULL))
+		return (0);
+	return (sec >= w->start_min * 60 && sec < w->end_min * 60);
+}
+
+/* t itself inside the window, else the start of the next opening. */
+int64_t
+rules_window_next(const struct calendar *cal, const struct window *w, int64_t t)
+{
+	int32_t	 day;
+	int	 sec, i;
+
+	if (w == NULL || rules_in_window(cal, w, t))
+		return (t);
+	rules_split(t, &day, &sec);
+	if (sec >= w->end_min * 60 ||
+	    (w->workdays_only && !calendar_is_workday(cal, day, NULL)) ||
+	    sec >= w->start_min * 60)
+		day++;
+	for (i = 0; i < 400; i++, day++)
+		if (!w->workdays_only || calendar_is_workday(cal, day, NULL))
+			break;
+	return (rules_local(day, w->start_min * 60));
+}
+
+/* Working days by which now is past due (0 when not overdue). */
+int
+rules_overdue_workdays(const struct calendar *cal, int64_t due, int64_t now)
+{
+	int32_t	 d1, d2;
+
+	if (due <= 0 || now <= due)
+		return (0);
+	rules_split(due, &d1, NULL);
+	rules_split(now, &d2, NULL);
+	return (calendar_count_workdays(cal, d1, d2, NULL));
+}
+
+/* Index of a stage by name, -1 if the policy has none by that name. */
+int
+rules_stage_index(const struct policy *p, const char *name)
+{
+	size_t	 i;
+
+	if (name == NULL)
+		return (-1);
+	for (i = 0; i < p->nstages; i++)
+		if (strcmp(p->stages[i].name, name) == 0)
+			return ((int)i);
+	return (-1);
+}

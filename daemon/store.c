@@ -1,0 +1,1293 @@
+/*
+ * The store: one SQLite database in WAL mode holding projects, items,
+ * their deadline tracks, the outbox of messages, the action log and the
+ * idempotency records.  Every SQL statement of the daemon is in the table
+ * below, prepared once when the store is opened and always bound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "escalator.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Migrations, applied in order; index + 1 is the schema version. */
+static const char *store_migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE projects ("
+	"  id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT,"
+	"  category TEXT, region TEXT, content TEXT, planned_start TEXT,"
+	"  progress TEXT, progress_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE items ("
+	"  id INTEGER PRIMARY KEY,"
+	"  project_id INTEGER NOT NULL REFERENCES projects(id),"
+	"  kind TEXT NOT NULL, department TEXT NOT NULL, handler TEXT,"
+	"  mode TEXT NOT NULL DEFAULT 'normal', status TEXT NOT NULL,"
+	"  accepted_at INTEGER NOT NULL DEFAULT 0, lim TEXT,"
+	"  due_at INTEGER NOT NULL DEFAULT 0, explicit_due INTEGER NOT NULL DEFAULT 0,"
+	"  supplement_due INTEGER NOT NULL DEFAULT 0,"
+	"  commitment_due INTEGER NOT NULL DEFAULT 0,"
+	"  suspended_at INTEGER NOT NULL DEFAULT 0, suspend_reason TEXT,"
+	"  stopped_workdays INTEGER NOT NULL DEFAULT 0,"
+	"  stopped_seconds INTEGER NOT NULL DEFAULT 0,"
+	"  blocked_reason TEXT, blocked_at INTEGER NOT NULL DEFAULT 0,"
+	"  raised_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_progress_at INTEGER NOT NULL DEFAULT 0,"
+	"  done_at INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE INDEX items_project ON items(project_id);"
+	"CREATE INDEX items_status ON items(status);"
+	"CREATE TABLE prereqs (item_id INTEGER NOT NULL, needs_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (item_id, needs_id));"
+	"CREATE TABLE progress_notes (id INTEGER PRIMARY KEY, project_id INTEGER,"
+	"  item_id INTEGER, at INTEGER NOT NULL, note TEXT NOT NULL);"
+	"CREATE TABLE tracks ("
+	"  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  policy TEXT, due_at INTEGER NOT NULL, stage INTEGER NOT NULL DEFAULT -1,"
+	"  stage_name TEXT, rep INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL DEFAULT 0, UNIQUE (item_id, kind));"
+	"CREATE INDEX tracks_next ON tracks(next_at) WHERE next_at > 0;"
+	"CREATE TABLE fired ("
+	"  id INTEGER PRIMARY KEY, track_id INTEGER NOT NULL,"
+	"  item_id INTEGER NOT NULL, stage TEXT NOT NULL, rep INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL, UNIQUE (track_id, stage, rep));"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, stage TEXT NOT NULL,"
+	"  title TEXT, text TEXT NOT NULL, severity TEXT, mobiles TEXT,"
+	"  userids TEXT, event TEXT, status TEXT NOT NULL DEFAULT 'queued',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  not_before INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL, sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  code INTEGER NOT NULL DEFAULT 0, error TEXT);"
+	"CREATE INDEX outbox_queue ON outbox(channel, id) WHERE status = 'queued';"
+	"CREATE TABLE outbox_items (outbox_id INTEGER NOT NULL,"
+	"  item_id INTEGER NOT NULL, PRIMARY KEY (outbox_id, item_id));"
+	"CREATE INDEX outbox_items_item ON outbox_items(item_id);"
+	"CREATE TABLE log ("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, item_id INTEGER,"
+	"  project TEXT, stage TEXT, channel TEXT, outcome TEXT, detail TEXT);"
+	"CREATE INDEX log_item ON log(item_id);"
+	"CREATE TABLE events (event_id TEXT PRIMARY KEY, item_id INTEGER,"
+	"  at INTEGER NOT NULL);"
+	"CREATE TABLE reports (name TEXT NOT NULL, period TEXT NOT NULL,"
+	"  sent_at INTEGER NOT NULL, PRIMARY KEY (name, period));",
+};
+
+#define ITEM_COLS \
+	"i.id, i.project_id, p.code, p.name, p.category, p.region, i.kind," \
+	" i.department, i.handler, i.mode, i.status, i.accepted_at, i.lim," \
+	" i.due_at, i.explicit_due, i.supplement_due, i.commitment_due," \
+	" i.suspended_at, i.suspend_reason, i.stopped_workdays," \
+	" i.stopped_seconds, i.blocked_reason, i.blocked_at, i.raised_at," \
+	" i.last_progress_at, i.done_at, i.created_at" \
+	" FROM items i JOIN projects p ON p.id = i.project_id"
+#define TRACK_COLS \
+	"id, item_id, kind, policy, due_at, stage, stage_name, rep, next_at FROM tracks"
+#define OUTBOX_COLS \
+	"id, channel, stage, title, text, severity, mobiles, userids, event," \
+	" status, attempts, not_before, next_attempt, created_at, sent_at," \
+	" code, error FROM outbox"
+#define PROJECT_COLS \
+	"id, code, name, category, region, content, planned_start, progress," \
+	" progress_at FROM projects"
+
+enum {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_PROJECT_GET, S_PROJECT_INSERT, S_PROJECT_UPDATE, S_PROJECT_PROGRESS,
+	S_PROJECT_LIST,
+	S_ITEM_GET, S_ITEM_FIND, S_ITEM_INSERT, S_ITEM_UPDATE, S_ITEM_LIST,
+	S_ITEM_ACTIVE,
+	S_PREREQ_ADD, S_PREREQ_PENDING, S_PREREQ_LIST, S_PROGRESS_ADD,
+	S_TRACK_GET, S_TRACK_INSERT, S_TRACK_UPDATE, S_TRACK_DELETE,
+	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE, S_NEXT_WAKEUP,
+	S_FIRED_INSERT,
+	S_OUTBOX_INSERT, S_OUTBOX_LINK, S_OUTBOX_GET, S_OUTBOX_NEXT,
+	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
+	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX,
+	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
+	S_EVENT_CLAIM, S_COUNT_STATUS, S_COUNT_STAGES,
+	S_REPORT_CLAIM, S_REPORT_LAST,
+	S__COUNT
+};
+
+static const char *store_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_PROJECT_GET] = "SELECT " PROJECT_COLS " WHERE code = ?",
+	[S_PROJECT_INSERT] = "INSERT INTO projects (code, name, category, region,"
+	    " content, planned_start) VALUES (?, ?, ?, ?, ?, ?)",
+	[S_PROJECT_UPDATE] = "UPDATE projects SET name = ?, category = ?,"
+	    " region = ?, content = ?, planned_start = ? WHERE id = ?",
+	[S_PROJECT_PROGRESS] = "UPDATE projects SET progress = ?, progress_at = ?"
+	    " WHERE id = ?",
+	[S_PROJECT_LIST] = "SELECT " PROJECT_COLS " ORDER BY code",
+	[S_ITEM_GET] = "SELECT " ITEM_COLS " WHERE i.id = ?",
+	[S_ITEM_FIND] = "SELECT id FROM items WHERE project_id = ? AND kind = ?"
+	    " AND department = ?",
+	[S_ITEM_INSERT] = "INSERT INTO items (project_id, kind, department,"
+	    " handler, mode, status, accepted_at, lim, due_at, explicit_due,"
+	    " supplement_due, commitment_due, suspended_at, suspend_reason,"
+	    " stopped_workdays, stopped_seconds, blocked_reason, blocked_at,"
+	    " raised_at, last_progress_at, done_at, created_at) VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_ITEM_UPDATE] = "UPDATE items SET project_id = ?, kind = ?,"
+	    " department = ?, handler = ?, mode = ?, status = ?,"
+	    " accepted_at = ?, lim = ?, due_at = ?, explicit_due = ?,"
+	    " supplement_due = ?, commitment_due = ?, suspended_at = ?,"
+	    " suspend_reason = ?, stopped_workdays = ?, stopped_seconds = ?,"
+	    " blocked_reason = ?, blocked_at = ?, raised_at = ?,"
+	    " last_progress_at = ?, done_at = ?, created_at = ? WHERE id = ?",
+	[S_ITEM_LIST] = "SELECT " ITEM_COLS " WHERE (?1 IS NULL OR i.status = ?1)"
+	    " AND (?2 IS NULL OR p.code = ?2) ORDER BY i.id LIMIT ?3",
+	[S_ITEM_ACTIVE] = "SELECT " ITEM_COLS " WHERE i.status IN"
+	    " ('planned', 'accepted', 'suspended') ORDER BY i.id",
+	[S_PREREQ_ADD] = "INSERT OR IGNORE INTO prereqs (item_id, needs_id)"
+	    " VALUES (?, ?)",
+	[S_PREREQ_PENDING] = "SELECT r.needs_id FROM prereqs r JOIN items i"
+	    " ON i.id = r.needs_id WHERE r.item_id = ? AND i.status <> 'done'"
+	    " ORDER BY r.needs_id",
+	[S_PREREQ_LIST] = "SELECT needs_id FROM prereqs WHERE item_id = ?"
+	    " ORDER BY needs_id",
+	[S_PROGRESS_ADD] = "INSERT INTO progress_notes (project_id, item_id, at,"
+	    " note) VALUES (?, ?, ?, ?)",
+	[S_TRACK_GET] = "SELECT " TRACK_COLS " WHERE item_id = ? AND kind = ?",
+	[S_TRACK_INSERT] = "INSERT INTO tracks (item_id, kind, policy, due_at,"
+	    " stage, stage_name, rep, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_TRACK_UPDATE] = "UPDATE tracks SET policy = ?, due_at = ?, stage = ?,"
+	    " stage_name = ?, rep = ?, next_at = ? WHERE id = ?",
+	[S_TRACK_DELETE] = "DELETE FROM tracks WHERE item_id = ? AND kind = ?",
+	[S_TRACK_EACH] = "SELECT " TRACK_COLS " WHERE item_id = ? ORDER BY id",
+	[S_TRACK_ALL] = "SELECT " TRACK_COLS " ORDER BY id",
+	[S_TRACK_DUE] = "SELECT " TRACK_COLS " WHERE next_at > 0 AND"
+	    " next_at <= ? ORDER BY next_at, id",
+	[S_NEXT_WAKEUP] = "SELECT min(next_at) FROM tracks WHERE next_at > 0",
+	[S_FIRED_INSERT] = "INSERT OR IGNORE INTO fired (track_id, item_id,"
+	    " stage, rep, at) VALUES (?, ?, ?, ?, ?)",
+	[S_OUTBOX_INSERT] = "INSERT INTO outbox (channel, stage, title, text,"
+	    " severity, mobiles, userids, event, status, attempts, not_before,"
+	    " next_attempt, created_at) VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+	[S_OUTBOX_LINK] = "INSERT OR IGNORE INTO outbox_items (outbox_id, item_id)"
+	    " VALUES (?, ?)",
+	[S_OUTBOX_GET] = "SELECT " OUTBOX_COLS " WHERE id = ?",
+	[S_OUTBOX_NEXT] = "SELECT " OUTBOX_COLS " WHERE channel = ? AND"
+	    " status = 'queued' ORDER BY id LIMIT 1",
+	[S_OUTBOX_UPDATE] = "UPDATE outbox SET status = ?, attempts = ?,"
+	    " next_attempt = ?, sent_at = ?, code = ?, error = ? WHERE id = ?",
+	[S_OUTBOX_SINCE] = "SELECT " OUTBOX_COLS " WHERE id > ? ORDER BY id",
+	[S_OUTBOX_CHANNELS] = "SELECT DISTINCT o.channel FROM outbox o JOIN"
+	    " outbox_items x ON x.outbox_id = o.id WHERE x.item_id = ? AND"
+	    " o.stage NOT IN ('done', 'test', 'report') ORDER BY o.channel",
+	[S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE channel = ? AND"
+	    " status = ?",
+	[S_OUTBOX_COUNT_ALL] = "SELECT count(*) FROM outbox WHERE status = ?",
+	[S_OUTBOX_FAIL_CHANNEL] = "UPDATE outbox SET status = 'failed', code = ?,"
+	    " error = ? WHERE channel = ? AND status = 'queued'",
+	[S_OUTBOX_MAX] = "SELECT coalesce(max(id), 0) FROM outbox",
+	[S_LOG_INSERT] = "INSERT INTO log (at, item_id, project, stage, channel,"
+	    " outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[S_LOG_LIST] = "SELECT id, at, item_id, project, stage, channel, outcome,"
+	    " detail FROM (SELECT * FROM log ORDER BY id DESC LIMIT ?)"
+	    " ORDER BY id",
+	[S_LOG_LIST_ITEM] = "SELECT id, at, item_id, project, stage, channel,"
+	    " outcome, detail FROM (SELECT * FROM log WHERE item_id = ?"
+	    " ORDER BY id DESC LIMIT ?) ORDER BY id",
+	[S_EVENT_CLAIM] = "INSERT OR IGNORE INTO events (event_id, item_id, at)"
+	    " VALUES (?, ?, ?)",
+	[S_COUNT_STATUS] = "SELECT count(*) FROM items WHERE status = ?",
+	[S_COUNT_STAGES] = "SELECT t.stage_name, count(*) FROM tracks t JOIN items i"
+	    " ON i.id = t.item_id WHERE t.kind = 'main' AND t.stage >= 0 AND"
+	    " i.status IN ('accepted', 'suspended') GROUP BY t.stage_name",
+	[S_REPORT_CLAIM] = "INSERT OR IGNORE INTO reports (name, period, sent_at)"
+	    " VALUES (?, ?, ?)",
+	[S_REPORT_LAST] = "SELECT period FROM reports WHERE name = ?"
+	    " ORDER BY sent_at DESC, period DESC LIMIT 1",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S__COUNT];
+	char		*path;
+};
+
+/* Prepare every statement once; returns -1 with *err on failure. */
+static int
+store_prepare(struct store *s, char **err)
+{
+	int	 i;
+
+	for (i = 0; i < S__COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK) {
+			xasprintf(err, "preparing statement %d: %s", i,
+			    sqlite3_errmsg(s->db));
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Bring the schema up to date, one transaction per migration. */
+static int
+store_migrate(struct store *s, char **err)
+{
+	sqlite3_stmt	*st;
+	int		 version, n = (int)(sizeof store_migrations /
+			    sizeof store_migrations[0]);
+	char		*msg = NULL, *sql;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK) {
+		xasprintf(err, "reading schema version: %s",
+		    sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (version > n) {
+		xasprintf(err, "database schema version %d is newer than this "
+		    "daemon (%d)", version, n);
+		return (-1);
+	}
+	for (; version < n; version++) {
+		xasprintf(&sql, "BEGIN IMMEDIATE; %s; PRAGMA user_version = %d;"
+		    " COMMIT;", store_migrations[version], version + 1);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+			xasprintf(err, "migrating to schema %d: %s", version + 1,
+			    msg ? msg : "unknown error");
+			sqlite3_free(msg);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			free(sql);
+			return (-1);
+		}
+		free(sql);
+	}
+	return (0);
+}
+
+/* Open a database file (created if missing) ready for use. */
+struct store *
+store_open(const char *path, char **err)
+{
+	struct store	*s;
+	char		*msg = NULL;
+	int		 memory = strcmp(path, ":memory:") == 0;
+
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		xasprintf(err, "%s: %s", path, s->db ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		store_close(s);
+		return (NULL);
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, memory ? "PRAGMA foreign_keys = ON" :
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	    " PRAGMA foreign_keys = ON", NULL, NULL, &msg) != SQLITE_OK) {
+		xasprintf(err, "%s: %s", path, msg ? msg : "pragma failed");
+		sqlite3_free(msg);
+		store_close(s);
+		return (NULL);
+	}
+	if (store_migrate(s, err) != 0 || store_prepare(s, err) != 0) {
+		store_close(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+/* Finalize statements and close. */
+void
+store_close(struct store *s)
+{
+	int	 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+/* An in-memory copy of the whole database, for the simulator. */
+struct store *
+store_clone_memory(struct store *src, char **err)
+{
+	struct store	*s;
+	sqlite3_backup	*b;
+
+	if ((s = store_open(":memory:", err)) == NULL)
+		return (NULL);
+	b = sqlite3_backup_init(s->db, "main", src->db, "main");
+	if (b == NULL || sqlite3_backup_step(b, -1) != SQLITE_DONE) {
+		xasprintf(err, "copying database: %s", sqlite3_errmsg(s->db));
+		if (b != NULL)
+			sqlite3_backup_finish(b);
+		store_close(s);
+		return (NULL);
+	}
+	sqlite3_backup_finish(b);
+	return (s);
+}
+
+/* The last SQLite error message. */
+const char *
+store_error(struct store *s)
+{
+	return (sqlite3_errmsg(s->db));
+}
+
+/* Reset a statement and return it ready to bind. */
+static sqlite3_stmt *
+store_stmt(struct store *s, int which)
+{
+	sqlite3_stmt	*st = s->stmt[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (st);
+}
+
+/* Bind a string, NULL as SQL NULL. */
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Run a statement expected to produce no rows. */
+static int
+store_done(struct store *s, sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: %s", sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Copy a text column, NULL stays NULL. */
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+
+	return (t == NULL ? NULL : xstrdup((const char *)t));
+}
+
+/* Start a write transaction. */
+int
+store_begin(struct store *s)
+{
+	return (store_done(s, store_stmt(s, S_BEGIN)));
+}
+
+/* Commit the transaction. */
+int
+store_commit(struct store *s)
+{
+	return (store_done(s, store_stmt(s, S_COMMIT)));
+}
+
+/* Abandon the transaction (no-op when none is open). */
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		store_done(s, store_stmt(s, S_ROLLBACK));
+}
+
+/* Free a project row's strings. */
+void
+project_row_clear(struct project_row *p)
+{
+	free(p->code);
+	free(p->name);
+	free(p->category);
+	free(p->region);
+	free(p->content);
+	free(p->planned_start);
+	free(p->progress);
+	memset(p, 0, sizeof *p);
+}
+
+/* Free an item row's strings. */
+void
+item_row_clear(struct item_row *r)
+{
+	free(r->project_code);
+	free(r->project_name);
+	free(r->category);
+	free(r->region);
+	free(r->kind);
+	free(r->department);
+	free(r->handler);
+	free(r->mode);
+	free(r->status);
+	free(r->limit);
+	free(r->suspend_reason);
+	free(r->blocked_reason);
+	memset(r, 0, sizeof *r);
+}
+
+/* Free a track row's strings. */
+void
+track_row_clear(struct track_row *t)
+{
+	free(t->kind);
+	free(t->policy);
+	free(t->stage_name);
+	memset(t, 0, sizeof *t);
+}
+
+/* Free an outbox row's strings. */
+void
+outbox_row_clear(struct outbox_row *o)
+{
+	free(o->channel);
+	free(o->stage);
+	free(o->title);
+	free(o->text);
+	free(o->severity);
+	free(o->mobiles);
+	free(o->userids);
+	free(o->event);
+	free(o->status);
+	free(o->error);
+	memset(o, 0, sizeof *o);
+}
+
+/* Free a log row's strings. */
+void
+log_row_clear(struct log_row *l)
+{
+	free(l->project);
+	free(l->stage);
+	free(l->channel);
+	free(l->outcome);
+	free(l->detail);
+	memset(l, 0, sizeof *l);
+}
+
+/* Read a project row from the current result. */
+static void
+project_read(sqlite3_stmt *st, struct project_row *p)
+{
+	memset(p, 0, sizeof *p);
+	p->id = sqlite3_column_int64(st, 0);
+	p->code = col_text(st, 1);
+	p->name = col_text(st, 2);
+	p->category = col_text(st, 3);
+	p->region = col_text(st, 4);
+	p->content = col_text(st, 5);
+	p->planned_start = col_text(st, 6);
+	p->progress = col_text(st, 7);
+	p->progress_at = sqlite3_column_int64(st, 8);
+}
+
+/* Find a project by code: 0 found, 1 not found, -1 error. */
+int
+store_project_get(struct store *s, const char *code, struct project_row *p)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_PROJECT_GET);
+	int		 rc;
+
+	bind_text(st, 1, code);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		project_read(st, p);
+		sqlite3_reset(st);
+		return (0);
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Insert or update (by code) a project; sets p->id and *created. */
+int
+store_project_save(struct store *s, struct project_row *p, int *created)
+{
+	struct project_row	 old;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if ((rc = store_project_get(s, p->code, &old)) < 0)
+		return (-1);
+	if (rc == 1) {
+		st = store_stmt(s, S_PROJECT_INSERT);
+		bind_text(st, 1, p->code);
+		bind_text(st, 2, p->name);
+		bind_text(st, 3, p->category);
+		bind_text(st, 4, p->region);
+		bind_text(st, 5, p->content);
+		bind_text(st, 6, p->planned_start);
+		if (store_done(s, st) != 0)
+			return (-1);
+		p->id = sqlite3_last_insert_rowid(s->db);
+		if (created != NULL)
+			*created = 1;
+		return (0);
+	}
+	p->id = old.id;
+	project_row_clear(&old);
+	st = store_stmt(s, S_PROJECT_UPDATE);
+	bind_text(st, 1, p->name);
+	bind_text(st, 2, p->category);
+	bind_text(st, 3, p->region);
+	bind_text(st, 4, p->content);
+	bind_text(st, 5, p->planned_start);
+	sqlite3_bind_int64(st, 6, p->id);
+	if (created != NULL)
+		*created = 0;
+	return (store_done(s, st));
+}
+
+/* Record a project's latest visible-progress note. */
+int
+store_project_progress(struct store *s, int64_t id, const char *note, int64_t at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_PROJECT_PROGRESS);
+
+	bind_text(st, 1, note);
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_int64(st, 3, id);
+	return (store_done(s, st));
+}
+
+/* Call cb for every project. */
+int
+store_project_list(struct store *s, store_project_cb cb, void *arg)
+{
+	sqlite3_stmt		*st = store_stmt(s, S_PROJECT_LIST);
+	struct project_row	 p;
+	int			 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		project_read(st, &p);
+		rc = cb(arg, &p);
+		project_row_clear(&p);
+		if (rc != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE || rc == 0 ? 0 : rc == SQLITE_ROW ? 0 : -1);
+}
+
+/* Read an item row from the current result. */
+static void
+item_read(sqlite3_stmt *st, struct item_row *r)
+{
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(st, 0);
+	r->project_id = sqlite3_column_int64(st, 1);
+	r->project_code = col_text(st, 2);
+	r->project_name = col_text(st, 3);
+	r->category = col_text(st, 4);
+	r->region = col_text(st, 5);
+	r->kind = col_text(st, 6);
+	r->department = col_text(st, 7);
+	r->handler = col_text(st, 8);
+	r->mode = col_text(st, 9);
+	r->status = col_text(st, 10);
+	r->accepted_at = sqlite3_column_int64(st, 11);
+	r->limit = col_text(st, 12);
+	r->due_at = sqlite3_column_int64(st, 13);
+	r->explicit_due = sqlite3_column_int(st, 14);
+	r->supplement_due = sqlite3_column_int64(st, 15);
+	r->commitment_due = sqlite3_column_int64(st, 16);
+	r->suspended_at = sqlite3_column_int64(st, 17);
+	r->suspend_reason = col_text(st, 18);
+	r->stopped_workdays = sqlite3_column_int(st, 19);
+	r->stopped_seconds = sqlite3_column_int64(st, 20);
+	r->blocked_reason = col_text(st, 21);
+	r->blocked_at = sqlite3_column_int64(st, 22);
+	r->raised_at = sqlite3_column_int64(st, 23);
+	r->last_progress_at = sqlite3_column_int64(st, 24);
+	r->done_at = sqlite3_column_int64(st, 25);
+	r->created_at = sqlite3_column_int64(st, 26);
+}
+
+/* Load one item: 0 found, 1 not found, -1 error. */
+int
+store_item_get(struct store *s, int64_t id, struct item_row *r)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_ITEM_GET);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		item_read(st, r);
+		sqlite3_reset(st);
+		return (0);
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Find an item by its natural key (project, kind, department). */
+int
+store_item_find(struct store *s, int64_t project_id, const char *kind,
+    const char *department, int64_t *id)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_ITEM_FIND);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, project_id);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, department);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Bind the item columns shared by insert and update, from index 1. */
+static void
+item_bind(sqlite3_stmt *st, const struct item_row *r)
+{
+	sqlite3_bind_int64(st, 1, r->project_id);
+	bind_text(st, 2, r->kind);
+	bind_text(st, 3, r->department);
+	bind_text(st, 4, r->handler);
+	bind_text(st, 5, r->mode ? r->mode : "normal");
+	bind_text(st, 6, r->status);
+	sqlite3_bind_int64(st, 7, r->accepted_at);
+	bind_text(st, 8, r->limit);
+	sqlite3_bind_int64(st, 9, r->due_at);
+	sqlite3_bind_int(st, 10, r->explicit_due);
+	sqlite3_bind_int64(st, 11, r->supplement_due);
+	sqlite3_bind_int64(st, 12, r->commitment_due);
+	sqlite3_bind_int64(st, 13, r->suspended_at);
+	bind_text(st, 14, r->suspend_reason);
+	sqlite3_bind_int(st, 15, r->stopped_workdays);
+	sqlite3_bind_int64(st, 16, r->stopped_seconds);
+	bind_text(st, 17, r->blocked_reason);
+	sqlite3_bind_int64(st, 18, r->blocked_at);
+	sqlite3_bind_int64(st, 19, r->raised_at);
+	sqlite3_bind_int64(st, 20, r->last_progress_at);
+	sqlite3_bind_int64(st, 21, r->done_at);
+	sqlite3_bind_int64(st, 22, r->created_at);
+}
+
+/* Insert an item; sets r->id. */
+int
+store_item_insert(struct store *s, struct item_row *r)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_ITEM_INSERT);
+
+	item_bind(st, r);
+	if (store_done(s, st) != 0)
+		return (-1);
+	r->id = sqlite3_last_insert_rowid(s->db);
+	return (0);
+}
+
+/* Write every column of an item back. */
+int
+store_item_update(struct store *s, const struct item_row *r)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_ITEM_UPDATE);
+
+	item_bind(st, r);
+	sqlite3_bind_int64(st, 23, r->id);
+	return (store_done(s, st));
+}
+
+/* Run a row-producing item statement, calling cb per row. */
+static int
+store_item_walk(struct store *s, sqlite3_stmt *st, store_item_cb cb, void *arg)
+{
+	struct item_row	 r;
+	int		 rc, stop = 0;
+
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		item_read(st, &r);
+		stop = cb(arg, &r);
+		item_row_clear(&r);
+	}
+	sqlite3_reset(st);
+	if (!stop && rc != SQLITE_DONE) {
+		log_warnx("store: %s", sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* List items, optionally by status and project code. */
+int
+store_item_list(struct store *s, const char *status, const char *project,
+    int limit, store_item_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_ITEM_LIST);
+
+	bind_text(st, 1, status);
+	bind_text(st, 2, project);
+	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+	return (store_item_walk(s, st, cb, arg));
+}
+
+/* Every item not yet done or cancelled. */
+int
+store_item_each_active(struct store *s, store_item_cb cb, void *arg)
+{
+	return (store_item_walk(s, store_stmt(s, S_ITEM_ACTIVE), cb, arg));
+}
+
+/* Record that item needs another item done first. */
+int
+store_prereq_add(struct store *s, int64_t item, int64_t needs)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_PREREQ_ADD);
+
+	sqlite3_bind_int64(st, 1, item);
+	sqlite3_bind_int64(st, 2, needs);
+	return (store_done(s, st));
+}
+
+/* Collect ids from a one-column id statement bound to item. */
+static int
+store_ids(struct store *s, int which, int64_t item, int64_t *ids, size_t cap,
+    size_t *n)
+{
+	sqlite3_stmt	*st = store_stmt(s, which);
+	int		 rc;
+
+	*n = 0;
+	sqlite3_bind_int64(st, 1, item);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n < cap)
+			ids[*n] = sqlite3_column_int64(st, 0);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Prerequisites of item that are not done yet. */
+int
+store_prereq_pending(struct store *s, int64_t item, int64_t *ids, size_t cap,
+    size_t *n)
+{
+	return (store_ids(s, S_PREREQ_PENDING, item, ids, cap, n));
+}
+
+/* All prerequisites of item. */
+int
+store_prereq_list(struct store *s, int64_t item, int64_t *ids, size_t cap,
+    size_t *n)
+{
+	return (store_ids(s, S_PREREQ_LIST, item, ids, cap, n));
+}
+
+/* Append a dated progress note. */
+int
+store_progress_add(struct store *s, int64_t project, int64_t item,
+    const char *note, int64_t at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_PROGRESS_ADD);
+
+	sqlite3_bind_int64(st, 1, project);
+	if (item > 0)
+		sqlite3_bind_int64(st, 2, item);
+	sqlite3_bind_int64(st, 3, at);
+	bind_text(st, 4, note);
+	return (store_done(s, st));
+}
+
+/* Read a track row. */
+static void
+track_read(sqlite3_stmt *st, struct track_row *t)
+{
+	memset(t, 0, sizeof *t);
+	t->id = sqlite3_column_int64(st, 0);
+	t->item_id = sqlite3_column_int64(st, 1);
+	t->kind = col_text(st, 2);
+	t->policy = col_text(st, 3);
+	t->due_at = sqlite3_column_int64(st, 4);
+	t->stage = sqlite3_column_int(st, 5);
+	t->stage_name = col_text(st, 6);
+	t->rep = sqlite3_column_int(st, 7);
+	t->next_at = sqlite3_column_int64(st, 8);
+}
+
+/* Load an item's track of one kind: 0 found, 1 none, -1 error. */
+int
+store_track_get(struct store *s, int64_t item, const char *kind,
+    struct track_row *t)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_TRACK_GET);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, item);
+	bind_text(st, 2, kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		track_read(st, t);
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Insert (id == 0) or update a track. */
+int
+store_track_save(struct store *s, struct track_row *t)
+{
+	sqlite3_stmt	*st;
+
+	if (t->id == 0) {
+		st = store_stmt(s, S_TRACK_INSERT);
+		sqlite3_bind_int64(st, 1, t->item_id);
+		bind_text(st, 2, t->kind);
+		bind_text(st, 3, t->policy);
+		sqlite3_bind_int64(st, 4, t->due_at);
+		sqlite3_bind_int(st, 5, t->stage);
+		bind_text(st, 6, t->stage_name);
+		sqlite3_bind_int(st, 7, t->rep);
+		sqlite3_bind_int64(st, 8, t->next_at);
+		if (store_done(s, st) != 0)
+			return (-1);
+		t->id = sqlite3_last_insert_rowid(s->db);
+		return (0);
+	}
+	st = store_stmt(s, S_TRACK_UPDATE);
+	bind_text(st, 1, t->policy);
+	sqlite3_bind_int64(st, 2, t->due_at);
+	sqlite3_bind_int(st, 3, t->stage);
+	bind_text(st, 4, t->stage_name);
+	sqlite3_bind_int(st, 5, t->rep);
+	sqlite3_bind_int64(st, 6, t->next_at);
+	sqlite3_bind_int64(st, 7, t->id);
+	return (store_done(s, st));
+}
+
+/* Remove an item's track of one kind. */
+int
+store_track_delete(struct store *s, int64_t item, const char *kind)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_TRACK_DELETE);
+
+	sqlite3_bind_int64(st, 1, item);
+	bind_text(st, 2, kind);
+	return (store_done(s, st));
+}
+
+/* Run a row-producing track statement; cb may not use the same statement. */
+static int
+store_track_walk(struct store *s, sqlite3_stmt *st, store_track_cb cb,
+    void *arg)
+{
+	struct track_row	*rows = NULL, t;
+	size_t			 n = 0, i;
+	int			 rc, stop = 0;
+
+	/* Collect first: callbacks write to the same tables. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		track_read(st, &t);
+		rows = xreallocarray(rows, n + 1, sizeof *rows);
+		rows[n++] = t;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		log_warnx("store: %s", sqlite3_errmsg(s->db));
+	for (i = 0; i < n; i++) {
+		if (!stop && rc == SQLITE_DONE)
+			stop = cb(arg, &rows[i]);
+		track_row_clear(&rows[i]);
+	}
+	free(rows);
+	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : -1);
+}
+
+/* Every track of one item. */
+int
+store_track_each(struct store *s, int64_t item, store_track_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_TRACK_EACH);
+
+	sqlite3_bind_int64(st, 1, item);
+	return (store_track_walk(s, st, cb, arg));
+}
+
+/* Every track (reload re-evaluation). */
+int
+store_track_all(struct store *s, store_track_cb cb, void *arg)
+{
+	return (store_track_walk(s, store_stmt(s, S_TRACK_ALL), cb, arg));
+}
+
+/* Tracks whose next action is due at or before now, earliest first. */
+int
+store_track_due(struct store *s, int64_t now, store_track_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_TRACK_DUE);
+
+	sqlite3_bind_int64(st, 1, now);
+	return (store_track_walk(s, st, cb, arg));
+}
+
+/* The earliest next action: 0 and *at, 1 when nothing is scheduled. */
+int
+store_next_wakeup(struct store *s, int64_t *at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_NEXT_WAKEUP);
+	int		 rc, none = 1;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*at = sqlite3_column_int64(st, 0);
+		none = 0;
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? none : -1);
+}
+
+/* Claim a (track, stage, repetition): 0 new, 1 already fired, -1 error. */
+int
+store_fired_insert(struct store *s, int64_t track, int64_t item,
+    const char *stage, int rep, int64_t at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_FIRED_INSERT);
+
+	sqlite3_bind_int64(st, 1, track);
+	sqlite3_bind_int64(st, 2, item);
+	bind_text(st, 3, stage);
+	sqlite3_bind_int(st, 4, rep);
+	sqlite3_bind_int64(st, 5, at);
+	if (store_done(s, st) != 0)
+		return (-1);
+	return (sqlite3_changes(s->db) == 0 ? 1 : 0);
+}
+
+/* Queue a message; sets o->id. */
+int
+store_outbox_insert(struct store *s, struct outbox_row *o)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_INSERT);
+
+	bind_text(st, 1, o->channel);
+	bind_text(st, 2, o->stage);
+	bind_text(st, 3, o->title);
+	bind_text(st, 4, o->text);
+	bind_text(st, 5, o->severity);
+	bind_text(st, 6, o->mobiles);
+	bind_text(st, 7, o->userids);
+	bind_text(st, 8, o->event);
+	sqlite3_bind_int64(st, 9, o->not_before);
+	sqlite3_bind_int64(st, 10, o->not_before);
+	sqlite3_bind_int64(st, 11, o->created_at);
+	if (store_done(s, st) != 0)
+		return (-1);
+	o->id = sqlite3_last_insert_rowid(s->db);
+	return (0);
+}
+
+/* Record that a message is about an item. */
+int
+store_outbox_link(struct store *s, int64_t outbox, int64_t item)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_LINK);
+
+	sqlite3_bind_int64(st, 1, outbox);
+	sqlite3_bind_int64(st, 2, item);
+	return (store_done(s, st));
+}
+
+/* Read an outbox row. */
+static void
+outbox_read(sqlite3_stmt *st, struct outbox_row *o)
+{
+	memset(o, 0, sizeof *o);
+	o->id = sqlite3_column_int64(st, 0);
+	o->channel = col_text(st, 1);
+	o->stage = col_text(st, 2);
+	o->title = col_text(st, 3);
+	o->text = col_text(st, 4);
+	o->severity = col_text(st, 5);
+	o->mobiles = col_text(st, 6);
+	o->userids = col_text(st, 7);
+	o->event = col_text(st, 8);
+	o->status = col_text(st, 9);
+	o->attempts = sqlite3_column_int(st, 10);
+	o->not_before = sqlite3_column_int64(st, 11);
+	o->next_attempt = sqlite3_column_int64(st, 12);
+	o->created_at = sqlite3_column_int64(st, 13);
+	o->sent_at = sqlite3_column_int64(st, 14);
+	o->code = (long)sqlite3_column_int64(st, 15);
+	o->error = col_text(st, 16);
+}
+
+/* Load one message: 0 found, 1 not found, -1 error. */
+int
+store_outbox_get(struct store *s, int64_t id, struct outbox_row *o)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_GET);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		outbox_read(st, o);
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* The oldest queued message of a channel: 0 found, 1 none, -1 error. */
+int
+store_outbox_next(struct store *s, const char *channel, struct outbox_row *o)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_NEXT);
+	int		 rc;
+
+	bind_text(st, 1, channel);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		outbox_read(st, o);
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Write a message's delivery state back. */
+int
+store_outbox_update(struct store *s, const struct outbox_row *o)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_UPDATE);
+
+	bind_text(st, 1, o->status);
+	sqlite3_bind_int(st, 2, o->attempts);
+	sqlite3_bind_int64(st, 3, o->next_attempt);
+	sqlite3_bind_int64(st, 4, o->sent_at);
+	sqlite3_bind_int64(st, 5, o->code);
+	bind_text(st, 6, o->error);
+	sqlite3_bind_int64(st, 7, o->id);
+	return (store_done(s, st));
+}
+
+/* Messages with id greater than after_id, in order. */
+int
+store_outbox_since(struct store *s, int64_t after_id, store_outbox_cb cb,
+    void *arg)
+{
+	sqlite3_stmt		*st = store_stmt(s, S_OUTBOX_SINCE);
+	struct outbox_row	 o;
+	int			 rc, stop = 0;
+
+	sqlite3_bind_int64(st, 1, after_id);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		outbox_read(st, &o);
+		stop = cb(arg, &o);
+		outbox_row_clear(&o);
+	}
+	sqlite3_reset(st);
+	return (stop || rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* The channels an item was escalated to (for the closing notice). */
+int
+store_outbox_channels_of_item(struct store *s, int64_t item, char ***channels,
+    size_t *n)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_CHANNELS);
+	int		 rc;
+
+	*channels = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, item);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*channels = xreallocarray(*channels, *n + 1, sizeof **channels);
+		(*channels)[(*n)++] = col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Count messages by channel (NULL: all) and status. */
+int
+store_outbox_count(struct store *s, const char *channel, const char *status,
+    int64_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (channel != NULL) {
+		st = store_stmt(s, S_OUTBOX_COUNT);
+		bind_text(st, 1, channel);
+		bind_text(st, 2, status);
+	} else {
+		st = store_stmt(s, S_OUTBOX_COUNT_ALL);
+		bind_text(st, 1, status);
+	}
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+/* Mark every queued message of a channel failed (credentials wrong). */
+int
+store_outbox_fail_channel(struct store *s, const char *channel, long code,
+    const char *why)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_FAIL_CHANNEL);
+
+	sqlite3_bind_int64(st, 1, code);
+	bind_text(st, 2, why);
+	bind_text(st, 3, channel);
+	return (store_done(s, st));
+}
+
+/* Append to the action log. */
+int
+store_log(struct store *s, int64_t at, int64_t item, const char *project,
+    const char *stage, const char *channel, const char *outcome,
+    const char *detail)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_LOG_INSERT);
+
+	sqlite3_bind_int64(st, 1, at);
+	if (item > 0)
+		sqlite3_bind_int64(st, 2, item);
+	bind_text(st, 3, project);
+	bind_text(st, 4, stage);
+	bind_text(st, 5, channel);
+	bind_text(st, 6, outcome);
+	bind_text(st, 7, detail);
+	return (store_done(s, st));
+}
+
+/* The last limit log entries (of one item when item > 0), oldest first. */
+int
+store_log_list(struct store *s, int64_t item, int limit, store_log_cb cb,
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	struct log_row	 l;
+	int		 rc, stop = 0;
+
+	if (item > 0) {
+		st = store_stmt(s, S_LOG_LIST_ITEM);
+		sqlite3_bind_int64(st, 1, item);
+		sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+	} else {
+		st = store_stmt(s, S_LOG_LIST);
+		sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
+	}
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&l, 0, sizeof l);
+		l.id = sqlite3_column_int64(st, 0);
+		l.at = sqlite3_column_int64(st, 1);
+		l.item_id = sqlite3_column_int64(st, 2);
+		l.project = col_text(st, 3);
+		l.stage = col_text(st, 4);
+		l.channel = col_text(st, 5);
+		l.outcome = col_text(st, 6);
+		l.detail = col_text(st, 7);
+		stop = cb(arg, &l);
+		log_row_clear(&l);
+	}
+	sqlite3_reset(st);
+	return (stop || rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Claim an API event id: 0 new, 1 seen before, -1 error. */
+int
+store_event_claim(struct store *s, const char *event_id, int64_t item,
+    int64_t at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_EVENT_CLAIM);
+
+	bind_text(st, 1, event_id);
+	sqlite3_bind_int64(st, 2, item);
+	sqlite3_bind_int64(st, 3, at);
+	if (store_done(s, st) != 0)
+		return (-1);
+	return (sqlite3_changes(s->db) == 0 ? 1 : 0);
+}
+
+/* Count items in one status. */
+int
+store_count_status(struct store *s, const char *status, int64_t *n)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_COUNT_STATUS);
+	int		 rc;
+
+	bind_text(st, 1, status);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+/* Active items by the last stage fired on their main deadline. */
+int
+store_count_stages(struct store *s, void (*cb)(void *, const char *, int64_t),
+    void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_COUNT_STAGES);
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(arg, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Claim a report period: 0 new, 1 already sent, -1 error. */
+int
+store_report_claim(struct store *s, const char *name, const char *period,
+    int64_t at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_REPORT_CLAIM);
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, period);
+	sqlite3_bind_int64(st, 3, at);
+	if (store_done(s, st) != 0)
+		return (-1);
+	return (sqlite3_changes(s->db) == 0 ? 1 : 0);
+}
+
+/* The last period a report was sent for (malloc'd), or NULL. */
+int
+store_report_last(struct store *s, const char *name, char **period)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_REPORT_LAST);
+	int		 rc;
+
+	*period = NULL;
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*period = col_text(st, 0);
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* The highest message id so far. */
+int
+store_outbox_max_id(struct store *s, int64_t *id)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_MAX);
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
