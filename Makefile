@@ -25,7 +25,7 @@ WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS		?= -O2 -g
 SANFLAGS	?=
 PKG_CFLAGS	 = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
 ALL_CFLAGS	 = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Idaemon -MMD -MP
 ALL_LDFLAGS	 = $(LDFLAGS) $(SANFLAGS)
 

@@ -116,6 +116,8 @@ static void	config_warning(struct config_ctx *, const config_setting_t *,
 		    const char *, ...) PRINTFLIKE(3, 4);
 static void	config_error_at(struct config_ctx *, const char *, int,
 		    const char *, ...) PRINTFLIKE(4, 5);
+static char	*config_vformat(const char *, int, const char *, va_list)
+		    PRINTFLIKE(3, 0);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers. */
@@ -1821,7 +1823,7 @@ config_parse_policy(struct config_ctx *ctx, const config_setting_t *g,
 	return (0);
 }
 
-/* The policies list, and the "done" template the notices need. */
+/* The policies list, and the "done" template their notices need. */
 static void
 config_parse_policies(struct config_ctx *ctx, const config_setting_t *root)
 {
@@ -1833,8 +1835,8 @@ config_parse_policies(struct config_ctx *ctx, const config_setting_t *root)
 
 	if ((list = config_group_list(ctx, root, "policies")) == NULL) {
 		if (config_setting_get_member(root, "policies") == NULL)
-			config_error(ctx, root, "missing required setting "
-			    "'policies'");
+			config_warning(ctx, root, "no 'policies': nothing "
+			    "will be escalated");
 		return;
 	}
 	n = config_setting_length(list);
@@ -1854,8 +1856,6 @@ config_parse_policies(struct config_ctx *ctx, const config_setting_t *root)
 			break;
 		}
 	}
-	config_need_template(ctx, "done", ctx->types, 0, cf->path, 0);
-	config_need_template(ctx, "test", ctx->types, 0, cf->path, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2003,6 +2003,9 @@ config_load_templates(struct config_ctx *ctx)
 
 	if (ctx->tmpldir == NULL)
 		return;
+	/* "done" and "test" are loaded whenever they exist. */
+	config_need_template(ctx, "done", ctx->types, 0, ctx->cf->path, 0);
+	config_need_template(ctx, "test", ctx->types, 0, ctx->cf->path, 0);
 	for (i = 0; i < ctx->nneeds; i++)
 		config_template_load(ctx, &ctx->needs[i]);
 }

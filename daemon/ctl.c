@@ -47,6 +47,7 @@ static struct {
 	const char	*token;		/* --token, or NULL */
 	int		 json;		/* --json: print raw answers */
 	CURL		*curl;		/* one handle: one request per run */
+	long		 status;	/* HTTP status of the last answer */
 } ctl;
 
 /* What an option's value must look like, checked before sending. */
@@ -114,8 +115,7 @@ static ctl_exec_fn ctl_cmd_status, ctl_cmd_list, ctl_cmd_show,
 
 static const struct ctl_param ctl_list_params[] = {
 	{ "status", "status", CTL_TEXT, 0, "S",
-	  "only items in status S: planned, accepted, suspended,\n"
-	  "                               done or cancelled" },
+	  "planned, accepted, suspended, done or cancelled" },
 	{ "project", "project", CTL_TEXT, 0, "CODE",
 	  "only items of project CODE" },
 	{ "limit", "limit", CTL_COUNT, 0, "N", "at most N items" },
@@ -1150,6 +1150,7 @@ ctl_send(const char *method, const char *path, const char *body, size_t len,
 	if (curl_easy_getinfo(ctl.curl, CURLINFO_RESPONSE_CODE, &a->status) !=
 	    CURLE_OK)
 		a->status = 0;
+	ctl.status = a->status;
 	if (curl_easy_getinfo(ctl.curl, CURLINFO_CONTENT_TYPE, &ct) ==
 	    CURLE_OK && ct != NULL)
 		a->type = xstrdup(ct);
@@ -1356,37 +1357,69 @@ ctl_item_summary(const char *prefix, json_t *item)
 	putchar('\n');
 }
 
+/* Print a count of working days as "N working days", or "no" for 0. */
+static void
+ctl_kv_workdays(const char *label, json_t *v)
+{
+	long long	 days;
+	char		*s;
+
+	days = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (days <= 0) {
+		ctl_kv(label, "no");
+		return;
+	}
+	xasprintf(&s, "%lld working day%s", days, days == 1 ? "" : "s");
+	ctl_kv(label, s);
+	free(s);
+}
+
 /* Print one item as a block of "label: value" lines. */
 static void
 ctl_item_block(json_t *item)
 {
+	enum { PLAIN, STAGE, WORKDAYS, HIDDEN };
 	static const struct {
 		const char	*key;
 		const char	*label;
+		int		 how;
 	} fields[] = {
-		{ "project", "project" }, { "project_name", "project name" },
-		{ "category", "category" }, { "region", "region" },
-		{ "name", "item" }, { "department", "department" },
-		{ "handler", "handler" }, { "mode", "mode" },
-		{ "status", "status" }, { "accepted_at", "accepted" },
-		{ "limit", "limit" }, { "deadline", "deadline" },
-		{ "stage", NULL }, { "overdue_workdays", NULL },
-		{ "blocked", "blocked" }, { "suspended", "suspended" },
-		{ "next_action_at", "next action" }, { "after", "after" },
-		{ "last_progress_at", "last progress" },
-		{ "supplement_deadline", "supplement due" },
-		{ "commitment_deadline", "commitment due" },
-		{ "id", NULL }, { "stage_label", NULL },
+		{ "project", "project", PLAIN },
+		{ "project_name", "project name", PLAIN },
+		{ "category", "category", PLAIN },
+		{ "region", "region", PLAIN },
+		{ "name", "item", PLAIN },
+		{ "department", "department", PLAIN },
+		{ "handler", "handler", PLAIN },
+		{ "mode", "mode", PLAIN },
+		{ "status", "status", PLAIN },
+		{ "accepted_at", "accepted", PLAIN },
+		{ "limit", "limit", PLAIN },
+		{ "deadline", "deadline", PLAIN },
+		{ "stopped_workdays", "clock stopped", WORKDAYS },
+		{ "stage", "stage", STAGE },
+		{ "overdue_workdays", "overdue", WORKDAYS },
+		{ "blocked", "blocked", PLAIN },
+		{ "suspended", "suspended", PLAIN },
+		{ "raised_at", "raised", PLAIN },
+		{ "next_action_at", "next action", PLAIN },
+		{ "after", "after", PLAIN },
+		{ "last_progress_at", "last progress", PLAIN },
+		{ "supplement_deadline", "supplement due", PLAIN },
+		{ "commitment_deadline", "commitment due", PLAIN },
+		{ "done_at", "done", PLAIN },
+		{ "id", NULL, HIDDEN },
+		{ "stage_label", NULL, HIDDEN },
 	};
 	const char	*key, *stage, *label;
 	json_t		*v;
 	char		 b1[1024], b2[1024], *s;
 	size_t		 i;
-	long long	 days;
 
 	printf("item %s\n", ctl_get(item, "id", b1, sizeof b1, "?"));
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		if (strcmp(fields[i].key, "stage") == 0) {
+		switch (fields[i].how) {
+		case STAGE:
 			stage = ctl_get(item, "stage", b1, sizeof b1, NULL);
 			label = ctl_get(item, "stage_label", b2, sizeof b2,
 			    NULL);
@@ -1397,19 +1430,16 @@ ctl_item_block(json_t *item)
 				free(s);
 			} else
 				ctl_kv("stage", label != NULL ? label : stage);
-		} else if (strcmp(fields[i].key, "overdue_workdays") == 0) {
-			v = json_object_get(item, "overdue_workdays");
-			days = json_is_integer(v) ? json_integer_value(v) : 0;
-			if (days > 0) {
-				xasprintf(&s, "%lld working day%s", days,
-				    days == 1 ? "" : "s");
-				ctl_kv("overdue", s);
-				free(s);
-			} else
-				ctl_kv("overdue", "no");
-		} else if (fields[i].label != NULL)
+			break;
+		case WORKDAYS:
+			ctl_kv_workdays(fields[i].label,
+			    json_object_get(item, fields[i].key));
+			break;
+		case PLAIN:
 			ctl_kv(fields[i].label, ctl_get(item, fields[i].key,
 			    b1, sizeof b1, NULL));
+			break;
+		}
 	}
 	/* Members this client does not know yet: show them as they are. */
 	json_object_foreach(item, key, v) {
@@ -1447,6 +1477,9 @@ ctl_cmd_status(CTL_UNUSED const struct ctl_command *cmd,
 	ctl_kv_counts("overdue", json_object_get(a, "overdue"));
 	ctl_kv_counts("queue", json_object_get(a, "queue"));
 	ctl_kv("next wakeup", ctl_get(a, "next_wakeup", b, sizeof b, "none"));
+	if (json_object_get(a, "last_reload") != NULL)
+		ctl_kv("last reload", ctl_get(a, "last_reload", b, sizeof b,
+		    NULL));
 
 	channels = json_object_get(a, "channels");
 	if (json_array_size(channels) == 0)
@@ -1554,6 +1587,8 @@ ctl_print_item(json_t *a, const char *prefix)
 		ctl_item_summary(prefix, item);
 	else
 		ctl_item_block(item);
+	if (json_is_true(json_object_get(a, "duplicate")))
+		printf("(event id seen before: nothing changed)\n");
 	return (CTL_OK);
 }
 
@@ -1564,7 +1599,7 @@ ctl_cmd_show(const struct ctl_command *cmd, CTL_UNUSED json_t *args,
 {
 	json_t		*a;
 	char		*path;
-	long long	 id;
+	long long	 id = 0;
 	int		 rc;
 
 	if ((rc = ctl_operand_id(cmd, argv[0], &id)) != 0)
@@ -1598,8 +1633,11 @@ ctl_cmd_item_add(const struct ctl_command *cmd, json_t *args,
 		ctl_put(args, "status", json_string("planned"));
 	}
 	rc = ctl_call("POST", "/v1/items", args, &a);
+	/* 200 rather than 201: the same project, kind and department
+	 * already had an item, which was updated. */
 	if (rc == CTL_OK && !ctl.json)
-		rc = ctl_print_item(a, "added ");
+		rc = ctl_print_item(a, ctl.status == 201 ? "added " :
+		    "updated ");
 	json_decref(a);
 	return (rc);
 }
@@ -1609,16 +1647,22 @@ static int
 ctl_cmd_item_event(const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, char **argv)
 {
-	json_t		*a;
+	json_t		*a, *ev;
 	char		*path;
-	long long	 id;
+	long long	 id = 0;
 	int		 rc;
 
 	if ((rc = ctl_operand_id(cmd, argv[0], &id)) != 0)
 		return (rc);
-	ctl_put(args, "type", json_string(strchr(cmd->name, ' ') + 1));
+	/* "type" first: easier to read in the daemon's debug log. */
+	if ((ev = json_object()) == NULL)
+		ctl_nomem();
+	ctl_put(ev, "type", json_string(strchr(cmd->name, ' ') + 1));
+	if (json_object_update(ev, args) != 0)
+		ctl_nomem();
 	xasprintf(&path, "/v1/items/%lld/events", id);
-	rc = ctl_call("POST", path, args, &a);
+	rc = ctl_call("POST", path, ev, &a);
+	json_decref(ev);
 	free(path);
 	if (rc == CTL_OK && !ctl.json)
 		rc = ctl_print_item(a, "");
@@ -1641,7 +1685,8 @@ ctl_cmd_project_add(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		if ((p = ctl_member(a, "project", JSON_OBJECT)) == NULL)
 			rc = CTL_EDAEMON;
 		else
-			printf("added project %s: %s\n",
+			printf("%s project %s: %s\n", ctl.status == 201 ?
+			    "added" : "updated",
 			    ctl_get(p, "code", b1, sizeof b1, "?"),
 			    ctl_get(p, "name", b2, sizeof b2, "-"));
 	}
@@ -1954,14 +1999,15 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	return (CTL_OK);
 }
 
-/* Read a whole file, or standard input for "-". */
+/* Read a whole file, or standard input for "-"; -1 with errno set. */
 static int
 ctl_read_file(const char *file, char **buf, size_t *len)
 {
 	FILE	*f;
 	size_t	 size = 65536, n;
+	int	 use_stdin = strcmp(file, "-") == 0, failed, saved;
 
-	if (strcmp(file, "-") == 0)
+	if (use_stdin)
 		f = stdin;
 	else if ((f = fopen(file, "rb")) == NULL)
 		return (-1);
@@ -1974,15 +2020,16 @@ ctl_read_file(const char *file, char **buf, size_t *len)
 			*buf = xreallocarray(*buf, size, 1);
 		}
 	}
-	if (ferror(f)) {
+	failed = ferror(f);
+	saved = errno;
+	if (!use_stdin)
+		fclose(f);
+	if (failed) {
 		free(*buf);
 		*buf = NULL;
-		if (f != stdin)
-			fclose(f);
+		errno = saved;
 		return (-1);
 	}
-	if (f != stdin)
-		fclose(f);
 	return (0);
 }
 
@@ -2182,6 +2229,13 @@ ctl_run(const struct ctl_command *cmd, int argc, char **argv)
 	json_decref(args);
 	curl_easy_cleanup(ctl.curl);
 	curl_global_cleanup();
+	/* A report redirected to a full disk must not look like success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: standard output: %s\n", CTL_NAME,
+		    strerror(errno));
+		if (rc == CTL_OK)
+			rc = CTL_EDAEMON;
+	}
 	return (rc);
 }
 

@@ -722,7 +722,8 @@ int		 scheduler_enqueue_text(const struct config *, struct store *,
 struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
 
-/* main.c */
+/* daemon.c */
+void		 daemon_apply_timezone(const struct config *);
 int		 daemon_reload(struct escalator *, char ***problems, size_t *n);
 void		 daemon_status_line(struct escalator *);
 

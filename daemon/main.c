@@ -52,76 +52,6 @@ load_config(const char *path, int quiet)
 	return (conf);
 }
 
-/* Use the configured time zone for all local-time arithmetic. */
-static void
-apply_timezone(const struct config *conf)
-{
-	setenv("TZ", conf->timezone, 1);
-	tzset();
-}
-
-/* Publish a one-line status to systemd. */
-void
-daemon_status_line(struct escalator *esc)
-{
-	int64_t	 accepted = 0, queued = 0, failed = 0, next;
-	char	 buf[256], when[32] = "none";
-
-	store_count_status(esc->store, "accepted", &accepted);
-	store_outbox_count(esc->store, NULL, "queued", &queued);
-	store_outbox_count(esc->store, NULL, "failed", &failed);
-	if ((next = scheduler_next(esc->sched)) > 0)
-		rules_format(next, when, sizeof when);
-	snprintf(buf, sizeof buf, "%lld active items, %lld messages queued,"
-	    " %lld failed; next wake-up %s", (long long)accepted,
-	    (long long)queued, (long long)failed, when);
-	notify_status(buf);
-}
-
-/* Re-read, validate and swap the configuration; keep the old on error. */
-int
-daemon_reload(struct escalator *esc, char ***problems, size_t *n)
-{
-	struct config	*conf, *old = esc->conf;
-	size_t		 i;
-	int64_t		 now = (int64_t)time(NULL);
-
-	notify_reloading();
-	conf = config_load(old->path, problems, n);
-	esc->reload_at = now;
-	if (conf == NULL) {
-		for (i = 0; i < *n; i++)
-			log_warnx("reload: %s", (*problems)[i]);
-		log_warnx("reload failed; keeping the running configuration");
-		esc->reload_ok = 0;
-		notify_ready();
-		return (-1);
-	}
-	if (strcmp(conf->database, old->database) != 0 ||
-	    strcmp(conf->socket, old->socket) != 0)
-		log_warnx("reload: database and socket changes take effect at"
-		    " the next restart");
-	for (i = 0; i < conf->nwarnings; i++)
-		log_warnx("%s", conf->warnings[i]);
-	esc->conf = conf;
-	apply_timezone(conf);
-	/* Items follow the new rules from their current stage. */
-	if (store_begin(esc->store) == 0) {
-		if (item_retrack_all(conf, esc->store, now) == 0)
-			store_commit(esc->store);
-		else
-			store_rollback(esc->store);
-	}
-	config_free(old);
-	outbox_reconfigure(esc->outbox);
-	scheduler_arm(esc->sched);
-	esc->reload_ok = 1;
-	log_info("configuration reloaded from %s", conf->path);
-	notify_ready();
-	daemon_status_line(esc);
-	return (0);
-}
-
 /* SIGTERM/SIGINT: leave the loop; shutdown happens in main. */
 static void
 on_stop(evutil_socket_t sig, short ev, void *arg)
@@ -228,7 +158,7 @@ main(int argc, char *argv[])
 		config_free(esc.conf);
 		return (0);
 	}
-	apply_timezone(esc.conf);
+	daemon_apply_timezone(esc.conf);
 	log_init(debug, !debug && notify_under_journal() ? LOG_TO_JOURNAL :
 	    LOG_TO_STDERR);
 	signal(SIGPIPE, SIG_IGN);

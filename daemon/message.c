@@ -67,8 +67,12 @@ message_lookup(void *arg, const char *name)
 		return (it->kind);
 	if (strcmp(name, "department") == 0)
 		return (it->department);
-	if (strcmp(name, "handler") == 0)
-		return (it->handler ? it->handler : "");
+	if (strcmp(name, "handler") == 0) {
+		/* A configured person is shown by name, anyone else as given. */
+		const struct person *p = it->handler ?
+		    config_person(c->conf, it->handler) : NULL;
+		return (p ? p->name : it->handler ? it->handler : "");
+	}
 	if (strcmp(name, "region") == 0)
 		return (it->region ? it->region : "");
 	if (strcmp(name, "mode") == 0)
@@ -184,7 +188,11 @@ message_render(const struct config *conf, const struct msg_batch *b,
 
 	*partsp = NULL;
 	*nparts = 0;
-	ts = config_template(conf, b->template, b->channel->type);
+	/* Plain-text channels use the type-independent template. */
+	ts = b->channel->format == FORMAT_TEXT ? config_template(conf,
+	    b->template, (enum channel_type)-1) : NULL;
+	if (ts == NULL)
+		ts = config_template(conf, b->template, b->channel->type);
 	if (ts == NULL) {
 		xasprintf(err, "no template '%s' for channel %s", b->template,
 		    b->channel->name);

@@ -868,6 +868,20 @@ START_TEST(test_roles)
 }
 END_TEST
 
+/* Without policies the configuration loads, with a warning. */
+START_TEST(test_no_policies)
+{
+	struct result	 r;
+
+	r = load_text(BASE_HEAD BASE_CHANNELS);
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->npolicies, 0);
+	ck_assert_uint_eq(r.cf->nwarnings, 1);
+	ck_assert(has(r.cf->warnings, 1, "main.conf", 0, "no 'policies'"));
+	result_free(&r);
+}
+END_TEST
+
 /* config_policy_for: first policy of the track whose lists all match. */
 START_TEST(test_policy_match)
 {
@@ -980,6 +994,7 @@ config_suite(void)
 	tcase_add_test(tc, test_listen);
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_policy_match);
+	tcase_add_test(tc, test_no_policies);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
