@@ -28,6 +28,7 @@ struct config;
 struct outbox;
 struct scheduler;
 struct control;
+struct reporter;
 
 /* ------------------------------------------------------------------ */
 /* xmalloc.c */
@@ -639,6 +640,7 @@ struct escalator {
 	struct scheduler	*sched;
 	struct outbox		*outbox;
 	struct control		*control;
+	struct reporter		*reporter;	/* scheduled reports */
 	int64_t			 started_at;
 	int			 reload_ok;	/* result of the last reload */
 	int64_t			 reload_at;
