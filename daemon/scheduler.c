@@ -37,7 +37,7 @@ struct step {
 	struct store		*store;
 	int64_t			 now;
 	struct step_batches	 batches;
-	struct item_row		*items;		/* kept alive for batches */
+	struct item_row		**items;	/* kept alive for batches */
 	size_t			 nitems;
 	int			 queued;
 	int			 failed;
@@ -365,14 +365,16 @@ step_track(void *arg, const struct track_row *tr)
 	struct item_row		*it;
 	int			 sidx, rep, rc, before;
 
-	st->items = xreallocarray(st->items, st->nitems + 1,
-	    sizeof *st->items);
-	it = &st->items[st->nitems];
+	/* Each item is allocated on its own: batches point at it. */
+	it = xcalloc(1, sizeof *it);
 	if ((rc = store_item_get(st->store, t.item_id, it)) != 0) {
+		free(it);
 		t.next_at = 0;
 		return (store_track_save(st->store, &t) != 0 ? -1 : 0);
 	}
-	st->nitems++;
+	st->items = xreallocarray(st->items, st->nitems + 1,
+	    sizeof *st->items);
+	st->items[st->nitems++] = it;
 	p = config_policy_for(st->conf, t.kind, it->category, it->department,
 	    it->kind, it->mode);
 	if (p == NULL || strcmp(it->status, "accepted") != 0) {
@@ -454,8 +456,10 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 		free(sb->b.entries);
 		free(sb);
 	}
-	for (i = 0; i < st.nitems; i++)
-		item_row_clear(&st.items[i]);
+	for (i = 0; i < st.nitems; i++) {
+		item_row_clear(st.items[i]);
+		free(st.items[i]);
+	}
 	free(st.items);
 	return (rc == 0 ? st.queued : -1);
 }

@@ -53,7 +53,8 @@ def _is_sanitized(path):
         return False
 
 
-SANITIZED = _is_sanitized(DAEMON) or "asan" in os.path.basename(BIN_DIR.rstrip("/"))
+SANITIZED = (os.environ.get("ESCALATOR_SANITIZED") == "1" or _is_sanitized(DAEMON)
+             or "asan" in os.path.basename(BIN_DIR.rstrip("/")))
 
 # Sanitized binaries are several times slower: stretch every deadline.
 SLOW = 3.0 if SANITIZED else 1.0
@@ -63,8 +64,7 @@ def sanitizer_env(extra=None):
     """The environment for daemon and ctl: sanitizer options always set."""
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=99"
-    env["UBSAN_OPTIONS"] = "print_stacktrace=1"
-    env["LSAN_OPTIONS"] = "exitcode=99"
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     env.pop("APPROVAL_ESCALATOR_SOCKET", None)
     env.pop("APPROVAL_ESCALATOR_URL", None)
     env.pop("APPROVAL_ESCALATOR_TOKEN", None)
@@ -525,3 +525,26 @@ def db_query(path, sql, args=()):
         return con.execute(sql, args).fetchall()
     finally:
         con.close()
+
+
+def check_config(path):
+    """approval-escalatord -t -f path: (exit status, stdout, stderr); fails on sanitizer output."""
+    p = subprocess.run([DAEMON, "-t", "-f", path], capture_output=True, env=sanitizer_env(),
+                       timeout=60 * SLOW)
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    bad = sanitizer_problems(err)
+    if bad:
+        raise AssertionError("sanitizer report from approval-escalatord -t: %s\n%s" % (bad, err))
+    return p.returncode, out, err
+
+
+def local_time(t):
+    """Epoch seconds as the daemon's local time text (its time zone is Asia/Shanghai)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t + 8 * 3600))
+
+
+def parse_local(s):
+    """The daemon's local time text (Asia/Shanghai, no DST) as epoch seconds."""
+    import calendar
+    return calendar.timegm(time.strptime(s, "%Y-%m-%d %H:%M:%S")) - 8 * 3600

@@ -1,0 +1,311 @@
+# test_basic.py -- end-to-end: configuration check, the escalation ladder,
+# completion, refused credentials, bad input, reload and shutdown, with the
+# real daemon, the real control tool and the mock chat server.
+
+import os
+import re
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+
+STAGE_LABELS = ["催办", "督查", "约谈"]
+
+
+def stage_of(text):
+    """Which of the ladder's stages a message is, by its bracketed label."""
+    found = [label for label in STAGE_LABELS + ["办结"] if "【%s】" % label in text]
+    return found[0] if len(found) == 1 else None
+
+
+class ConfigCheck(H.E2ETestCase):
+    """approval-escalatord -t."""
+
+    def test_shipped_configuration_is_accepted(self):
+        rc, out, err = H.check_config(os.path.join(H.RULES, "approval-escalatord.conf"))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration OK", out)
+
+    def test_generated_configuration_is_accepted(self):
+        mock = self.start_mock({"wecom": {"K1": {}}})
+        path = self.write_config(self.config_text(mock))
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration OK", out)
+
+    def broken(self, lines):
+        """Write a configuration from lines; return its path."""
+        return self.write_config("\n".join(lines) + "\n", name="broken.conf")
+
+    def head(self):
+        return ['database = "%s/t.db";' % self.tmp,            # line 1
+                'socket = "%s/ctl.sock";' % self.tmp,          # line 2
+                'templates = "%s";' % H.TEMPLATES]             # line 3
+
+    def assertProblem(self, err, path, line, *words):
+        """err has a line "path:line: ..." containing every word."""
+        pat = re.compile(r"^%s:%d: (.*)$" % (re.escape(path), line), re.M)
+        msgs = pat.findall(err)
+        self.assertTrue(msgs, "no %s:%d: problem in:\n%s" % (path, line, err))
+        self.assertTrue(any(all(w in m for w in words) for m in msgs),
+                        "no problem at line %d mentions %s:\n%s" % (line, words, err))
+
+    def test_unknown_key_is_rejected_with_file_and_line(self):
+        path = self.broken(self.head() + [
+            'channels = (',                                                       # 4
+            '  { name = "chat"; type = "wecom"; key = "K1";',                     # 5
+            '    colour = "red"; }',                                              # 6
+            ');',
+            'policies = ( { name = "default"; stages = (',
+            '  { name = "reminder"; label = "催办"; offset = "0s"; to = [ "chat" ]; } ); } );'])
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertNotIn("configuration OK", out)
+        self.assertProblem(err, path, 6, "colour")
+
+    def test_dangling_channel_is_rejected_with_file_and_line(self):
+        path = self.broken(self.head() + [
+            'channels = ( { name = "chat"; type = "wecom"; key = "K1"; } );',      # 4
+            'policies = (',                                                       # 5
+            '  { name = "default"; stages = (',                                   # 6
+            '    { name = "reminder"; label = "催办"; offset = "0s"; to = [ "chat" ]; },',
+            '    { name = "supervision"; label = "督查"; offset = "+2s";',          # 8
+            '      to = [ "chat", "nosuch" ]; } ); } );'])                        # 9
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertNotIn("configuration OK", out)
+        found = [ln for ln in (8, 9) if re.search(r"^%s:%d: .*nosuch" % (re.escape(path), ln),
+                                                  err, re.M)]
+        self.assertTrue(found, "no %s:8/9: problem naming 'nosuch' in:\n%s" % (path, err))
+
+    def test_every_problem_is_reported(self):
+        path = self.broken(self.head() + [
+            'channels = ( { name = "chat"; type = "wecom"; key = "K1"; colour = "red"; } );',  # 4
+            'policies = ( { name = "default"; stages = (',                                     # 5
+            '  { name = "reminder"; label = "催办"; offset = "0s"; to = [ "nosuch" ]; } ); } );'])  # 6
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertProblem(err, path, 4, "colour")
+        self.assertProblem(err, path, 6, "nosuch")
+
+
+class Ladder(H.E2ETestCase):
+    """Stages fire in order, each one message, each logged."""
+
+    def test_three_stages_in_order(self):
+        mock, d, _ = self.simple_setup()
+        item = d.add_item(project="LADDER-1", deadline="+2", handler="张三")
+        self.assertEqual(item["status"], "accepted")
+        H.wait_for(lambda: len(mock.received()) >= 3, 20, "three messages")
+        time.sleep(1.5)         # nothing more may come
+        got = mock.received()
+        self.assertEqual([stage_of(t) for t in H.texts(got)], STAGE_LABELS,
+                         "messages: %r" % H.texts(got))
+        for m in got:
+            self.assertEqual((m["vendor"], m["id"]), ("wecom", self.WECOM_KEY))
+            self.assertIn("LADDER-1", m["text"])
+        self.assertEqual(mock.rejected(), [])
+
+        log = d.log()
+        for stage in ("reminder", "supervision", "interview"):
+            outcomes = [e["outcome"] for e in log if e["stage"] == stage]
+            self.assertIn("escalated", outcomes, "%s: %r" % (stage, log))
+            self.assertTrue([e for e in log if e["stage"] == stage and e["outcome"] == "queued"
+                             and e["item_id"] == item["id"] and e["channel"] == "chat"],
+                            "%s not queued for chat: %r" % (stage, log))
+            self.assertEqual([e["outcome"] for e in log if e["stage"] == stage
+                              and e["channel"] == "chat" and e["outcome"] == "sent"], ["sent"],
+                             "%s: %r" % (stage, log))
+        # The log is in order: escalated before queued before sent, stage by stage.
+        order = [(e["stage"], e["outcome"]) for e in log
+                 if e["outcome"] in ("escalated", "queued", "sent")]
+        self.assertEqual(order, [(s, o) for s in ("reminder", "supervision", "interview")
+                                 for o in ("escalated", "queued", "sent")])
+        st = d.status()
+        self.assertEqual(st["queue"], {"queued": 0, "sent": 3, "failed": 0})
+        self.assertEqual(d.show(item["id"])["stage"], "interview")
+
+    def test_done_stops_the_ladder_and_sends_a_closing_notice(self):
+        mock, d, _ = self.simple_setup()
+        t0 = time.monotonic()
+        item = d.add_item(project="DONE-1", deadline="+2")
+        H.wait_for(lambda: mock.received(), 20, "the first message")
+        r = d.ctl("item", "done", item["id"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(d.show(item["id"])["status"], "done")
+        H.wait_for(lambda: len(mock.received()) >= 2, 10, "the closing notice")
+        # Wait well past the supervision (+4 s) and interview (+6 s) times.
+        time.sleep(max(0.0, t0 + 7.5 - time.monotonic()))
+        got = H.texts(mock.received())
+        self.assertEqual([stage_of(t) for t in got], ["催办", "办结"], "messages: %r" % got)
+        self.assertIn("DONE-1", got[1])
+        log = d.log()
+        self.assertFalse([e for e in log if e["stage"] in ("supervision", "interview")],
+                         "later stages fired after done: %r" % log)
+        self.assertTrue([e for e in log if e["stage"] == "done" and e["outcome"] == "sent"], log)
+
+
+class RefusedCredentials(H.E2ETestCase):
+    """A robot answering 93000: failed, channel paused, and the key stays secret."""
+
+    KEY = "SeCrEt-93000-wecom-key-7f3a9c1e"
+
+    def test_invalid_key_fails_pauses_and_never_leaks(self):
+        mock = self.start_mock({"wecom": {self.KEY: {"fault": {"kind": "errcode",
+                                                                "errcode": 93000}}}})
+        path = self.write_config(self.config_text(
+            mock, channels=[{"name": "chat", "type": "wecom", "key": self.KEY}]))
+        d = self.start_daemon(path)
+        item = d.add_item(project="AUTH-1", deadline="+1")
+        H.wait_for(lambda: [e for e in d.log() if e["outcome"] == "paused"], 20,
+                   "the channel to be paused")
+        log = d.log()
+        failed = [e for e in log if e["outcome"] == "failed" and e["channel"] == "chat"]
+        self.assertTrue(failed, log)
+        self.assertIn("93000", failed[0]["detail"])
+        self.assertFalse([e for e in log if e["outcome"] == "sent"], log)
+        self.assertEqual(mock.received(), [])
+        self.assertEqual([r["code"] for r in mock.rejected()][:1], [93000])
+
+        st = d.status()
+        self.assertEqual(st["queue"]["failed"], 1, st)
+        self.assertEqual(st["queue"]["sent"], 0, st)
+        chan = [c for c in st["channels"] if c["name"] == "chat"][0]
+        self.assertTrue(chan["paused"], st)
+        rows = H.db_query(d.database, "SELECT status, code FROM outbox")
+        self.assertEqual(rows, [("failed", 93000)])
+
+        # The next stage is not sent to a paused channel.
+        time.sleep(2.5)
+        self.assertEqual(len(mock.rejected()), 1, mock.rejected())
+
+        # The key is in no answer and no log line.
+        outputs = {
+            "status --json": d.ctl("status", json_out=True).out,
+            "log --json": d.ctl("log", "--limit", "1000", json_out=True).out,
+            "status": d.ctl("status").out,
+            "log": d.ctl("log", "--limit", "1000").out,
+            "show --json": d.ctl("show", item["id"], json_out=True).out,
+            "list --json": d.ctl("list", json_out=True).out,
+        }
+        for name, text in outputs.items():
+            self.assertNotIn(self.KEY, text, "key in %s" % name)
+            self.assertNotIn(self.KEY[:16], text, "part of the key in %s" % name)
+        d.stop()
+        self.assertNotIn(self.KEY, d.stderr())
+        self.assertNotIn(self.KEY[:16], d.stderr())
+
+
+class BadInput(H.E2ETestCase):
+    """Errors of the control tool: local checks (2), daemon errors (1), unreachable (3)."""
+
+    def test_impossible_date_is_refused_locally(self):
+        mock, d, _ = self.simple_setup()
+        r = d.ctl("item", "add", "--project", "P", "--name", "立项", "--department", "D",
+                  "--deadline", "2026-02-30 10:00:00")
+        self.assertEqual(r.rc, 2, r)
+        self.assertIn("2026-02-30", r.err)
+        r = d.ctl("item", "add", "--project", "P", "--name", "立项", "--department", "D",
+                  "--deadline", "2026-02-30")
+        self.assertEqual(r.rc, 2, r)
+        self.assertEqual(d.ctl_json("list")["items"], [])
+
+    def test_unknown_item(self):
+        mock, d, _ = self.simple_setup()
+        r = d.ctl("show", "999")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("999", r.err)
+        r = d.ctl("show", "999", json_out=True)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("error", r.json())
+        r = d.ctl("item", "done", "999")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("999", r.err)
+
+    def test_done_twice(self):
+        mock, d, _ = self.simple_setup()
+        item = d.add_item(project="TWICE", deadline="+3600")
+        r = d.ctl("item", "done", item["id"])
+        self.assertEqual(r.rc, 0, r)
+        r = d.ctl("item", "done", item["id"])
+        self.assertEqual(r.rc, 1, r)
+        self.assertTrue(r.err.strip(), "no message for a refused event")
+        self.assertIn("done", r.err)
+        r = d.ctl("item", "done", item["id"], json_out=True)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("error", r.json())
+
+    def test_missing_required_option_is_a_usage_error(self):
+        mock, d, _ = self.simple_setup()
+        r = d.ctl("item", "add", "--project", "P", "--name", "立项")
+        self.assertEqual(r.rc, 2, r)
+        r = d.ctl("item", "suspend", "1")
+        self.assertEqual(r.rc, 2, r)
+
+    def test_unreachable_daemon(self):
+        r = H.Daemon("x", os.path.join(self.tmp, "nosuch.sock"), "x", self.tmp).ctl("status")
+        self.assertEqual(r.rc, 3, r)
+
+
+class ReloadAndStop(H.E2ETestCase):
+
+    def test_sighup_with_broken_file_keeps_the_old_configuration(self):
+        mock = self.start_mock({"wecom": {"K1": {}, "K2": {}}})
+        good = self.config_text(mock)
+        path = self.write_config(good)
+        d = self.start_daemon(path)
+        self.assertEqual(d.status()["last_reload"], "ok")
+
+        # Break the file: an unknown setting in the channel (line known).
+        lines = good.splitlines()
+        chan = [i for i, ln in enumerate(lines) if 'name = "chat"' in ln][0]
+        lines[chan] = lines[chan].replace('type = "wecom";', 'type = "wecom"; colour = "red";')
+        self.write_config("\n".join(lines) + "\n")
+        d.signal(signal.SIGHUP)
+        H.wait_for(lambda: d.status()["last_reload"] == "failed", 10, "the failed reload")
+        self.assertTrue(d.running())
+
+        # The old configuration is still in force: the ladder still runs.
+        d.add_item(project="HUP-1", deadline="+1")
+        H.wait_for(lambda: mock.received("wecom", "K1"), 15, "an escalation after SIGHUP")
+        self.assertIn("HUP-1", mock.received("wecom", "K1")[0]["text"])
+
+        # reload through the control tool reports the problem with file:line.
+        r = d.ctl("reload")
+        self.assertEqual(r.rc, 1, r)
+        self.assertRegex(r.err, r"%s:%d: .*colour" % (re.escape(path), chan + 1))
+        r = d.ctl("reload", json_out=True)
+        self.assertEqual(r.rc, 1, r)
+        self.assertTrue(any(p.startswith("%s:%d:" % (path, chan + 1))
+                            for p in r.json()["problems"]), r.out)
+
+        # Fixed, with a second chat added: the reload works and the new rules apply.
+        chans = [{"name": "chat", "type": "wecom", "key": "K1"},
+                 {"name": "chat2", "type": "wecom", "key": "K2"}]
+        self.write_config(self.config_text(mock, channels=chans,
+                                           policies=[H.default_policy(to=("chat", "chat2"))]))
+        r = d.ctl("reload")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(d.status()["last_reload"], "ok")
+        self.assertEqual(sorted(c["name"] for c in d.status()["channels"]), ["chat", "chat2"])
+        d.add_item(project="HUP-2", deadline="+1")
+        H.wait_for(lambda: mock.received("wecom", "K2"), 15, "a message to the new chat")
+        self.assertIn("HUP-2", mock.received("wecom", "K2")[0]["text"])
+
+    def test_sigterm_exits_zero_and_removes_the_socket(self):
+        mock, d, _ = self.simple_setup()
+        self.assertTrue(os.path.exists(d.socket))
+        rc = d.stop()
+        self.assertEqual(rc, 0, d.stderr())
+        self.assertFalse(os.path.exists(d.socket))
+        # Started again on the same database, it serves again.
+        d.start()
+        self.assertEqual(d.status()["queue"]["queued"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
