@@ -1,0 +1,196 @@
+# test_vendors.py -- end-to-end: each vendor's robot accepts what the daemon
+# sends (the mock checks signatures, keywords and formats), @-mentions reach
+# the right people, and send-test reports the vendor's answer.
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+DING_TOKEN = "dt-token-e2e"
+DING_SECRET = "SECe2e-dingtalk-signing-secret"
+FS_TOKEN = "fs-token-e2e"
+FS_SECRET = "e2e-feishu-signing-secret"
+
+
+def one_stage(to):
+    return [H.ladder(("reminder", "催办", "0s", to))]
+
+
+class Vendors(H.E2ETestCase):
+
+    def deliver(self, robots, channels, project):
+        """Start everything, add one item due in 1 s to every channel, wait for all."""
+        mock = self.start_mock(robots)
+        names = [c["name"] for c in channels]
+        path = self.write_config(self.config_text(mock, channels=channels,
+                                                  policies=one_stage(names)))
+        d = self.start_daemon(path)
+        d.add_item(project=project, deadline="+1")
+        H.wait_for(lambda: len(mock.received()) + len(mock.rejected()) >= len(channels), 20,
+                   "a request to every robot")
+        H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
+        return mock, d
+
+    def test_wecom_markdown(self):
+        mock, d = self.deliver({"wecom": {"wk-e2e": {}}},
+                               [{"name": "chat", "type": "wecom", "key": "wk-e2e"}], "VEND-WECOM")
+        self.assertEqual(mock.rejected(), [])
+        got = mock.received("wecom", "wk-e2e")
+        self.assertEqual(len(got), 1)
+        body = got[0]["body"]
+        self.assertEqual(body["msgtype"], "markdown")
+        self.assertIn("【催办】", body["markdown"]["content"])
+        self.assertIn("VEND-WECOM", body["markdown"]["content"])
+        self.assertLessEqual(len(body["markdown"]["content"].encode("utf-8")), 4096)
+
+    def test_dingtalk_signed_with_keyword(self):
+        robots = {"dingtalk": {
+            DING_TOKEN: {"secret": DING_SECRET, "keywords": ["审批"]},
+            # A keyword no template contains: the daemon must append it.
+            "dt-kw2": {"keywords": ["督办令E2E"]}}}
+        channels = [{"name": "ding", "type": "dingtalk", "key": DING_TOKEN,
+                     "secret": DING_SECRET, "keywords": ["审批"]},
+                    {"name": "ding2", "type": "dingtalk", "key": "dt-kw2",
+                     "keywords": ["督办令E2E"]}]
+        mock, d = self.deliver(robots, channels, "VEND-DING")
+        self.assertEqual(mock.rejected(), [])
+        for rid in (DING_TOKEN, "dt-kw2"):
+            got = mock.received("dingtalk", rid)
+            self.assertEqual(len(got), 1, rid)
+            self.assertIn("VEND-DING", got[0]["text"])
+        self.assertIn("督办令E2E", mock.received("dingtalk", "dt-kw2")[0]["text"])
+        self.assertEqual([e["outcome"] for e in d.log() if e["outcome"] in ("sent", "failed")],
+                         ["sent", "sent"])
+
+    def test_feishu_signed(self):
+        robots = {"feishu": {FS_TOKEN: {"secret": FS_SECRET}}}
+        channels = [{"name": "fs", "type": "feishu", "key": FS_TOKEN, "secret": FS_SECRET}]
+        mock, d = self.deliver(robots, channels, "VEND-FS")
+        self.assertEqual(mock.rejected(), [])
+        got = mock.received("feishu", FS_TOKEN)
+        self.assertEqual(len(got), 1)
+        body = got[0]["body"]
+        self.assertIn("sign", body)
+        self.assertIn("timestamp", body)
+        self.assertIn("VEND-FS", got[0]["text"])
+        self.assertIn("催办", got[0]["text"])
+
+    def test_wrong_signing_secret_is_refused_and_not_counted_as_sent(self):
+        robots = {"dingtalk": {DING_TOKEN: {"secret": DING_SECRET}},
+                  "feishu": {FS_TOKEN: {"secret": FS_SECRET}}}
+        channels = [{"name": "ding", "type": "dingtalk", "key": DING_TOKEN,
+                     "secret": "SECwrong"},
+                    {"name": "fs", "type": "feishu", "key": FS_TOKEN, "secret": "wrong"}]
+        mock, d = self.deliver(robots, channels, "VEND-BADSIGN")
+        self.assertEqual(mock.received(), [])
+        self.assertEqual(sorted(r["code"] for r in mock.rejected()), [19021, 310000])
+        st = d.status()
+        self.assertEqual(st["queue"]["sent"], 0, st)
+        self.assertEqual(st["queue"]["failed"], 2, st)
+
+
+class Mentions(H.E2ETestCase):
+    """Roles resolve to chats and people; DingTalk mentions by mobile."""
+
+    ORG = {
+        "people": [
+            {"id": "p-handler", "name": "承办人甲", "role": "科员", "mobile": "13800000013"},
+            {"id": "p-contact", "name": "联系人乙", "role": "科长", "mobile": "13800000014"},
+            {"id": "p-leader", "name": "组长丙", "role": "副局长", "mobile": "13800000002"},
+            {"id": "p-wk", "name": "承办人丁", "role": "科员", "mobile": "13800000015",
+             "wecom": "wk-user-ding"},
+        ],
+        "departments": [
+            {"name": "建设工程审批科", "level": "city", "contact": "p-contact"},
+        ],
+        "groups": [
+            {"name": "城市建设类推进组", "leader": "p-leader", "channel": "ding",
+             "categories": ["城市建设类"]},
+            {"name": "社会投资类推进组", "leader": "p-leader", "channel": "chat",
+             "categories": ["社会投资类"]},
+        ],
+    }
+
+    def test_handler_is_mentioned_by_mobile_on_dingtalk(self):
+        robots = {"dingtalk": {DING_TOKEN: {"secret": DING_SECRET, "keywords": ["审批"]}},
+                  "wecom": {"wk-e2e": {}}}
+        channels = [{"name": "ding", "type": "dingtalk", "key": DING_TOKEN,
+                     "secret": DING_SECRET, "keywords": ["审批"]},
+                    {"name": "chat", "type": "wecom", "key": "wk-e2e"}]
+        mock = self.start_mock(robots)
+        path = self.write_config(self.config_text(
+            mock, channels=channels, extra=self.ORG,
+            policies=one_stage(["handler", "group"])))
+        d = self.start_daemon(path)
+        d.add_item(project="MENT-1", project_name="城建项目E2E", category="城市建设类",
+                   department="建设工程审批科", handler="承办人甲", deadline="+1")
+        d.add_item(project="MENT-2", project_name="社投项目E2E", category="社会投资类",
+                   department="建设工程审批科", handler="p-wk", deadline="+1")
+        H.wait_for(lambda: len(mock.received()) + len(mock.rejected()) >= 2, 20,
+                   "both messages")
+        self.assertEqual(mock.rejected(), [])
+
+        ding = mock.received("dingtalk", DING_TOKEN)
+        self.assertEqual(len(ding), 1, "handler and group share one chat: one message")
+        body = ding[0]["body"]
+        at = body.get("at", {})
+        self.assertIn("13800000013", at.get("atMobiles", []), body)
+        self.assertIn("@13800000013", body[body["msgtype"]].get("text", "") +
+                      body[body["msgtype"]].get("content", ""))
+        # "group" names no person: neither the contact nor the leader is mentioned.
+        self.assertNotIn("13800000014", at.get("atMobiles", []))
+        self.assertNotIn("13800000002", at.get("atMobiles", []))
+        self.assertIn("城建项目E2E", ding[0]["text"])
+        self.assertNotIn("社投项目E2E", ding[0]["text"])
+
+        chat = mock.received("wecom", "wk-e2e")
+        self.assertEqual(len(chat), 1)
+        self.assertIn("<@wk-user-ding>", chat[0]["body"]["markdown"]["content"])
+        self.assertIn("社投项目E2E", chat[0]["text"])
+
+
+class SendTest(H.E2ETestCase):
+
+    def test_send_test_reports_the_vendor_answer(self):
+        robots = {"dingtalk": {DING_TOKEN: {"secret": DING_SECRET, "keywords": ["审批"]}},
+                  "wecom": {"wk-ok": {},
+                            "wk-bad": {"fault": {"kind": "errcode", "errcode": 93000}}},
+                  "feishu": {FS_TOKEN: {"secret": FS_SECRET}}}
+        channels = [{"name": "ding", "type": "dingtalk", "key": DING_TOKEN,
+                     "secret": DING_SECRET, "keywords": ["审批"]},
+                    {"name": "chat", "type": "wecom", "key": "wk-ok"},
+                    {"name": "bad", "type": "wecom", "key": "wk-bad"},
+                    {"name": "fs", "type": "feishu", "key": FS_TOKEN, "secret": FS_SECRET}]
+        mock, d, _ = self.simple_setup(robots=robots, channels=channels,
+                                       policies=one_stage(["chat"]))
+        for name, vendor, rid in (("ding", "dingtalk", DING_TOKEN), ("chat", "wecom", "wk-ok"),
+                                  ("fs", "feishu", FS_TOKEN)):
+            r = d.ctl("send-test", name)
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("ok", r.out)
+            r = d.ctl("send-test", name, json_out=True)
+            self.assertEqual(r.rc, 0, r)
+            a = r.json()
+            self.assertEqual((a["outcome"], a["code"], a["http_status"]), ("ok", 0, 200), a)
+            self.assertEqual(len(mock.received(vendor, rid)), 2, name)
+
+        r = d.ctl("send-test", "bad")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("93000", r.out + r.err)
+        a = d.ctl("send-test", "bad", json_out=True)
+        self.assertEqual(a.rc, 1, a)
+        self.assertEqual(a.json()["code"], 93000)
+        self.assertNotEqual(a.json()["outcome"], "ok")
+        self.assertNotIn("wk-bad", a.out + r.out + r.err)
+
+        r = d.ctl("send-test", "nosuch")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(mock.rejected("dingtalk"), [])
+        self.assertEqual(mock.rejected("feishu"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
