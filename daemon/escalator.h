@@ -724,8 +724,13 @@ int		 scheduler_enqueue_text(const struct config *, struct store *,
 struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
 
+/* metrics.c */
+char		*metrics_render(struct escalator *);
+
 /* daemon.c */
 void		 daemon_apply_timezone(const struct config *);
+void		 daemon_calendar_check(struct escalator *);
+void		 daemon_calendar_free(void);
 int		 daemon_reload(struct escalator *, char ***problems, size_t *n);
 void		 daemon_status_line(struct escalator *);
 

@@ -184,6 +184,7 @@ main(int argc, char *argv[])
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
 	start_watchdog(&esc);
+	daemon_calendar_check(&esc);
 	scheduler_arm(esc.sched);
 	outbox_kick(esc.outbox, NULL);
 
@@ -201,6 +202,7 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	daemon_calendar_free();
 	if (watchdog_ev != NULL)
 		event_free(watchdog_ev);
 	event_base_free(esc.base);
