@@ -5,10 +5,14 @@
  * ladder position, the grouped outgoing messages and the log entries
  * together; nothing polls.
  */
+#include <sys/timerfd.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -19,6 +23,8 @@ struct scheduler {
 	struct escalator	*esc;
 	struct event		*timer;
 	int64_t			 next;		/* 0: nothing scheduled */
+	int			 clockfd;	/* wall-clock step detector */
+	struct event		*clockev;
 };
 
 /* One chat's pending message in a step: channel + stage -> entries. */
@@ -488,6 +494,40 @@ scheduler_fire(evutil_socket_t fd, short ev, void *arg)
 	daemon_status_line(sc->esc);
 }
 
+/*
+ * Watch for the wall clock being set: a CLOCK_REALTIME timerfd armed far in
+ * the future with TFD_TIMER_CANCEL_ON_SET becomes readable (ECANCELED) when
+ * the clock steps.  libevent timers are monotonic, so without this a clock
+ * stepped forward would delay due escalations; with it, the timer is
+ * re-armed against the new time at once, and nothing polls.
+ */
+static void
+scheduler_clock_arm(struct scheduler *sc)
+{
+	struct itimerspec	 its;
+
+	memset(&its, 0, sizeof its);
+	its.it_value.tv_sec = (time_t)time(NULL) + 10 * 365 * 86400L;
+	timerfd_settime(sc->clockfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
+	    &its, NULL);
+}
+
+/* The wall clock was set: re-arm against the new time. */
+static void
+scheduler_clock_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct scheduler	*sc = arg;
+	uint64_t		 n;
+
+	(void)ev;
+	if (read(fd, &n, sizeof n) == -1 && errno != ECANCELED &&
+	    errno != EAGAIN)
+		log_warn("scheduler: clock watch");
+	log_info("scheduler: the wall clock was set; re-arming");
+	scheduler_clock_arm(sc);
+	scheduler_arm(sc);
+}
+
 /* Create the scheduler and its (unarmed) timer. */
 struct scheduler *
 scheduler_new(struct escalator *esc)
@@ -497,6 +537,13 @@ scheduler_new(struct escalator *esc)
 	sc = xcalloc(1, sizeof *sc);
 	sc->esc = esc;
 	sc->timer = evtimer_new(esc->base, scheduler_fire, sc);
+	sc->clockfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (sc->clockfd != -1) {
+		scheduler_clock_arm(sc);
+		sc->clockev = event_new(esc->base, sc->clockfd,
+		    EV_READ | EV_PERSIST, scheduler_clock_cb, sc);
+		event_add(sc->clockev, NULL);
+	}
 	return (sc);
 }
 
@@ -507,6 +554,10 @@ scheduler_free(struct scheduler *sc)
 	if (sc == NULL)
 		return;
 	event_free(sc->timer);
+	if (sc->clockev != NULL)
+		event_free(sc->clockev);
+	if (sc->clockfd != -1)
+		close(sc->clockfd);
 	free(sc);
 }
 

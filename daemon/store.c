@@ -575,17 +575,15 @@ store_project_list(struct store *s, store_project_cb cb, void *arg)
 {
 	sqlite3_stmt		*st = store_stmt(s, S_PROJECT_LIST);
 	struct project_row	 p;
-	int			 rc;
+	int			 rc, stop = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		project_read(st, &p);
-		rc = cb(arg, &p);
+		stop = cb(arg, &p);
 		project_row_clear(&p);
-		if (rc != 0)
-			break;
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE || rc == 0 ? 0 : rc == SQLITE_ROW ? 0 : -1);
+	return (stop || rc == SQLITE_DONE ? 0 : -1);
 }
 
 /* Read an item row from the current result. */
