@@ -324,6 +324,42 @@ struct policy {
 	int		 line;
 };
 
+/*
+ * A scheduled report (the task force's rhythm): what it shows, for which
+ * work group, when and where it goes.  Schedules are on the working-day
+ * calendar: a report whose day is off goes out on the next working day.
+ */
+enum report_type {
+	REPORT_WEEKLY,		/* 组长每周调度: a group's week */
+	REPORT_REVIEW,		/* 专班每半月: per-group summary and change */
+	REPORT_BULLETIN,	/* 定期通报: rankings, commendations, laggards */
+	REPORT_AGENDA,		/* 联席会议: blocked and raised items */
+};
+enum report_schedule {
+	REPORT_SCHED_NONE,	/* on demand only */
+	REPORT_SCHED_WEEKLY,	/* weekday */
+	REPORT_SCHED_BIWEEKLY,	/* weekday, every 2 weeks from anchor */
+	REPORT_SCHED_SEMIMONTHLY, /* days of the month */
+	REPORT_SCHED_MONTHLY,	/* one day of the month */
+};
+struct report_conf {
+	char			*name;
+	enum report_type	 type;
+	char			*group;		/* NULL: every group */
+	enum report_schedule	 schedule;
+	int			 weekday;	/* 1 Monday .. 7 Sunday */
+	int			*days;		/* sorted, unique, 1..31; a day
+						   past a month's end is its
+						   last day */
+	size_t			 ndays;
+	int32_t			 anchor;	/* biweekly: a scheduled day */
+	int			 time_min;	/* minutes after midnight */
+	char			**channels;
+	size_t			 nchannels;
+	const char		*file;
+	int			 line;
+};
+
 /* Loaded templates: one set per (template name, channel type). */
 struct template_entry {
 	char			*name;		/* "reminder" */
@@ -360,6 +396,8 @@ struct config {
 	size_t			 npolicies;
 	struct template_entry	*templates;
 	size_t			 ntemplates;
+	struct report_conf	*reports;
+	size_t			 nreports;
 	char			**warnings;	/* non-fatal, e.g. secret file mode */
 	size_t			 nwarnings;
 	char			**files;	/* source file names, owned; what
@@ -566,6 +604,19 @@ int		 store_count_stages(struct store *, void (*)(void *, const char *,
 int		 store_report_claim(struct store *, const char *name, const char *period,
 		    int64_t at);	/* 1: sent before */
 int		 store_report_last(struct store *, const char *name, char **period);
+/* Whether a period of a report was claimed: 1 yes, 0 no, -1 error. */
+int		 store_report_claimed(struct store *, const char *name,
+		    const char *period);
+/* When a report was last claimed (0: never). */
+int		 store_report_last_at(struct store *, const char *name,
+		    int64_t *at);
+/* Items for reports: every item not cancelled that is open or was done
+ * at or after done_since, with its main track's policy and stage name
+ * (NULL when none). */
+typedef int (*store_report_item_cb)(void *, const struct item_row *,
+		    const char *policy, const char *stage);
+int		 store_items_report(struct store *, int64_t done_since,
+		    store_report_item_cb, void *);
 
 
 /* ------------------------------------------------------------------ */
@@ -720,12 +771,71 @@ int		 scheduler_enqueue_text(const struct config *, struct store *,
 		    const char *text, const char *severity, int64_t now);
 
 
+/* report.c -- the reports of the task force's rhythm: the period
+ * arithmetic (pure), rendering from the store as markdown, plain text or
+ * CSV, splitting at a chat's byte limit, and the one timer that sends each
+ * scheduled report once per period, also across restarts. */
+enum report_format { REPORT_MARKDOWN, REPORT_TEXT, REPORT_CSV };
+const char	*report_type_name(enum report_type);
+int		 report_type_parse(const char *, enum report_type *);
+int		 report_schedule_parse(const char *, enum report_schedule *);
+/* A configured report by name, else the built-in one of a type name. */
+const struct report_conf *report_find(const struct config *, const char *);
+/* A work group by name or by one of its categories, or NULL. */
+const struct group *report_group(const struct config *, const char *);
+/* The scheduled instant (moved to the next working day) of the period
+ * whose days contain t, and its key ("2026-W48", "2026-11-16", "2026-11");
+ * 0 for a report without a schedule. */
+int64_t		 report_period_start(const struct report_conf *,
+		    const struct calendar *, int64_t t, char *key, size_t keylen);
+/* The latest scheduled instant at or before t and its key; 0 if none. */
+int64_t		 report_latest(const struct report_conf *,
+		    const struct calendar *, int64_t t, char *key, size_t keylen);
+/* The first scheduled instant after `after`; 0 if none. */
+int64_t		 report_next_time(const struct report_conf *,
+		    const struct calendar *, int64_t after);
+/* Render a report as of at for a group (NULL: the report's own, else
+ * all); since = 0 means "since the previous scheduled instant".  The
+ * title and text are malloc'd; CSV text has a BOM and CRLF line ends. */
+int		 report_render(const struct config *, struct store *,
+		    const struct report_conf *, const struct group *,
+		    int64_t at, int64_t since, enum report_format,
+		    const char *prefix, char **title, char **text, size_t *len);
+/* Cut a text (first line: its heading) into parts of at most max bytes
+ * at line boundaries, marked " (1/3)" in title and heading. */
+void		 report_split(const char *title, const char *text, size_t max,
+		    struct msg_part **, size_t *);
+/* Queue a report for its channels; returns messages queued or -1 with
+ * e set.  Callers hold a transaction. */
+int		 report_send(const struct config *, struct store *,
+		    const struct report_conf *, const struct group *,
+		    int64_t at, int64_t since, const char *prefix, int64_t now,
+		    struct api_error *);
+/* Send every scheduled report whose period has come and is not claimed,
+ * each in its own transaction; returns messages queued or -1. */
+int		 reporter_run(const struct config *, struct store *, int64_t now);
+struct reporter	*reporter_new(struct escalator *);
+void		 reporter_free(struct reporter *);
+void		 reporter_arm(struct reporter *);	/* after reloads */
+int64_t		 reporter_next(struct reporter *);	/* 0: none */
+
 /* control.c -- the HTTP/JSON API on the unix socket (and optional TCP). */
 struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
 
 /* metrics.c */
 char		*metrics_render(struct escalator *);
+
+/* import.c */
+/* Import a CSV file's bytes in the caller's transaction: every row is
+ * checked first; on any problem nothing is written and *problems lists
+ * {"row":n,"column":"...","reason":"..."} objects (row = 1-based line of the
+ * record in the file counting the header as row 1). */
+int		 import_csv(const struct config *, struct store *, const char *data,
+		    size_t len, const char *encoding /* "auto", "utf-8",
+		    "gb18030" (also "gbk") */, int dry_run, int64_t now,
+		    struct json_t **result, struct json_t **problems,
+		    struct api_error *);
 
 /* daemon.c */
 void		 daemon_apply_timezone(const struct config *);

@@ -162,7 +162,6 @@ struct import_ctx {
 	char			**colname;	/* the header text per column */
 	size_t			 ncols;
 	int			 col[IF__COUNT];	/* column per field, -1 */
-	int			 hdrline;
 
 	struct import_row	*rows;
 	size_t			 nrows;
@@ -348,10 +347,12 @@ import_skip(const char **p, const char *word)
  * 2026.3.5, 2026年3月5日, each optionally followed by H:MM[:SS] -- as
  * the "YYYY-MM-DD[ HH:MM:SS]" rules_parse_time() reads.  NULL when the
  * text is not such a date or the date is impossible.  With date_only the
- * time of day is dropped (a planned start is a day).
+ * time of day is dropped (a planned start is a day); a day without a time
+ * gets day_min minutes after midnight (a deadline day ends at the
+ * configured deadline time, not at 00:00).
  */
 static char *
-import_date(const char *v, int date_only, int64_t now)
+import_date(const char *v, int date_only, int day_min, int64_t now)
 {
 	char		 buf[64], *out;
 	const char	*p = buf;
@@ -378,17 +379,21 @@ import_date(const char *v, int date_only, int64_t now)
 		return (NULL);
 	if (cjk && !import_skip(&p, "日"))
 		(void)import_skip(&p, "号");
-	if (*p == ' ' || *p == 'T') {
-		while (*p == ' ' || *p == 'T')
-			p++;
+	while (*p == ' ' || *p == 'T')
+		p++;
+	if (*p != '\0') {
 		if (import_digits(&p, 2, &h) != 0 || *p++ != ':' ||
 		    import_digits(&p, 2, &mi) != 0)
 			return (NULL);
 		if (*p == ':' && (p++, import_digits(&p, 2, &sec) != 0))
 			return (NULL);
 	}
-	if (*p != '\0' || m > 99 || d > 99)
+	if (*p != '\0')
 		return (NULL);
+	if (h < 0 && !date_only && day_min > 0) {
+		h = day_min / 60;
+		mi = day_min % 60;
+	}
 	if (date_only || h < 0)
 		xasprintf(&out, "%04d-%02d-%02d", y, m, d);
 	else
@@ -575,21 +580,17 @@ import_has_bom(const char *s, size_t len)
 static size_t
 import_utf8_bad(const char *s, size_t len)
 {
-	size_t	 lo = 0, hi = len;
+	size_t		 i = 0, n;
+	unsigned char	 c;
 
-	/* Every valid prefix ends on a boundary; bisect for the last one. */
-	while (hi - lo > 4) {
-		size_t mid = lo + (hi - lo) / 2;
-		while (mid > lo && ((unsigned char)s[mid] & 0xc0) == 0x80)
-			mid--;
-		if (mid == lo)
-			break;
-		if (utf8_valid(s, mid))
-			lo = mid;
-		else
-			hi = mid;
+	while (i < len) {
+		c = (unsigned char)s[i];
+		n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (n > len - i || !utf8_valid(s + i, n))
+			return (i);
+		i += n;
 	}
-	return (lo);
+	return (len);
 }
 
 /*
@@ -602,7 +603,7 @@ import_decode(const char *data, size_t len, const char *encoding,
     char **text, size_t *tlen, struct api_error *e)
 {
 	size_t	 bad = 0;
-	int	 utf8, gb, rc;
+	int	 utf8, gb, rc, bom = 0;
 
 	if (encoding == NULL || import_casecmp(encoding, "auto") == 0)
 		utf8 = gb = 1;
@@ -643,16 +644,18 @@ import_decode(const char *data, size_t len, const char *encoding,
 	if (utf8 && import_has_bom(data, len)) {
 		data += 3;
 		len -= 3;
+		bom = 3;
 	}
 	if (utf8 && utf8_valid(data, len)) {
 		*text = xmalloc(len + 1);
 		memcpy(*text, data, len);
 		(*text)[len] = '\0';
 		*tlen = len;
-	} else if (!gb) {
+	} else if (!gb || bom) {
 		api_error_set(e, 400, "encoding", "the file is not valid UTF-8"
-		    " (byte %zu); is it GB18030? try encoding gb18030",
-		    import_utf8_bad(data, len) + 3 * import_has_bom(data, len));
+		    " (bad byte at offset %zu)%s", import_utf8_bad(data, len) +
+		    bom, bom ? " although it starts with a UTF-8 byte-order mark" :
+		    "; is it GB18030? try encoding gb18030");
 		return (-1);
 	} else if ((rc = import_from_gb18030(data, len, text, tlen,
 	    &bad)) != 0) {
@@ -661,7 +664,8 @@ import_decode(const char *data, size_t len, const char *encoding,
 			    " not available");
 		else if (utf8)
 			api_error_set(e, 400, "encoding", "the file is neither"
-			    " UTF-8 nor GB18030 (bad byte at offset %zu)", bad);
+			    " UTF-8 (bad byte at offset %zu) nor GB18030 (bad byte"
+			    " at offset %zu)", import_utf8_bad(data, len), bad);
 		else
 			api_error_set(e, 400, "encoding", "the file is not valid"
 			    " GB18030 (bad byte at offset %zu); is it UTF-8?",
@@ -742,7 +746,7 @@ import_parse(struct import_ctx *ctx, const char *text, size_t len,
 {
 	struct csv_parser	 p;
 	size_t			 i = 0, start, breaks;
-	int			 line = 1, inq = 0, err;
+	int			 line = 1, inq, err, unclosed = 0;
 
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		api_error_set(e, 500, NULL, "out of memory");
@@ -770,8 +774,11 @@ import_parse(struct import_ctx *ctx, const char *text, size_t len,
 			goto bad;
 		line += breaks;
 	}
-	if (csv_fini(&p, import_csv_field, import_csv_record, ctx) != 0)
+	/* With CSV_STRICT_FINI only a quote left open fails here. */
+	if (csv_fini(&p, import_csv_field, import_csv_record, ctx) != 0) {
+		unclosed = 1;
 		goto bad;
+	}
 	csv_free(&p);
 	return (0);
 
@@ -783,7 +790,7 @@ bad:
 		api_error_set(e, 500, NULL, "CSV parser: %s", csv_strerror(err));
 		return (-1);
 	}
-	if (inq)
+	if (unclosed)
 		import_problem(ctx, ctx->line, "", "a quoted field opened in"
 		    " this row is never closed; nothing after it was read");
 	else
@@ -856,7 +863,6 @@ import_header(struct import_ctx *ctx, struct import_record *r,
 	size_t	 j;
 	int	 f, nknown = 0, rc = 0;
 
-	ctx->hdrline = r->line;
 	ctx->ncols = r->n;
 	ctx->colfield = xreallocarray(NULL, r->n, sizeof *ctx->colfield);
 	ctx->colname = xreallocarray(NULL, r->n, sizeof *ctx->colname);
@@ -939,13 +945,16 @@ import_project_of(struct import_ctx *ctx, const char *code)
 /* Check a date cell into *out (owned); a problem when it is bad. */
 static void
 import_check_date(struct import_ctx *ctx, struct import_row *row,
-    enum import_field f, int date_only, char **out)
+    enum import_field f, char **out)
 {
 	const char	*v = row->v[f];
+	int		 day_min;
 
 	if (v == NULL)
 		return;
-	if ((*out = import_date(v, date_only, ctx->now)) == NULL)
+	day_min = f == IF_START || f == IF_ACCEPTED ? 0 :
+	    ctx->conf->deadline_min;
+	if ((*out = import_date(v, f == IF_START, day_min, ctx->now)) == NULL)
 		import_problem(ctx, row->line, import_colname(ctx, f), "invalid"
 		    " or impossible date '%s' (use YYYY-MM-DD, YYYY/MM/DD or"
 		    " YYYY年MM月DD日, optionally with HH:MM)", v);
@@ -998,7 +1007,7 @@ import_check_row(struct import_ctx *ctx, struct import_row *row)
 		    row->v[IF_CATEGORY], cats);
 		free(cats);
 	}
-	import_check_date(ctx, row, IF_START, 1, &row->start);
+	import_check_date(ctx, row, IF_START, &row->start);
 	if (row->v[IF_CODE] != NULL)
 		import_check_project(ctx, row);
 
@@ -1030,12 +1039,12 @@ import_check_row(struct import_ctx *ctx, struct import_row *row)
 		import_problem(ctx, row->line, import_colname(ctx, IF_LIMIT),
 		    "invalid time limit '%s' (e.g. 5个工作日, 10天, 48小时 or"
 		    " 5wd)", row->v[IF_LIMIT]);
-	import_check_date(ctx, row, IF_ACCEPTED, 0, &row->accepted);
-	import_check_date(ctx, row, IF_DEADLINE, 0, &row->deadline);
-	import_check_date(ctx, row, IF_SUPPLEMENT, 0, &row->supplement);
-	import_check_date(ctx, row, IF_COMMITMENT, 0, &row->commitment);
+	import_check_date(ctx, row, IF_ACCEPTED, &row->accepted);
+	import_check_date(ctx, row, IF_DEADLINE, &row->deadline);
+	import_check_date(ctx, row, IF_SUPPLEMENT, &row->supplement);
+	import_check_date(ctx, row, IF_COMMITMENT, &row->commitment);
 	if (row->accepted != NULL && row->deadline != NULL &&
-	    strcmp(row->deadline, row->accepted) < 0)
+	    strncmp(row->deadline, row->accepted, 10) < 0)
 		import_problem(ctx, row->line, import_colname(ctx, IF_DEADLINE),
 		    "the deadline %s is before the acceptance %s",
 		    row->v[IF_DEADLINE], row->v[IF_ACCEPTED]);
@@ -1111,6 +1120,9 @@ import_resolve(struct import_ctx *ctx, struct import_row *row,
 		}
 	}
 	if (found == 1) {
+		for (i = 0; i < row->nafter_rows; i++)
+			if (row->after_rows[i] == which)
+				return (0);
 		row->after_rows = xreallocarray(row->after_rows,
 		    row->nafter_rows + 1, sizeof *row->after_rows);
 		row->after_rows[row->nafter_rows++] = which;
@@ -1140,6 +1152,9 @@ import_resolve(struct import_ctx *ctx, struct import_row *row,
 		    p->code);
 		return (0);
 	}
+	for (i = 0; i < row->nafter_ids; i++)
+		if (row->after_ids[i] == id)
+			return (0);
 	row->after_ids = xreallocarray(row->after_ids, row->nafter_ids + 1,
 	    sizeof *row->after_ids);
 	row->after_ids[row->nafter_ids++] = id;
@@ -1152,7 +1167,7 @@ static int
 import_after(struct import_ctx *ctx, struct import_row *row)
 {
 	char		*copy, *p, *q, *kind;
-	size_t		 i, n, best;
+	size_t		 i, best;
 
 	if (!row->item || row->v[IF_AFTER] == NULL || row->v[IF_CODE] == NULL)
 		return (0);
@@ -1177,8 +1192,6 @@ import_after(struct import_ctx *ctx, struct import_row *row)
 		}
 		p = q != NULL ? q + best : NULL;
 	}
-	n = row->nafter_rows;	/* a kind given twice counts once */
-	(void)n;
 	free(copy);
 	return (0);
 }
