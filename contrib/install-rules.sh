@@ -27,7 +27,7 @@ umask 022
 # The shipped files, relative to the rules directory.  Listed rather than
 # globbed so a local run's escalator.db (and -wal, -shm) never travels.
 shipped() {
-	for f in "$main" channels.conf organisation.conf policies.conf; do
+	for f in "$main" channels.conf organisation.conf policies.conf reports.conf; do
 		echo "$f"
 	done
 	(cd "$rules" && find calendar templates -type f ! -name '.*' \

@@ -56,7 +56,8 @@ static const char *const config_main_keys[] = {
 	"database", "timezone", "socket", "socket_mode", "listen",
 	"api_token", "api_token_file", "link_base", "deadline_time",
 	"templates", "admin_channel", "head", "head_channel", "windows",
-	"channels", "people", "departments", "groups", "policies", NULL
+	"channels", "people", "departments", "groups", "policies", "reports",
+	NULL
 };
 static const char *const config_calendar_keys[] = { "year", "days", NULL };
 static const char *const config_day_keys[] = { "date", "off", "name", NULL };
@@ -87,6 +88,11 @@ static const char *const config_match_keys[] = {
 static const char *const config_stage_keys[] = {
 	"name", "label", "offset", "repeat", "to", "template", "severity",
 	"urgent", "rectify", NULL
+};
+
+static const char *const config_report_keys[] = {
+	"name", "type", "group", "schedule", "weekday", "days", "day",
+	"anchor", "time", "channels", NULL
 };
 
 static const char *const config_tracks[] = {
@@ -1859,6 +1865,254 @@ config_parse_policies(struct config_ctx *ctx, const config_setting_t *root)
 }
 
 /* ------------------------------------------------------------------ */
+/* Reports. */
+
+/* qsort comparator for days of the month. */
+static int
+config_int_cmp(const void *a, const void *b)
+{
+	const int	*x = a, *y = b;
+
+	return (*x < *y ? -1 : *x > *y);
+}
+
+/* A report's "days" list: days of the month 1-31, kept sorted. */
+static int
+config_report_days(struct config_ctx *ctx, const config_setting_t *g,
+    struct report_conf *r)
+{
+	const config_setting_t	*s, *e;
+	int			 i, len, v, bad = 0;
+	size_t			 k;
+
+	if ((s = config_setting_get_member(g, "days")) == NULL)
+		return (0);
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		config_error(ctx, s, "report '%s': 'days' must be a list of "
+		    "days of the month like [1, 16]", r->name);
+		return (-1);
+	}
+	if ((len = config_setting_length(s)) == 0) {
+		config_error(ctx, s, "report '%s': 'days' must not be empty",
+		    r->name);
+		return (-1);
+	}
+	r->days = xcalloc(len, sizeof *r->days);
+	for (i = 0; i < len; i++) {
+		e = config_setting_get_elem(s, i);
+		if (config_setting_type(e) != CONFIG_TYPE_INT) {
+			config_error(ctx, e, "report '%s': 'days' must hold "
+			    "integers between 1 and 31", r->name);
+			bad = 1;
+			continue;
+		}
+		v = config_setting_get_int(e);
+		if (v < 1 || v > 31) {
+			config_error(ctx, e, "report '%s': day %d is not "
+			    "between 1 and 31", r->name, v);
+			bad = 1;
+			continue;
+		}
+		for (k = 0; k < r->ndays; k++) {
+			if (r->days[k] == v)
+				break;
+		}
+		if (k != r->ndays) {
+			config_error(ctx, e, "report '%s': day %d is given "
+			    "twice", r->name, v);
+			bad = 1;
+			continue;
+		}
+		r->days[r->ndays++] = v;
+	}
+	qsort(r->days, r->ndays, sizeof *r->days, config_int_cmp);
+	return (bad ? -1 : 1);
+}
+
+/* Report a schedule setting given for a schedule that does not use it. */
+static void
+config_report_unused(struct config_ctx *ctx, const config_setting_t *g,
+    const struct report_conf *r, const char *key, int used,
+    const char *which)
+{
+	const config_setting_t	*s;
+
+	if (!used && (s = config_setting_get_member(g, key)) != NULL)
+		config_error(ctx, s, "report '%s': '%s' applies only to %s",
+		    r->name, key, which);
+}
+
+/* A report's schedule: the settings it needs and no others. */
+static void
+config_report_schedule(struct config_ctx *ctx, const config_setting_t *g,
+    struct report_conf *r)
+{
+	const config_setting_t	*s;
+	const char		*v;
+	long long		 n;
+	int			 wd, has_weekday = 0, has_anchor = 0;
+	char			 date[11];
+
+	if (config_str(ctx, g, "schedule", &v) == 1 &&
+	    report_schedule_parse(v, &r->schedule) != 0)
+		config_error(ctx, config_setting_get_member(g, "schedule"),
+		    "report '%s': unknown schedule '%s' (want weekly, "
+		    "biweekly, semimonthly or monthly)", r->name, v);
+	if (config_int(ctx, g, "weekday", 1, 7, &n) == 1) {
+		r->weekday = (int)n;
+		has_weekday = 1;
+	}
+	if (config_str(ctx, g, "anchor", &v) == 1) {
+		if (calendar_parse_date(v, &r->anchor) != 0)
+			config_error(ctx, config_setting_get_member(g,
+			    "anchor"), "report '%s': 'anchor' must be a date "
+			    "YYYY-MM-DD, not '%s'", r->name, v);
+		else
+			has_anchor = 1;
+	}
+	config_report_days(ctx, g, r);
+	if (config_int(ctx, g, "day", 1, 31, &n) == 1 && r->days == NULL) {
+		r->days = xcalloc(1, sizeof *r->days);
+		r->days[r->ndays++] = (int)n;
+	}
+	config_time(ctx, g, "time", &r->time_min);
+
+	config_report_unused(ctx, g, r, "weekday", r->schedule ==
+	    REPORT_SCHED_WEEKLY || r->schedule == REPORT_SCHED_BIWEEKLY,
+	    "the weekly and biweekly schedules");
+	config_report_unused(ctx, g, r, "anchor", r->schedule ==
+	    REPORT_SCHED_BIWEEKLY, "the biweekly schedule");
+	config_report_unused(ctx, g, r, "days", r->schedule ==
+	    REPORT_SCHED_SEMIMONTHLY, "the semimonthly schedule");
+	config_report_unused(ctx, g, r, "day", r->schedule ==
+	    REPORT_SCHED_MONTHLY, "the monthly schedule");
+	config_report_unused(ctx, g, r, "time", r->schedule !=
+	    REPORT_SCHED_NONE, "reports with a 'schedule'");
+
+	switch (r->schedule) {
+	case REPORT_SCHED_NONE:
+		break;
+	case REPORT_SCHED_WEEKLY:
+		if (config_setting_get_member(g, "weekday") == NULL)
+			config_error(ctx, g, "report '%s': schedule 'weekly' "
+			    "needs 'weekday' (1 Monday .. 7 Sunday)", r->name);
+		break;
+	case REPORT_SCHED_BIWEEKLY:
+		if (config_setting_get_member(g, "anchor") == NULL) {
+			config_error(ctx, g, "report '%s': schedule "
+			    "'biweekly' needs 'anchor' (a date it is sent on)",
+			    r->name);
+			break;
+		}
+		if (!has_anchor)
+			break;
+		wd = calendar_weekday(r->anchor);
+		wd = wd == 0 ? 7 : wd;
+		if (has_weekday && wd != r->weekday) {
+			s = config_setting_get_member(g, "anchor");
+			calendar_format_date(r->anchor, date);
+			config_error(ctx, s, "report '%s': 'anchor' %s falls "
+			    "on weekday %d, not on 'weekday' %d", r->name, date,
+			    wd, r->weekday);
+		}
+		r->weekday = wd;
+		break;
+	case REPORT_SCHED_SEMIMONTHLY:
+		if (config_setting_get_member(g, "days") == NULL)
+			config_error(ctx, g, "report '%s': schedule "
+			    "'semimonthly' needs 'days' (e.g. [1, 16])",
+			    r->name);
+		break;
+	case REPORT_SCHED_MONTHLY:
+		if (config_setting_get_member(g, "day") == NULL)
+			config_error(ctx, g, "report '%s': schedule 'monthly' "
+			    "needs 'day' (1-31)", r->name);
+		break;
+	}
+}
+
+/* One report; its channels and group must be configured. */
+static void
+config_parse_report(struct config_ctx *ctx, const config_setting_t *g)
+{
+	struct config		*cf = ctx->cf;
+	struct report_conf	*r;
+	const config_setting_t	*s;
+	const char		*name, *v;
+	size_t			 i;
+
+	config_check_keys(ctx, g, config_report_keys);
+	if (config_str_required(ctx, g, "name", &name) != 1)
+		return;
+	if (strchr(name, '/') != NULL || strchr(name, '?') != NULL) {
+		config_error(ctx, config_setting_get_member(g, "name"),
+		    "report name '%s' must not contain '/' or '?'", name);
+		return;
+	}
+	for (i = 0; i < cf->nreports; i++) {
+		if (strcmp(cf->reports[i].name, name) == 0) {
+			config_error(ctx, g, "duplicate report '%s'", name);
+			return;
+		}
+	}
+	cf->reports = xreallocarray(cf->reports, cf->nreports + 1,
+	    sizeof *cf->reports);
+	r = &cf->reports[cf->nreports++];
+	memset(r, 0, sizeof *r);
+	r->name = xstrdup(name);
+	r->time_min = 9 * 60;
+	config_where(ctx, g, &r->file, &r->line);
+
+	if (config_str(ctx, g, "type", &v) == 0)
+		config_error(ctx, g, "report '%s': missing required setting "
+		    "'type'", name);
+	else if (v != NULL && report_type_parse(v, &r->type) != 0)
+		config_error(ctx, config_setting_get_member(g, "type"),
+		    "report '%s': unknown type '%s' (want weekly, review, "
+		    "bulletin or agenda)", name, v);
+	if (config_str_dup(ctx, g, "group", &r->group) == 1 &&
+	    config_group(cf, r->group) == NULL)
+		config_error(ctx, config_setting_get_member(g, "group"),
+		    "report '%s': unknown group '%s'", name, r->group);
+	config_report_schedule(ctx, g, r);
+
+	switch (config_strings(ctx, g, "channels", &r->channels,
+	    &r->nchannels)) {
+	case 0:
+		config_error(ctx, g, "report '%s': missing required setting "
+		    "'channels'", name);
+		break;
+	case 1:
+		s = config_setting_get_member(g, "channels");
+		if (r->nchannels == 0)
+			config_error(ctx, s, "report '%s': 'channels' must not "
+			    "be empty", name);
+		for (i = 0; i < r->nchannels; i++) {
+			if (config_channel(cf, r->channels[i]) == NULL)
+				config_error(ctx, config_setting_get_elem(s, i),
+				    "report '%s': unknown channel '%s'", name,
+				    r->channels[i]);
+		}
+		break;
+	}
+}
+
+/* The reports list. */
+static void
+config_parse_reports(struct config_ctx *ctx, const config_setting_t *root)
+{
+	const config_setting_t	*list, *e;
+	int			 i;
+
+	if ((list = config_group_list(ctx, root, "reports")) == NULL)
+		return;
+	for (i = 0; i < config_setting_length(list); i++) {
+		if ((e = config_group_elem(list, i)) != NULL)
+			config_parse_report(ctx, e);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Templates. */
 
 /* The loaded template of exactly this name and type, or NULL. */
@@ -2037,13 +2291,67 @@ config_include_name(const char *file, int line)
 	return (NULL);
 }
 
+/*
+ * Check that the main file and everything it @includes (as far as the
+ * includes can be found) are regular files.  libconfig 1.5 opens a
+ * directory without complaint and its scanner then calls exit(2) ("input
+ * in flex scanner failed"): a typo such as @include "calendar" would
+ * otherwise kill the daemon on reload.  Missing files and include cycles
+ * are left to libconfig, which reports them; each file is read once.
+ */
+static int
+config_check_files(struct config_ctx *ctx, const char *path, const char *from,
+    int line, char ***seen, size_t *nseen)
+{
+	struct stat	 sb;
+	FILE		*f;
+	char		*buf = NULL, *p, *q, *inc, *incpath;
+	size_t		 size = 0, i;
+	int		 n = 0, rc = 0;
+
+	for (i = 0; i < *nseen; i++)
+		if (strcmp((*seen)[i], path) == 0)
+			return (0);
+	*seen = xreallocarray(*seen, *nseen + 1, sizeof **seen);
+	(*seen)[(*nseen)++] = xstrdup(path);
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		if (from == NULL)
+			config_error_at(ctx, path, 0, "cannot read: not a"
+			    " regular file");
+		else
+			config_error_at(ctx, from, line, "cannot include %s:"
+			    " not a regular file", path);
+		return (-1);
+	}
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	while (rc == 0 && getline(&buf, &size, f) != -1) {
+		n++;
+		p = buf + strspn(buf, " \t");
+		if (strncmp(p, "@include", 8) != 0 ||
+		    (p = strchr(p + 8, '"')) == NULL ||
+		    (q = strchr(p + 1, '"')) == NULL)
+			continue;
+		inc = xstrndup(p + 1, q - p - 1);
+		incpath = config_path(ctx, inc);
+		rc = config_check_files(ctx, incpath, path, n, seen, nseen);
+		free(incpath);
+		free(inc);
+	}
+	free(buf);
+	fclose(f);
+	return (rc);
+}
+
 /* Read the main file and its includes; -1 (reported) on failure. */
 static int
 config_parse_file(struct config_ctx *ctx, config_t *lc)
 {
 	const char	*path = ctx->cf->path, *file, *text;
-	char		*inc, *incpath;
+	char		*inc, *incpath, **seen = NULL;
+	size_t		 nseen = 0, i;
 	FILE		*f;
+	int		 rc;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		config_error_at(ctx, path, 0, "cannot open: %s",
@@ -2051,6 +2359,12 @@ config_parse_file(struct config_ctx *ctx, config_t *lc)
 		return (-1);
 	}
 	fclose(f);
+	rc = config_check_files(ctx, path, NULL, 0, &seen, &nseen);
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	if (rc != 0)
+		return (-1);
 	if (config_read_file(lc, path) == CONFIG_TRUE)
 		return (0);
 
@@ -2126,6 +2440,7 @@ config_load(const char *path, char ***problems, size_t *nproblems)
 		config_parse_organisation(&ctx, root);
 		config_check_roles(&ctx, root);
 		config_parse_policies(&ctx, root);
+		config_parse_reports(&ctx, root);
 		config_load_templates(&ctx);
 	}
 	config_destroy(&lc);
@@ -2184,6 +2499,16 @@ config_free_policy(struct policy *p)
 		free(st->severity);
 	}
 	free(p->stages);
+}
+
+/* Free one report's contents. */
+static void
+config_free_report(struct report_conf *r)
+{
+	free(r->name);
+	free(r->group);
+	free(r->days);
+	config_free_strings(r->channels, r->nchannels);
 }
 
 /* Free the people, departments and groups. */
@@ -2253,6 +2578,9 @@ config_free(struct config *cf)
 	for (i = 0; i < cf->npolicies; i++)
 		config_free_policy(&cf->policies[i]);
 	free(cf->policies);
+	for (i = 0; i < cf->nreports; i++)
+		config_free_report(&cf->reports[i]);
+	free(cf->reports);
 	for (i = 0; i < cf->ntemplates; i++) {
 		free(cf->templates[i].name);
 		free(cf->templates[i].path);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -803,6 +804,249 @@ control_id(const char *s, const char **rest)
 	return (v);
 }
 
+/* ------------------------------------------------------------------ */
+/* Reports: GET /v1/reports/NAME and POST /v1/reports/NAME/send.  NAME is
+ * a configured report or a report type (weekly, review, bulletin,
+ * agenda) for use without configuration. */
+
+/* Resolve the report, group and time of a report request; -1 after
+ * answering with the error. */
+static int
+control_report_args(struct control_req *cr, const char *name,
+    const char *group, const char *at, const struct report_conf **rc,
+    const struct group **g, int64_t *t)
+{
+	const struct config	*conf = cr->ctl->esc->conf;
+	char			 msg[512];
+
+	if ((*rc = report_find(conf, name)) == NULL) {
+		snprintf(msg, sizeof msg, "no report '%s' (configured reports"
+		    " or weekly, review, bulletin, agenda)", name);
+		control_error(cr->req, 404, "name", msg);
+		return (-1);
+	}
+	*g = NULL;
+	if (group != NULL && *group != '\0' &&
+	    (*g = report_group(conf, group)) == NULL) {
+		snprintf(msg, sizeof msg, "no work group or category '%s'",
+		    group);
+		control_error(cr->req, 400, "group", msg);
+		return (-1);
+	}
+	*t = control_now();
+	if (at != NULL && *at != '\0' && rules_parse_time(at, *t, t) != 0) {
+		control_error(cr->req, 400, "at", "invalid or impossible date");
+		return (-1);
+	}
+	return (0);
+}
+
+/* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv */
+static void
+control_report_get(struct control_req *cr, const char *name)
+{
+	static const char *known[] = { "group", "at", "format", NULL };
+	const struct report_conf *rc;
+	const struct group	*g;
+	const struct config	*conf = cr->ctl->esc->conf;
+	struct evkeyval		*kv;
+	struct evbuffer		*buf;
+	const char		*fmtname;
+	enum report_format	 fmt;
+	int64_t			 t;
+	char			*title, *text, msg[160];
+	size_t			 len, i;
+	json_t			*o;
+
+	TAILQ_FOREACH(kv, &cr->query, next) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], kv->key) == 0)
+				break;
+		if (known[i] == NULL) {
+			snprintf(msg, sizeof msg, "unknown parameter '%s'",
+			    kv->key);
+			control_error(cr->req, 400, kv->key, msg);
+			return;
+		}
+	}
+	fmtname = evhttp_find_header(&cr->query, "format");
+	if (fmtname == NULL || strcmp(fmtname, "markdown") == 0)
+		fmt = REPORT_MARKDOWN;
+	else if (strcmp(fmtname, "text") == 0)
+		fmt = REPORT_TEXT;
+	else if (strcmp(fmtname, "csv") == 0)
+		fmt = REPORT_CSV;
+	else {
+		control_error(cr->req, 400, "format", "format must be markdown,"
+		    " text or csv");
+		return;
+	}
+	if (control_report_args(cr, name, evhttp_find_header(&cr->query,
+	    "group"), evhttp_find_header(&cr->query, "at"), &rc, &g, &t) != 0)
+		return;
+	if (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt, NULL,
+	    &title, &text, &len) != 0) {
+		control_error(cr->req, 500, NULL, "database error");
+		return;
+	}
+	if (fmt == REPORT_CSV) {
+		buf = evbuffer_new();
+		evbuffer_add(buf, text, len);
+		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+		    "Content-Type", "text/csv; charset=utf-8");
+		evhttp_send_reply(cr->req, 200, "OK", buf);
+		evbuffer_free(buf);
+	} else {
+		o = json_object();
+		json_object_set_new(o, "name", json_string(rc->name));
+		json_object_set_new(o, "title", json_string(title));
+		json_object_set_new(o, "text", json_string(text));
+		control_reply(cr->req, 200, o);
+	}
+	free(title);
+	free(text);
+}
+
+/* POST /v1/reports/NAME/send {"group", "at"}: queue it now (the period
+ * of a scheduled report is not claimed: that one still goes). */
+static void
+control_report_send(struct control_req *cr, const char *name)
+{
+	static const char *known[] = { "group", "at", NULL };
+	struct escalator	*esc = cr->ctl->esc;
+	const struct report_conf *rc;
+	const struct group	*g;
+	struct api_error	 e;
+	const char		*group, *at;
+	int64_t			 t;
+	int			 n;
+	json_t			*o;
+
+	memset(&e, 0, sizeof e);
+	if (control_keys(cr, known) != 0 ||
+	    control_str(cr, "group", &group) != 0 ||
+	    control_str(cr, "at", &at) != 0)
+		return;
+	if (control_report_args(cr, name, group, at, &rc, &g, &t) != 0)
+		return;
+	if (store_begin(esc->store) != 0) {
+		control_error(cr->req, 503, NULL, "database busy");
+		return;
+	}
+	if ((n = report_send(esc->conf, esc->store, rc, g, t, 0, NULL,
+	    control_now(), &e)) < 0 || store_commit(esc->store) != 0) {
+		store_rollback(esc->store);
+		if (e.status == 0)
+			api_error_set(&e, 500, NULL, "database error");
+		control_api_error(cr->req, &e);
+		return;
+	}
+	outbox_kick(esc->outbox, NULL);
+	log_info("report %s sent on request: %d message(s) queued", rc->name,
+	    n);
+	o = json_object();
+	json_object_set_new(o, "sent", json_integer(n));
+	control_reply(cr->req, 200, o);
+}
+
+/* Route /v1/reports/NAME[/send]. */
+static void
+control_reports(struct control_req *cr, enum evhttp_cmd_type m,
+    const char *rest)
+{
+	const char	*slash = strchr(rest, '/');
+	char		*raw, *name;
+
+	raw = slash != NULL ? xstrndup(rest, slash - rest) : xstrdup(rest);
+	name = evhttp_uridecode(raw, 0, NULL);
+	free(raw);
+	if (name == NULL || *name == '\0')
+		control_error(cr->req, 404, NULL, "no such endpoint");
+	else if (slash == NULL && m == EVHTTP_REQ_GET)
+		control_report_get(cr, name);
+	else if (slash != NULL && strcmp(slash, "/send") == 0 &&
+	    m == EVHTTP_REQ_POST)
+		control_report_send(cr, name);
+	else if (slash == NULL || strcmp(slash, "/send") == 0)
+		control_error(cr->req, 405, NULL, "method not allowed");
+	else
+		control_error(cr->req, 404, NULL, "no such endpoint");
+	free(name);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* GET /metrics: the Prometheus text format. */
+static void
+control_metrics(struct evhttp_request *req, struct escalator *esc)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*text = metrics_render(esc);
+
+	evbuffer_add(buf, text, strlen(text));
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+/* POST /v1/import?dry_run=0|1&encoding=auto|utf-8|gb18030, body: CSV. */
+static void
+control_import(struct control_req *cr)
+{
+	struct escalator	*esc = cr->ctl->esc;
+	struct evbuffer		*in = evhttp_request_get_input_buffer(cr->req);
+	const char		*dry = evhttp_find_header(&cr->query, "dry_run");
+	const char		*enc = evhttp_find_header(&cr->query, "encoding");
+	struct api_error	 e;
+	json_t			*result = NULL, *problems = NULL, *o;
+	size_t			 len = evbuffer_get_length(in);
+	int			 dry_run = dry != NULL && strcmp(dry, "0") != 0 &&
+				    strcmp(dry, "false") != 0;
+
+	memset(&e, 0, sizeof e);
+	if (enc != NULL && strcmp(enc, "auto") != 0 && strcasecmp(enc,
+	    "utf-8") != 0 && strcasecmp(enc, "utf8") != 0 && strcasecmp(enc,
+	    "gb18030") != 0 && strcasecmp(enc, "gbk") != 0) {
+		control_error(cr->req, 400, "encoding", "encoding must be auto,"
+		    " utf-8 or gb18030");
+		return;
+	}
+	if (store_begin(esc->store) != 0) {
+		control_error(cr->req, 503, NULL, "database busy");
+		return;
+	}
+	/* One transaction for the whole file; a dry run is rolled back. */
+	if (import_csv(esc->conf, esc->store, len ? (const char *)
+	    evbuffer_pullup(in, -1) : "", len, enc ? enc : "auto", dry_run,
+	    (int64_t)time(NULL), &result, &problems, &e) != 0) {
+		store_rollback(esc->store);
+		o = json_object();
+		json_object_set_new(o, "error", json_string(e.msg));
+		if (e.field[0] != '\0')
+			json_object_set_new(o, "field", json_string(e.field));
+		if (problems != NULL)
+			json_object_set_new(o, "problems", problems);
+		json_decref(result);
+		control_reply(cr->req, e.status ? e.status : 500, o);
+		return;
+	}
+	if (dry_run)
+		store_rollback(esc->store);
+	else if (store_commit(esc->store) != 0) {
+		store_rollback(esc->store);
+		json_decref(result);
+		control_error(cr->req, 500, NULL, "database error");
+		return;
+	}
+	if (!dry_run) {
+		scheduler_arm(esc->sched);
+		log_info("import: %s", dry_run ? "dry run" : "applied");
+	}
+	control_reply(cr->req, 200, result);
+}
+
 /* Route one request. */
 static void
 control_route(struct control_req *cr, enum evhttp_cmd_type m)
@@ -838,6 +1082,10 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 		char *dec = evhttp_uridecode(name, 0, NULL);
 		control_project_progress(cr, dec);
 		free(dec);
+	} else if (strcmp(p, "/import") == 0 && m == EVHTTP_REQ_POST) {
+		control_import(cr);
+	} else if (strcmp(p, "/metrics") == 0 && m == EVHTTP_REQ_GET) {
+		control_metrics(cr->req, cr->ctl->esc);
 	} else if (strcmp(p, "/log") == 0 && m == EVHTTP_REQ_GET) {
 		control_log_get(cr);
 	} else if (strcmp(p, "/reload") == 0 && m == EVHTTP_REQ_POST) {
@@ -850,6 +1098,8 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 		free(dec);
 	} else if (strcmp(p, "/simulate") == 0 && m == EVHTTP_REQ_POST) {
 		control_simulate(cr);
+	} else if (strncmp(p, "/reports/", 9) == 0) {
+		control_reports(cr, m, p + 9);
 	} else
 		control_error(cr->req, 404, NULL, "no such endpoint");
 }
@@ -892,6 +1142,11 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	}
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || strncmp(path, "/v1/", 4) != 0) {
+		if (path != NULL && strcmp(path, "/metrics") == 0 &&
+		    m == EVHTTP_REQ_GET) {
+			control_metrics(req, ctl->esc);
+			return;
+		}
 		if (path != NULL && strcmp(path, "/healthz") == 0) {
 			json_t *o = json_object();
 			json_object_set_new(o, "ok", json_true());
@@ -909,7 +1164,8 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 		return;
 	}
 	len = evbuffer_get_length(in);
-	if (len > 0 && m == EVHTTP_REQ_POST) {
+	/* Every body is a JSON object, except an import's CSV. */
+	if (len > 0 && m == EVHTTP_REQ_POST && strcmp(cr.path, "/import") != 0) {
 		cr.body = json_loadb((const char *)evbuffer_pullup(in, -1), len,
 		    0, &jerr);
 		if (cr.body == NULL || !json_is_object(cr.body)) {

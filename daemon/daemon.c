@@ -74,6 +74,7 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	config_free(old);
 	outbox_reconfigure(esc->outbox);
 	scheduler_arm(esc->sched);
+	reporter_arm(esc->reporter);
 	esc->reload_ok = 1;
 	daemon_calendar_check(esc);
 	log_info("configuration reloaded from %s", conf->path);

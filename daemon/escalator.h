@@ -675,6 +675,10 @@ struct msg_batch {
 struct msg_part {
 	char		*title;
 	char		*text;
+	/* The batch entries this part lists, most overdue first: the array
+	 * is the part's, the entries stay the batch's. */
+	const struct msg_entry	**entries;
+	size_t		 nentries;
 };
 /* Render a batch into parts (malloc'd array); -1 with *err on failure. */
 int		 message_render(const struct config *, const struct msg_batch *,

@@ -173,6 +173,7 @@ main(int argc, char *argv[])
 	esc.reload_ok = 1;
 	esc.sched = scheduler_new(&esc);
 	esc.outbox = outbox_new(&esc);
+	esc.reporter = reporter_new(&esc);
 	if ((esc.control = control_new(&esc, &err)) == NULL)
 		fatalx("control socket: %s", err);
 	retrack_at_start(&esc);
@@ -186,6 +187,7 @@ main(int argc, char *argv[])
 	start_watchdog(&esc);
 	daemon_calendar_check(&esc);
 	scheduler_arm(esc.sched);
+	reporter_arm(esc.reporter);
 	outbox_kick(esc.outbox, NULL);
 
 	log_info("approval-escalatord %s started: %s, socket %s",
@@ -198,6 +200,7 @@ main(int argc, char *argv[])
 	control_free(esc.control);
 	drain(&esc);
 	outbox_free(esc.outbox);
+	reporter_free(esc.reporter);
 	scheduler_free(esc.sched);
 	event_free(ev_term);
 	event_free(ev_int);

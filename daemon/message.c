@@ -120,7 +120,8 @@ message_lookup(void *arg, const char *name)
 static int
 message_cmp(const void *a, const void *b)
 {
-	const struct msg_entry	*x = a, *y = b;
+	const struct msg_entry	*x = *(const struct msg_entry *const *)a;
+	const struct msg_entry	*y = *(const struct msg_entry *const *)b;
 
 	if (x->due != y->due)
 		return (x->due < y->due ? -1 : 1);
@@ -180,7 +181,7 @@ message_render(const struct config *conf, const struct msg_batch *b,
 {
 	const struct template_set	*ts;
 	struct message_ctx		 c;
-	struct msg_entry		*sorted;
+	const struct msg_entry		**sorted;
 	struct msg_part			*parts = NULL;
 	char				**items, *frame, *text, marker[64];
 	size_t				 i, n = b->nentries, limit, overhead;
@@ -205,12 +206,12 @@ message_render(const struct config *conf, const struct msg_batch *b,
 	c.count = n;
 
 	sorted = xcalloc(n ? n : 1, sizeof *sorted);
-	if (n > 0)
-		memcpy(sorted, b->entries, n * sizeof *sorted);
+	for (i = 0; i < n; i++)
+		sorted[i] = &b->entries[i];
 	qsort(sorted, n, sizeof *sorted, message_cmp);
 	items = xcalloc(n ? n : 1, sizeof *items);
 	for (i = 0; i < n; i++) {
-		c.entry = &sorted[i];
+		c.entry = sorted[i];
 		c.index = i + 1;
 		items[i] = message_section(ts->item, &c);
 	}
@@ -252,6 +253,13 @@ message_render(const struct config *conf, const struct msg_batch *b,
 		text = message_part(ts, &c, items, starts[i], to);
 		parts[i].text = text;
 		parts[i].title = message_section(ts->title, &c);
+		/* Which entries the part lists: callers link only those. */
+		parts[i].nentries = to - starts[i];
+		parts[i].entries = xcalloc(parts[i].nentries ?
+		    parts[i].nentries : 1, sizeof *parts[i].entries);
+		if (parts[i].nentries > 0)
+			memcpy(parts[i].entries, sorted + starts[i],
+			    parts[i].nentries * sizeof *parts[i].entries);
 	}
 	for (i = 0; i < n; i++)
 		free(items[i]);
@@ -272,6 +280,7 @@ message_parts_free(struct msg_part *parts, size_t n)
 	for (i = 0; i < n; i++) {
 		free(parts[i].title);
 		free(parts[i].text);
+		free(parts[i].entries);
 	}
 	free(parts);
 }

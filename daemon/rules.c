@@ -11,6 +11,9 @@
 
 #include "escalator.h"
 
+/* 9999-12-31 23:59:59 UTC: the last instant a user may name. */
+#define RULES_TIME_MAX	((int64_t)253402300799LL)
+
 /* The instant of a local day and second of day. */
 int64_t
 rules_local(int32_t day, int sec_of_day)
@@ -65,7 +68,7 @@ rules_parse_time(const char *s, int64_t now, int64_t *t)
 	char		 date[11], *end;
 	int32_t		 day;
 	int		 h = 0, mi = 0, se = 0, n = 0;
-	long long	 v;
+	long long	 v, mult;
 	const char	*p;
 
 	if (s == NULL || *s == '\0')
@@ -79,22 +82,25 @@ rules_parse_time(const char *s, int64_t now, int64_t *t)
 		if (end == s + 1 || v < 0)
 			return (-1);
 		if (*s == '@') {
-			if (*end != '\0')
+			if (*end != '\0' || v > RULES_TIME_MAX)
 				return (-1);
 			*t = v;
 			return (0);
 		}
 		if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-			;
+			mult = 1;
 		else if (strcmp(end, "m") == 0)
-			v *= 60;
+			mult = 60;
 		else if (strcmp(end, "h") == 0)
-			v *= 3600;
+			mult = 3600;
 		else if (strcmp(end, "d") == 0)
-			v *= 86400;
+			mult = 86400;
 		else
 			return (-1);
-		*t = now + v;
+		/* Beyond year 9999 the calendar and localtime() give up. */
+		if (v > RULES_TIME_MAX / mult || now > RULES_TIME_MAX - v * mult)
+			return (-1);
+		*t = now + v * mult;
 		return (0);
 	}
 	if (strlen(s) < 10)

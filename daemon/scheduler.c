@@ -174,7 +174,41 @@ step_resolve(const struct config *conf, const struct item_row *it,
 	return (chname ? config_channel(conf, chname) : NULL);
 }
 
-/* Queue the parts of a rendered batch, link its items, log each. */
+/* The structured event of one part (generic webhooks): its own items. */
+static char *
+scheduler_event(const struct msg_batch *b, const struct msg_part *part)
+{
+	json_t	*ev, *items, *x;
+	size_t	 j;
+	char	 due[32], *out;
+
+	ev = json_object();
+	items = json_array();
+	json_object_set_new(ev, "stage", json_string(b->stage));
+	json_object_set_new(ev, "stage_label", json_string(b->stage_label));
+	json_object_set_new(ev, "group", json_string(b->group ? b->group : ""));
+	for (j = 0; j < part->nentries; j++) {
+		const struct item_row *it = part->entries[j]->item;
+		x = json_object();
+		json_object_set_new(x, "id", json_integer(it->id));
+		json_object_set_new(x, "project", json_string(it->project_code));
+		json_object_set_new(x, "item", json_string(it->kind));
+		json_object_set_new(x, "department", json_string(it->department));
+		rules_format(part->entries[j]->due, due, sizeof due);
+		json_object_set_new(x, "deadline", json_string(due));
+		json_array_append_new(items, x);
+	}
+	json_object_set_new(ev, "items", items);
+	out = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	return (out);
+}
+
+/*
+ * Queue the parts of a rendered batch; link and log each item with the
+ * part that lists it (a batch of n items split into k parts writes n
+ * links, not n * k).
+ */
 int
 scheduler_enqueue(const struct config *conf, struct store *s,
     const struct msg_batch *b, int64_t now, int64_t item_for_log)
@@ -183,9 +217,7 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 	struct outbox_row	 o;
 	size_t			 nparts, i, j;
 	char			*err = NULL;
-	json_t			*ev, *items, *x;
 	int			 n = 0;
-	char			 due[32];
 
 	if (message_render(conf, b, now, &parts, &nparts, &err) != 0) {
 		log_warnx("%s", err);
@@ -194,25 +226,6 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 		free(err);
 		return (-1);
 	}
-	/* The structured event rides along for generic webhooks. */
-	ev = json_object();
-	items = json_array();
-	json_object_set_new(ev, "stage", json_string(b->stage));
-	json_object_set_new(ev, "stage_label", json_string(b->stage_label));
-	json_object_set_new(ev, "group", json_string(b->group ? b->group : ""));
-	for (j = 0; j < b->nentries; j++) {
-		const struct item_row *it = b->entries[j].item;
-		x = json_object();
-		json_object_set_new(x, "id", json_integer(it->id));
-		json_object_set_new(x, "project", json_string(it->project_code));
-		json_object_set_new(x, "item", json_string(it->kind));
-		json_object_set_new(x, "department", json_string(it->department));
-		rules_format(b->entries[j].due, due, sizeof due);
-		json_object_set_new(x, "deadline", json_string(due));
-		json_array_append_new(items, x);
-	}
-	json_object_set_new(ev, "items", items);
-
 	for (i = 0; i < nparts; i++) {
 		memset(&o, 0, sizeof o);
 		o.channel = b->channel->name;
@@ -222,7 +235,7 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 		o.severity = (char *)(uintptr_t)b->severity;
 		o.mobiles = b->mentions_json[0];
 		o.userids = b->mentions_json[1];
-		o.event = json_dumps(ev, JSON_COMPACT);
+		o.event = scheduler_event(b, &parts[i]);
 		o.created_at = now;
 		o.not_before = b->channel->window >= 0 ?
 		    rules_window_next(conf->calendar,
@@ -235,8 +248,8 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 			break;
 		}
 		free(o.event);
-		for (j = 0; j < b->nentries; j++) {
-			const struct item_row *it = b->entries[j].item;
+		for (j = 0; j < parts[i].nentries; j++) {
+			const struct item_row *it = parts[i].entries[j]->item;
 			if (store_outbox_link(s, o.id, it->id) != 0 ||
 			    store_log(s, now, it->id, it->project_code, b->stage,
 			    b->channel->name, "queued", nparts > 1 ?
@@ -253,7 +266,6 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 			break;
 		n++;
 	}
-	json_decref(ev);
 	message_parts_free(parts, nparts);
 	return (n);
 }
@@ -526,6 +538,8 @@ scheduler_clock_cb(evutil_socket_t fd, short ev, void *arg)
 	log_info("scheduler: the wall clock was set; re-arming");
 	scheduler_clock_arm(sc);
 	scheduler_arm(sc);
+	if (sc->esc->reporter != NULL)
+		reporter_arm(sc->esc->reporter);
 }
 
 /* Create the scheduler and its (unarmed) timer. */

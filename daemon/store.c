@@ -110,6 +110,7 @@ enum {
 	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
 	S_EVENT_CLAIM, S_COUNT_STATUS, S_COUNT_STAGES,
 	S_REPORT_CLAIM, S_REPORT_LAST,
+	S_REPORT_CLAIMED, S_REPORT_LAST_AT, S_ITEMS_REPORT,
 	S__COUNT
 };
 
@@ -206,6 +207,14 @@ static const char *store_sql[S__COUNT] = {
 	    " VALUES (?, ?, ?)",
 	[S_REPORT_LAST] = "SELECT period FROM reports WHERE name = ?"
 	    " ORDER BY sent_at DESC, period DESC LIMIT 1",
+	[S_REPORT_CLAIMED] = "SELECT 1 FROM reports WHERE name = ? AND"
+	    " period = ?",
+	[S_REPORT_LAST_AT] = "SELECT coalesce(max(sent_at), 0) FROM reports"
+	    " WHERE name = ?",
+	[S_ITEMS_REPORT] = "SELECT x.*, t.policy, t.stage_name FROM (SELECT "
+	    ITEM_COLS " WHERE i.status <> 'cancelled' AND (i.status <> 'done'"
+	    " OR i.done_at >= ?1)) x LEFT JOIN tracks t ON t.item_id = x.id"
+	    " AND t.kind = 'main' ORDER BY x.id",
 };
 
 struct store {
@@ -1288,4 +1297,70 @@ store_outbox_max_id(struct store *s, int64_t *id)
 	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+/* Whether a report's period was claimed: 1 yes, 0 no, -1 error. */
+int
+store_report_claimed(struct store *s, const char *name, const char *period)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_REPORT_CLAIMED);
+	int		 rc;
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, period);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* When any period of a report was last claimed; 0 when never. */
+int
+store_report_last_at(struct store *s, const char *name, int64_t *at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_REPORT_LAST_AT);
+	int		 rc;
+
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	*at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+/* The items reports look at, each with its main track's position; rows
+ * are collected first so the callback may use the store. */
+int
+store_items_report(struct store *s, int64_t done_since,
+    store_report_item_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_ITEMS_REPORT);
+	struct item_row	*rows = NULL;
+	char		**pol = NULL, **stage = NULL;
+	size_t		 n = 0, i;
+	int		 rc, stop = 0;
+
+	sqlite3_bind_int64(st, 1, done_since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows = xreallocarray(rows, n + 1, sizeof *rows);
+		pol = xreallocarray(pol, n + 1, sizeof *pol);
+		stage = xreallocarray(stage, n + 1, sizeof *stage);
+		item_read(st, &rows[n]);
+		pol[n] = col_text(st, 27);
+		stage[n] = col_text(st, 28);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		log_warnx("store: %s", sqlite3_errmsg(s->db));
+	for (i = 0; i < n; i++) {
+		if (!stop && rc == SQLITE_DONE)
+			stop = cb(arg, &rows[i], pol[i], stage[i]);
+		item_row_clear(&rows[i]);
+		free(pol[i]);
+		free(stage[i]);
+	}
+	free(rows);
+	free(pol);
+	free(stage);
+	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : -1);
 }
