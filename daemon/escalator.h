@@ -595,6 +595,9 @@ int		 store_outbox_fail_channel(struct store *, const char *channel,
 int		 store_log(struct store *, int64_t at, int64_t item, const char *project,
 		    const char *stage, const char *channel, const char *outcome,
 		    const char *detail);
+int		 store_log_outbox_items(struct store *, int64_t outbox, int64_t at,
+		    const char *stage, const char *channel, const char *outcome,
+		    const char *detail);
 int		 store_log_list(struct store *, int64_t item, int limit, store_log_cb, void *);
 int		 store_event_claim(struct store *, const char *event_id, int64_t item,
 		    int64_t at);	/* 1: seen before */

@@ -294,6 +294,9 @@ outbox_sender_run(struct sender *sd)
 		at = o.not_before * 1000;
 	if (at < outbox_throttle(sd, ch, now))
 		at = outbox_throttle(sd, ch, now);
+	/* Feishu asks senders to avoid the busy :00 and :30 seconds. */
+	if (ch->type == CHANNEL_FEISHU && at <= now && (now / 1000) % 30 == 0)
+		at = now + 1100;
 	if (at > now) {
 		outbox_sender_wait(sd, at);
 		outbox_row_clear(&o);
@@ -412,8 +415,8 @@ outbox_done(struct outbox *ob, struct transfer *t, enum delivery_outcome out,
 	snprintf(detail, sizeof detail, "http %ld, code %ld: %s", http, code,
 	    msg);
 	if (store_outbox_update(s, &o) != 0 ||
-	    store_log(s, now / 1000, 0, NULL, o.stage, o.channel, outcome,
-	    detail) != 0) {
+	    store_log_outbox_items(s, o.id, now / 1000, o.stage, o.channel,
+	    outcome, detail) != 0) {
 		store_rollback(s);
 		outbox_row_clear(&o);
 		return;

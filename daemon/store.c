@@ -106,7 +106,7 @@ enum {
 	S_FIRED_INSERT,
 	S_OUTBOX_INSERT, S_OUTBOX_LINK, S_OUTBOX_GET, S_OUTBOX_NEXT,
 	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
-	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX,
+	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX, S_OUTBOX_ITEMS,
 	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
 	S_EVENT_CLAIM, S_COUNT_STATUS, S_COUNT_STAGES,
 	S_REPORT_CLAIM, S_REPORT_LAST,
@@ -188,6 +188,9 @@ static const char *store_sql[S__COUNT] = {
 	[S_OUTBOX_COUNT_ALL] = "SELECT count(*) FROM outbox WHERE status = ?",
 	[S_OUTBOX_FAIL_CHANNEL] = "UPDATE outbox SET status = 'failed', code = ?,"
 	    " error = ? WHERE channel = ? AND status = 'queued'",
+	[S_OUTBOX_ITEMS] = "SELECT x.item_id, p.code FROM outbox_items x JOIN items i"
+	    " ON i.id = x.item_id JOIN projects p ON p.id = i.project_id"
+	    " WHERE x.outbox_id = ? ORDER BY x.item_id",
 	[S_OUTBOX_MAX] = "SELECT coalesce(max(id), 0) FROM outbox",
 	[S_LOG_INSERT] = "INSERT INTO log (at, item_id, project, stage, channel,"
 	    " outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1363,4 +1366,39 @@ store_items_report(struct store *s, int64_t done_since,
 	free(pol);
 	free(stage);
 	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : -1);
+}
+
+/* Log one delivery outcome against every item a message is about. */
+int
+store_log_outbox_items(struct store *s, int64_t outbox, int64_t at,
+    const char *stage, const char *channel, const char *outcome,
+    const char *detail)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_ITEMS);
+	int64_t		*ids = NULL;
+	char		**codes = NULL;
+	size_t		 n = 0, i;
+	int		 rc, ret = 0;
+
+	sqlite3_bind_int64(st, 1, outbox);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xreallocarray(ids, n + 1, sizeof *ids);
+		codes = xreallocarray(codes, n + 1, sizeof *codes);
+		ids[n] = sqlite3_column_int64(st, 0);
+		codes[n++] = col_text(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		ret = -1;
+	if (ret == 0 && n == 0)
+		ret = store_log(s, at, 0, NULL, stage, channel, outcome, detail);
+	for (i = 0; i < n; i++) {
+		if (ret == 0 && store_log(s, at, ids[i], codes[i], stage,
+		    channel, outcome, detail) != 0)
+			ret = -1;
+		free(codes[i]);
+	}
+	free(ids);
+	free(codes);
+	return (ret);
 }

@@ -37,6 +37,25 @@ class ConfigCheck(H.E2ETestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("configuration OK", out)
 
+    def test_calendar_included_by_relative_path(self):
+        mock = self.start_mock({"wecom": {"K1": {}}})
+        path = self.write_config(self.config_text(mock, includes=H.CALENDARS))
+        with open(path, encoding="utf-8") as f:
+            self.assertIn('@include "../', f.read())
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 0, err)
+
+    def test_calendar_included_by_absolute_path(self):
+        # approval-escalatord.conf(5): an @include is relative to the main
+        # file's directory; an absolute path names the file itself.
+        mock = self.start_mock({"wecom": {"K1": {}}})
+        text = self.config_text(mock)
+        text = "".join('@include "%s"\n' % c for c in H.CALENDARS) + text
+        path = self.write_config(text)
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 0, "absolute @include refused:\n" + err)
+        self.assertIn("configuration OK", out)
+
     def broken(self, lines):
         """Write a configuration from lines; return its path."""
         return self.write_config("\n".join(lines) + "\n", name="broken.conf")
@@ -129,6 +148,31 @@ class Ladder(H.E2ETestCase):
         self.assertEqual(st["queue"], {"queued": 0, "sent": 3, "failed": 0})
         self.assertEqual(d.show(item["id"])["stage"], "interview")
 
+    def test_item_log_shows_the_delivery(self):
+        # docs/API.md: the log holds every message queued, sent or failed;
+        # "log --item ID" is how one finds out whether an item's reminder
+        # went out (its example is a "sent" entry of item 12).
+        mock, d, _ = self.simple_setup(policies=[H.ladder(("reminder", "催办", "0s", ["chat"]))])
+        item = d.add_item(project="ITEMLOG-1", deadline="+1")
+        H.wait_for(lambda: mock.received(), 15, "the message")
+        H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
+        outcomes = [(e["stage"], e["outcome"]) for e in d.log(item=item["id"])]
+        self.assertIn(("reminder", "queued"), outcomes)
+        self.assertIn(("reminder", "sent"), outcomes,
+                      "log --item %d does not say the reminder was sent: %r"
+                      % (item["id"], outcomes))
+
+    def test_cancel_before_the_deadline_sends_nothing(self):
+        mock, d, _ = self.simple_setup()
+        item = d.add_item(project="CANCEL-1", deadline="+2")
+        r = d.ctl("item", "cancel", item["id"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(d.show(item["id"])["status"], "cancelled")
+        time.sleep(3.5)
+        self.assertEqual(mock.received(), [])
+        self.assertFalse([e for e in d.log() if e["outcome"] in ("escalated", "queued")])
+        self.assertEqual(d.ctl("item", "done", item["id"]).rc, 1)
+
     def test_done_stops_the_ladder_and_sends_a_closing_notice(self):
         mock, d, _ = self.simple_setup()
         t0 = time.monotonic()
@@ -179,9 +223,12 @@ class RefusedCredentials(H.E2ETestCase):
         rows = H.db_query(d.database, "SELECT status, code FROM outbox")
         self.assertEqual(rows, [("failed", 93000)])
 
-        # The next stage is not sent to a paused channel.
-        time.sleep(2.5)
+        # The next stage is queued but not sent to a paused channel.
+        H.wait_for(lambda: [e for e in d.log() if e["stage"] == "supervision"
+                            and e["outcome"] == "queued"], 10, "the next stage")
+        time.sleep(0.5)
         self.assertEqual(len(mock.rejected()), 1, mock.rejected())
+        self.assertGreaterEqual(d.queue()["queued"], 1)
 
         # The key is in no answer and no log line.
         outputs = {
@@ -198,6 +245,37 @@ class RefusedCredentials(H.E2ETestCase):
         d.stop()
         self.assertNotIn(self.KEY, d.stderr())
         self.assertNotIn(self.KEY[:16], d.stderr())
+
+
+    def test_admin_is_told_and_a_reload_resumes_the_channel(self):
+        robots = {"wecom": {self.KEY: {"fault": {"kind": "errcode", "errcode": 93000}},
+                            "wk-admin": {}, "wk-new": {}}}
+        mock = self.start_mock(robots)
+        channels = [{"name": "chat", "type": "wecom", "key": self.KEY},
+                    {"name": "admin", "type": "wecom", "key": "wk-admin", "format": "text"}]
+        path = self.write_config(self.config_text(mock, channels=channels,
+                                                  extra={"admin_channel": "admin"}))
+        d = self.start_daemon(path)
+        d.add_item(project="AUTH-2", deadline="+1")
+        alerts = H.wait_for(lambda: [m["text"] for m in mock.received("wecom", "wk-admin")
+                                     if "93000" in m["text"]], 20, "the administrators' alert")
+        self.assertIn("chat", alerts[0])
+        for m in mock.received("wecom", "wk-admin"):
+            self.assertNotIn(self.KEY, m["text"])
+        H.wait_for(lambda: [e for e in d.log() if e["stage"] == "supervision"
+                            and e["outcome"] == "queued"], 10, "the next stage")
+
+        # The administrator puts the right key in and reloads: the channel
+        # sends again, starting with what waited while it was paused.
+        channels[0]["key"] = "wk-new"
+        self.write_config(self.config_text(mock, channels=channels,
+                                           extra={"admin_channel": "admin"}))
+        self.assertEqual(d.ctl("reload").rc, 0)
+        H.wait_for(lambda: mock.received("wecom", "wk-new"), 10, "delivery after the reload")
+        self.assertIn("【督查】", mock.received("wecom", "wk-new")[0]["text"])
+        chan = [c for c in d.status()["channels"] if c["name"] == "chat"][0]
+        self.assertFalse(chan["paused"])
+        self.assertNotIn(self.KEY, d.stderr())
 
 
 class BadInput(H.E2ETestCase):
@@ -293,8 +371,31 @@ class ReloadAndStop(H.E2ETestCase):
         self.assertEqual(d.status()["last_reload"], "ok")
         self.assertEqual(sorted(c["name"] for c in d.status()["channels"]), ["chat", "chat2"])
         d.add_item(project="HUP-2", deadline="+1")
-        H.wait_for(lambda: mock.received("wecom", "K2"), 15, "a message to the new chat")
-        self.assertIn("HUP-2", mock.received("wecom", "K2")[0]["text"])
+        H.wait_for(lambda: [m for m in mock.received("wecom", "K2") if "HUP-2" in m["text"]],
+                   15, "a message about the new item to the new chat")
+
+    def test_sigterm_during_a_stalled_send_keeps_the_message(self):
+        robots = {"wecom": {"K1": {"fault": {"kind": "stall", "seconds": 60, "count": 1}}}}
+        mock, d, _ = self.simple_setup(
+            robots=robots, policies=[H.ladder(("reminder", "催办", "0s", ["chat"]))],
+            channels=[{"name": "chat", "type": "wecom", "key": "K1", "timeout": 120}])
+        d.add_item(project="TERM-1", deadline="+1")
+        H.wait_for(lambda: d.status()["queue"]["queued"] == 1 and
+                   [e for e in d.log() if e["outcome"] == "queued"], 10, "the queued message")
+        time.sleep(1.5)         # the request is now stalled in the mock
+        self.assertEqual(mock.received(), [])
+        t = time.monotonic()
+        rc = d.stop()
+        self.assertEqual(rc, 0, d.stderr())
+        self.assertLess(time.monotonic() - t, 30 * H.SLOW)
+        self.assertFalse(os.path.exists(d.socket))
+        rows = H.db_query(d.database, "SELECT status FROM outbox")
+        self.assertEqual(rows, [("queued",)], "an unanswered message must stay queued")
+        # Started again, it delivers the message.
+        d.start()
+        H.wait_for(lambda: mock.received(), 15, "delivery after the restart")
+        H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
+        self.assertEqual(d.queue(), {"queued": 0, "sent": 1, "failed": 0})
 
     def test_sigterm_exits_zero_and_removes_the_socket(self):
         mock, d, _ = self.simple_setup()

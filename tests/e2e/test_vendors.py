@@ -64,6 +64,7 @@ class Vendors(H.E2ETestCase):
         self.assertIn("督办令E2E", mock.received("dingtalk", "dt-kw2")[0]["text"])
         self.assertEqual([e["outcome"] for e in d.log() if e["outcome"] in ("sent", "failed")],
                          ["sent", "sent"])
+        self.assertSecretsHidden(d, [DING_TOKEN, DING_SECRET, "dt-kw2"])
 
     def test_feishu_signed(self):
         robots = {"feishu": {FS_TOKEN: {"secret": FS_SECRET}}}
@@ -77,6 +78,7 @@ class Vendors(H.E2ETestCase):
         self.assertIn("timestamp", body)
         self.assertIn("VEND-FS", got[0]["text"])
         self.assertIn("催办", got[0]["text"])
+        self.assertSecretsHidden(d, [FS_TOKEN, FS_SECRET])
 
     def test_wrong_signing_secret_is_refused_and_not_counted_as_sent(self):
         robots = {"dingtalk": {DING_TOKEN: {"secret": DING_SECRET}},
@@ -90,6 +92,7 @@ class Vendors(H.E2ETestCase):
         st = d.status()
         self.assertEqual(st["queue"]["sent"], 0, st)
         self.assertEqual(st["queue"]["failed"], 2, st)
+        self.assertSecretsHidden(d, [DING_TOKEN, DING_SECRET, FS_TOKEN, FS_SECRET])
 
 
 class Mentions(H.E2ETestCase):
