@@ -2292,12 +2292,55 @@ config_include_name(const char *file, int line)
 }
 
 /*
+ * The file name of the @include starting at p (just after its opening
+ * quote), as libconfig 1.5's scanner reads it: up to the next unescaped
+ * quote, across lines, with \\ and \" unescaped, each run of plain
+ * characters taken up to its first NUL byte.  NULL when it never ends;
+ * *next is where scanning goes on.
+ */
+static char *
+config_include_at(const char *p, const char *end, const char **next)
+{
+	char		*name = xstrdup(""), *tmp;
+	const char	*run;
+	size_t		 n;
+
+	while (p < end && *p != '"') {
+		if (*p == '\\') {
+			if (p + 1 < end && (p[1] == '\\' || p[1] == '"')) {
+				xasprintf(&tmp, "%s%c", name, p[1]);
+				free(name);
+				name = tmp;
+				p += 2;
+			} else
+				p++;	/* no rule: flex echoes it */
+			continue;
+		}
+		for (run = p; p < end && *p != '"' && *p != '\\'; p++)
+			;
+		n = strnlen(run, p - run);
+		xasprintf(&tmp, "%s%.*s", name, (int)n, run);
+		free(name);
+		name = tmp;
+	}
+	if (p >= end) {
+		free(name);
+		*next = end;
+		return (NULL);
+	}
+	*next = p + 1;
+	return (name);
+}
+
+/*
  * Check that the main file and everything it @includes (as far as the
  * includes can be found) are regular files.  libconfig 1.5 opens a
  * directory without complaint and its scanner then calls exit(2) ("input
  * in flex scanner failed"): a typo such as @include "calendar" would
  * otherwise kill the daemon on reload.  Missing files and include cycles
  * are left to libconfig, which reports them; each file is read once.
+ * An @include inside a block comment is checked too: harmless, unless it
+ * names a directory.
  */
 static int
 config_check_files(struct config_ctx *ctx, const char *path, const char *from,
@@ -2305,9 +2348,10 @@ config_check_files(struct config_ctx *ctx, const char *path, const char *from,
 {
 	struct stat	 sb;
 	FILE		*f;
-	char		*buf = NULL, *p, *q, *inc, *incpath;
-	size_t		 size = 0, i;
-	int		 n = 0, rc = 0;
+	char		*buf = NULL, *inc, *incpath;
+	const char	*p, *end, *next;
+	size_t		 len = 0, got, i;
+	int		 n = 1, rc = 0;
 
 	for (i = 0; i < *nseen; i++)
 		if (strcmp((*seen)[i], path) == 0)
@@ -2325,21 +2369,77 @@ config_check_files(struct config_ctx *ctx, const char *path, const char *from,
 	}
 	if ((f = fopen(path, "r")) == NULL)
 		return (0);
-	while (rc == 0 && getline(&buf, &size, f) != -1) {
-		n++;
-		p = buf + strspn(buf, " \t");
-		if (strncmp(p, "@include", 8) != 0 ||
-		    (p = strchr(p + 8, '"')) == NULL ||
-		    (q = strchr(p + 1, '"')) == NULL)
-			continue;
-		inc = xstrndup(p + 1, q - p - 1);
-		incpath = config_path(ctx, inc);
-		rc = config_check_files(ctx, incpath, path, n, seen, nseen);
-		free(incpath);
-		free(inc);
+	do {
+		buf = xreallocarray(buf, len + 65536, 1);
+		got = fread(buf + len, 1, 65536, f);
+		len += got;
+	} while (got > 0 && len < 64 * 1024 * 1024);
+	fclose(f);
+	end = buf + len;
+	/* Every line start: [ \t]*@include[ \t]+" begins an include. */
+	for (p = buf; rc == 0 && p < end; ) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p > 8 && memcmp(p, "@include", 8) == 0 &&
+		    (p[8] == ' ' || p[8] == '\t')) {
+			for (p += 8; p < end && (*p == ' ' || *p == '\t'); p++)
+				;
+			if (p < end && *p == '"') {
+				inc = config_include_at(p + 1, end, &next);
+				if (inc != NULL) {
+					incpath = config_path(ctx, inc);
+					rc = config_check_files(ctx, incpath, path,
+					    n, seen, nseen);
+					free(incpath);
+					free(inc);
+				}
+				for (; p < next; p++)
+					if (*p == '\n')
+						n++;
+			}
+		}
+		while (p < end && *p != '\n')
+			p++;
+		if (p < end) {
+			p++;
+			n++;
+		}
 	}
 	free(buf);
-	fclose(f);
+	return (rc);
+}
+
+/*
+ * Read the main file with the process in its directory.  libconfig 1.5
+ * joins its include directory to every @include path, absolute ones too;
+ * reading from the main file's directory with no include directory set
+ * resolves relative includes the same way and leaves absolute ones alone.
+ * The working directory is restored before returning.
+ */
+static int
+config_read_in_dir(struct config_ctx *ctx, config_t *lc, const char *path)
+{
+	const char	*base;
+	int		 here, rc;
+
+	if ((here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (config_read_file(lc, path) == CONFIG_TRUE ? 0 : -1);
+	base = path;
+	if (*path != '/' && strcmp(ctx->dir, ".") != 0) {
+		base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+		if (chdir(ctx->dir) == -1) {
+			close(here);
+			return (config_read_file(lc, path) == CONFIG_TRUE ?
+			    0 : -1);
+		}
+	} else if (*path == '/' && chdir(ctx->dir) == -1) {
+		close(here);
+		return (config_read_file(lc, path) == CONFIG_TRUE ? 0 : -1);
+	}
+	rc = config_read_file(lc, base) == CONFIG_TRUE ? 0 : -1;
+	if (fchdir(here) == -1)
+		rc = -1;
+	close(here);
 	return (rc);
 }
 
@@ -2365,7 +2465,7 @@ config_parse_file(struct config_ctx *ctx, config_t *lc)
 	free(seen);
 	if (rc != 0)
 		return (-1);
-	if (config_read_file(lc, path) == CONFIG_TRUE)
+	if (config_read_in_dir(ctx, lc, path) == 0)
 		return (0);
 
 	text = config_error_text(lc) != NULL ? config_error_text(lc) :
@@ -2429,7 +2529,6 @@ config_load(const char *path, char ***problems, size_t *nproblems)
 	ctx.nproblems = *nproblems;
 
 	config_init(&lc);
-	config_set_include_dir(&lc, ctx.dir);
 	if (config_parse_file(&ctx, &lc) == 0) {
 		root = config_root_setting(&lc);
 		config_check_main_keys(&ctx, root);

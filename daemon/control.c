@@ -227,9 +227,14 @@ control_status_json(struct escalator *esc)
 		calendar_civil(today, &cy, &cm, &cd);
 		if (y < cy || (y == cy && cm >= 11)) {
 			char *m;
-			xasprintf(&m, "holiday calendar covers up to %d only: "
-			    "add rules/calendar/cn-%d.conf (deadlines beyond are"
-			    " counted Monday-Friday)", y, y < cy ? cy : cy + 1);
+			if (y == 0)
+				xasprintf(&m, "no holiday calendar is configured:"
+				    " working days are counted Monday-Friday");
+			else
+				xasprintf(&m, "holiday calendar covers up to %d"
+				    " only: add rules/calendar/cn-%d.conf (deadlines"
+				    " beyond are counted Monday-Friday)", y,
+				    y < cy ? cy : cy + 1);
 			json_array_append_new(w, json_string(m));
 			free(m);
 		}
@@ -1210,7 +1215,7 @@ control_new(struct escalator *esc, char **err)
 	const struct config	*conf = esc->conf;
 	char			 host[128];
 	char			*colon;
-	int			 port;
+	int			 port, probe;
 
 	ctl = xcalloc(1, sizeof *ctl);
 	ctl->esc = esc;
@@ -1227,6 +1232,16 @@ control_new(struct escalator *esc, char **err)
 	    SOCK_CLOEXEC, 0)) == -1) {
 		xasprintf(err, "socket: %s", strerror(errno));
 		goto fail;
+	}
+	/* A socket that answers belongs to a running daemon: leave it. */
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+		if (connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
+			close(probe);
+			xasprintf(err, "%s: another approval-escalatord is already"
+			    " listening there", conf->socket);
+			goto fail;
+		}
+		close(probe);
 	}
 	unlink(conf->socket);
 	if (bind(ctl->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
@@ -1285,7 +1300,7 @@ control_free(struct control *ctl)
 		close(ctl->fd);
 	if (ctl->tcp_http != NULL)
 		evhttp_free(ctl->tcp_http);
-	if (ctl->path != NULL)
+	if (ctl->path != NULL && ctl->unix_http != NULL)
 		unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);

@@ -118,10 +118,16 @@ daemon_calendar_check(struct escalator *esc)
 		    esc);
 	if ((m >= 11 && last < y + 1) || last < y) {
 		snprintf(period, sizeof period, "%d", last < y ? y : y + 1);
-		xasprintf(&text, "【系统提醒】节假日日历缺少 %s 年的数据（当前只覆盖到"
-		    " %d 年）。请在国务院办公厅公布节假日安排后添加 rules/calendar/cn-%s.conf"
-		    " 并重新加载配置；在此之前，该年的工作日按周一至周五计算，期限可能不准确。",
-		    period, last, period);
+		if (last == 0)
+			xasprintf(&text, "【系统提醒】尚未配置节假日日历，工作日暂按周一至"
+			    "周五计算，期限可能不准确。请添加 rules/calendar/cn-%s.conf"
+			    " 并重新加载配置。", period);
+		else
+			xasprintf(&text, "【系统提醒】节假日日历缺少 %s 年的数据（当前只"
+			    "覆盖到 %d 年）。请在国务院办公厅公布节假日安排后添加"
+			    " rules/calendar/cn-%s.conf 并重新加载配置；在此之前，该年的"
+			    "工作日按周一至周五计算，期限可能不准确。", period, last,
+			    period);
 		log_warnx("holiday calendar for %s is missing; deadlines in it are"
 		    " counted Monday-Friday", period);
 		if (conf->admin_channel != NULL && store_begin(esc->store) == 0) {

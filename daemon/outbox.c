@@ -20,13 +20,28 @@
 
 #define OUTBOX_MAX_RESPONSE	65536
 #define OUTBOX_WINDOW_SLOTS	128
+#define OUTBOX_MAX_RETRY_MS	(660 * 1000)	/* > backoff cap and blocks */
+
+/* An answer that could not be recorded yet (database locked, disk full). */
+struct pending {
+	int			 set;
+	int64_t			 outbox_id;
+	enum channel_type	 type;
+	enum delivery_outcome	 out;
+	long			 http;
+	long			 code;
+	char			 msg[256];
+};
 
 struct sender {
 	struct outbox		*ob;
 	char			*name;
 	int			 paused;
 	int			 busy;
+	struct pending		 pending;	/* recorded before the next send */
 	struct event		*timer;
+	/* Throttle state on the monotonic clock, so that a wall clock set
+	 * back cannot leave a sender waiting for "future" send times. */
 	int64_t			 slots[OUTBOX_WINDOW_SLOTS];	/* send times, ms */
 	size_t			 nslots;
 	int64_t			 blocked_until;			/* ms */
@@ -63,6 +78,9 @@ struct outbox {
 };
 
 static void	outbox_sender_run(struct sender *);
+static int	outbox_done(struct outbox *, struct sender *, int64_t,
+		    enum channel_type, enum delivery_outcome, long, long,
+		    const char *);
 
 /* Milliseconds of wall-clock time. */
 static int64_t
@@ -145,12 +163,21 @@ outbox_sender(struct outbox *ob, const char *name)
 	return (sd);
 }
 
-/* Arm a sender's timer for at_ms. */
+/* Milliseconds of monotonic time: throttling and latency. */
+static int64_t
+outbox_mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Arm a sender's timer to run it again in d milliseconds. */
 static void
-outbox_sender_wait(struct sender *sd, int64_t at_ms)
+outbox_sender_wait(struct sender *sd, int64_t d)
 {
 	struct timeval	 tv;
-	int64_t		 d = at_ms - outbox_now_ms();
 
 	if (d < 0)
 		d = 0;
@@ -159,7 +186,7 @@ outbox_sender_wait(struct sender *sd, int64_t at_ms)
 	evtimer_add(sd->timer, &tv);
 }
 
-/* When the throttle next allows a send (0: now). */
+/* When the throttle next allows a send, on the monotonic clock (0: now). */
 static int64_t
 outbox_throttle(struct sender *sd, const struct channel *ch, int64_t now)
 {
@@ -230,7 +257,7 @@ outbox_start(struct outbox *ob, struct transfer *t, const struct channel *ch)
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT,
 	    "approval-escalatord/" ESCALATOR_VERSION);
 	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	t->started_ms = outbox_now_ms();
+	t->started_ms = outbox_mono_ms();
 	if (curl_multi_add_handle(ob->multi, t->easy) != CURLM_OK)
 		return (-1);
 	TAILQ_INSERT_TAIL(&ob->transfers, t, entry);
@@ -273,15 +300,31 @@ outbox_sender_run(struct sender *sd)
 	struct message		 m;
 	json_t			*jm = NULL, *ju = NULL;
 	char			*err = NULL;
-	int64_t			 now = outbox_now_ms(), at;
+	int64_t			 now = outbox_now_ms(), mono = outbox_mono_ms();
+	int64_t			 at, wait;
 	int			 rc;
 
 	if (sd->busy || sd->paused)
 		return;
+	/*
+	 * The last answer must be on record before anything else goes out:
+	 * sending again what the chat already accepted would duplicate it.
+	 */
+	if (sd->pending.set) {
+		if (outbox_done(ob, sd, sd->pending.outbox_id, sd->pending.type,
+		    sd->pending.out, sd->pending.http, sd->pending.code,
+		    sd->pending.msg) != 0) {
+			outbox_sender_wait(sd, 1000);
+			return;
+		}
+		sd->pending.set = 0;
+		if (sd->paused)
+			return;
+	}
 	ch = config_channel(ob->esc->conf, sd->name);
 	if ((rc = store_outbox_next(ob->esc->store, sd->name, &o)) != 0) {
 		if (rc < 0)
-			outbox_sender_wait(sd, now + 5000);
+			outbox_sender_wait(sd, 5000);
 		return;
 	}
 	if (ch == NULL) {
@@ -289,16 +332,21 @@ outbox_sender_run(struct sender *sd)
 		outbox_row_clear(&o);
 		return;
 	}
+	/* A retry is never more than the longest backoff or block away;
+	 * further means the wall clock was set back: try now. */
 	at = o.next_attempt * 1000;
+	if (at > now + OUTBOX_MAX_RETRY_MS)
+		at = now;
 	if (o.not_before * 1000 > at)
 		at = o.not_before * 1000;
-	if (at < outbox_throttle(sd, ch, now))
-		at = outbox_throttle(sd, ch, now);
+	wait = at - now;
+	if ((at = outbox_throttle(sd, ch, mono)) > 0 && at - mono > wait)
+		wait = at - mono;
 	/* Feishu asks senders to avoid the busy :00 and :30 seconds. */
-	if (ch->type == CHANNEL_FEISHU && at <= now && (now / 1000) % 30 == 0)
-		at = now + 1100;
-	if (at > now) {
-		outbox_sender_wait(sd, at);
+	if (ch->type == CHANNEL_FEISHU && wait <= 0 && (now / 1000) % 30 == 0)
+		wait = 1100;
+	if (wait > 0) {
+		outbox_sender_wait(sd, wait);
 		outbox_row_clear(&o);
 		return;
 	}
@@ -325,17 +373,17 @@ outbox_sender_run(struct sender *sd)
 		free(err);
 		outbox_transfer_free(t);
 		outbox_row_clear(&o);
-		outbox_sender_wait(sd, now);
+		outbox_sender_wait(sd, 0);
 		return;
 	}
 	outbox_row_clear(&o);
 	if (outbox_start(ob, t, ch) != 0) {
 		outbox_transfer_free(t);
-		outbox_sender_wait(sd, now + 1000);
+		outbox_sender_wait(sd, 1000);
 		return;
 	}
 	sd->busy = 1;
-	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = now;
+	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = mono;
 }
 
 /* Tell the admin channel that a robot's credentials were refused. */
@@ -358,23 +406,28 @@ outbox_alert_admin(struct outbox *ob, const char *channel, long code,
 	free(text);
 }
 
-/* Record the answer to a queued message. */
-static void
-outbox_done(struct outbox *ob, struct transfer *t, enum delivery_outcome out,
-    long http, long code, const char *msg)
+/*
+ * Record the answer to a queued message in one transaction: 0 when done
+ * (or the message is gone), -1 when the database refused (locked, full);
+ * the caller then keeps the answer and tries again before sending more.
+ */
+static int
+outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
+    enum channel_type type, enum delivery_outcome out, long http, long code,
+    const char *msg)
 {
 	struct store		*s = ob->esc->store;
-	struct sender		*sd = t->sd;
 	struct outbox_row	 o;
 	int64_t			 now = outbox_now_ms(), retry_at = 0;
 	const char		*outcome;
 	char			 detail[320];
+	int			 rc;
 
-	if (store_outbox_get(s, t->outbox_id, &o) != 0)
-		return;
+	if ((rc = store_outbox_get(s, outbox_id, &o)) != 0)
+		return (rc < 0 ? -1 : 0);
 	if (store_begin(s) != 0) {
 		outbox_row_clear(&o);
-		return;	/* stays queued; re-sent later */
+		return (-1);
 	}
 	o.attempts++;
 	o.code = code;
@@ -386,22 +439,19 @@ outbox_done(struct outbox *ob, struct transfer *t, enum delivery_outcome out,
 		o.status = xstrdup("sent");
 		o.sent_at = now / 1000;
 		outcome = "sent";
-		sd->sent++;
 		break;
 	case DELIVERY_RETRY:
 	case DELIVERY_RATE_LIMITED:
 		o.status = xstrdup("queued");
 		if (out == DELIVERY_RATE_LIMITED) {
 			/* DingTalk blocks a robot for 10 minutes. */
-			retry_at = now + (t->type == CHANNEL_DINGTALK ? 600000 :
-			    t->type == CHANNEL_FEISHU ? 2000 : 60000);
-			sd->blocked_until = retry_at;
+			retry_at = now + (type == CHANNEL_DINGTALK ? 600000 :
+			    type == CHANNEL_FEISHU ? 2000 : 60000);
 		} else
 			retry_at = now + outbox_backoff_ms(o.attempts);
 		o.next_attempt = (retry_at + 999) / 1000;
 		o.error = xstrdup(msg);
 		outcome = out == DELIVERY_RETRY ? "retry" : "rate-limited";
-		sd->retried++;
 		break;
 	case DELIVERY_PERMANENT:
 	case DELIVERY_AUTH:
@@ -409,7 +459,6 @@ outbox_done(struct outbox *ob, struct transfer *t, enum delivery_outcome out,
 		o.status = xstrdup("failed");
 		o.error = xstrdup(msg);
 		outcome = "failed";
-		sd->failed++;
 		break;
 	}
 	snprintf(detail, sizeof detail, "http %ld, code %ld: %s", http, code,
@@ -419,18 +468,31 @@ outbox_done(struct outbox *ob, struct transfer *t, enum delivery_outcome out,
 	    outcome, detail) != 0) {
 		store_rollback(s);
 		outbox_row_clear(&o);
-		return;
+		return (-1);
 	}
 	if (out == DELIVERY_AUTH) {
-		sd->paused = 1;
 		store_outbox_fail_channel(s, o.channel, code,
 		    "channel paused: credentials refused");
 		store_log(s, now / 1000, 0, NULL, NULL, o.channel, "paused",
 		    detail);
 		outbox_alert_admin(ob, o.channel, code, msg, now / 1000);
 	}
-	if (store_commit(s) != 0)
+	if (store_commit(s) != 0) {
 		store_rollback(s);
+		outbox_row_clear(&o);
+		return (-1);
+	}
+	/* On record: only now do the counters and the sender's state change. */
+	if (out == DELIVERY_OK)
+		sd->sent++;
+	else if (out == DELIVERY_RETRY || out == DELIVERY_RATE_LIMITED) {
+		sd->retried++;
+		if (out == DELIVERY_RATE_LIMITED)
+			sd->blocked_until = outbox_mono_ms() + (retry_at - now);
+	} else
+		sd->failed++;
+	if (out == DELIVERY_AUTH)
+		sd->paused = 1;
 	log_action(0, NULL, o.stage, o.channel, outcome,
 	    "message %lld to %s: %s (%s)", (long long)o.id, o.channel, outcome,
 	    detail);
@@ -440,6 +502,7 @@ outbox_done(struct outbox *ob, struct transfer *t, enum delivery_outcome out,
 	outbox_row_clear(&o);
 	if (out == DELIVERY_AUTH && ob->esc->conf->admin_channel != NULL)
 		outbox_kick(ob, ob->esc->conf->admin_channel);
+	return (0);
 }
 
 /* Handle finished transfers. */
@@ -468,12 +531,27 @@ outbox_check_done(struct outbox *ob)
 		curl_multi_remove_handle(ob->multi, t->easy);
 		TAILQ_REMOVE(&ob->transfers, t, entry);
 		ob->inflight--;
-		ob->latency_ms_sum += outbox_now_ms() - t->started_ms;
+		ob->latency_ms_sum += outbox_mono_ms() - t->started_ms;
 		ob->latency_count++;
 		if (t->sd != NULL) {
-			outbox_done(ob, t, out, http, code, why);
 			t->sd->busy = 0;
-			outbox_sender_wait(t->sd, 0);
+			if (outbox_done(ob, t->sd, t->outbox_id, t->type, out,
+			    http, code, why) != 0) {
+				/* Keep the answer; record it before sending on. */
+				log_warnx("outbox: cannot record the answer to "
+				    "message %lld yet: %s", (long long)t->outbox_id,
+				    store_error(ob->esc->store));
+				t->sd->pending.set = 1;
+				t->sd->pending.outbox_id = t->outbox_id;
+				t->sd->pending.type = t->type;
+				t->sd->pending.out = out;
+				t->sd->pending.http = http;
+				t->sd->pending.code = code;
+				snprintf(t->sd->pending.msg,
+				    sizeof t->sd->pending.msg, "%s", why);
+				outbox_sender_wait(t->sd, 1000);
+			} else
+				outbox_sender_wait(t->sd, 0);
 		} else if (t->cb != NULL)
 			t->cb(t->cbarg, delivery_outcome_name(out), http, code,
 			    why);

@@ -9,14 +9,18 @@
 #   python3 -m unittest discover -s tests/e2e -t . -v
 #   ESCALATOR_BIN_DIR=build-asan python3 -m unittest discover -s tests/e2e -t . -v
 #
+# ESCALATOR_SANITIZED=1 (or an ASan binary, detected) stretches every wait
+# threefold; ESCALATOR_E2E_KEEP=1 keeps each test's directory (configuration,
+# database, daemon stderr, mock log) for inspection.
+#
 # Every test gets its own temporary directory, mock server and daemon; the
 # daemon is stopped with SIGTERM at the end of the test, and the test fails
 # if it does not exit 0, if its socket is left behind or if a sanitizer
 # reported anything on its stderr.
 
+import calendar
 import json
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -25,7 +29,6 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -91,16 +94,6 @@ def wait_for(pred, timeout, what="condition", interval=0.1):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.1f s waiting for %s (last: %r)"
                                  % (timeout * SLOW, what, last))
-        time.sleep(interval)
-
-
-def assert_stays(pred, seconds, what="condition", interval=0.1):
-    """Fail as soon as pred() becomes false during the next seconds."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        v = pred()
-        if not v:
-            raise AssertionError("%s stopped holding" % what)
         time.sleep(interval)
 
 
@@ -524,9 +517,6 @@ class E2ETestCase(unittest.TestCase):
             for s in secrets:
                 self.assertNotIn(s, text, "secret %r appears in %s" % (s[:4] + "...", name))
 
-    def assertNoSanitizer(self, d):
-        bad = sanitizer_problems(d.stderr())
-        self.assertFalse(bad, "sanitizer report: %s\n%s" % (bad, d.stderr()[-20000:]))
 
 
 def texts(messages):
@@ -562,5 +552,4 @@ def local_time(t):
 
 def parse_local(s):
     """The daemon's local time text (Asia/Shanghai, no DST) as epoch seconds."""
-    import calendar
     return calendar.timegm(time.strptime(s, "%Y-%m-%d %H:%M:%S")) - 8 * 3600

@@ -1,0 +1,190 @@
+# test_workflow.py -- end-to-end: the approval-item model through the
+# control tool: prerequisites, clock stops moving the deadline on the
+# working-day calendar, and simulate (which must change nothing).
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+# A ladder nobody reaches during a test: the item model is what is tested here.
+FAR = [H.ladder(("reminder", "催办", "30d", ["chat"]))]
+
+WORKDAY_LADDER = [H.ladder(("warning", "临期提醒", "-2wd", ["chat"]),
+                           ("reminder", "催办", "0wd", ["chat"]),
+                           ("supervision", "督查", "3wd", ["chat"]),
+                           ("interview", "约谈", "5wd", ["chat"]))]
+
+
+class Prerequisites(H.E2ETestCase):
+
+    def test_item_waits_for_its_prerequisite(self):
+        mock, d, _ = self.simple_setup(policies=FAR, includes=H.CALENDARS)
+        a = d.add_item(project="PRE-1", name="立项", department="投资项目审批科",
+                       deadline="+86400")
+        self.assertEqual(a["status"], "accepted")
+        b = d.add_item(project="PRE-1", name="施工许可", department="建设工程审批科",
+                       after=a["id"], limit="5wd")
+        self.assertEqual(b["status"], "planned", b)
+        self.assertEqual(b["after"], [a["id"]])
+        self.assertIsNone(b["deadline"], "a planned item's clock must not run")
+
+        r = d.ctl("item", "accept", b["id"])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("prerequisite", r.err)
+        self.assertIn(str(a["id"]), r.err)
+        r = d.ctl("item", "accept", b["id"], json_out=True)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn(str(a["id"]), r.json()["error"])
+        self.assertEqual(d.show(b["id"])["status"], "planned")
+
+        # An explicitly planned item with the same prerequisite behaves alike.
+        c = d.add_item(project="PRE-1", name="规划许可", department="建设工程审批科",
+                       after=a["id"], limit="5wd", planned=True)
+        self.assertEqual(c["status"], "planned")
+        self.assertEqual(d.ctl("item", "accept", c["id"]).rc, 1)
+
+        # An unknown prerequisite is refused.
+        r = d.ctl("item", "add", "--project", "PRE-1", "--name", "环评", "--department",
+                  "投资项目审批科", "--after", "9999", "--limit", "5wd")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("9999", r.err)
+
+        self.assertEqual(d.ctl("item", "done", a["id"]).rc, 0)
+        r = d.ctl("item", "accept", b["id"], json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        b = r.json()["item"]
+        self.assertEqual(b["status"], "accepted")
+        self.assertIsNotNone(b["accepted_at"])
+        self.assertIsNotNone(b["deadline"], "accepting must start the clock")
+        self.assertGreater(H.parse_local(b["deadline"]), H.parse_local(b["accepted_at"]))
+
+
+class ClockStops(H.E2ETestCase):
+
+    def test_suspend_and_resume_move_the_deadline_by_working_days(self):
+        mock, d, _ = self.simple_setup(policies=FAR, includes=H.CALENDARS)
+        # DOMAIN.md: accepted Thu 2026-09-24, 5 working days -> due Fri 2026-10-09.
+        item = d.add_item(project="STOP-1", name="立项", department="投资项目审批科",
+                          accepted="2026-09-24 10:00:00", limit="5wd")
+        before = d.show(item["id"])
+        self.assertEqual(before["deadline"][:10], "2026-10-09", before)
+
+        r = d.ctl("item", "suspend", item["id"], "--reason", "补正材料",
+                  "--at", "2026-09-28 09:00:00", json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        held = r.json()["item"]
+        self.assertEqual(held["status"], "suspended")
+        self.assertEqual(held["suspended"], "补正材料")
+        # Mon 09-28 .. Wed 09-30: the clock stood two working days.
+        r = d.ctl("item", "resume", item["id"], "--at", "2026-09-30 09:00:00", json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        after = d.show(item["id"])
+        self.assertEqual(after["status"], "accepted")
+        self.assertIsNone(after["suspended"])
+        self.assertEqual(after["stopped_workdays"], 2, after)
+        # Two working days after Fri 10-09: Sat 10-10 (a make-up working day), Mon 10-12.
+        self.assertEqual(after["deadline"], "2026-10-12" + before["deadline"][10:],
+                         "before %s, after %s" % (before["deadline"], after["deadline"]))
+
+        # Only a suspended item can be resumed, only an accepted one suspended.
+        self.assertEqual(d.ctl("item", "resume", item["id"]).rc, 1)
+        self.assertEqual(d.ctl("item", "done", item["id"]).rc, 0)
+        self.assertEqual(d.ctl("item", "suspend", item["id"], "--reason", "公示").rc, 1)
+
+    def test_seconds_limit_moves_by_the_time_stopped(self):
+        mock, d, _ = self.simple_setup(policies=FAR)
+        item = d.add_item(project="STOP-2", limit="3600s")
+        before = H.parse_local(d.show(item["id"])["deadline"])
+        self.assertEqual(d.ctl("item", "suspend", item["id"], "--reason", "专家评审").rc, 0)
+        time.sleep(2.2)
+        self.assertEqual(d.ctl("item", "resume", item["id"]).rc, 0)
+        after = H.parse_local(d.show(item["id"])["deadline"])
+        self.assertGreaterEqual(after - before, 2, (before, after))
+        self.assertLessEqual(after - before, 3 + 2 * H.SLOW, (before, after))
+
+
+class Events(H.E2ETestCase):
+
+    def test_progress_block_and_retried_events(self):
+        mock, d, _ = self.simple_setup(policies=FAR)
+        item = d.add_item(project="EV-1", deadline="+86400")
+        r = d.ctl("item", "progress", item["id"], "--note", "专家评审会已召开",
+                  "--at", "2026-01-05 10:00:00")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(d.show(item["id"])["last_progress_at"], "2026-01-05 10:00:00")
+        self.assertEqual(d.ctl("item", "progress", item["id"]).rc, 2)     # --note required
+
+        r = d.ctl("item", "block", item["id"], "--reason", "用地指标未落实", json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["item"]["blocked"], "用地指标未落实")
+        self.assertEqual(d.ctl("item", "unblock", item["id"]).rc, 0)
+        self.assertIsNone(d.show(item["id"])["blocked"])
+        self.assertEqual(d.ctl("item", "unblock", item["id"]).rc, 1)
+
+        # The same event id is applied once: a script may retry safely.
+        for _ in range(2):
+            r = d.ctl("item", "progress", item["id"], "--note", "重试的进展", "--event-id",
+                      "ev-e2e-1")
+            self.assertEqual(r.rc, 0, r)
+        notes = [e for e in d.log(item=item["id"]) if e["outcome"] == "progress"
+                 and e["detail"] == "重试的进展"]
+        self.assertEqual(len(notes), 1, d.log(item=item["id"]))
+        for _ in range(2):
+            r = d.ctl("item", "done", item["id"], "--event-id", "ev-e2e-done")
+            self.assertEqual(r.rc, 0, r)
+        self.assertEqual(len([e for e in d.log(item=item["id"]) if e["outcome"] == "done"]), 1)
+        self.assertEqual(d.ctl("item", "done", item["id"], "--event-id", "ev-e2e-other").rc, 1)
+
+
+class Simulate(H.E2ETestCase):
+
+    def test_simulate_shows_the_ladder_and_changes_nothing(self):
+        mock, d, _ = self.simple_setup(policies=WORKDAY_LADDER, includes=H.CALENDARS)
+        day = 86400
+        accepted = H.local_time(int(time.time()) + day)[:10] + " 10:00:00"
+        until = H.local_time(int(time.time()) + 45 * day)[:10]
+        item = d.add_item(project="SIM-1", project_name="模拟项目E2E", name="立项",
+                          department="投资项目审批科", accepted=accepted, limit="5wd")
+        self.assertEqual(item["status"], "accepted")
+
+        def snapshot():
+            return (d.status()["queue"], d.log(),
+                    H.db_query(d.database, "SELECT count(*), coalesce(max(id), 0) FROM outbox"),
+                    H.db_query(d.database, "SELECT id, stage, rep, next_at FROM tracks"),
+                    H.db_query(d.database, "SELECT count(*) FROM fired"))
+        before = snapshot()
+
+        r = d.ctl("simulate", "--until", until, json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        msgs = r.json()["messages"]
+        self.assertEqual([m["stage"] for m in msgs],
+                         ["warning", "reminder", "supervision", "interview"], msgs)
+        times = [H.parse_local(m["at"]) for m in msgs]
+        self.assertEqual(times, sorted(times))
+        self.assertEqual(len(set(times)), 4, "two stages at the same time: %r" % msgs)
+        self.assertTrue(all(m["channel"] == "chat" and item["id"] in m["items"] for m in msgs))
+        self.assertTrue(all("模拟项目E2E" in m["text"] for m in msgs))
+        deadline = H.parse_local(item["deadline"])
+        self.assertLess(times[0], deadline)
+        self.assertEqual(times[1], deadline)
+        self.assertGreater(times[2], deadline)
+
+        r = d.ctl("simulate", "--until", until)
+        self.assertEqual(r.rc, 0, r)
+        heads = [ln for ln in r.out.splitlines() if ln and not ln.startswith(" ")]
+        labels = [next((x for x in ("临期提醒", "催办", "督查", "约谈") if "  %s  " % x in ln), None)
+                  for ln in heads]
+        self.assertEqual(labels, ["临期提醒", "催办", "督查", "约谈"], r.out)
+
+        # Nothing was sent, queued, logged or advanced.
+        self.assertEqual(snapshot(), before)
+        self.assertEqual(mock.received(), [])
+        self.assertEqual(d.show(item["id"])["stage"], None)
+
+
+if __name__ == "__main__":
+    unittest.main()
