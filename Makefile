@@ -92,6 +92,13 @@ install: all
 clean:
 	rm -rf build build-asan tests/tmp
 
-.PHONY: all unit deps check demo bench install clean
+# Fuzzing (tests/fuzz/run.sh): libFuzzer targets built with clang into
+# build-fuzz/, each run for FUZZ_SECONDS after replaying the kept crashes.
+FUZZ_SECONDS	?= 60
+
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+.PHONY: all unit deps check demo bench install clean fuzz
 
 -include $(DAEMON_OBJS:.o=.d) $(CTL_OBJS:.o=.d)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <iconv.h>
+#include <search.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,8 @@ struct import_project {
 	int			 loaded;		/* stored items read */
 	struct import_stored	*stored;
 	size_t			 nstored;
+	size_t			*items;			/* its item rows */
+	size_t			 nitems;
 };
 
 /* One data row and what it means. */
@@ -167,6 +170,8 @@ struct import_ctx {
 	size_t			 nrows;
 	struct import_project	*projects;
 	size_t			 nprojects;
+	struct hsearch_data	 codes;		/* project code -> index + 1 */
+	int			 hashed;
 	size_t			*order;		/* item rows in writing order */
 	size_t			 norder;
 
@@ -929,11 +934,15 @@ static size_t
 import_project_of(struct import_ctx *ctx, const char *code)
 {
 	struct import_project	*p;
-	size_t			 i;
+	ENTRY			 e, *found;
 
-	for (i = 0; i < ctx->nprojects; i++)
-		if (strcmp(ctx->projects[i].code, code) == 0)
-			return (i);
+	/* A hash of the codes: a million-row file has ~200,000 projects. */
+	e.key = (char *)(uintptr_t)code;
+	e.data = (void *)(uintptr_t)(ctx->nprojects + 1);
+	if (hsearch_r(e, ENTER, &found, &ctx->codes) == 0)
+		fatalx("import: project table full");
+	if (found->data != e.data)
+		return ((size_t)(uintptr_t)found->data - 1);
 	ctx->projects = xreallocarray(ctx->projects, ctx->nprojects + 1,
 	    sizeof *ctx->projects);
 	p = &ctx->projects[ctx->nprojects];
@@ -988,6 +997,7 @@ import_check_project(struct import_ctx *ctx, struct import_row *row)
 static void
 import_check_row(struct import_ctx *ctx, struct import_row *row)
 {
+	struct import_project	*p;
 	struct import_row	*o;
 	char			*cats;
 	size_t			 i;
@@ -1049,14 +1059,20 @@ import_check_row(struct import_ctx *ctx, struct import_row *row)
 		    "the deadline %s is before the acceptance %s",
 		    row->v[IF_DEADLINE], row->v[IF_ACCEPTED]);
 
-	/* One row per item: project, kind and department name it. */
-	if (row->v[IF_CODE] == NULL || row->v[IF_DEPARTMENT] == NULL)
+	if (row->v[IF_CODE] == NULL)
 		return;
-	for (i = 0; ctx->rows + i < row; i++) {
-		o = &ctx->rows[i];
-		if (o->item && o->v[IF_CODE] != NULL &&
-		    o->v[IF_DEPARTMENT] != NULL &&
-		    strcmp(o->v[IF_CODE], row->v[IF_CODE]) == 0 &&
+	/* The project's item rows: what duplicates and prerequisites are
+	 * looked up in (not the whole file). */
+	p = &ctx->projects[row->project];
+	p->items = xreallocarray(p->items, p->nitems + 1, sizeof *p->items);
+	p->items[p->nitems++] = (size_t)(row - ctx->rows);
+
+	/* One row per item: project, kind and department name it. */
+	if (row->v[IF_DEPARTMENT] == NULL)
+		return;
+	for (i = 0; i + 1 < p->nitems; i++) {
+		o = &ctx->rows[p->items[i]];
+		if (o->v[IF_DEPARTMENT] != NULL &&
 		    strcmp(o->v[IF_KIND], row->v[IF_KIND]) == 0 &&
 		    strcmp(o->v[IF_DEPARTMENT], row->v[IF_DEPARTMENT]) == 0) {
 			import_problem(ctx, row->line, import_colname(ctx,
@@ -1095,7 +1111,7 @@ import_resolve(struct import_ctx *ctx, struct import_row *row,
 {
 	struct import_project	*p = &ctx->projects[row->project];
 	struct import_row	*o;
-	size_t			 i, found = 0, which = 0;
+	size_t			 i, j, found = 0, which = 0;
 	int64_t			 id = 0;
 	const char		*col = import_colname(ctx, IF_AFTER);
 
@@ -1104,11 +1120,10 @@ import_resolve(struct import_ctx *ctx, struct import_row *row,
 		    " prerequisite ('%s')", kind);
 		return (0);
 	}
-	for (i = 0; i < ctx->nrows; i++) {
+	for (j = 0; j < p->nitems; j++) {
+		i = p->items[j];
 		o = &ctx->rows[i];
-		if (!o->item || o->v[IF_CODE] == NULL ||
-		    strcmp(o->v[IF_CODE], p->code) != 0 ||
-		    strcmp(o->v[IF_KIND], kind) != 0)
+		if (strcmp(o->v[IF_KIND], kind) != 0)
 			continue;
 		if (found++ == 0)
 			which = i;
@@ -1231,6 +1246,9 @@ import_check(struct import_ctx *ctx, size_t first)
 	int			 f;
 
 	ctx->rows = xcalloc(ctx->nrecs - first + 1, sizeof *ctx->rows);
+	if (hcreate_r(2 * (ctx->nrecs - first) + 16, &ctx->codes) == 0)
+		fatal("import: hcreate_r");
+	ctx->hashed = 1;
 	for (i = first; i < ctx->nrecs; i++) {
 		r = &ctx->recs[i];
 		if (import_blank(r))
@@ -1458,8 +1476,11 @@ import_free(struct import_ctx *ctx)
 		for (j = 0; j < ctx->projects[i].nstored; j++)
 			free(ctx->projects[i].stored[j].kind);
 		free(ctx->projects[i].stored);
+		free(ctx->projects[i].items);
 	}
 	free(ctx->projects);
+	if (ctx->hashed)
+		hdestroy_r(&ctx->codes);
 	free(ctx->order);
 	for (i = 0; i < ctx->nproblems; i++) {
 		free(ctx->problems[i].column);

@@ -49,6 +49,8 @@ if [ -d tests/system ]; then
 	    sh tests/system/test_install.sh
 fi
 run "demo smoke run (make demo, 45 s)" sh tests/demo-smoke.sh
+run "fault injection (kill, lock, disk, clock)" env ESCALATOR_BIN_DIR=build python3 tests/faults/test_faults.py -v
+run "fuzzing (each target 10 s)" sh tests/fuzz/run.sh 10
 run "ASan+UBSan build" make -j"$jobs" B=build-asan all unit \
     CFLAGS="-O1 -g" SANFLAGS="$SAN"
 run "unit tests under ASan+UBSan" env CK_FORK=no sh -c '. tests/lib.sh; units build-asan'
