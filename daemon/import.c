@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <iconv.h>
-#include <search.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,8 +169,8 @@ struct import_ctx {
 	size_t			 nrows;
 	struct import_project	*projects;
 	size_t			 nprojects;
-	struct hsearch_data	 codes;		/* project code -> index + 1 */
-	int			 hashed;
+	size_t			*codes;		/* hash of project codes: */
+	size_t			 ncodes;	/* index + 1, 0 free; 2^k */
 	size_t			*order;		/* item rows in writing order */
 	size_t			 norder;
 
@@ -934,15 +933,22 @@ static size_t
 import_project_of(struct import_ctx *ctx, const char *code)
 {
 	struct import_project	*p;
-	ENTRY			 e, *found;
+	const unsigned char	*c;
+	uint64_t		 h = 14695981039346656037ULL;	/* FNV-1a */
+	size_t			 slot;
 
-	/* A hash of the codes: a million-row file has ~200,000 projects. */
-	e.key = (char *)(uintptr_t)code;
-	e.data = (void *)(uintptr_t)(ctx->nprojects + 1);
-	if (hsearch_r(e, ENTER, &found, &ctx->codes) == 0)
-		fatalx("import: project table full");
-	if (found->data != e.data)
-		return ((size_t)(uintptr_t)found->data - 1);
+	/*
+	 * Open addressing over the codes: a million-row file names some
+	 * 200,000 projects, too many for a linear search per row (and
+	 * glibc's hsearch hashes codes like "XM-0012345" poorly).
+	 */
+	for (c = (const unsigned char *)code; *c != '\0'; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	for (slot = h & (ctx->ncodes - 1); ctx->codes[slot] != 0;
+	    slot = (slot + 1) & (ctx->ncodes - 1))
+		if (strcmp(ctx->projects[ctx->codes[slot] - 1].code, code) == 0)
+			return (ctx->codes[slot] - 1);
+	ctx->codes[slot] = ctx->nprojects + 1;
 	ctx->projects = xreallocarray(ctx->projects, ctx->nprojects + 1,
 	    sizeof *ctx->projects);
 	p = &ctx->projects[ctx->nprojects];
@@ -1246,9 +1252,10 @@ import_check(struct import_ctx *ctx, size_t first)
 	int			 f;
 
 	ctx->rows = xcalloc(ctx->nrecs - first + 1, sizeof *ctx->rows);
-	if (hcreate_r(2 * (ctx->nrecs - first) + 16, &ctx->codes) == 0)
-		fatal("import: hcreate_r");
-	ctx->hashed = 1;
+	/* At most one project per row: a table at least twice that. */
+	for (ctx->ncodes = 16; ctx->ncodes < 2 * (ctx->nrecs - first);)
+		ctx->ncodes *= 2;
+	ctx->codes = xcalloc(ctx->ncodes, sizeof *ctx->codes);
 	for (i = first; i < ctx->nrecs; i++) {
 		r = &ctx->recs[i];
 		if (import_blank(r))
@@ -1479,8 +1486,7 @@ import_free(struct import_ctx *ctx)
 		free(ctx->projects[i].items);
 	}
 	free(ctx->projects);
-	if (ctx->hashed)
-		hdestroy_r(&ctx->codes);
+	free(ctx->codes);
 	free(ctx->order);
 	for (i = 0; i < ctx->nproblems; i++) {
 		free(ctx->problems[i].column);

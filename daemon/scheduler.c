@@ -580,7 +580,8 @@ void
 scheduler_arm(struct scheduler *sc)
 {
 	struct timeval	 tv;
-	int64_t		 at, now = (int64_t)time(NULL);
+	struct timespec	 ts;
+	int64_t		 at, us;
 	int		 rc;
 
 	evtimer_del(sc->timer);
@@ -592,10 +593,20 @@ scheduler_arm(struct scheduler *sc)
 		return;
 	}
 	sc->next = at;
-	tv.tv_sec = at > now ? (time_t)(at - now) : 0;
-	tv.tv_usec = 0;
+	/*
+	 * To the microsecond, plus a millisecond so that time() has reached
+	 * `at` when the timer fires: whole seconds from time() would fire up
+	 * to a second late, at a random point of the due second.
+	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	us = (at - (int64_t)ts.tv_sec) * 1000000 - ts.tv_nsec / 1000 + 1000;
+	if (us < 0)
+		us = 0;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
 	evtimer_add(sc->timer, &tv);
-	log_debug("scheduler: next wake-up in %lld s", (long long)tv.tv_sec);
+	log_debug("scheduler: next wake-up in %lld.%03d s", (long long)tv.tv_sec,
+	    (int)(tv.tv_usec / 1000));
 }
 
 /* The next wake-up time (0: none). */

@@ -1,0 +1,31 @@
+#!/bin/sh
+# tests/bench/run.sh: the benchmarks of issue 7 (make bench).  Builds the
+# helpers -- bench_import (items loaded through the real importer, linked
+# against the daemon's objects in build/) and sink (the unthrottled local
+# receiver) -- into build/bench/, then runs tests/bench/bench.py, which
+# prints a table and writes docs/PERFORMANCE.md.  Not part of make check:
+# it takes several minutes and several GB of memory.  Sizes can be lowered
+# with BENCH_IMPORT_ITEMS, BENCH_ITEMS, BENCH_IDLE_SECONDS, BENCH_SIM_ITEMS.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+B=${ESCALATOR_BIN_DIR:-build}
+W=build/bench
+PKGS="libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto"
+CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 -O2 -g"
+mkdir -p "$W"
+[ -x "$B/approval-escalatord" ] || make --no-print-directory B="$B" all
+objs=""
+for src in daemon/*.c; do
+	case "$src" in daemon/main.c|daemon/ctl.c) continue ;; esac
+	objs="$objs $B/${src%.c}.o"
+done
+# shellcheck disable=SC2086
+cc $CFLAGS -Idaemon $(pkg-config --cflags $PKGS) -o "$W/bench_import" \
+    tests/bench/bench_import.c $objs $(pkg-config --libs $PKGS) -lcsv -lm
+# shellcheck disable=SC2086
+cc $CFLAGS -o "$W/sink" tests/bench/sink.c $(pkg-config --cflags --libs libevent jansson)
+command -v strace >/dev/null 2>&1 ||
+	echo "bench: strace not found: (c) counts context switches only (apt-get install strace)" >&2
+exec env ESCALATOR_BIN_DIR="$B" python3 tests/bench/bench.py
