@@ -496,8 +496,12 @@ item_track(const struct config *conf, struct store *s,
 			    NULL, "rule-change", "stage no longer in the policy;"
 			    " stages up to now are skipped");
 			t.rep = i;
-		} else if (idx != t.stage)
-			t.rep = idx >= 0 ? t.rep : 0;
+		} else if (t.stage >= 0 && idx != t.stage) {
+			/* Stages added before the current one never fire. */
+			store_log(s, now, r->id, r->project_code, t.stage_name,
+			    NULL, "rule-change", "the policy changed; the ladder"
+			    " continues from this stage");
+		}
 		t.stage = t.stage >= 0 ? idx : -1;
 		free(t.policy);
 		t.policy = xstrdup(p->name);
