@@ -777,6 +777,10 @@ control_simulate(struct control_req *cr)
 		sc.now = next > t0 ? next : t0;
 		if (scheduler_step(esc->conf, sc.store, sc.now) < 0)
 			break;
+		/* A long simulation blocks the loop: keep systemd's watchdog
+		 * fed so it is not taken for a hang. */
+		if (steps % 64 == 0)
+			notify_watchdog();
 		store_outbox_since(sc.store, sc.last_id, control_sim_cb, &sc);
 	}
 	store_close(sc.store);
