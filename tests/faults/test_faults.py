@@ -209,7 +209,7 @@ class KillStorm(FaultCase):
         # has received a random number of messages (sorted, so the kills
         # are spread over the whole storm), plus a random few milliseconds.
         total = 3 * self.ITEMS
-        time.sleep(max(0, H.parse_local(due) - time.time()) + self.rng.uniform(0, 0.2))
+        time.sleep(max(0, H.parse_local(due) - time.time()) + self.rng.uniform(0, 0.08))
         targets = [0] + sorted(self.rng.sample(range(1, total * 85 // 100), self.KILLS - 1))
         kills, queued = [], []
         for k, want in enumerate(targets):

@@ -9,7 +9,7 @@
 # (copy it to tests/fuzz/regressions/<target>/ once fixed).
 #
 # New inputs found while fuzzing go to build-fuzz/corpus/<target>/, not to
-# the checked-in seeds.  Environment: CLANG (default clang), FUZZ_JOBS.
+# the checked-in seeds.  Environment: CLANG (default clang).
 set -u
 secs=${1:-60}
 [ $# -gt 0 ] && shift
