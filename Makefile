@@ -90,7 +90,7 @@ install: all
 	install -m 0644 man/approval-escalatord.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -rf build build-asan tests/tmp
+	rm -rf build build-asan build-fuzz build-fuzz.build.log tests/tmp demo
 
 # Fuzzing (tests/fuzz/run.sh): libFuzzer targets built with clang into
 # build-fuzz/, each run for FUZZ_SECONDS after replaying the kept crashes.

@@ -771,6 +771,7 @@ control_simulate(struct control_req *cr)
 	if (store_outbox_max_id(sc.store, &sc.last_id) != 0)
 		sc.last_id = 0;
 	sc.now = t0;
+	log_actions_suspend(1);
 	while (steps++ < 1000000) {
 		if (store_next_wakeup(sc.store, &next) != 0 || next > t1)
 			break;
@@ -783,6 +784,7 @@ control_simulate(struct control_req *cr)
 			notify_watchdog();
 		store_outbox_since(sc.store, sc.last_id, control_sim_cb, &sc);
 	}
+	log_actions_suspend(0);
 	store_close(sc.store);
 	o = json_object();
 	json_object_set_new(o, "messages", sc.arr);

@@ -50,6 +50,7 @@ void		 log_info(const char *, ...) PRINTFLIKE(1, 2);
 void		 log_debug(const char *, ...) PRINTFLIKE(1, 2);
 __dead void	 fatal(const char *, ...) PRINTFLIKE(1, 2);
 __dead void	 fatalx(const char *, ...) PRINTFLIKE(1, 2);
+void		 log_actions_suspend(int);
 /* One action with structured fields (journal fields ITEM_ID, PROJECT...). */
 void		 log_action(int64_t item_id, const char *project, const char *stage,
 		    const char *channel, const char *outcome, const char *fmt, ...)

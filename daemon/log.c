@@ -15,6 +15,7 @@
 #include "escalator.h"
 
 static int		log_debugging;
+static int		log_actions_off;	/* simulations log nothing */
 static enum log_target	log_target = LOG_TO_STDERR;
 
 /* Choose verbosity and destination. */
@@ -126,6 +127,14 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+/* Suspend action logging (1) or resume it (0): a simulation's actions
+ * never happened and must not reach the journal. */
+void
+log_actions_suspend(int off)
+{
+	log_actions_off = off;
+}
+
 /* One escalation or delivery action, with journal fields to filter by. */
 void
 log_action(int64_t item_id, const char *project, const char *stage,
@@ -134,6 +143,8 @@ log_action(int64_t item_id, const char *project, const char *stage,
 	va_list	 ap;
 	char	*m;
 
+	if (log_actions_off)
+		return;
 	va_start(ap, fmt);
 	xvasprintf(&m, fmt, ap);
 	va_end(ap);

@@ -63,7 +63,7 @@ fuzz_config(void)
 static inline char *
 fuzz_dir_path(void)
 {
-	static char	path[64];
+	static char	path[256];
 
 	return (path);
 }
@@ -71,7 +71,7 @@ fuzz_dir_path(void)
 static inline void
 fuzz_dir_remove(void)
 {
-	char	cmd[128];
+	char	cmd[300];
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fuzz_dir_path());
 	if (system(cmd) != 0)
@@ -81,11 +81,17 @@ fuzz_dir_remove(void)
 static inline const char *
 fuzz_dir(void)
 {
-	char	*path = fuzz_dir_path(), link[128];
+	char		*path = fuzz_dir_path(), link[300];
+	const char	*base;
 
 	if (path[0] != '\0')
 		return (path);
-	snprintf(path, 64, "/tmp/esc-fuzz-XXXXXX");
+	/* Under FUZZ_TMPDIR (run.sh: build-fuzz/tmp, emptied after each run):
+	 * libFuzzer leaves without running atexit() when it stops or crashes. */
+	base = getenv("FUZZ_TMPDIR");
+	if (base == NULL || *base == '\0' || strlen(base) > 200)
+		base = "/tmp";
+	snprintf(path, 256, "%s/esc-fuzz-XXXXXX", base);
 	if (mkdtemp(path) == NULL)
 		abort();
 	snprintf(link, sizeof link, "%s/rules", path);

@@ -20,7 +20,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config	*conf;
-	char		 main_path[128], inc_path[128];
+	char		 main_path[300], inc_path[300];
 	char		**problems = NULL;
 	size_t		  n = 0, i;
 

@@ -59,6 +59,10 @@ for t in $targets; do
 	    -o "$B/bin/$t" "tests/fuzz/$t.c" $objs $libs || exit 1
 done
 
+# Scratch files of the targets; libFuzzer exits without atexit() cleanup.
+export FUZZ_TMPDIR="$top/$B/tmp"
+rm -rf "$FUZZ_TMPDIR"
+mkdir -p "$FUZZ_TMPDIR"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=0"
 export LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -104,6 +108,7 @@ for t in $targets; do
 	summary="$summary$(printf '%-16s %-6s %10s execs  cov %s  (%ss)' "$t" "$status" "${execs:-?}" "${cov:-?}" "$secs")
 "
 done
+rm -rf "$FUZZ_TMPDIR"
 echo
 echo "fuzz summary:"
 printf '%s' "$summary"
