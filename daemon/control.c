@@ -1053,7 +1053,7 @@ control_import(struct control_req *cr)
 	}
 	if (!dry_run) {
 		scheduler_arm(esc->sched);
-		log_info("import: %s", dry_run ? "dry run" : "applied");
+		log_info("import: applied");
 	}
 	control_reply(cr->req, 200, result);
 }
