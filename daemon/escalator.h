@@ -536,6 +536,9 @@ typedef int (*store_outbox_cb)(void *, const struct outbox_row *);
 struct store	*store_open(const char *path, char **err);
 void		 store_close(struct store *);
 struct store	*store_clone_memory(struct store *, char **err);
+/* The SQLite handle, for modules that keep their own prepared statements
+ * (store_bulk.c, simulate.c). */
+struct sqlite3	*store_db(struct store *);
 const char	*store_error(struct store *);
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);
@@ -844,6 +847,12 @@ int		 import_csv(const struct config *, struct store *, const char *data,
 		    "gb18030" (also "gbk") */, int dry_run, int64_t now,
 		    struct json_t **result, struct json_t **problems,
 		    struct api_error *);
+
+/* store_bulk.c -- bulk write path of the CSV importer (issue 7 (a)). */
+/* (prototypes of store_bulk.c go here) */
+
+/* simulate.c -- the simulator on the pure rule functions (issue 7 (e)). */
+/* (prototypes of simulate.c go here) */
 
 /* daemon.c */
 void		 daemon_apply_timezone(const struct config *);

@@ -314,6 +314,13 @@ store_open(const char *path, char **err)
 	return (s);
 }
 
+/* The SQLite handle (for modules with statements of their own). */
+struct sqlite3 *
+store_db(struct store *s)
+{
+	return (s->db);
+}
+
 /* Finalize statements and close. */
 void
 store_close(struct store *s)
