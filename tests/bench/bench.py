@@ -38,7 +38,7 @@ _bin = os.environ.get("ESCALATOR_BIN_DIR", "build")
 BIN = _bin if os.path.isabs(_bin) else os.path.join(ROOT, _bin)
 DAEMON = os.path.join(BIN, "approval-escalatord")
 CTL = os.path.join(BIN, "approval-escalatorctl")
-WORK = os.path.join(ROOT, "build", "bench")
+WORK = os.path.abspath(os.environ.get("BENCH_WORK") or os.path.join(ROOT, "build", "bench"))
 IMPORT = os.path.join(WORK, "bench_import")
 SINK = os.path.join(WORK, "sink")
 DOC = os.path.join(ROOT, "docs", "PERFORMANCE.md")
@@ -547,6 +547,26 @@ def main():
         if not os.access(tool, os.X_OK):
             sys.exit("bench: %s is missing (run tests/bench/run.sh)" % tool)
     m = machine()
+    # BENCH_ONLY=b,e runs a subset (for a quick look; the document is then
+    # left alone and only results.json is written).
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    if only:
+        r = {}
+        if only & {"a", "d"}:
+            r["a"] = bench_a()
+        if "d" in only:
+            r["d"] = bench_d(r["a"])
+        if "c" in only:
+            r["c"] = bench_c()
+        if only & {"b", "f"}:
+            r["b"] = bench_b()
+        if "e" in only:
+            r["e"] = bench_e()
+        if "f" in only:
+            r["f"] = bench_f(r["b"])
+        print(json.dumps(r, indent=1, default=str))
+        json.dump(r, open(os.path.join(WORK, "results-only.json"), "w"), indent=1, default=str)
+        return
     a = bench_a()
     d = bench_d(a)
     c = bench_c()

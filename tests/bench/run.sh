@@ -10,7 +10,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 B=${ESCALATOR_BIN_DIR:-build}
-W=build/bench
+W=${BENCH_WORK:-build/bench}
 PKGS="libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto"
 CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 -O2 -g"
@@ -28,4 +28,4 @@ cc $CFLAGS -Idaemon $(pkg-config --cflags $PKGS) -o "$W/bench_import" \
 cc $CFLAGS -o "$W/sink" tests/bench/sink.c $(pkg-config --cflags --libs libevent jansson)
 command -v strace >/dev/null 2>&1 ||
 	echo "bench: strace not found: (c) counts context switches only (apt-get install strace)" >&2
-exec env ESCALATOR_BIN_DIR="$B" python3 tests/bench/bench.py
+exec env ESCALATOR_BIN_DIR="$B" BENCH_WORK="$W" python3 tests/bench/bench.py
