@@ -618,29 +618,54 @@ static int
 channel_build_webhook(const struct channel *c, const struct message *m,
     struct http_request *req, char **err)
 {
-	json_t		*root, *event;
-	json_error_t	 jerr;
-	char		*sign;
+	json_t		*root;
+	const char	*ev = m->event_json, *e;
+	char		*body, *sign;
+	size_t		 evlen = 0, n;
 
-	if (m->event_json == NULL)
-		event = json_null();
-	else if ((event = json_loads(m->event_json, JSON_DECODE_ANY,
-	    &jerr)) == NULL)
-		return (channel_error(err, "channel %s: event is not valid "
-		    "JSON: %s", channel_label(c), jerr.text));
+	/*
+	 * The event is the daemon's own compact JSON, written with the
+	 * message: it goes into the body as stored rather than being parsed
+	 * and printed again (a grouped message lists hundreds of items).  It
+	 * must at least look like a JSON object.
+	 */
+	if (ev != NULL) {
+		while (*ev == ' ' || *ev == '\n' || *ev == '\t' || *ev == '\r')
+			ev++;
+		evlen = strlen(ev);
+		for (e = ev + evlen; e > ev && (e[-1] == ' ' || e[-1] == '\n' ||
+		    e[-1] == '\t' || e[-1] == '\r'); e--)
+			;
+		evlen = (size_t)(e - ev);
+		if (evlen < 2 || ev[0] != '{' || ev[evlen - 1] != '}')
+			return (channel_error(err, "channel %s: event is not a"
+			    " JSON object", channel_label(c)));
+	}
 
 	req->url = xstrdup(c->url);
-	root = json_pack("{s:s?, s:s?, s:s?, s:s?, s:{s:o, s:o}, s:o}",
+	root = json_pack("{s:s?, s:s?, s:s?, s:s?, s:{s:o, s:o}}",
 	    "title", m->title,
 	    "text", m->text,
 	    "severity", m->severity,
 	    "link", m->link,
 	    "mentions",
 	    "mobiles", channel_strings(m->mobiles, m->nmobiles),
-	    "userids", channel_strings(m->userids, m->nuserids),
-	    "event", event);
+	    "userids", channel_strings(m->userids, m->nuserids));
 	if (channel_finish(c, root, req, err) != 0)
 		return (-1);
+	/* {...} becomes {...,"event":EVENT} */
+	n = req->bodylen - 1;
+	body = xmalloc(n + 9 + (ev ? evlen : 4) + 2);
+	memcpy(body, req->body, n);
+	memcpy(body + n, ",\"event\":", 9);
+	n += 9;
+	memcpy(body + n, ev ? ev : "null", ev ? evlen : 4);
+	n += ev ? evlen : 4;
+	body[n++] = '}';
+	body[n] = '\0';
+	free(req->body);
+	req->body = body;
+	req->bodylen = n;
 
 	if (c->secret != NULL && *c->secret != '\0') {
 		sign = sign_webhook(c->secret, req->body, req->bodylen);

@@ -532,6 +532,8 @@ typedef int (*store_track_cb)(void *, const struct track_row *);
 typedef int (*store_log_cb)(void *, const struct log_row *);
 typedef int (*store_project_cb)(void *, const struct project_row *);
 typedef int (*store_outbox_cb)(void *, const struct outbox_row *);
+typedef int (*store_track_item_cb)(void *, const struct track_row *,
+    const struct item_row *);
 
 struct store	*store_open(const char *path, char **err);
 void		 store_close(struct store *);
@@ -578,6 +580,8 @@ int		 store_track_delete(struct store *, int64_t item, const char *kind);
 int		 store_track_each(struct store *, int64_t item, store_track_cb, void *);
 int		 store_track_all(struct store *, store_track_cb, void *);
 int		 store_track_due(struct store *, int64_t now, store_track_cb, void *);
+int		 store_track_due_items(struct store *, int64_t now,
+		    store_track_item_cb, void *);
 int		 store_next_wakeup(struct store *, int64_t *at);	/* 1: none */
 
 int		 store_fired_insert(struct store *, int64_t track, int64_t item,
@@ -596,6 +600,11 @@ int		 store_outbox_count(struct store *, const char *channel,
 int		 store_outbox_fail_channel(struct store *, const char *channel,
 		    long code, const char *why);
 
+int		 store_outbox_mark(struct store *, int64_t id, const char *mark,
+		    size_t k, size_t n);
+int		 store_log_message(struct store *, int64_t at, int64_t outbox,
+		    int64_t item, const char *project, const char *stage,
+		    const char *channel, const char *outcome, const char *detail);
 int		 store_log(struct store *, int64_t at, int64_t item, const char *project,
 		    const char *stage, const char *channel, const char *outcome,
 		    const char *detail);
@@ -691,6 +700,28 @@ struct msg_part {
 int		 message_render(const struct config *, const struct msg_batch *,
 		    int64_t now, struct msg_part **, size_t *, char **err);
 void		 message_parts_free(struct msg_part *, size_t);
+/* Streaming render (message.c): parts one at a time, entries supplied in
+ * display order by a callback; the marker is put in by message_mark(). */
+#define MESSAGE_PART_MARK	"\x01part\x01"
+typedef const struct msg_entry *(*message_entry_fn)(void *, size_t);
+struct msg_stream {
+	const struct config		*conf;
+	const struct msg_batch		*batch;
+	const struct template_set	*ts;
+	int64_t				 now;
+	size_t				 n, next, limit, nparts;
+	message_entry_fn		 get;
+	void				*arg;
+	char				*pending;	/* rendered, not yet placed */
+	int				 done;
+};
+int		 message_stream_begin(struct msg_stream *, const struct config *,
+		    const struct msg_batch *, int64_t now, size_t n,
+		    message_entry_fn, void *, char **err);
+int		 message_stream_next(struct msg_stream *, char **title,
+		    char **text, size_t *from, size_t *to);
+void		 message_stream_end(struct msg_stream *);
+char		*message_mark(const char *, size_t k, size_t n);
 
 
 /* ------------------------------------------------------------------ */
@@ -847,12 +878,58 @@ int		 import_csv(const struct config *, struct store *, const char *data,
 		    "gb18030" (also "gbk") */, int dry_run, int64_t now,
 		    struct json_t **result, struct json_t **problems,
 		    struct api_error *);
+/* Whether new items are written by the bulk path (store_bulk.c; the
+ * default) or each through item_add() like existing ones: for tests that
+ * compare the two.  Returns the previous setting. */
+int		 import_set_bulk(int);
 
-/* store_bulk.c -- bulk write path of the CSV importer (issue 7 (a)). */
-/* (prototypes of store_bulk.c go here) */
+/* store_bulk.c -- bulk write path of the CSV importer (issue 7 (a)):
+ * statements of its own that write finished new rows in the caller's
+ * transaction, several rows per statement; the page cache is raised
+ * while a bulk write is open.  Queued rows get the ids SQLite would give
+ * them at once; their strings must stay valid until they are written
+ * (store_bulk_flush()).  Flush before anything else touches items,
+ * tracks or the log, and store_bulk_sync() after it did. */
+struct store_bulk;
+struct store_bulk *store_bulk_open(struct store *, size_t nitems);
+void		 store_bulk_close(struct store_bulk *);	/* drops queued rows */
+int		 store_bulk_flush(struct store_bulk *);
+int		 store_bulk_sync(struct store_bulk *);
+int		 store_bulk_project_insert(struct store_bulk *, struct project_row *);
+/* 0 found (*id), 1 none, -1 error. */
+int		 store_bulk_item_find(struct store_bulk *, int64_t project,
+		    const char *kind, const char *department, int64_t *id);
+/* 1 when the item exists and is not done, else 0; -1 error. */
+int		 store_bulk_item_pending(struct store_bulk *, int64_t id);
+int		 store_bulk_item_insert(struct store_bulk *, struct item_row *);
+int		 store_bulk_prereq_add(struct store_bulk *, int64_t item,
+		    int64_t needs);
+int		 store_bulk_track_insert(struct store_bulk *, struct track_row *);
+int		 store_bulk_log(struct store_bulk *, int64_t at, int64_t item,
+		    const char *project, const char *stage, const char *channel,
+		    const char *outcome, const char *detail);
 
 /* simulate.c -- the simulator on the pure rule functions (issue 7 (e)). */
-/* (prototypes of simulate.c go here) */
+/* What the scheduler would send from..until, as the JSON document of
+ * POST /v1/simulate, produced in slices: sim_run appends to a sim_out
+ * until about `want` bytes or `usec` microseconds, 1 while more is to
+ * come, 0 once the document is complete. */
+struct sim;
+struct sim_out {
+	char		*data;
+	size_t		 len;
+	size_t		 size;
+};
+struct sim	*sim_new(const struct config *, struct store *, int64_t from,
+		    int64_t until, char **err);
+int		 sim_run(struct sim *, struct sim_out *, size_t want,
+		    int64_t usec);
+/* End the document now with a warning; uses nothing of the config. */
+void		 sim_abort(struct sim *, struct sim_out *, const char *why);
+size_t		 sim_messages(const struct sim *);
+void		 sim_free(struct sim *);
+void		 sim_out_clear(struct sim_out *);
+void		 sim_json_string(struct sim_out *, const char *, size_t);
 
 /* daemon.c */
 void		 daemon_apply_timezone(const struct config *);

@@ -174,21 +174,26 @@ message_part(const struct template_set *ts, struct message_ctx *c,
 	return (out);
 }
 
-/* Render a batch into one or more parts. */
+/*
+ * Streaming: the parts of a batch are produced one at a time, so that a
+ * step over many thousands of items never holds more than one part's
+ * text.  The entries come from the caller in display order (most overdue
+ * first) through a callback that may reuse one scratch item between
+ * calls.  The part marker " (k/N)" cannot be known before the last part,
+ * so each part carries MESSAGE_PART_MARK where it belongs and
+ * message_mark() puts the real marker in afterwards; the byte limit is
+ * measured with the widest marker, so the substitution never overflows.
+ */
 int
-message_render(const struct config *conf, const struct msg_batch *b,
-    int64_t now, struct msg_part **partsp, size_t *nparts, char **err)
+message_stream_begin(struct msg_stream *ms, const struct config *conf,
+    const struct msg_batch *b, int64_t now, size_t n, message_entry_fn get,
+    void *arg, char **err)
 {
 	const struct template_set	*ts;
-	struct message_ctx		 c;
-	const struct msg_entry		**sorted;
-	struct msg_part			*parts = NULL;
-	char				**items, *frame, *text, marker[64];
-	size_t				 i, n = b->nentries, limit, overhead;
-	size_t				 *starts, nstarts = 0, used;
+	char				*frame;
+	size_t				 overhead, limit;
 
-	*partsp = NULL;
-	*nparts = 0;
+	memset(ms, 0, sizeof *ms);
 	/* Plain-text channels use the type-independent template. */
 	ts = b->channel->format == FORMAT_TEXT ? config_template(conf,
 	    b->template, (enum channel_type)-1) : NULL;
@@ -199,75 +204,206 @@ message_render(const struct config *conf, const struct msg_batch *b,
 		    b->channel->name);
 		return (-1);
 	}
-	memset(&c, 0, sizeof c);
-	c.conf = conf;
-	c.batch = b;
-	c.now = now;
-	c.count = n;
-
-	sorted = xcalloc(n ? n : 1, sizeof *sorted);
-	for (i = 0; i < n; i++)
-		sorted[i] = &b->entries[i];
-	qsort(sorted, n, sizeof *sorted, message_cmp);
-	items = xcalloc(n ? n : 1, sizeof *items);
-	for (i = 0; i < n; i++) {
-		c.entry = sorted[i];
-		c.index = i + 1;
-		items[i] = message_section(ts->item, &c);
-	}
+	ms->conf = conf;
+	ms->batch = b;
+	ms->ts = ts;
+	ms->now = now;
+	ms->n = n;
+	ms->get = get;
+	ms->arg = arg;
 
 	/* Measure the frame (header + footer) with the widest marker. */
-	c.part = " (99/99)";
-	frame = message_part(ts, &c, items, 0, 0);
+	{
+		struct message_ctx c;
+		memset(&c, 0, sizeof c);
+		c.conf = conf;
+		c.batch = b;
+		c.now = now;
+		c.count = n;
+		c.part = " (999/999)";
+		frame = message_part(ts, &c, NULL, 0, 0);
+	}
 	overhead = strlen(frame) + 64;	/* mentions appended by the channel */
 	free(frame);
 	limit = b->channel->max_bytes ? b->channel->max_bytes : 4096;
-	limit = limit > overhead + 16 ? limit - overhead : 16;
+	ms->limit = limit > overhead + 16 ? limit - overhead : 16;
+	return (0);
+}
 
-	/* Pack items greedily; an item too long alone is cut at UTF-8. */
-	starts = xcalloc(n + 1, sizeof *starts);
-	starts[nstarts++] = 0;
-	used = 0;
-	for (i = 0; i < n; i++) {
-		size_t l = strlen(items[i]) + 1;
-		if (l > limit) {
-			items[i][utf8_cut(items[i], l - 1, limit - 1)] = '\0';
-			l = strlen(items[i]) + 1;
-		}
-		if (used > 0 && used + l > limit) {
-			starts[nstarts++] = i;
-			used = 0;
-		}
+/* Render entry i's line (cut at the limit when too long alone). */
+static char *
+message_stream_line(struct msg_stream *ms, size_t i)
+{
+	struct message_ctx	 c;
+	char			*line;
+	size_t			 l;
+
+	memset(&c, 0, sizeof c);
+	c.conf = ms->conf;
+	c.batch = ms->batch;
+	c.now = ms->now;
+	c.count = ms->n;
+	c.entry = ms->get(ms->arg, i);
+	c.index = i + 1;
+	line = message_section(ms->ts->item, &c);
+	if (line == NULL)
+		line = xstrdup("");
+	l = strlen(line) + 1;
+	if (l > ms->limit)
+		line[utf8_cut(line, l - 1, ms->limit - 1)] = '\0';
+	return (line);
+}
+
+/*
+ * The next part: 1 with *part (title and text malloc'd, holding
+ * MESSAGE_PART_MARK; entries [*from, *to) of the stream), 0 when the
+ * batch is exhausted.  A batch without entries still gives one part.
+ */
+int
+message_stream_next(struct msg_stream *ms, char **title, char **text,
+    size_t *from, size_t *to)
+{
+	struct message_ctx	 c;
+	char			*out = NULL, *h, *f;
+	size_t			 len = 0, used = 0, l;
+
+	if (ms->done)
+		return (0);
+	memset(&c, 0, sizeof c);
+	c.conf = ms->conf;
+	c.batch = ms->batch;
+	c.now = ms->now;
+	c.count = ms->n;
+	c.part = MESSAGE_PART_MARK;
+	*from = ms->next;
+	message_append(&out, &len, "");
+	if ((h = message_section(ms->ts->header, &c)) != NULL) {
+		message_append(&out, &len, h);
+		message_append(&out, &len, "\n");
+		free(h);
+	}
+	/* Pack items greedily; a line that does not fit starts the next part. */
+	while (ms->next < ms->n) {
+		if (ms->pending == NULL)
+			ms->pending = message_stream_line(ms, ms->next);
+		l = strlen(ms->pending) + 1;
+		if (used > 0 && used + l > ms->limit)
+			break;
+		message_append(&out, &len, ms->pending);
+		message_append(&out, &len, "\n");
+		free(ms->pending);
+		ms->pending = NULL;
 		used += l;
+		ms->next++;
 	}
-	parts = xcalloc(nstarts, sizeof *parts);
-	for (i = 0; i < nstarts; i++) {
-		size_t to = i + 1 < nstarts ? starts[i + 1] : n;
-		if (nstarts > 1)
-			snprintf(marker, sizeof marker, " (%zu/%zu)", i + 1,
-			    nstarts);
-		else
-			marker[0] = '\0';
-		c.part = marker;
-		c.entry = NULL;
-		text = message_part(ts, &c, items, starts[i], to);
-		parts[i].text = text;
-		parts[i].title = message_section(ts->title, &c);
-		/* Which entries the part lists: callers link only those. */
-		parts[i].nentries = to - starts[i];
-		parts[i].entries = xcalloc(parts[i].nentries ?
-		    parts[i].nentries : 1, sizeof *parts[i].entries);
-		if (parts[i].nentries > 0)
-			memcpy(parts[i].entries, sorted + starts[i],
-			    parts[i].nentries * sizeof *parts[i].entries);
+	*to = ms->next;
+	c.entry = NULL;
+	if ((f = message_section(ms->ts->footer, &c)) != NULL) {
+		message_append(&out, &len, f);
+		free(f);
 	}
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
+		out[--len] = '\0';
+	*text = out;
+	*title = message_section(ms->ts->title, &c);
+	ms->nparts++;
+	if (ms->next >= ms->n)
+		ms->done = 1;
+	return (1);
+}
+
+/* Free what a stream still holds. */
+void
+message_stream_end(struct msg_stream *ms)
+{
+	free(ms->pending);
+	ms->pending = NULL;
+}
+
+/* s with MESSAGE_PART_MARK replaced by " (k/n)", or by nothing when n is
+ * 1 (malloc'd; NULL stays NULL). */
+char *
+message_mark(const char *s, size_t k, size_t n)
+{
+	char		 marker[64], *out = NULL;
+	const char	*p, *q;
+	size_t		 len = 0;
+
+	if (s == NULL)
+		return (NULL);
+	if (n > 1)
+		snprintf(marker, sizeof marker, " (%zu/%zu)", k, n);
+	else
+		marker[0] = '\0';
+	message_append(&out, &len, "");
+	for (p = s; (q = strstr(p, MESSAGE_PART_MARK)) != NULL;
+	    p = q + strlen(MESSAGE_PART_MARK)) {
+		char *seg = xstrndup(p, (size_t)(q - p));
+		message_append(&out, &len, seg);
+		free(seg);
+		message_append(&out, &len, marker);
+	}
+	message_append(&out, &len, p);
+	return (out);
+}
+
+struct message_sorted {
+	const struct msg_entry	**sorted;
+};
+
+static const struct msg_entry *
+message_sorted_get(void *arg, size_t i)
+{
+	return (((struct message_sorted *)arg)->sorted[i]);
+}
+
+/* Render a batch into one or more parts (the stream, collected). */
+int
+message_render(const struct config *conf, const struct msg_batch *b,
+    int64_t now, struct msg_part **partsp, size_t *nparts, char **err)
+{
+	struct msg_stream	 ms;
+	struct message_sorted	 ctx;
+	struct msg_part		*parts = NULL;
+	char			*title, *text;
+	size_t			 i, n = b->nentries, from, to, np = 0;
+
+	*partsp = NULL;
+	*nparts = 0;
+	ctx.sorted = xcalloc(n ? n : 1, sizeof *ctx.sorted);
 	for (i = 0; i < n; i++)
-		free(items[i]);
-	free(items);
-	free(sorted);
-	free(starts);
+		ctx.sorted[i] = &b->entries[i];
+	qsort(ctx.sorted, n, sizeof *ctx.sorted, message_cmp);
+	if (message_stream_begin(&ms, conf, b, now, n, message_sorted_get,
+	    &ctx, err) != 0) {
+		free(ctx.sorted);
+		return (-1);
+	}
+	while (message_stream_next(&ms, &title, &text, &from, &to) == 1) {
+		parts = xreallocarray(parts, np + 1, sizeof *parts);
+		parts[np].title = title;
+		parts[np].text = text;
+		/* Which entries the part lists: callers link only those. */
+		parts[np].nentries = to - from;
+		parts[np].entries = xcalloc(to > from ? to - from : 1,
+		    sizeof *parts[np].entries);
+		if (to > from)
+			memcpy(parts[np].entries, ctx.sorted + from,
+			    (to - from) * sizeof *parts[np].entries);
+		np++;
+	}
+	message_stream_end(&ms);
+	for (i = 0; i < np; i++) {
+		title = message_mark(parts[i].title, i + 1, np);
+		text = message_mark(parts[i].text, i + 1, np);
+		free(parts[i].title);
+		free(parts[i].text);
+		parts[i].title = title;
+		parts[i].text = text;
+	}
+	free(ctx.sorted);
 	*partsp = parts;
-	*nparts = nstarts;
+	*nparts = np;
 	return (0);
 }
 

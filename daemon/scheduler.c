@@ -27,13 +27,42 @@ struct scheduler {
 	struct event		*clockev;
 };
 
+/*
+ * What a step keeps of each item it escalates: the fields messages show,
+ * with strings interned for the step (thousands of items share a few
+ * departments, kinds and projects), so that memory stays small however
+ * many items cross a stage at the same moment.
+ */
+struct step_entry {
+	int64_t		 item_id;
+	int64_t		 due;		/* the track's deadline */
+	int64_t		 accepted_at;
+	const char	*project_code;
+	const char	*project_name;
+	const char	*category;
+	const char	*region;
+	const char	*kind;
+	const char	*department;
+	const char	*handler;
+	const char	*mode;
+	const char	*reason;	/* blocked or suspend reason */
+};
+
+/* A set of strings, each stored once for the duration of a step. */
+struct step_strings {
+	char		**slot;
+	size_t		  cap;		/* power of two */
+	size_t		  n;
+};
+
 /* One chat's pending message in a step: channel + stage -> entries. */
 struct step_batch {
 	struct msg_batch	 b;
 	const struct stage	*stage;
 	json_t			*mobiles;
 	json_t			*userids;
-	size_t			 cap;
+	uint32_t		*idx;		/* into step.entries */
+	size_t			 nidx, cap;
 	TAILQ_ENTRY(step_batch)	 entry;
 };
 TAILQ_HEAD(step_batches, step_batch);
@@ -43,11 +72,73 @@ struct step {
 	struct store		*store;
 	int64_t			 now;
 	struct step_batches	 batches;
-	struct item_row		**items;	/* kept alive for batches */
-	size_t			 nitems;
+	struct step_entry	*entries;	/* one per escalated item */
+	size_t			 nentries, cap;
+	struct step_strings	 strings;
 	int			 queued;
 	int			 failed;
 };
+
+/* FNV-1a. */
+static uint64_t
+step_hash(const char *v)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (; *v != '\0'; v++)
+		h = (h ^ (unsigned char)*v) * 1099511628211ULL;
+	return (h);
+}
+
+/* The slot holding v, or the empty slot where it belongs. */
+static char **
+step_slot(struct step_strings *ss, const char *v)
+{
+	size_t	 k = (size_t)step_hash(v) & (ss->cap - 1);
+
+	while (ss->slot[k] != NULL && strcmp(ss->slot[k], v) != 0)
+		k = (k + 1) & (ss->cap - 1);
+	return (&ss->slot[k]);
+}
+
+/* The interned copy of v (NULL stays NULL). */
+static const char *
+step_intern(struct step_strings *ss, const char *v)
+{
+	char	**old, **slot;
+	size_t	  oldcap, i;
+
+	if (v == NULL)
+		return (NULL);
+	if (ss->n * 2 >= ss->cap) {
+		old = ss->slot;
+		oldcap = ss->cap;
+		ss->cap = ss->cap ? ss->cap * 2 : 256;
+		ss->slot = xcalloc(ss->cap, sizeof *ss->slot);
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != NULL)
+				*step_slot(ss, old[i]) = old[i];
+		free(old);
+	}
+	slot = step_slot(ss, v);
+	if (*slot == NULL) {
+		*slot = xstrdup(v);
+		ss->n++;
+	}
+	return (*slot);
+}
+
+/* Free the interned strings. */
+static void
+step_strings_free(struct step_strings *ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < ss->cap; i++)
+		free(ss->slot[i]);
+	free(ss->slot);
+	memset(ss, 0, sizeof *ss);
+}
 
 /* Find or create the batch for a channel and stage. */
 static struct step_batch *
@@ -65,8 +156,8 @@ step_batch(struct step *st, const struct channel *ch, const struct stage *sg,
 	sb->b.stage = sg->name;
 	sb->b.stage_label = sg->label;
 	sb->b.severity = sg->severity ? sg->severity : "warning";
-	sb->b.group = group ? group : "";
-	sb->b.category = category;
+	sb->b.group = step_intern(&st->strings, group ? group : "");
+	sb->b.category = step_intern(&st->strings, category);
 	sb->stage = sg;
 	sb->mobiles = json_array();
 	sb->userids = json_array();
@@ -174,40 +265,96 @@ step_resolve(const struct config *conf, const struct item_row *it,
 	return (chname ? config_channel(conf, chname) : NULL);
 }
 
-/* The structured event of one part (generic webhooks): its own items. */
-static char *
-scheduler_event(const struct msg_batch *b, const struct msg_part *part)
+/* The structured event of a message (generic webhooks): stage and group;
+ * its items are added by scheduler_event_item(). */
+static json_t *
+scheduler_event_new(const struct msg_batch *b, json_t **items)
 {
-	json_t	*ev, *items, *x;
-	size_t	 j;
-	char	 due[32], *out;
+	json_t	*ev = json_object();
 
-	ev = json_object();
-	items = json_array();
-	json_object_set_new(ev, "stage", json_string(b->stage));
-	json_object_set_new(ev, "stage_label", json_string(b->stage_label));
-	json_object_set_new(ev, "group", json_string(b->group ? b->group : ""));
-	for (j = 0; j < part->nentries; j++) {
-		const struct item_row *it = part->entries[j]->item;
-		x = json_object();
-		json_object_set_new(x, "id", json_integer(it->id));
-		json_object_set_new(x, "project", json_string(it->project_code));
-		json_object_set_new(x, "item", json_string(it->kind));
-		json_object_set_new(x, "department", json_string(it->department));
-		rules_format(part->entries[j]->due, due, sizeof due);
-		json_object_set_new(x, "deadline", json_string(due));
-		json_array_append_new(items, x);
-	}
-	json_object_set_new(ev, "items", items);
-	out = json_dumps(ev, JSON_COMPACT);
+	*items = json_array();
+	json_object_set_new_nocheck(ev, "stage", json_string(b->stage));
+	json_object_set_new_nocheck(ev, "stage_label",
+	    json_string(b->stage_label));
+	json_object_set_new_nocheck(ev, "group", json_string(b->group ?
+	    b->group : ""));
+	json_object_set_new_nocheck(ev, "items", *items);
+	return (ev);
+}
+
+/* One item of an event. */
+static void
+scheduler_event_item(json_t *items, int64_t id, const char *project,
+    const char *kind, const char *department, int64_t due)
+{
+	json_t	*x = json_object();
+	char	 buf[32];
+
+	/* Stored text is UTF-8 already (checked when it came in). */
+	rules_format(due, buf, sizeof buf);
+	json_object_set_new_nocheck(x, "id", json_integer(id));
+	json_object_set_new_nocheck(x, "project", json_string_nocheck(project));
+	json_object_set_new_nocheck(x, "item", json_string_nocheck(kind));
+	json_object_set_new_nocheck(x, "department",
+	    json_string_nocheck(department));
+	json_object_set_new_nocheck(x, "deadline", json_string_nocheck(buf));
+	json_array_append_new(items, x);
+}
+
+/* Serialise an event and free it. */
+static char *
+scheduler_event_dump(json_t *ev)
+{
+	char	*out = json_dumps(ev, JSON_COMPACT);
+
 	json_decref(ev);
 	return (out);
 }
 
+/* When a message of a batch may go: now, or when its chat's window opens. */
+static int64_t
+scheduler_not_before(const struct config *conf, const struct msg_batch *b,
+    int64_t now)
+{
+	if (b->urgent || b->channel->window < 0)
+		return (now);
+	return (rules_window_next(conf->calendar,
+	    config_window(conf, b->channel->window), now));
+}
+
 /*
- * Queue the parts of a rendered batch; link and log each item with the
- * part that lists it (a batch of n items split into k parts writes n
- * links, not n * k).
+ * What happens to a message is logged once, against the message: its
+ * items find the entry through outbox_items (a message about a single
+ * item names it too); the journal gets one entry per message.
+ */
+static int
+scheduler_log_queued(struct store *s, const struct msg_batch *b,
+    int64_t outbox_id, int64_t now, size_t nitems, int64_t item,
+    const char *project, size_t k, size_t nparts)
+{
+	char	 detail[128];
+
+	if (nparts > 1)
+		snprintf(detail, sizeof detail, "part %zu/%zu of a grouped "
+		    "message, %zu item%s", k, nparts, nitems,
+		    nitems == 1 ? "" : "s");
+	else
+		snprintf(detail, sizeof detail, "grouped message, %zu item%s",
+		    nitems, nitems == 1 ? "" : "s");
+	if (store_log_message(s, now, outbox_id, nitems == 1 ? item : 0,
+	    nitems == 1 ? project : NULL, b->stage, b->channel->name,
+	    "queued", detail) != 0)
+		return (-1);
+	log_action(nitems == 1 ? item : 0, nitems == 1 ? project : NULL,
+	    b->stage, b->channel->name, "queued", "%s: message %lld queued for"
+	    " %s (%s)", b->stage_label, (long long)outbox_id, b->channel->name,
+	    detail);
+	return (0);
+}
+
+/*
+ * Queue the parts of a rendered batch (notices about single items: the
+ * step itself streams); link each item with the part that lists it.
  */
 int
 scheduler_enqueue(const struct config *conf, struct store *s,
@@ -215,6 +362,7 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 {
 	struct msg_part		*parts;
 	struct outbox_row	 o;
+	json_t			*ev, *items;
 	size_t			 nparts, i, j;
 	char			*err = NULL;
 	int			 n = 0;
@@ -227,6 +375,7 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 		return (-1);
 	}
 	for (i = 0; i < nparts; i++) {
+		const struct item_row *first = NULL;
 		memset(&o, 0, sizeof o);
 		o.channel = b->channel->name;
 		o.stage = (char *)(uintptr_t)b->stage;
@@ -235,13 +384,16 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 		o.severity = (char *)(uintptr_t)b->severity;
 		o.mobiles = b->mentions_json[0];
 		o.userids = b->mentions_json[1];
-		o.event = scheduler_event(b, &parts[i]);
+		ev = scheduler_event_new(b, &items);
+		for (j = 0; j < parts[i].nentries; j++) {
+			const struct msg_entry *e = parts[i].entries[j];
+			scheduler_event_item(items, e->item->id,
+			    e->item->project_code, e->item->kind,
+			    e->item->department, e->due);
+		}
+		o.event = scheduler_event_dump(ev);
 		o.created_at = now;
-		o.not_before = b->channel->window >= 0 ?
-		    rules_window_next(conf->calendar,
-		    config_window(conf, b->channel->window), now) : now;
-		if (b->urgent)
-			o.not_before = now;
+		o.not_before = scheduler_not_before(conf, b, now);
 		if (store_outbox_insert(s, &o) != 0) {
 			free(o.event);
 			n = -1;
@@ -249,21 +401,19 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 		}
 		free(o.event);
 		for (j = 0; j < parts[i].nentries; j++) {
-			const struct item_row *it = parts[i].entries[j]->item;
-			if (store_outbox_link(s, o.id, it->id) != 0 ||
-			    store_log(s, now, it->id, it->project_code, b->stage,
-			    b->channel->name, "queued", nparts > 1 ?
-			    "part of a grouped message" : "grouped message") != 0) {
+			first = parts[i].entries[0]->item;
+			if (store_outbox_link(s, o.id,
+			    parts[i].entries[j]->item->id) != 0) {
 				n = -1;
 				break;
 			}
-			log_action(it->id, it->project_code, b->stage,
-			    b->channel->name, "queued", "%s %s/%s: %s queued for %s",
-			    b->stage_label, it->project_code, it->kind, b->stage,
-			    b->channel->name);
 		}
-		if (n < 0)
+		if (n < 0 || scheduler_log_queued(s, b, o.id, now,
+		    parts[i].nentries, first ? first->id : item_for_log,
+		    first ? first->project_code : NULL, i + 1, nparts) != 0) {
+			n = -1;
 			break;
+		}
 		n++;
 	}
 	message_parts_free(parts, nparts);
@@ -294,6 +444,35 @@ scheduler_enqueue_text(const struct config *conf, struct store *s,
 	return (store_log(s, now, 0, NULL, stage, channel, "queued", title));
 }
 
+/* The step's entry for an item being escalated (created once). */
+static uint32_t
+step_entry(struct step *st, const struct track_row *t,
+    const struct item_row *it)
+{
+	struct step_entry	*e;
+
+	if (st->nentries == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 64;
+		st->entries = xreallocarray(st->entries, st->cap,
+		    sizeof *st->entries);
+	}
+	e = &st->entries[st->nentries];
+	e->item_id = it->id;
+	e->due = t->due_at;
+	e->accepted_at = it->accepted_at;
+	e->project_code = step_intern(&st->strings, it->project_code);
+	e->project_name = step_intern(&st->strings, it->project_name);
+	e->category = step_intern(&st->strings, it->category);
+	e->region = step_intern(&st->strings, it->region);
+	e->kind = step_intern(&st->strings, it->kind);
+	e->department = step_intern(&st->strings, it->department);
+	e->handler = step_intern(&st->strings, it->handler);
+	e->mode = step_intern(&st->strings, it->mode);
+	e->reason = step_intern(&st->strings, it->blocked_reason ?
+	    it->blocked_reason : it->suspend_reason);
+	return ((uint32_t)st->nentries++);
+}
+
 /* Fire one stage of one track: claim it, add to batches, move on. */
 static int
 step_fire(struct step *st, const struct policy *p, struct track_row *t,
@@ -306,6 +485,7 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	struct step_batch	*sb;
 	struct track_row	 rt;
 	size_t			 i;
+	int64_t			 ei = -1;
 	int			 rc, k;
 	char			 detail[256];
 
@@ -322,34 +502,33 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 		return (-1);
 	if (rc == 1)
 		return (0);	/* already fired: never twice */
+	if (store_log(st->store, st->now, it->id, it->project_code, sg->name,
+	    NULL, "escalated", sg->label) != 0)
+		return (-1);
 	for (i = 0; i < sg->nto; i++) {
 		ch = step_resolve(st->conf, it, &sg->to[i], &who, &grp);
 		if (ch == NULL) {
-			store_log(st->store, st->now, it->id, it->project_code,
-			    sg->name, NULL, "no-recipient",
-			    "no channel configured for this recipient");
+			if (store_log(st->store, st->now, it->id,
+			    it->project_code, sg->name, NULL, "no-recipient",
+			    "no channel configured for this recipient") != 0)
+				return (-1);
 			continue;
 		}
 		sb = step_batch(st, ch, sg, grp ? grp->name : NULL,
 		    it->category);
 		step_mention(sb, who);
+		if (ei < 0)
+			ei = step_entry(st, t, it);
 		/* The same item once per message even if named twice. */
-		if (sb->b.nentries > 0 &&
-		    sb->b.entries[sb->b.nentries - 1].item == it)
+		if (sb->nidx > 0 && sb->idx[sb->nidx - 1] == (uint32_t)ei)
 			continue;
-		if (sb->b.nentries == sb->cap) {
+		if (sb->nidx == sb->cap) {
 			sb->cap = sb->cap ? sb->cap * 2 : 8;
-			sb->b.entries = xreallocarray(sb->b.entries, sb->cap,
-			    sizeof *sb->b.entries);
+			sb->idx = xreallocarray(sb->idx, sb->cap,
+			    sizeof *sb->idx);
 		}
-		sb->b.entries[sb->b.nentries].item = it;
-		sb->b.entries[sb->b.nentries].due = t->due_at;
-		sb->b.entries[sb->b.nentries].reason = it->blocked_reason ?
-		    it->blocked_reason : it->suspend_reason;
-		sb->b.nentries++;
+		sb->idx[sb->nidx++] = (uint32_t)ei;
 	}
-	store_log(st->store, st->now, it->id, it->project_code, sg->name, NULL,
-	    "escalated", sg->label);
 	/* An interview orders rectification by a new deadline. */
 	if (sg->rectify.n > 0) {
 		memset(&rt, 0, sizeof rt);
@@ -372,27 +551,20 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	return (0);
 }
 
-/* Advance one due track. */
+/* Advance one due track (it: its item, NULL when the item is gone). */
 static int
-step_track(void *arg, const struct track_row *tr)
+step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 {
 	struct step		*st = arg;
 	const struct policy	*p;
 	const struct window	*w;
 	struct track_row	 t = *tr;
-	struct item_row		*it;
-	int			 sidx, rep, rc, before;
+	int			 sidx, rep, before;
 
-	/* Each item is allocated on its own: batches point at it. */
-	it = xcalloc(1, sizeof *it);
-	if ((rc = store_item_get(st->store, t.item_id, it)) != 0) {
-		free(it);
+	if (it == NULL) {
 		t.next_at = 0;
 		return (store_track_save(st->store, &t) != 0 ? -1 : 0);
 	}
-	st->items = xreallocarray(st->items, st->nitems + 1,
-	    sizeof *st->items);
-	st->items[st->nitems++] = it;
 	p = config_policy_for(st->conf, t.kind, it->category, it->department,
 	    it->kind, it->mode);
 	if (p == NULL || strcmp(it->status, "accepted") != 0) {
@@ -426,14 +598,155 @@ step_track(void *arg, const struct track_row *tr)
 	return (store_track_save(st->store, &t) != 0 ? -1 : 0);
 }
 
+/* Entries most overdue (earliest deadline) first, then by item. */
+static int
+step_entry_cmp(const void *a, const void *b, void *arg)
+{
+	const struct step_entry	*e = arg;
+	const struct step_entry	*x = &e[*(const uint32_t *)a];
+	const struct step_entry	*y = &e[*(const uint32_t *)b];
+
+	if (x->due != y->due)
+		return (x->due < y->due ? -1 : 1);
+	return (x->item_id < y->item_id ? -1 : x->item_id > y->item_id);
+}
+
+/* Feeds a batch's entries to the streaming renderer, one scratch item. */
+struct step_feed {
+	const struct step	*st;
+	const struct step_batch	*sb;
+	struct item_row		 item;
+	struct msg_entry	 entry;
+};
+
+/* Entry i of a batch in display order, as the renderer wants it. */
+static const struct msg_entry *
+step_feed_get(void *arg, size_t i)
+{
+	struct step_feed	*f = arg;
+	const struct step_entry	*e = &f->st->entries[f->sb->idx[i]];
+	struct item_row		*it = &f->item;
+
+	memset(it, 0, sizeof *it);
+	it->id = e->item_id;
+	it->project_code = (char *)(uintptr_t)e->project_code;
+	it->project_name = (char *)(uintptr_t)e->project_name;
+	it->category = (char *)(uintptr_t)e->category;
+	it->region = (char *)(uintptr_t)e->region;
+	it->kind = (char *)(uintptr_t)e->kind;
+	it->department = (char *)(uintptr_t)e->department;
+	it->handler = (char *)(uintptr_t)e->handler;
+	it->mode = (char *)(uintptr_t)e->mode;
+	it->accepted_at = e->accepted_at;
+	f->entry.item = it;
+	f->entry.due = e->due;
+	f->entry.reason = e->reason;
+	return (&f->entry);
+}
+
+/*
+ * Queue one batch of a step as it renders: each part goes to the outbox
+ * as soon as it is full, with its items linked, so that no more than one
+ * part is held however many items the batch has.  The " (k/N)" markers
+ * are put in once N is known: a lone part before it is stored, the parts
+ * of a longer message by one UPDATE each at the end.
+ */
+static int
+step_queue_batch(struct step *st, struct step_batch *sb)
+{
+	const struct config	*conf = st->conf;
+	struct msg_stream	 ms;
+	struct step_feed	 feed;
+	struct outbox_row	 o;
+	json_t			*ev, *items;
+	struct step_part {
+		int64_t		 id;
+		size_t		 from, to;
+	}			*parts = NULL;
+	char			*title, *text, *err = NULL, *t2, *x2;
+	size_t			 from, to, np = 0, j, k;
+	int			 rc = 0;
+
+	qsort_r(sb->idx, sb->nidx, sizeof *sb->idx, step_entry_cmp,
+	    st->entries);
+	memset(&feed, 0, sizeof feed);
+	feed.st = st;
+	feed.sb = sb;
+	if (message_stream_begin(&ms, conf, &sb->b, st->now, sb->nidx,
+	    step_feed_get, &feed, &err) != 0) {
+		log_warnx("%s", err);
+		rc = store_log(st->store, st->now, 0, NULL, sb->b.stage,
+		    sb->b.channel->name, "render-failed", err);
+		free(err);
+		return (rc);
+	}
+	while (rc == 0 &&
+	    message_stream_next(&ms, &title, &text, &from, &to) == 1) {
+		if (np == 0 && ms.done) {
+			/* A single part: no marker. */
+			t2 = message_mark(title, 1, 1);
+			x2 = message_mark(text, 1, 1);
+			free(title);
+			free(text);
+			title = t2;
+			text = x2;
+		}
+		memset(&o, 0, sizeof o);
+		o.channel = sb->b.channel->name;
+		o.stage = (char *)(uintptr_t)sb->b.stage;
+		o.title = title;
+		o.text = text;
+		o.severity = (char *)(uintptr_t)sb->b.severity;
+		o.mobiles = sb->b.mentions_json[0];
+		o.userids = sb->b.mentions_json[1];
+		ev = scheduler_event_new(&sb->b, &items);
+		for (j = from; j < to; j++) {
+			const struct step_entry *e = &st->entries[sb->idx[j]];
+			scheduler_event_item(items, e->item_id,
+			    e->project_code, e->kind, e->department, e->due);
+		}
+		o.event = scheduler_event_dump(ev);
+		o.created_at = st->now;
+		o.not_before = scheduler_not_before(conf, &sb->b, st->now);
+		rc = store_outbox_insert(st->store, &o);
+		free(o.event);
+		free(title);
+		free(text);
+		for (j = from; j < to && rc == 0; j++)
+			rc = store_outbox_link(st->store, o.id,
+			    st->entries[sb->idx[j]].item_id);
+		parts = xreallocarray(parts, np + 1, sizeof *parts);
+		parts[np].id = o.id;
+		parts[np].from = from;
+		parts[np++].to = to;
+	}
+	message_stream_end(&ms);
+	/* Markers and log entries, now that the number of parts is known. */
+	for (k = 0; rc == 0 && k < np; k++) {
+		const struct step_entry *e = parts[k].to > parts[k].from ?
+		    &st->entries[sb->idx[parts[k].from]] : NULL;
+		if (np > 1)
+			rc = store_outbox_mark(st->store, parts[k].id,
+			    MESSAGE_PART_MARK, k + 1, np);
+		if (rc == 0)
+			rc = scheduler_log_queued(st->store, &sb->b,
+			    parts[k].id, st->now, parts[k].to - parts[k].from,
+			    e ? e->item_id : 0, e ? e->project_code : NULL,
+			    k + 1, np);
+	}
+	free(parts);
+	if (rc == 0)
+		st->queued += (int)np;
+	return (rc);
+}
+
 /* Advance every due track at now; one transaction. */
 int
 scheduler_step(const struct config *conf, struct store *s, int64_t now)
 {
 	struct step		 st;
 	struct step_batch	*sb, *tsb;
-	size_t			 i;
-	int			 rc = 0, n;
+	int			 rc = 0;
 	char			*mob, *uid;
 
 	memset(&st, 0, sizeof st);
@@ -443,7 +756,7 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 	TAILQ_INIT(&st.batches);
 	if (store_begin(s) != 0)
 		return (-1);
-	if (store_track_due(s, now, step_track, &st) != 0)
+	if (store_track_due_items(s, now, step_track, &st) != 0)
 		rc = -1;
 	TAILQ_FOREACH(sb, &st.batches, entry) {
 		if (rc != 0)
@@ -455,13 +768,10 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 		sb->b.mentions_json[0] = mob;
 		sb->b.mentions_json[1] = uid;
 		sb->b.urgent = sb->stage->urgent;
-		n = scheduler_enqueue(conf, s, &sb->b, now, 0);
+		if (step_queue_batch(&st, sb) != 0)
+			rc = -1;
 		free(mob);
 		free(uid);
-		if (n < 0)
-			rc = -1;
-		else
-			st.queued += n;
 	}
 	if (rc == 0 && store_commit(s) != 0)
 		rc = -1;
@@ -471,14 +781,11 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 		json_decref(sb->mobiles);
 		json_decref(sb->userids);
 		free(sb->b.mentions);
-		free(sb->b.entries);
+		free(sb->idx);
 		free(sb);
 	}
-	for (i = 0; i < st.nitems; i++) {
-		item_row_clear(st.items[i]);
-		free(st.items[i]);
-	}
-	free(st.items);
+	free(st.entries);
+	step_strings_free(&st.strings);
 	return (rc == 0 ? st.queued : -1);
 }
 

@@ -12,7 +12,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -74,16 +74,24 @@ static const char *store_migrations[] = {
 	"  at INTEGER NOT NULL);"
 	"CREATE TABLE reports (name TEXT NOT NULL, period TEXT NOT NULL,"
 	"  sent_at INTEGER NOT NULL, PRIMARY KEY (name, period));",
+	/*
+	 * 2: what happens to a message (queued, sent, retried, failed) is
+	 * logged once per message, with its outbox id, not once per item it
+	 * lists; an item's history joins those rows through outbox_items.
+	 */
+	"ALTER TABLE log ADD COLUMN outbox_id INTEGER;"
+	"CREATE INDEX log_outbox ON log(outbox_id) WHERE outbox_id IS NOT NULL;",
 };
 
-#define ITEM_COLS \
+#define ITEM_SEL \
 	"i.id, i.project_id, p.code, p.name, p.category, p.region, i.kind," \
 	" i.department, i.handler, i.mode, i.status, i.accepted_at, i.lim," \
 	" i.due_at, i.explicit_due, i.supplement_due, i.commitment_due," \
 	" i.suspended_at, i.suspend_reason, i.stopped_workdays," \
 	" i.stopped_seconds, i.blocked_reason, i.blocked_at, i.raised_at," \
-	" i.last_progress_at, i.done_at, i.created_at" \
-	" FROM items i JOIN projects p ON p.id = i.project_id"
+	" i.last_progress_at, i.done_at, i.created_at"
+#define ITEM_COLS \
+	ITEM_SEL " FROM items i JOIN projects p ON p.id = i.project_id"
 #define TRACK_COLS \
 	"id, item_id, kind, policy, due_at, stage, stage_name, rep, next_at FROM tracks"
 #define OUTBOX_COLS \
@@ -102,9 +110,9 @@ enum {
 	S_ITEM_ACTIVE,
 	S_PREREQ_ADD, S_PREREQ_PENDING, S_PREREQ_LIST, S_PROGRESS_ADD,
 	S_TRACK_GET, S_TRACK_INSERT, S_TRACK_UPDATE, S_TRACK_DELETE,
-	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE, S_NEXT_WAKEUP,
+	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE, S_TRACK_DUE_ITEMS, S_NEXT_WAKEUP,
 	S_FIRED_INSERT,
-	S_OUTBOX_INSERT, S_OUTBOX_LINK, S_OUTBOX_GET, S_OUTBOX_NEXT,
+	S_OUTBOX_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_GET, S_OUTBOX_NEXT,
 	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
 	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX, S_OUTBOX_ITEMS,
 	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
@@ -165,6 +173,14 @@ static const char *store_sql[S__COUNT] = {
 	[S_TRACK_ALL] = "SELECT " TRACK_COLS " ORDER BY id",
 	[S_TRACK_DUE] = "SELECT " TRACK_COLS " WHERE next_at > 0 AND"
 	    " next_at <= ? ORDER BY next_at, id",
+	/* Due tracks with their items, a page at a time (keyset on
+	 * next_at, id); an item that is gone comes with NULL columns. */
+	[S_TRACK_DUE_ITEMS] = "SELECT t.id, t.item_id, t.kind, t.policy,"
+	    " t.due_at, t.stage, t.stage_name, t.rep, t.next_at, " ITEM_SEL
+	    " FROM tracks t LEFT JOIN items i ON i.id = t.item_id"
+	    " LEFT JOIN projects p ON p.id = i.project_id"
+	    " WHERE t.next_at > 0 AND t.next_at <= ?1 AND (t.next_at > ?2 OR"
+	    " (t.next_at = ?2 AND t.id > ?3)) ORDER BY t.next_at, t.id LIMIT ?4",
 	[S_NEXT_WAKEUP] = "SELECT min(next_at) FROM tracks WHERE next_at > 0",
 	[S_FIRED_INSERT] = "INSERT OR IGNORE INTO fired (track_id, item_id,"
 	    " stage, rep, at) VALUES (?, ?, ?, ?, ?)",
@@ -172,6 +188,8 @@ static const char *store_sql[S__COUNT] = {
 	    " severity, mobiles, userids, event, status, attempts, not_before,"
 	    " next_attempt, created_at) VALUES"
 	    " (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+	[S_OUTBOX_MARK] = "UPDATE outbox SET title = replace(title, ?2, ?3),"
+	    " text = replace(text, ?2, ?3) WHERE id = ?1",
 	[S_OUTBOX_LINK] = "INSERT OR IGNORE INTO outbox_items (outbox_id, item_id)"
 	    " VALUES (?, ?)",
 	[S_OUTBOX_GET] = "SELECT " OUTBOX_COLS " WHERE id = ?",
@@ -188,18 +206,25 @@ static const char *store_sql[S__COUNT] = {
 	[S_OUTBOX_COUNT_ALL] = "SELECT count(*) FROM outbox WHERE status = ?",
 	[S_OUTBOX_FAIL_CHANNEL] = "UPDATE outbox SET status = 'failed', code = ?,"
 	    " error = ? WHERE channel = ? AND status = 'queued'",
-	[S_OUTBOX_ITEMS] = "SELECT x.item_id, p.code FROM outbox_items x JOIN items i"
-	    " ON i.id = x.item_id JOIN projects p ON p.id = i.project_id"
-	    " WHERE x.outbox_id = ? ORDER BY x.item_id",
+	[S_OUTBOX_ITEMS] = "SELECT n, m, (SELECT p.code FROM items i JOIN"
+	    " projects p ON p.id = i.project_id WHERE i.id = m) FROM (SELECT"
+	    " count(*) AS n, min(item_id) AS m FROM outbox_items WHERE"
+	    " outbox_id = ?)",
 	[S_OUTBOX_MAX] = "SELECT coalesce(max(id), 0) FROM outbox",
 	[S_LOG_INSERT] = "INSERT INTO log (at, item_id, project, stage, channel,"
-	    " outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    " outcome, detail, outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[S_LOG_LIST] = "SELECT id, at, item_id, project, stage, channel, outcome,"
 	    " detail FROM (SELECT * FROM log ORDER BY id DESC LIMIT ?)"
 	    " ORDER BY id",
-	[S_LOG_LIST_ITEM] = "SELECT id, at, item_id, project, stage, channel,"
-	    " outcome, detail FROM (SELECT * FROM log WHERE item_id = ?"
-	    " ORDER BY id DESC LIMIT ?) ORDER BY id",
+	/* An item's own entries and those of the messages that listed it. */
+	[S_LOG_LIST_ITEM] = "SELECT id, at, ?1, project, stage, channel,"
+	    " outcome, detail FROM (SELECT id, at, project, stage, channel,"
+	    " outcome, detail FROM log WHERE item_id = ?1 UNION ALL SELECT l.id,"
+	    " l.at, (SELECT p.code FROM items i JOIN projects p ON p.id ="
+	    " i.project_id WHERE i.id = ?1), l.stage, l.channel, l.outcome,"
+	    " l.detail FROM outbox_items x JOIN log l ON l.outbox_id ="
+	    " x.outbox_id WHERE x.item_id = ?1 AND l.item_id IS NOT ?1"
+	    " ORDER BY id DESC LIMIT ?2) ORDER BY id",
 	[S_EVENT_CLAIM] = "INSERT OR IGNORE INTO events (event_id, item_id, at)"
 	    " VALUES (?, ?, ?)",
 	[S_COUNT_STATUS] = "SELECT count(*) FROM items WHERE status = ?",
@@ -607,36 +632,43 @@ store_project_list(struct store *s, store_project_cb cb, void *arg)
 
 /* Read an item row from the current result. */
 static void
-item_read(sqlite3_stmt *st, struct item_row *r)
+item_read_at(sqlite3_stmt *st, int c, struct item_row *r)
 {
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(st, 0);
-	r->project_id = sqlite3_column_int64(st, 1);
-	r->project_code = col_text(st, 2);
-	r->project_name = col_text(st, 3);
-	r->category = col_text(st, 4);
-	r->region = col_text(st, 5);
-	r->kind = col_text(st, 6);
-	r->department = col_text(st, 7);
-	r->handler = col_text(st, 8);
-	r->mode = col_text(st, 9);
-	r->status = col_text(st, 10);
-	r->accepted_at = sqlite3_column_int64(st, 11);
-	r->limit = col_text(st, 12);
-	r->due_at = sqlite3_column_int64(st, 13);
-	r->explicit_due = sqlite3_column_int(st, 14);
-	r->supplement_due = sqlite3_column_int64(st, 15);
-	r->commitment_due = sqlite3_column_int64(st, 16);
-	r->suspended_at = sqlite3_column_int64(st, 17);
-	r->suspend_reason = col_text(st, 18);
-	r->stopped_workdays = sqlite3_column_int(st, 19);
-	r->stopped_seconds = sqlite3_column_int64(st, 20);
-	r->blocked_reason = col_text(st, 21);
-	r->blocked_at = sqlite3_column_int64(st, 22);
-	r->raised_at = sqlite3_column_int64(st, 23);
-	r->last_progress_at = sqlite3_column_int64(st, 24);
-	r->done_at = sqlite3_column_int64(st, 25);
-	r->created_at = sqlite3_column_int64(st, 26);
+	r->id = sqlite3_column_int64(st, c + 0);
+	r->project_id = sqlite3_column_int64(st, c + 1);
+	r->project_code = col_text(st, c + 2);
+	r->project_name = col_text(st, c + 3);
+	r->category = col_text(st, c + 4);
+	r->region = col_text(st, c + 5);
+	r->kind = col_text(st, c + 6);
+	r->department = col_text(st, c + 7);
+	r->handler = col_text(st, c + 8);
+	r->mode = col_text(st, c + 9);
+	r->status = col_text(st, c + 10);
+	r->accepted_at = sqlite3_column_int64(st, c + 11);
+	r->limit = col_text(st, c + 12);
+	r->due_at = sqlite3_column_int64(st, c + 13);
+	r->explicit_due = sqlite3_column_int(st, c + 14);
+	r->supplement_due = sqlite3_column_int64(st, c + 15);
+	r->commitment_due = sqlite3_column_int64(st, c + 16);
+	r->suspended_at = sqlite3_column_int64(st, c + 17);
+	r->suspend_reason = col_text(st, c + 18);
+	r->stopped_workdays = sqlite3_column_int(st, c + 19);
+	r->stopped_seconds = sqlite3_column_int64(st, c + 20);
+	r->blocked_reason = col_text(st, c + 21);
+	r->blocked_at = sqlite3_column_int64(st, c + 22);
+	r->raised_at = sqlite3_column_int64(st, c + 23);
+	r->last_progress_at = sqlite3_column_int64(st, c + 24);
+	r->done_at = sqlite3_column_int64(st, c + 25);
+	r->created_at = sqlite3_column_int64(st, c + 26);
+}
+
+/* Read an item row from column 0. */
+static void
+item_read(sqlite3_stmt *st, struct item_row *r)
+{
+	item_read_at(st, 0, r);
 }
 
 /* Load one item: 0 found, 1 not found, -1 error. */
@@ -823,6 +855,8 @@ store_progress_add(struct store *s, int64_t project, int64_t item,
 	sqlite3_bind_int64(st, 1, project);
 	if (item > 0)
 		sqlite3_bind_int64(st, 2, item);
+	else
+		sqlite3_bind_null(st, 2);
 	sqlite3_bind_int64(st, 3, at);
 	bind_text(st, 4, note);
 	return (store_done(s, st));
@@ -958,6 +992,64 @@ store_track_due(struct store *s, int64_t now, store_track_cb cb, void *arg)
 	return (store_track_walk(s, st, cb, arg));
 }
 
+/*
+ * Due tracks with their items (item NULL when the item is gone), earliest
+ * first, read a page at a time so that a step over a great many tracks
+ * holds one page in memory.  The callback may write to the same tables:
+ * each page is read completely before it runs.
+ */
+int
+store_track_due_items(struct store *s, int64_t now, store_track_item_cb cb,
+    void *arg)
+{
+	enum { PAGE = 512 };
+	sqlite3_stmt	*st = store_stmt(s, S_TRACK_DUE_ITEMS);
+	struct track_row *t;
+	struct item_row	*it;
+	char		*have;
+	int64_t		 last_at = 0, last_id = 0;
+	size_t		 n, i;
+	int		 rc, stop = 0;
+
+	t = xcalloc(PAGE, sizeof *t);
+	it = xcalloc(PAGE, sizeof *it);
+	have = xcalloc(PAGE, 1);
+	do {
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int64(st, 2, last_at);
+		sqlite3_bind_int64(st, 3, last_id);
+		sqlite3_bind_int(st, 4, PAGE);
+		n = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			track_read(st, &t[n]);
+			have[n] = sqlite3_column_type(st, 9) != SQLITE_NULL;
+			if (have[n])
+				item_read_at(st, 9, &it[n]);
+			n++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			log_warnx("store: %s", sqlite3_errmsg(s->db));
+			stop = -1;
+		}
+		if (n > 0) {
+			last_at = t[n - 1].next_at;
+			last_id = t[n - 1].id;
+		}
+		for (i = 0; i < n; i++) {
+			if (stop == 0)
+				stop = cb(arg, &t[i], have[i] ? &it[i] : NULL);
+			track_row_clear(&t[i]);
+			if (have[i])
+				item_row_clear(&it[i]);
+		}
+	} while (stop == 0 && n == PAGE);
+	free(t);
+	free(it);
+	free(have);
+	return (stop < 0 ? -1 : 0);
+}
+
 /* The earliest next action: 0 and *at, 1 when nothing is scheduled. */
 int
 store_next_wakeup(struct store *s, int64_t *at)
@@ -989,6 +1081,21 @@ store_fired_insert(struct store *s, int64_t track, int64_t item,
 	if (store_done(s, st) != 0)
 		return (-1);
 	return (sqlite3_changes(s->db) == 0 ? 1 : 0);
+}
+
+/* Put the part marker " (k/n)" where a queued message holds mark. */
+int
+store_outbox_mark(struct store *s, int64_t id, const char *mark, size_t k,
+    size_t n)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_MARK);
+	char		 marker[64];
+
+	snprintf(marker, sizeof marker, " (%zu/%zu)", k, n);
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, mark);
+	bind_text(st, 3, marker);
+	return (store_done(s, st));
 }
 
 /* Queue a message; sets o->id. */
@@ -1168,23 +1275,39 @@ store_outbox_fail_channel(struct store *s, const char *channel, long code,
 	return (store_done(s, st));
 }
 
-/* Append to the action log. */
+/* Append to the action log; outbox > 0 ties the entry to a message. */
 int
-store_log(struct store *s, int64_t at, int64_t item, const char *project,
-    const char *stage, const char *channel, const char *outcome,
-    const char *detail)
+store_log_message(struct store *s, int64_t at, int64_t outbox, int64_t item,
+    const char *project, const char *stage, const char *channel,
+    const char *outcome, const char *detail)
 {
 	sqlite3_stmt	*st = store_stmt(s, S_LOG_INSERT);
 
 	sqlite3_bind_int64(st, 1, at);
 	if (item > 0)
 		sqlite3_bind_int64(st, 2, item);
+	else
+		sqlite3_bind_null(st, 2);
 	bind_text(st, 3, project);
 	bind_text(st, 4, stage);
 	bind_text(st, 5, channel);
 	bind_text(st, 6, outcome);
 	bind_text(st, 7, detail);
+	if (outbox > 0)
+		sqlite3_bind_int64(st, 8, outbox);
+	else
+		sqlite3_bind_null(st, 8);
 	return (store_done(s, st));
+}
+
+/* Append to the action log. */
+int
+store_log(struct store *s, int64_t at, int64_t item, const char *project,
+    const char *stage, const char *channel, const char *outcome,
+    const char *detail)
+{
+	return (store_log_message(s, at, 0, item, project, stage, channel,
+	    outcome, detail));
 }
 
 /* The last limit log entries (of one item when item > 0), oldest first. */
@@ -1375,37 +1498,34 @@ store_items_report(struct store *s, int64_t done_since,
 	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : -1);
 }
 
-/* Log one delivery outcome against every item a message is about. */
+/* Log one delivery outcome of a message (once, not per item it lists). */
 int
 store_log_outbox_items(struct store *s, int64_t outbox, int64_t at,
     const char *stage, const char *channel, const char *outcome,
     const char *detail)
 {
 	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_ITEMS);
-	int64_t		*ids = NULL;
-	char		**codes = NULL;
-	size_t		 n = 0, i;
-	int		 rc, ret = 0;
+	int64_t		 n = 0, item = 0;
+	char		*code = NULL, *d = NULL;
+	int		 rc, ret;
 
+	/* One entry for the message; a message about one item names it. */
 	sqlite3_bind_int64(st, 1, outbox);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ids = xreallocarray(ids, n + 1, sizeof *ids);
-		codes = xreallocarray(codes, n + 1, sizeof *codes);
-		ids[n] = sqlite3_column_int64(st, 0);
-		codes[n++] = col_text(st, 1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = sqlite3_column_int64(st, 0);
+		if (n == 1) {
+			item = sqlite3_column_int64(st, 1);
+			code = col_text(st, 2);
+		}
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		ret = -1;
-	if (ret == 0 && n == 0)
-		ret = store_log(s, at, 0, NULL, stage, channel, outcome, detail);
-	for (i = 0; i < n; i++) {
-		if (ret == 0 && store_log(s, at, ids[i], codes[i], stage,
-		    channel, outcome, detail) != 0)
-			ret = -1;
-		free(codes[i]);
-	}
-	free(ids);
-	free(codes);
+	if (rc != SQLITE_ROW)
+		return (-1);
+	if (n > 1)
+		xasprintf(&d, "%s (%lld items)", detail, (long long)n);
+	ret = store_log_message(s, at, outbox, item, code, stage, channel,
+	    outcome, d ? d : detail);
+	free(d);
+	free(code);
 	return (ret);
 }

@@ -723,7 +723,8 @@ START_TEST(test_webhook)
 	m.text = "3 项逾期";
 	m.mobiles = mobiles;
 	m.nmobiles = 1;
-	m.event_json = "{\"id\": 7, \"items\": [1, 2]}";
+	/* The daemon stores its events compact; they pass through as is. */
+	m.event_json = "{\"id\":7,\"items\":[1,2]}";
 	root = build_ok(&c, &m, 0, &req);
 	ck_assert_str_eq(req.url, "https://hooks.example.com/in?x=1");
 	expect = "{\"title\":\"审批超时\",\"text\":\"3 项逾期\","
@@ -761,6 +762,8 @@ START_TEST(test_webhook)
 
 	/* Errors: bad event, vendor formats, no URL. */
 	m.event_json = "{not json";
+	build_fails(&c, &m);
+	m.event_json = "[1, 2]";
 	build_fails(&c, &m);
 	m.event_json = NULL;
 	c.format = FORMAT_MARKDOWN;
