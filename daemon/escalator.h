@@ -55,6 +55,11 @@ void		 log_actions_suspend(int);
 void		 log_action(int64_t item_id, const char *project, const char *stage,
 		    const char *channel, const char *outcome, const char *fmt, ...)
 		    PRINTFLIKE(6, 7);
+/* The same for a message listing several items: ITEM_ID once per item. */
+void		 log_action_items(const int64_t *ids, size_t n,
+		    const char *project, const char *stage, const char *channel,
+		    const char *outcome, const char *fmt, ...)
+		    PRINTFLIKE(7, 8);
 
 /* ------------------------------------------------------------------ */
 /* calendar.c -- pure working-day arithmetic.
@@ -600,6 +605,9 @@ int		 store_outbox_count(struct store *, const char *channel,
 int		 store_outbox_fail_channel(struct store *, const char *channel,
 		    long code, const char *why);
 
+/* The ids of the items a message lists (malloc'd array). */
+int		 store_outbox_item_ids(struct store *, int64_t outbox,
+		    int64_t **ids, size_t *n);
 int		 store_outbox_mark(struct store *, int64_t id, const char *mark,
 		    size_t k, size_t n);
 int		 store_log_message(struct store *, int64_t at, int64_t outbox,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -158,5 +159,66 @@ log_action(int64_t item_id, const char *project, const char *stage,
 		    "OUTCOME=%s", outcome ? outcome : "", NULL);
 	} else
 		log_info("%s", m);
+	free(m);
+}
+
+/*
+ * An action about a message listing several items: one journal entry with
+ * an ITEM_ID field per item (journalctl ITEM_ID=N finds it for any of
+ * them); one line on stderr.
+ */
+void
+log_action_items(const int64_t *ids, size_t n, const char *project,
+    const char *stage, const char *channel, const char *outcome,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+	struct iovec	*iov;
+	char		*m, *f[6], *idbuf;
+	size_t		 i, k = 0;
+
+	if (log_actions_off)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (log_target != LOG_TO_JOURNAL) {
+		log_info("%s", m);
+		free(m);
+		return;
+	}
+	iov = xcalloc(n + 6, sizeof *iov);
+	idbuf = xcalloc(n ? n : 1, 32);
+	xasprintf(&f[0], "MESSAGE=%s", m);
+	xasprintf(&f[1], "PRIORITY=%d", LOG_INFO);
+	xasprintf(&f[2], "SYSLOG_IDENTIFIER=approval-escalatord");
+	xasprintf(&f[3], "STAGE=%s", stage ? stage : "");
+	xasprintf(&f[4], "CHANNEL=%s", channel ? channel : "");
+	xasprintf(&f[5], "OUTCOME=%s", outcome ? outcome : "");
+	for (i = 0; i < 6; i++) {
+		iov[k].iov_base = f[i];
+		iov[k++].iov_len = strlen(f[i]);
+	}
+	for (i = 0; i < n; i++) {
+		char *b = idbuf + i * 32;
+		snprintf(b, 32, "ITEM_ID=%lld", (long long)ids[i]);
+		iov[k].iov_base = b;
+		iov[k++].iov_len = strlen(b);
+	}
+	if (project != NULL) {
+		/* Only a message about one project names it. */
+		char *pf;
+		xasprintf(&pf, "PROJECT=%s", project);
+		iov = xreallocarray(iov, k + 1, sizeof *iov);
+		iov[k].iov_base = pf;
+		iov[k++].iov_len = strlen(pf);
+		sd_journal_sendv(iov, (int)k);
+		free(pf);
+	} else
+		sd_journal_sendv(iov, (int)k);
+	for (i = 0; i < 6; i++)
+		free(f[i]);
+	free(idbuf);
+	free(iov);
 	free(m);
 }

@@ -493,9 +493,17 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		sd->failed++;
 	if (out == DELIVERY_AUTH)
 		sd->paused = 1;
-	log_action(0, NULL, o.stage, o.channel, outcome,
-	    "message %lld to %s: %s (%s)", (long long)o.id, o.channel, outcome,
-	    detail);
+	{
+		int64_t	*ids = NULL;
+		size_t	 nids = 0;
+		/* The journal entry names every item the message lists. */
+		if (store_outbox_item_ids(s, o.id, &ids, &nids) != 0)
+			nids = 0;
+		log_action_items(ids, nids, NULL, o.stage, o.channel, outcome,
+		    "message %lld to %s: %s (%s)", (long long)o.id, o.channel,
+		    outcome, detail);
+		free(ids);
+	}
 	if (out == DELIVERY_AUTH)
 		log_warnx("channel %s paused: credentials refused (code %ld);"
 		    " fix the configuration and reload", o.channel, code);

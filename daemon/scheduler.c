@@ -329,7 +329,7 @@ scheduler_not_before(const struct config *conf, const struct msg_batch *b,
  */
 static int
 scheduler_log_queued(struct store *s, const struct msg_batch *b,
-    int64_t outbox_id, int64_t now, size_t nitems, int64_t item,
+    int64_t outbox_id, int64_t now, const int64_t *ids, size_t nitems,
     const char *project, size_t k, size_t nparts)
 {
 	char	 detail[128];
@@ -341,14 +341,13 @@ scheduler_log_queued(struct store *s, const struct msg_batch *b,
 	else
 		snprintf(detail, sizeof detail, "grouped message, %zu item%s",
 		    nitems, nitems == 1 ? "" : "s");
-	if (store_log_message(s, now, outbox_id, nitems == 1 ? item : 0,
+	if (store_log_message(s, now, outbox_id, nitems == 1 ? ids[0] : 0,
 	    nitems == 1 ? project : NULL, b->stage, b->channel->name,
 	    "queued", detail) != 0)
 		return (-1);
-	log_action(nitems == 1 ? item : 0, nitems == 1 ? project : NULL,
-	    b->stage, b->channel->name, "queued", "%s: message %lld queued for"
-	    " %s (%s)", b->stage_label, (long long)outbox_id, b->channel->name,
-	    detail);
+	log_action_items(ids, nitems, nitems == 1 ? project : NULL, b->stage,
+	    b->channel->name, "queued", "%s: message %lld queued for %s (%s)",
+	    b->stage_label, (long long)outbox_id, b->channel->name, detail);
 	return (0);
 }
 
@@ -408,12 +407,24 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 				break;
 			}
 		}
-		if (n < 0 || scheduler_log_queued(s, b, o.id, now,
-		    parts[i].nentries, first ? first->id : item_for_log,
-		    first ? first->project_code : NULL, i + 1, nparts) != 0) {
-			n = -1;
-			break;
+		if (n >= 0) {
+			int64_t *ids = xcalloc(parts[i].nentries ?
+			    parts[i].nentries : 1, sizeof *ids);
+			size_t nids = parts[i].nentries;
+			for (j = 0; j < nids; j++)
+				ids[j] = parts[i].entries[j]->item->id;
+			if (nids == 0 && item_for_log > 0) {
+				ids[0] = item_for_log;
+				nids = 1;
+			}
+			if (scheduler_log_queued(s, b, o.id, now, ids, nids,
+			    first ? first->project_code : NULL, i + 1,
+			    nparts) != 0)
+				n = -1;
+			free(ids);
 		}
+		if (n < 0)
+			break;
 		n++;
 	}
 	message_parts_free(parts, nparts);
@@ -728,11 +739,17 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 		if (np > 1)
 			rc = store_outbox_mark(st->store, parts[k].id,
 			    MESSAGE_PART_MARK, k + 1, np);
-		if (rc == 0)
+		if (rc == 0) {
+			size_t nids = parts[k].to - parts[k].from;
+			int64_t *ids = xcalloc(nids ? nids : 1, sizeof *ids);
+			for (j = 0; j < nids; j++)
+				ids[j] = st->entries[sb->idx[parts[k].from +
+				    j]].item_id;
 			rc = scheduler_log_queued(st->store, &sb->b,
-			    parts[k].id, st->now, parts[k].to - parts[k].from,
-			    e ? e->item_id : 0, e ? e->project_code : NULL,
-			    k + 1, np);
+			    parts[k].id, st->now, ids, nids,
+			    e ? e->project_code : NULL, k + 1, np);
+			free(ids);
+		}
 	}
 	free(parts);
 	if (rc == 0)

@@ -112,7 +112,7 @@ enum {
 	S_TRACK_GET, S_TRACK_INSERT, S_TRACK_UPDATE, S_TRACK_DELETE,
 	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE, S_TRACK_DUE_ITEMS, S_NEXT_WAKEUP,
 	S_FIRED_INSERT,
-	S_OUTBOX_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_GET, S_OUTBOX_NEXT,
+	S_OUTBOX_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_ITEM_IDS, S_OUTBOX_GET, S_OUTBOX_NEXT,
 	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
 	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX, S_OUTBOX_ITEMS,
 	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
@@ -190,6 +190,8 @@ static const char *store_sql[S__COUNT] = {
 	    " (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
 	[S_OUTBOX_MARK] = "UPDATE outbox SET title = replace(title, ?2, ?3),"
 	    " text = replace(text, ?2, ?3) WHERE id = ?1",
+	[S_OUTBOX_ITEM_IDS] = "SELECT item_id FROM outbox_items WHERE"
+	    " outbox_id = ? ORDER BY item_id",
 	[S_OUTBOX_LINK] = "INSERT OR IGNORE INTO outbox_items (outbox_id, item_id)"
 	    " VALUES (?, ?)",
 	[S_OUTBOX_GET] = "SELECT " OUTBOX_COLS " WHERE id = ?",
@@ -1081,6 +1083,29 @@ store_fired_insert(struct store *s, int64_t track, int64_t item,
 	if (store_done(s, st) != 0)
 		return (-1);
 	return (sqlite3_changes(s->db) == 0 ? 1 : 0);
+}
+
+/* The ids of the items a message lists. */
+int
+store_outbox_item_ids(struct store *s, int64_t outbox, int64_t **ids,
+    size_t *n)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_ITEM_IDS);
+	size_t		 cap = 0;
+	int		 rc;
+
+	*ids = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, outbox);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*ids = xreallocarray(*ids, cap, sizeof **ids);
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
 /* Put the part marker " (k/n)" where a queued message holds mark. */

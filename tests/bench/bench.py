@@ -9,13 +9,17 @@
 #   (c) idle 60 s with 100,000 deadlines     /proc/PID/{stat,status} + strace -c
 #   (d) resident memory, 1,000,000 items     VmRSS/VmHWM of the daemon on (a)'s file
 #   (e) simulating a year, 100,000 items     approval-escalatorctl simulate
-#   (f) the storm through Alertmanager       only where it is installed
+#   (f) the storm through Alertmanager       (b)'s items as alerts -> same sink, only
+#                                            where prometheus-alertmanager is installed
 #
 # Items are loaded by bench_import, which generates a CSV file and imports
 # it through import_csv() exactly as POST /v1/import does (five items per
 # project, the shipped departments and categories).  Sizes can be lowered
 # for a quick look: BENCH_IMPORT_ITEMS, BENCH_ITEMS, BENCH_IDLE_SECONDS,
-# BENCH_SIM_ITEMS; BENCH_NO_DOC=1 leaves docs/PERFORMANCE.md alone.
+# BENCH_SIM_ITEMS; BENCH_NO_DOC=1 leaves docs/PERFORMANCE.md alone.  (f):
+# BENCH_ALERTMANAGER (the binary; default prometheus-alertmanager on PATH),
+# BENCH_AM_BATCH (alerts per POST, 64), BENCH_AM_GROUP_WAIT (0s) and
+# BENCH_AM_GROUP_INTERVAL (1s); its helpers are in bench_am.py.
 # Python 3 standard library only.
 
 import datetime
@@ -33,6 +37,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_am  # noqa: E402  (tests/bench/bench_am.py)
+
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 _bin = os.environ.get("ESCALATOR_BIN_DIR", "build")
 BIN = _bin if os.path.isabs(_bin) else os.path.join(ROOT, _bin)
@@ -51,6 +58,11 @@ N_SIM = int(os.environ.get("BENCH_SIM_ITEMS", 100000))
 SIM_SCALE = [n for n in (1000, 10000) if n < N_SIM]
 CTL_TIMEOUT = 300           # approval-escalatorctl gives up after this
 STRACE_SECONDS = min(IDLE_SECONDS, 10)
+# (f): alerts per POST /api/v2/alerts (Prometheus sends at most 64) and the
+# route's grouping times.
+AM_BATCH = int(os.environ.get("BENCH_AM_BATCH", bench_am.PROMETHEUS_BATCH))
+AM_GROUP_WAIT = os.environ.get("BENCH_AM_GROUP_WAIT", "0s")
+AM_GROUP_INTERVAL = os.environ.get("BENCH_AM_GROUP_INTERVAL", "1s")
 
 
 def log(msg):
@@ -327,7 +339,7 @@ def bench_b():
     commit = committed[0] - due if committed[0] else None
     return {"committed": commit,
             "committed_s": "%.1f s" % commit if commit is not None else "? s",
-            "deliver": s["last"] - (commit if commit is not None else s["first"]),
+            "deliver": (s["last"] - due) - (commit if commit is not None else s["first"] - due),
             "per_msg": s["items"] / max(1, s["count"]),
             "first": s["first"] - due, "last": s["last"] - due, "messages": s["count"],
             "items": s["items"], "mb": s["bytes"] / 1e6, "hwm_mb": kb(st, "VmHWM") / 1024,
@@ -335,11 +347,66 @@ def bench_b():
 
 
 def bench_f(b):
-    am = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    """The storm of (b) through Prometheus Alertmanager to the same sink."""
+    am = bench_am.binary()
+    if am is None and os.environ.get("BENCH_ALERTMANAGER"):
+        return {"run": False, "why": "BENCH_ALERTMANAGER=%s is not executable"
+                % os.environ["BENCH_ALERTMANAGER"]}
     if am is None:
-        return {"run": False, "why": "prometheus-alertmanager is not installed"}
-    return {"run": False, "why": "prometheus-alertmanager is installed (%s), but this suite"
-            " does not drive it yet" % am}
+        return {"run": False, "why": "prometheus-alertmanager is not installed"
+                " (apt-get install prometheus-alertmanager)"}
+    storm = os.path.join(WORK, "storm.db")
+    if not os.path.exists(storm):
+        return {"run": False, "why": "(b) left no storm.db to take the items from"}
+    log("(f) the storm of (b) through %s" % am)
+    sink = Sink()
+    mgr = None
+    try:
+        mgr = bench_am.Alertmanager(am, WORK, sink.port, AM_GROUP_WAIT, AM_GROUP_INTERVAL)
+        idle_kb = kb(proc_status(mgr.pid), "VmRSS")
+        now = time.time()
+        alerts = bench_am.alerts_from_storm(storm, now, now + 3600)
+        n = len(alerts)
+        if n == 0:
+            return {"run": False, "why": "(b) sent no items to take the alerts from"}
+        bodies = bench_am.batches(alerts, AM_BATCH)
+        push_mb = sum(len(x) for x in bodies) / 1e6
+        del alerts
+        cpu0 = cpu_seconds(mgr.pid)
+        t0 = time.time()
+        client0 = time.process_time()
+        mgr.push(bodies)
+        pushed = time.time()
+        client = time.process_time() - client0
+        s = sink.stats()
+        while s["items"] < n and time.time() < pushed + 300:
+            time.sleep(0.02)
+            s = sink.stats()
+        time.sleep(0.5)
+        s = sink.stats()
+        cpu = cpu_seconds(mgr.pid) - cpu0
+        st = proc_status(mgr.pid)
+        met = mgr.metrics(("alertmanager_notifications_total",
+                           "alertmanager_notifications_failed_total"))
+    finally:
+        if mgr is not None:
+            mgr.stop()
+        sink.stop()
+    done = s["items"] >= n
+    received = s["complete"] - t0 if s["complete"] else None
+    return {"run": True, "version": bench_am.version(am), "alerts": n,
+            "batch": AM_BATCH, "requests": len(bodies), "push_mb": push_mb,
+            "group_wait": AM_GROUP_WAIT, "group_interval": AM_GROUP_INTERVAL,
+            "pushed": pushed - t0, "client_cpu_s": client,
+            "first": s["first"] - t0 if s["first"] else None,
+            "last": s["last"] - t0 if s["last"] else None,
+            "received": received, "complete": done, "items": s["items"],
+            "messages": s["count"], "alerts_listed": s["alerts"], "mb": s["bytes"] / 1e6,
+            "sink_busy": s["busy"], "cpu_s": cpu, "hwm_mb": kb(st, "VmHWM") / 1024,
+            "idle_mb": idle_kb / 1024, "startup": mgr.startup,
+            "notifications": met["alertmanager_notifications_total"],
+            "failed": met["alertmanager_notifications_failed_total"],
+            "ratio": received / b["last"] if done and received and b.get("last") else None}
 
 
 # ---------------------------------------------------------------------------
@@ -381,6 +448,87 @@ def verdict(ok):
     return "met" if ok else "**missed**"
 
 
+def f_row(f, b):
+    """The table row of (f), placed beside (b)."""
+    name = "(f) the storm of (b) through Alertmanager"
+    if f.get("version"):
+        name = "(f) the storm of (b) through %s" % f["version"].split(" (")[0]
+    if not f["run"]:
+        return (name, "ratio to (b)", "not run: %s" % f["why"], None)
+    if not f["complete"]:
+        return (name, "ratio to (b)", "only %d of %d alerts received within 300 s of the"
+                " last push; Alertmanager peak RSS %.0f MB" % (
+                    f["items"], f["alerts"], f["hwm_mb"]), None)
+    return (name, "ratio to (b)",
+            "all %d alerts received %.2f s after the first push: **%.1f x** (b)'s %.2f s"
+            " (pushed in %.2f s, %d notifications, %.0f MB); Alertmanager peak RSS %.0f MB"
+            % (f["alerts"], f["received"], f["ratio"], b["last"], f["pushed"],
+               f["messages"], f["mb"], f["hwm_mb"]), None)
+
+
+def f_doc(f, b):
+    """How (f) is taken, for docs/PERFORMANCE.md."""
+    if not f["run"]:
+        return ("- **(f)** not run: %s.\n  Where Debian's `prometheus-alertmanager` is"
+                " installed, `make bench` pushes\n  the items of (b) through it to the"
+                " same sink and reports the time as\n  a ratio to (b)'s." % f["why"])
+    if not f["complete"]:
+        return ("- **(f)** the items of (b) pushed as %d alerts through %s\n  to the same"
+                " sink: only %d were received within 300 s of the last\n  push (see"
+                " f.stderr in the bench work directory)." % (
+                    f["alerts"], f["version"], f["items"]))
+    return F_DOC_TEMPLATE.format(f=f, b=b, n=N_ITEMS,
+                                 ratio="%.1f" % f["ratio"] if f["ratio"] else "?",
+                                 received="%.2f s" % f["received"] if f["received"] else "?")
+
+
+F_DOC_TEMPLATE = """- **(f)** the same {f[alerts]} items -- read from (b)'s database, each
+  with the chat and work group the daemon sent it to -- pushed as
+  {f[alerts]} alerts through {f[version]} to the same
+  `tests/bench/sink`.  A private instance (own ports, storage and
+  configuration in the bench work directory, clustering off) routes
+  everything to one webhook receiver (`max_alerts: 0`, `send_resolved:
+  false`) grouped by chat and stage as the daemon groups, `group_wait:
+  {f[group_wait]}`, `group_interval: {f[group_interval]}` (the default is 5m).  Each alert has
+  the labels alertname, item (id), project, department, kind, chat, group
+  and stage, and a one-line summary like the daemon's list line as an
+  annotation.  They are posted to `/api/v2/alerts` in {f[requests]} requests of
+  at most {f[batch]}, one after the other on one kept-alive connection, as
+  Prometheus 2.x's notifier sends them (`BENCH_AM_BATCH` changes the batch
+  size; the {f[push_mb]:.0f} MB of bodies are encoded before the clock
+  starts; the Python client pushing them shares the machine's cores and used
+  {f[client_cpu_s]:.1f} s CPU).  The time runs from the first push until the sink
+  has every alert: {received}, against (b)'s {b[last]:.2f} s -- {ratio} x.  The push
+  itself took {f[pushed]:.2f} s; the first notification (with the first
+  batch only, as `group_wait` is {f[group_wait]}) arrived after {f[first]:.2f} s, the last
+  after {f[last]:.2f} s.  Every notification lists all the group's firing alerts
+  again, so the sink counts an item once, by the alert's fingerprint: it
+  received {f[alerts_listed]} alerts in {f[messages]} notifications ({f[mb]:.0f} MB) and spent
+  {f[sink_busy]:.1f} s parsing them.  Alertmanager used {f[cpu_s]:.1f} s CPU; its peak
+  RSS (VmHWM) was {f[hwm_mb]:.0f} MB against {f[idle_mb]:.0f} MB idle.
+
+  The two figures end at the same sink but do not cover the same work.
+  (f) includes the API ingest (validation, the in-memory alert store),
+  routing, grouping, the notification pipeline (inhibition, silences,
+  the notification log) and one JSON body per notification; after a
+  group's first notification, alerts that arrive later wait for the next
+  `group_interval` tick.  It does not include what (b)'s time is mostly
+  made of: the daemon finds the due items itself (deadlines computed on
+  the working-day and holiday calendar, the ladder's next stage) and
+  commits every transition -- the `fired` claim, the track's new stage,
+  log rows, the outbox message and its item links -- to SQLite before
+  anything is sent, then logs every delivery per item.  Alertmanager
+  keeps alerts in memory only (silences and the notification log are
+  snapshotted every 15 minutes, per group, not per item), has no stage
+  ladders, working-day calendars, send windows or stop-the-clock, and
+  renders no chat text (no WeCom/DingTalk/Feishu formats, @-mentions or
+  byte-limit splitting: a group goes as one body); the integrator pushing
+  the alerts would have to compute every deadline and stage itself.  The
+  clock of (b) starts at a deadline on items already stored (their import
+  is not counted); that of (f) at the first push, so handing the items to
+  Alertmanager is counted in (f)."""
+
+
 def report(m, a, b, c, d, e, f):
     ncalls = sum(c["syscalls"].values()) if c["strace"] else None
     sim = e[-1]
@@ -393,6 +541,7 @@ def report(m, a, b, c, d, e, f):
          " %.0f MB" % ("%.2f s" % b["committed"] if b["committed"] is not None else "?",
                        b["messages"], b["last"], b["hwm_mb"]),
          b["last"] <= 1 and b["hwm_mb"] <= 32),
+        f_row(f, b),
         ("(c) idle %d s, %d deadlines" % (IDLE_SECONDS, N_ITEMS), "no wake-ups (no watchdog)",
          "%d wake-ups (voluntary context switches), %.0f ms CPU; %s system calls in"
          " %d s under strace" % (c["voluntary"], c["cpu_ms"],
@@ -406,7 +555,6 @@ def report(m, a, b, c, d, e, f):
                                                         sim["hwm_mb"]))
          if sim["finished"] else "did not finish within %d s (ctl's limit); daemon reached"
          " %.0f MB" % (CTL_TIMEOUT, sim["hwm_mb"]), sim["finished"] and sim["seconds"] <= 10),
-        ("(f) the storm through Alertmanager", "ratio to (b)", "not run: %s" % f["why"], None),
     ]
     table = ["| benchmark | target | measured | |", "|---|---|---|---|"]
     for name, target, got, ok in rows:
@@ -421,7 +569,7 @@ def report(m, a, b, c, d, e, f):
     doc = DOC_TEMPLATE.format(
         date=now, table="\n".join(table), scale=scale, calls=calls, a=a, b=b, c=c, d=d,
         m=m, n_import=N_IMPORT, n=N_ITEMS, idle=IDLE_SECONDS, strace_s=STRACE_SECONDS,
-        e_last=e[-1])
+        e_last=e[-1], f_text=f_doc(f, b))
     return table, doc
 
 
@@ -467,6 +615,7 @@ How each figure is taken:
   (polled every 10 ms), "received" when the sink has every item in the
   events of the messages it got ({b[messages]} messages, {b[mb]:.1f} MB).
   Peak memory is the daemon's VmHWM afterwards.  Daemon log to a file.
+{f_text}
 - **(c)** the daemon idles on {n} items whose deadlines are weeks ahead,
   without a systemd watchdog (so the target is none at all).  For {idle} s
   nothing is attached: every wake-up of a process blocked in `epoll_wait`

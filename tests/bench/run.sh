@@ -6,6 +6,9 @@
 # prints a table and writes docs/PERFORMANCE.md.  Not part of make check:
 # it takes several minutes and several GB of memory.  Sizes can be lowered
 # with BENCH_IMPORT_ITEMS, BENCH_ITEMS, BENCH_IDLE_SECONDS, BENCH_SIM_ITEMS.
+# Benchmark (f) runs only where prometheus-alertmanager is installed (Debian
+# package prometheus-alertmanager, or BENCH_ALERTMANAGER=/path/to/binary);
+# this script installs nothing: without it, (f) is reported as not run.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -28,4 +31,11 @@ cc $CFLAGS -Idaemon $(pkg-config --cflags $PKGS) -o "$W/bench_import" \
 cc $CFLAGS -o "$W/sink" tests/bench/sink.c $(pkg-config --cflags --libs libevent jansson)
 command -v strace >/dev/null 2>&1 ||
 	echo "bench: strace not found: (c) counts context switches only (apt-get install strace)" >&2
+if [ -n "${BENCH_ALERTMANAGER:-}" ]; then
+	[ -x "$BENCH_ALERTMANAGER" ] ||
+		echo "bench: BENCH_ALERTMANAGER=$BENCH_ALERTMANAGER is not executable: (f) is skipped" >&2
+elif ! command -v prometheus-alertmanager >/dev/null 2>&1 &&
+    ! command -v alertmanager >/dev/null 2>&1; then
+	echo "bench: prometheus-alertmanager not found: (f) is skipped (apt-get install prometheus-alertmanager)" >&2
+fi
 exec env ESCALATOR_BIN_DIR="$B" BENCH_WORK="$W" python3 tests/bench/bench.py

@@ -6,6 +6,15 @@
  * in each generic-webhook event, with the arrival time of the first and
  * the last.  GET /stats answers those counts as JSON.
  *
+ * It also takes Prometheus Alertmanager's webhook payload (benchmark (f)):
+ * a body with an "alerts" array counts each alert as an item -- but only
+ * the first time its fingerprint is seen, since every notification of an
+ * Alertmanager group lists all the group's firing alerts again.  For those
+ * bodies "alerts" counts every alert listed (repeats included),
+ * "am_messages" the notifications, and "complete" is the arrival time of
+ * the last one that brought an item not seen before.  "busy" is the
+ * seconds the sink spent parsing and counting bodies.
+ *
  *   sink PORTFILE        listen on a free port, write it to PORTFILE
  */
 #include <sys/socket.h>
@@ -27,6 +36,12 @@
 static long long	sink_count, sink_bytes, sink_items;
 static double		sink_first, sink_last;
 
+/* Alertmanager notifications and the set of fingerprints seen. */
+static long long	sink_am_messages, sink_am_alerts;
+static double		sink_complete, sink_busy;
+static unsigned long long *sink_seen;	/* open addressing; 0 is empty */
+static size_t		sink_seen_cap, sink_seen_len;
+
 static double
 sink_now(void)
 {
@@ -36,6 +51,67 @@ sink_now(void)
 	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
+/* Add a fingerprint to the set; 1 if it was not there before. */
+static int
+sink_seen_add(unsigned long long fp)
+{
+	unsigned long long	*old = sink_seen;
+	size_t			 oldcap = sink_seen_cap, i, j;
+
+	if (fp == 0)
+		fp = 1;		/* 0 marks an empty slot */
+	if (2 * (sink_seen_len + 1) > sink_seen_cap) {
+		sink_seen_cap = oldcap ? 2 * oldcap : 1 << 16;
+		if ((sink_seen = calloc(sink_seen_cap, sizeof *sink_seen)) ==
+		    NULL) {
+			perror("calloc");
+			exit(1);
+		}
+		for (i = 0; i < oldcap; i++) {
+			if (old[i] == 0)
+				continue;
+			j = (size_t)(old[i] * 0x9e3779b97f4a7c15ULL) &
+			    (sink_seen_cap - 1);
+			while (sink_seen[j] != 0)
+				j = (j + 1) & (sink_seen_cap - 1);
+			sink_seen[j] = old[i];
+		}
+		free(old);
+	}
+	j = (size_t)(fp * 0x9e3779b97f4a7c15ULL) & (sink_seen_cap - 1);
+	while (sink_seen[j] != 0) {
+		if (sink_seen[j] == fp)
+			return (0);
+		j = (j + 1) & (sink_seen_cap - 1);
+	}
+	sink_seen[j] = fp;
+	sink_seen_len++;
+	return (1);
+}
+
+/* An Alertmanager notification: count the alerts not seen before. */
+static void
+sink_alerts(json_t *alerts, double now)
+{
+	json_t			*a;
+	const char		*fp;
+	size_t			 i;
+	long long		 fresh = 0;
+
+	sink_am_messages++;
+	json_array_foreach(alerts, i, a) {
+		sink_am_alerts++;
+		fp = json_string_value(json_object_get(a, "fingerprint"));
+		if (fp == NULL)
+			continue;
+		fresh += sink_seen_add(strtoull(fp, NULL, 16));
+	}
+	if (fresh > 0) {
+		sink_items += fresh;
+		sink_complete = now;
+	}
+}
+
 /* Every request: a message (POST) or the counters (GET /stats). */
 static void
 sink_request(struct evhttp_request *req, void *arg)
@@ -43,14 +119,18 @@ sink_request(struct evhttp_request *req, void *arg)
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
 	struct evbuffer	*out = evbuffer_new();
 	size_t		 len = evbuffer_get_length(in);
-	json_t		*root, *items;
+	json_t		*root, *items, *alerts;
 	double		 now = sink_now();
+	struct timespec	 c0, c1;
 
 	(void)arg;
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
 		evbuffer_add_printf(out, "{\"count\":%lld,\"bytes\":%lld,"
-		    "\"items\":%lld,\"first\":%.6f,\"last\":%.6f}\n", sink_count,
-		    sink_bytes, sink_items, sink_first, sink_last);
+		    "\"items\":%lld,\"first\":%.6f,\"last\":%.6f,"
+		    "\"am_messages\":%lld,\"alerts\":%lld,\"complete\":%.6f,"
+		    "\"busy\":%.6f}\n", sink_count, sink_bytes, sink_items,
+		    sink_first, sink_last, sink_am_messages, sink_am_alerts,
+		    sink_complete, sink_busy);
 		evhttp_send_reply(req, 200, "OK", out);
 		evbuffer_free(out);
 		return;
@@ -59,10 +139,19 @@ sink_request(struct evhttp_request *req, void *arg)
 		sink_first = now;
 	sink_last = now;
 	sink_bytes += (long long)len;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	root = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, NULL);
-	items = json_object_get(json_object_get(root, "event"), "items");
-	sink_items += (long long)json_array_size(items);
+	if (json_is_array(alerts = json_object_get(root, "alerts")))
+		sink_alerts(alerts, now);
+	else {
+		items = json_object_get(json_object_get(root, "event"),
+		    "items");
+		sink_items += (long long)json_array_size(items);
+	}
 	json_decref(root);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	sink_busy += (double)(c1.tv_sec - c0.tv_sec) +
+	    (c1.tv_nsec - c0.tv_nsec) / 1e9;
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
 	evbuffer_add_printf(out, "{\"errcode\":0,\"errmsg\":\"ok\"}");
