@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -681,67 +682,147 @@ control_send_test(struct control_req *cr, const char *name)
 	outbox_send_test(cr->ctl->esc->outbox, ch, control_test_done, tc);
 }
 
+/*
+ * POST /v1/simulate streams its answer: simulate.c produces the document
+ * in slices, each sent as an HTTP chunk, and the loop runs in between, so
+ * due escalations, other requests and the watchdog go on.  At most
+ * SIM_BACKLOG bytes wait in the connection; beyond that the next slice
+ * waits until the client has read them.
+ */
+#define SIM_CHUNK	(256 * 1024)	/* bytes per slice */
+#define SIM_SLICE_USEC	20000		/* time per slice */
+#define SIM_BACKLOG	(2 * 1024 * 1024)
+
 struct sim_ctx {
-	json_t		*arr;
-	int64_t		 now;
-	int64_t		 last_id;
-	struct store	*store;
+	struct control		*ctl;
+	struct evhttp_request	*req;		/* NULL once libevent freed it */
+	struct evhttp_connection *evcon;
+	const struct config	*conf;		/* the one the simulation uses */
+	struct sim		*sim;
+	struct event		*ev;
+	int			 waiting;	/* for the client to read */
 };
 
-/* Collect one message queued by a simulated step. */
-static int
-control_sim_cb(void *arg, const struct outbox_row *o)
-{
-	struct sim_ctx	*sc = arg;
-	json_t		*m = json_object(), *ids = json_array(), *ev;
-	char		 buf[32];
-	size_t		 i;
-	json_t		*x;
+static void	control_sim_slice(evutil_socket_t, short, void *);
 
-	rules_format(o->not_before > sc->now ? o->not_before : sc->now, buf,
-	    sizeof buf);
-	json_object_set_new(m, "at", json_string(buf));
-	json_object_set_new(m, "channel", json_string(o->channel));
-	json_object_set_new(m, "stage", json_string(o->stage));
-	json_object_set_new(m, "title", json_string(o->title ? o->title : ""));
-	json_object_set_new(m, "text", json_string(o->text));
-	ev = o->event ? json_loads(o->event, 0, NULL) : NULL;
-	if (ev != NULL) {
-		json_object_set(m, "stage_label",
-		    json_object_get(ev, "stage_label"));
-		json_array_foreach(json_object_get(ev, "items"), i, x)
-			json_array_append(ids, json_object_get(x, "id"));
-		json_decref(ev);
-	}
-	json_object_set_new(m, "items", ids);
-	{
-		json_t *r = json_array(), *mm;
-		if (o->mobiles && (mm = json_loads(o->mobiles, 0, NULL))) {
-			json_array_extend(r, mm);
-			json_decref(mm);
-		}
-		if (o->userids && (mm = json_loads(o->userids, 0, NULL))) {
-			json_array_extend(r, mm);
-			json_decref(mm);
-		}
-		json_object_set_new(m, "recipients", r);
-	}
-	json_array_append_new(sc->arr, m);
-	sc->last_id = o->id;
-	return (0);
+/* Free a simulation's state (the request is finished or gone). */
+static void
+control_sim_free(struct sim_ctx *sc)
+{
+	if (sc->evcon != NULL)
+		evhttp_connection_set_closecb(sc->evcon, NULL, NULL);
+	event_free(sc->ev);
+	sim_free(sc->sim);
+	free(sc);
 }
 
-/* POST /v1/simulate: the same engine on a copy, over a virtual clock. */
+/* Run the next slice on a later turn of the loop. */
+static void
+control_sim_schedule(struct sim_ctx *sc)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	sc->waiting = 0;
+	evtimer_add(sc->ev, &tv);
+}
+
+/* The connection's output drained: go on if we were waiting. */
+static void
+control_sim_drained(struct evhttp_connection *evcon, void *arg)
+{
+	struct sim_ctx	*sc = arg;
+
+	(void)evcon;
+	if (sc->waiting)
+		control_sim_schedule(sc);
+}
+
+/*
+ * The connection is going away: the client left mid-stream (libevent has
+ * detached the request, which is ours to free) or the server is being
+ * freed (libevent frees the request itself).
+ */
+static void
+control_sim_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct sim_ctx	*sc = arg;
+
+	log_info("simulate: the client went away after %zu messages",
+	    sim_messages(sc->sim));
+	sc->evcon = NULL;
+	if (sc->req != NULL && evhttp_request_get_connection(sc->req) == NULL)
+		evhttp_send_reply_end(sc->req);		/* frees it */
+	sc->req = NULL;
+	(void)evcon;
+	control_sim_free(sc);
+}
+
+/* A sent slice's bytes are no longer needed. */
+static void
+control_sim_unref(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)(uintptr_t)data);
+}
+
+/* Produce and send one slice of the answer. */
+static void
+control_sim_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_ctx		*sc = arg;
+	struct sim_out		 o;
+	struct evbuffer		*buf;
+	struct bufferevent	*bev;
+	int			 more;
+
+	(void)fd;
+	(void)what;
+	memset(&o, 0, sizeof o);
+	if (sc->ctl->esc->conf != sc->conf) {
+		/* The rules it works on were replaced by a reload. */
+		sim_abort(sc->sim, &o, "the configuration was reloaded during"
+		    " the simulation: the messages after these are not"
+		    " listed; simulate again");
+		more = 0;
+	} else
+		more = sim_run(sc->sim, &o, SIM_CHUNK, SIM_SLICE_USEC);
+	if (o.len > 0) {
+		buf = evbuffer_new();
+		evbuffer_add_reference(buf, o.data, o.len, control_sim_unref,
+		    NULL);
+		o.data = NULL;
+		evhttp_send_reply_chunk_with_cb(sc->req, buf,
+		    control_sim_drained, sc);
+		evbuffer_free(buf);
+	}
+	sim_out_clear(&o);
+	if (!more) {
+		evhttp_connection_set_closecb(sc->evcon, NULL, NULL);
+		sc->evcon = NULL;
+		evhttp_send_reply_end(sc->req);
+		sc->req = NULL;
+		control_sim_free(sc);
+		return;
+	}
+	bev = evhttp_connection_get_bufferevent(sc->evcon);
+	if (bev != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > SIM_BACKLOG)
+		sc->waiting = 1;	/* control_sim_drained goes on */
+	else
+		control_sim_schedule(sc);
+}
+
+/* POST /v1/simulate: what would be sent from..until, streamed. */
 static void
 control_simulate(struct control_req *cr)
 {
 	struct escalator	*esc = cr->ctl->esc;
-	struct sim_ctx		 sc;
+	struct sim_ctx		*sc;
+	struct sim		*sim;
 	const char		*from, *until;
-	int64_t			 t0, t1, next, now = control_now();
+	int64_t			 t0, t1, now = control_now();
 	char			*err = NULL;
-	json_t			*o, *w;
-	long			 steps = 0;
 
 	if (control_str(cr, "from", &from) != 0 ||
 	    control_str(cr, "until", &until) != 0)
@@ -760,46 +841,23 @@ control_simulate(struct control_req *cr)
 		control_error(cr->req, 400, "until", "until is before from");
 		return;
 	}
-	memset(&sc, 0, sizeof sc);
-	if ((sc.store = store_clone_memory(esc->store, &err)) == NULL) {
-		control_error(cr->req, 500, NULL, err ? err : "copy failed");
+	if ((sim = sim_new(esc->conf, esc->store, t0, t1, &err)) == NULL) {
+		control_error(cr->req, 500, NULL, err ? err : "simulation failed");
 		free(err);
 		return;
 	}
-	sc.arr = json_array();
-	/* Only what the simulation queues is reported. */
-	if (store_outbox_max_id(sc.store, &sc.last_id) != 0)
-		sc.last_id = 0;
-	sc.now = t0;
-	log_actions_suspend(1);
-	while (steps++ < 1000000) {
-		if (store_next_wakeup(sc.store, &next) != 0 || next > t1)
-			break;
-		sc.now = next > t0 ? next : t0;
-		if (scheduler_step(esc->conf, sc.store, sc.now) < 0)
-			break;
-		/* A long simulation blocks the loop: keep systemd's watchdog
-		 * fed so it is not taken for a hang. */
-		if (steps % 64 == 0)
-			notify_watchdog();
-		store_outbox_since(sc.store, sc.last_id, control_sim_cb, &sc);
-	}
-	log_actions_suspend(0);
-	store_close(sc.store);
-	o = json_object();
-	json_object_set_new(o, "messages", sc.arr);
-	w = json_array();
-	if (calendar_last_year(esc->conf->calendar) > 0) {
-		int32_t d; int y, m, dd;
-		rules_split(t1, &d, NULL);
-		calendar_civil(d, &y, &m, &dd);
-		if (y > calendar_last_year(esc->conf->calendar))
-			json_array_append_new(w, json_string("the simulated "
-			    "period reaches a year without a holiday calendar;"
-			    " it is counted Monday-Friday"));
-	}
-	json_object_set_new(o, "warnings", w);
-	control_reply(cr->req, 200, o);
+	sc = xcalloc(1, sizeof *sc);
+	sc->ctl = cr->ctl;
+	sc->req = cr->req;
+	sc->conf = esc->conf;
+	sc->sim = sim;
+	sc->ev = evtimer_new(esc->base, control_sim_slice, sc);
+	evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+	    "Content-Type", "application/json; charset=utf-8");
+	evhttp_send_reply_start(cr->req, 200, "OK");
+	sc->evcon = evhttp_request_get_connection(cr->req);
+	evhttp_connection_set_closecb(sc->evcon, control_sim_closed, sc);
+	control_sim_schedule(sc);
 }
 
 /* Parse a positive id path component. */

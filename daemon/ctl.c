@@ -48,7 +48,21 @@ static struct {
 	int		 json;		/* --json: print raw answers */
 	CURL		*curl;		/* one handle: one request per run */
 	long		 status;	/* HTTP status of the last answer */
+	struct ctl_stream *stream;	/* a streamed answer, or NULL */
 } ctl;
+
+/*
+ * A streamed answer (simulate): once the status says success, the bytes
+ * go to fn as they arrive instead of being collected whole; an error
+ * answer is collected as usual.
+ */
+struct ctl_stream {
+	int		 decided;	/* the status is known */
+	int		 pass;		/* 2xx: bytes go to fn */
+	size_t		 received;	/* bytes given to fn */
+	void		(*fn)(struct ctl_stream *, const char *, size_t);
+	void		*arg;
+};
 
 /* What an option's value must look like, checked before sending. */
 enum ctl_kind {
@@ -963,8 +977,20 @@ static size_t
 ctl_write(char *data, size_t size, size_t n, void *arg)
 {
 	struct ctl_answer	*a = arg;
+	struct ctl_stream	*st = ctl.stream;
 	size_t			 len = size * n;
+	long			 code = 0;
 
+	if (st != NULL && !st->decided) {
+		st->decided = 1;
+		curl_easy_getinfo(ctl.curl, CURLINFO_RESPONSE_CODE, &code);
+		st->pass = code >= 200 && code < 300;
+	}
+	if (st != NULL && st->pass) {
+		st->fn(st, data, len);
+		st->received += len;
+		return (len);
+	}
 	if (a->len + len + 1 > a->size) {
 		a->size = a->len + len + 1 > a->size * 2 ?
 		    a->len + len + 1 : a->size * 2;
@@ -1115,8 +1141,15 @@ ctl_send(const char *method, const char *path, const char *body, size_t len,
 	    curl_easy_setopt(ctl.curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(ctl.curl, CURLOPT_CONNECTTIMEOUT,
 	    CTL_CONNECT_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(ctl.curl, CURLOPT_TIMEOUT, CTL_TIMEOUT) !=
-	    CURLE_OK)
+	    curl_easy_setopt(ctl.curl, CURLOPT_TIMEOUT, ctl.stream != NULL ?
+	    0L : CTL_TIMEOUT) != CURLE_OK)
+		cc = CURLE_FAILED_INIT;
+	/* A stream may take long as a whole: give up only when it stalls. */
+	if (cc == CURLE_OK && ctl.stream != NULL &&
+	    (curl_easy_setopt(ctl.curl, CURLOPT_LOW_SPEED_LIMIT, 1L) !=
+	    CURLE_OK || curl_easy_setopt(ctl.curl, CURLOPT_LOW_SPEED_TIME,
+	    CTL_TIMEOUT) != CURLE_OK || curl_easy_setopt(ctl.curl,
+	    CURLOPT_BUFFERSIZE, 512L * 1024) != CURLE_OK))
 		cc = CURLE_FAILED_INIT;
 	if (cc == CURLE_OK && sock != NULL &&
 	    curl_easy_setopt(ctl.curl, CURLOPT_UNIX_SOCKET_PATH, sock) !=
@@ -1137,7 +1170,15 @@ ctl_send(const char *method, const char *path, const char *body, size_t len,
 		goto out;
 	}
 
-	if ((cc = curl_easy_perform(ctl.curl)) != CURLE_OK) {
+	if ((cc = curl_easy_perform(ctl.curl)) != CURLE_OK &&
+	    ctl.stream != NULL && ctl.stream->received > 0) {
+		fprintf(stderr, "%s: the answer was cut off: %s\n", CTL_NAME,
+		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
+		ctl_answer_clear(a);
+		rc = CTL_EDAEMON;
+		goto out;
+	}
+	if (cc != CURLE_OK) {
 		curl_easy_getinfo(ctl.curl, CURLINFO_OS_ERRNO, &oserr);
 		if (sock != NULL)
 			ctl_unreachable(sock, 1, cc, errbuf, oserr);
@@ -1881,46 +1922,207 @@ ctl_print_warnings(json_t *a)
 		    ctl_text(w, b, sizeof b));
 }
 
+/*
+ * simulate streams: the answer {"messages":[...],"warnings":[...]} can be
+ * hundreds of megabytes.  With --json the bytes are passed through as they
+ * come; otherwise each message object is cut out of the stream (by
+ * tracking strings and nesting) and printed as soon as it is complete,
+ * and the rest of the document -- every message replaced by 0 -- is parsed
+ * at the end for the warnings.
+ */
+struct ctl_sim {
+	int		 depth;
+	int		 in_str;
+	int		 esc;
+	int		 in_messages;	/* inside the "messages" member */
+	int		 capturing;	/* inside one message object */
+	char		 key[16];	/* last string at depth 1 (truncated) */
+	size_t		 keylen;
+	char		*cur;		/* the message being cut out */
+	size_t		 curlen, cursize;
+	char		*rest;		/* the document without messages */
+	size_t		 restlen, restsize;
+	size_t		 n;		/* messages printed */
+	int		 last;		/* last byte passed through */
+	int		 bad;
+};
+
+/* Append bytes to a growing buffer. */
+static void
+ctl_sim_add(char **buf, size_t *len, size_t *size, const char *p, size_t n)
+{
+	if (*len + n + 1 > *size) {
+		while (*len + n + 1 > *size)
+			*size = *size ? *size * 2 : 4096;
+		*buf = xreallocarray(*buf, *size, 1);
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+/* Print one message object of the answer. */
+static void
+ctl_sim_print(struct ctl_sim *cs, const char *p, size_t len)
+{
+	json_t		*m;
+	const char	*stage, *text;
+	char		 b1[64], b2[256], b3[256], b4[1024], b5[1024];
+
+	if ((m = json_loadb(p, len, 0, NULL)) == NULL) {
+		cs->bad = 1;
+		return;
+	}
+	if ((stage = ctl_get(m, "stage_label", b3, sizeof b3, NULL)) == NULL)
+		stage = ctl_get(m, "stage", b3, sizeof b3, "-");
+	if (cs->n++ != 0)
+		putchar('\n');
+	printf("%s  %s  %s  %s\n", ctl_get(m, "at", b1, sizeof b1, "-"),
+	    ctl_get(m, "channel", b2, sizeof b2, "-"), stage,
+	    ctl_get(m, "title", b4, sizeof b4, ""));
+	text = json_string_value(json_object_get(m, "text"));
+	if (text != NULL)
+		ctl_print_indented(text, "    ");
+	if (ctl_get(m, "recipients", b5, sizeof b5, NULL) != NULL)
+		printf("    (to: %s)\n", b5);
+	json_decref(m);
+}
+
+/* Bytes of a simulate answer as they arrive. */
+static void
+ctl_sim_feed(struct ctl_stream *st, const char *p, size_t len)
+{
+	struct ctl_sim	*cs = st->arg;
+	size_t		 i, mark = 0;
+	char		 c;
+
+	if (len == 0)
+		return;
+	if (ctl.json) {
+		fwrite(p, 1, len, stdout);
+		cs->last = (unsigned char)p[len - 1];
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		c = p[i];
+		if (cs->in_str) {
+			if (cs->esc)
+				cs->esc = 0;
+			else if (c == '\\')
+				cs->esc = 1;
+			else if (c == '"')
+				cs->in_str = 0;
+			else if (cs->depth == 1 && !cs->capturing &&
+			    cs->keylen < sizeof cs->key - 1)
+				cs->key[cs->keylen++] = c;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			cs->in_str = 1;
+			if (cs->depth == 1)
+				cs->keylen = 0;
+			break;
+		case ':':
+			if (cs->depth == 1) {
+				cs->key[cs->keylen] = '\0';
+				cs->in_messages = strcmp(cs->key,
+				    "messages") == 0;
+			}
+			break;
+		case '{':
+		case '[':
+			if (c == '{' && cs->depth == 2 && cs->in_messages) {
+				/* A message starts: the rest gets a 0. */
+				ctl_sim_add(&cs->rest, &cs->restlen,
+				    &cs->restsize, p + mark, i - mark);
+				ctl_sim_add(&cs->rest, &cs->restlen,
+				    &cs->restsize, "0", 1);
+				cs->capturing = 1;
+				cs->curlen = 0;
+				mark = i;
+			}
+			cs->depth++;
+			break;
+		case '}':
+		case ']':
+			cs->depth--;
+			if (c == '}' && cs->depth == 2 && cs->capturing) {
+				ctl_sim_add(&cs->cur, &cs->curlen,
+				    &cs->cursize, p + mark, i + 1 - mark);
+				ctl_sim_print(cs, cs->cur, cs->curlen);
+				cs->capturing = 0;
+				mark = i + 1;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (cs->capturing)
+		ctl_sim_add(&cs->cur, &cs->curlen, &cs->cursize, p + mark,
+		    len - mark);
+	else
+		ctl_sim_add(&cs->rest, &cs->restlen, &cs->restsize, p + mark,
+		    len - mark);
+}
+
 /* simulate: every message the daemon would send, with its text. */
 static int
 ctl_cmd_simulate(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, CTL_UNUSED char **argv)
 {
-	json_t		*a, *messages, *m;
-	const char	*stage, *text;
-	char		 b1[64], b2[256], b3[256], b4[1024], b5[1024];
-	size_t		 i;
-	int		 rc;
+	struct ctl_stream	 st;
+	struct ctl_sim		 cs;
+	struct ctl_answer	 a;
+	json_t			*j;
+	char			*body;
+	int			 rc;
 
-	if ((rc = ctl_call("POST", "/v1/simulate", args, &a)) != CTL_OK)
-		return (rc);
-	if (ctl.json)
+	memset(&st, 0, sizeof st);
+	memset(&cs, 0, sizeof cs);
+	st.fn = ctl_sim_feed;
+	st.arg = &cs;
+	if ((body = json_dumps(args, JSON_COMPACT)) == NULL)
+		ctl_nomem();
+	ctl.stream = &st;
+	rc = ctl_send("POST", "/v1/simulate", body, strlen(body),
+	    "application/json", &a);
+	ctl.stream = NULL;
+	free(body);
+	if (rc != 0)
 		goto out;
-	if ((messages = ctl_member(a, "messages", JSON_ARRAY)) == NULL) {
-		json_decref(a);
-		return (CTL_EDAEMON);
+	if (!st.pass) {
+		/* An error answer, collected whole. */
+		rc = ctl_judge(&a, &j);
+		json_decref(j);
+		ctl_answer_clear(&a);
+		goto out;
 	}
-	if (json_array_size(messages) == 0)
-		printf("no messages would be sent\n");
-	json_array_foreach(messages, i, m) {
-		if ((stage = ctl_get(m, "stage_label", b3, sizeof b3,
-		    NULL)) == NULL)
-			stage = ctl_get(m, "stage", b3, sizeof b3, "-");
-		if (i != 0)
+	ctl_answer_clear(&a);
+	if (ctl.json) {
+		if (cs.last != '\n' && st.received > 0)
 			putchar('\n');
-		printf("%s  %s  %s  %s\n", ctl_get(m, "at", b1, sizeof b1, "-"),
-		    ctl_get(m, "channel", b2, sizeof b2, "-"), stage,
-		    ctl_get(m, "title", b4, sizeof b4, ""));
-		text = json_string_value(json_object_get(m, "text"));
-		if (text != NULL)
-			ctl_print_indented(text, "    ");
-		if (ctl_get(m, "recipients", b5, sizeof b5, NULL) != NULL)
-			printf("    (to: %s)\n", b5);
+		fflush(stdout);
+		goto out;
 	}
-	ctl_print_warnings(a);
+	j = cs.rest != NULL ? json_loadb(cs.rest, cs.restlen, 0, NULL) : NULL;
+	if (cs.bad || cs.capturing || cs.depth != 0 || !json_is_object(j) ||
+	    !json_is_array(json_object_get(j, "messages"))) {
+		fprintf(stderr, "%s: unexpected answer: not a complete "
+		    "simulation\n", CTL_NAME);
+		json_decref(j);
+		rc = CTL_EDAEMON;
+		goto out;
+	}
+	if (cs.n == 0)
+		printf("no messages would be sent\n");
+	ctl_print_warnings(j);
+	json_decref(j);
 out:
-	json_decref(a);
-	return (CTL_OK);
+	free(cs.cur);
+	free(cs.rest);
+	return (rc);
 }
 
 /* report NAME: print a report (markdown, text or raw CSV) or send it. */

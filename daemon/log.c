@@ -28,6 +28,7 @@ log_init(int debug, enum log_target target)
 }
 
 /* Write one line at a syslog priority. */
+static void log_vwrite(int, const char *, va_list) PRINTFLIKE(2, 0);
 static void
 log_vwrite(int pri, const char *fmt, va_list ap)
 {

@@ -265,50 +265,108 @@ step_resolve(const struct config *conf, const struct item_row *it,
 	return (chname ? config_channel(conf, chname) : NULL);
 }
 
-/* The structured event of a message (generic webhooks): stage and group;
- * its items are added by scheduler_event_item(). */
-static json_t *
-scheduler_event_new(const struct msg_batch *b, json_t **items)
-{
-	json_t	*ev = json_object();
+/*
+ * The structured event of a message (generic webhooks): stage, group and
+ * the items the part lists, as compact JSON.  It is written straight into
+ * a buffer -- a grouped message lists hundreds of items, and a tree of
+ * JSON objects per item cost more than the rest of the message -- with
+ * strings escaped as jansson's compact output escapes them (the webhook
+ * unit test and the e2e tests read it back with jansson).
+ */
+struct event_buf {
+	char	*p;
+	size_t	 len, cap;
+};
 
-	*items = json_array();
-	json_object_set_new_nocheck(ev, "stage", json_string(b->stage));
-	json_object_set_new_nocheck(ev, "stage_label",
-	    json_string(b->stage_label));
-	json_object_set_new_nocheck(ev, "group", json_string(b->group ?
-	    b->group : ""));
-	json_object_set_new_nocheck(ev, "items", *items);
-	return (ev);
+/* Append n bytes. */
+static void
+event_put(struct event_buf *e, const char *s, size_t n)
+{
+	if (e->len + n + 1 > e->cap) {
+		while (e->len + n + 1 > e->cap)
+			e->cap = e->cap ? e->cap * 2 : 1024;
+		e->p = xreallocarray(e->p, e->cap, 1);
+	}
+	memcpy(e->p + e->len, s, n);
+	e->len += n;
+	e->p[e->len] = '\0';
+}
+
+/* Append a JSON string (quoted and escaped; NULL as ""). */
+static void
+event_str(struct event_buf *e, const char *s)
+{
+	const char	*run;
+	char		 esc[8];
+
+	event_put(e, "\"", 1);
+	for (run = s; s != NULL && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		event_put(e, run, (size_t)(s - run));
+		switch (c) {
+		case '"':	event_put(e, "\\\"", 2); break;
+		case '\\':	event_put(e, "\\\\", 2); break;
+		case '\n':	event_put(e, "\\n", 2); break;
+		case '\t':	event_put(e, "\\t", 2); break;
+		case '\r':	event_put(e, "\\r", 2); break;
+		case '\b':	event_put(e, "\\b", 2); break;
+		case '\f':	event_put(e, "\\f", 2); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			event_put(e, esc, 6);
+			break;
+		}
+		run = s + 1;
+	}
+	if (s != NULL)
+		event_put(e, run, (size_t)(s - run));
+	event_put(e, "\"", 1);
+}
+
+/* Start an event: {"stage":..,"stage_label":..,"group":..,"items":[ */
+static void
+scheduler_event_new(const struct msg_batch *b, struct event_buf *e)
+{
+	memset(e, 0, sizeof *e);
+	event_put(e, "{\"stage\":", 9);
+	event_str(e, b->stage);
+	event_put(e, ",\"stage_label\":", 15);
+	event_str(e, b->stage_label);
+	event_put(e, ",\"group\":", 9);
+	event_str(e, b->group ? b->group : "");
+	event_put(e, ",\"items\":[", 10);
 }
 
 /* One item of an event. */
 static void
-scheduler_event_item(json_t *items, int64_t id, const char *project,
+scheduler_event_item(struct event_buf *e, int64_t id, const char *project,
     const char *kind, const char *department, int64_t due)
 {
-	json_t	*x = json_object();
-	char	 buf[32];
+	char	 buf[64];
+	int	 n;
 
-	/* Stored text is UTF-8 already (checked when it came in). */
+	n = snprintf(buf, sizeof buf, "%s{\"id\":%lld,\"project\":",
+	    e->p[e->len - 1] == '[' ? "" : ",", (long long)id);
+	event_put(e, buf, (size_t)n);
+	event_str(e, project);
+	event_put(e, ",\"item\":", 8);
+	event_str(e, kind);
+	event_put(e, ",\"department\":", 14);
+	event_str(e, department);
+	event_put(e, ",\"deadline\":", 12);
 	rules_format(due, buf, sizeof buf);
-	json_object_set_new_nocheck(x, "id", json_integer(id));
-	json_object_set_new_nocheck(x, "project", json_string_nocheck(project));
-	json_object_set_new_nocheck(x, "item", json_string_nocheck(kind));
-	json_object_set_new_nocheck(x, "department",
-	    json_string_nocheck(department));
-	json_object_set_new_nocheck(x, "deadline", json_string_nocheck(buf));
-	json_array_append_new(items, x);
+	event_str(e, buf);
+	event_put(e, "}", 1);
 }
 
-/* Serialise an event and free it. */
+/* Finish an event: the text (malloc'd). */
 static char *
-scheduler_event_dump(json_t *ev)
+scheduler_event_dump(struct event_buf *e)
 {
-	char	*out = json_dumps(ev, JSON_COMPACT);
-
-	json_decref(ev);
-	return (out);
+	event_put(e, "]}", 2);
+	return (e->p);
 }
 
 /* When a message of a batch may go: now, or when its chat's window opens. */
@@ -361,7 +419,7 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 {
 	struct msg_part		*parts;
 	struct outbox_row	 o;
-	json_t			*ev, *items;
+	struct event_buf	 ev;
 	size_t			 nparts, i, j;
 	char			*err = NULL;
 	int			 n = 0;
@@ -383,14 +441,14 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 		o.severity = (char *)(uintptr_t)b->severity;
 		o.mobiles = b->mentions_json[0];
 		o.userids = b->mentions_json[1];
-		ev = scheduler_event_new(b, &items);
+		scheduler_event_new(b, &ev);
 		for (j = 0; j < parts[i].nentries; j++) {
 			const struct msg_entry *e = parts[i].entries[j];
-			scheduler_event_item(items, e->item->id,
+			scheduler_event_item(&ev, e->item->id,
 			    e->item->project_code, e->item->kind,
 			    e->item->department, e->due);
 		}
-		o.event = scheduler_event_dump(ev);
+		o.event = scheduler_event_dump(&ev);
 		o.created_at = now;
 		o.not_before = scheduler_not_before(conf, b, now);
 		if (store_outbox_insert(s, &o) != 0) {
@@ -669,7 +727,7 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 	struct msg_stream	 ms;
 	struct step_feed	 feed;
 	struct outbox_row	 o;
-	json_t			*ev, *items;
+	struct event_buf	 ev;
 	struct step_part {
 		int64_t		 id;
 		size_t		 from, to;
@@ -710,13 +768,13 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 		o.severity = (char *)(uintptr_t)sb->b.severity;
 		o.mobiles = sb->b.mentions_json[0];
 		o.userids = sb->b.mentions_json[1];
-		ev = scheduler_event_new(&sb->b, &items);
+		scheduler_event_new(&sb->b, &ev);
 		for (j = from; j < to; j++) {
 			const struct step_entry *e = &st->entries[sb->idx[j]];
-			scheduler_event_item(items, e->item_id,
+			scheduler_event_item(&ev, e->item_id,
 			    e->project_code, e->kind, e->department, e->due);
 		}
-		o.event = scheduler_event_dump(ev);
+		o.event = scheduler_event_dump(&ev);
 		o.created_at = st->now;
 		o.not_before = scheduler_not_before(conf, &sb->b, st->now);
 		rc = store_outbox_insert(st->store, &o);
