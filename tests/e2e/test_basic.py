@@ -162,6 +162,31 @@ class Ladder(H.E2ETestCase):
                       "log --item %d does not say the reminder was sent: %r"
                       % (item["id"], outcomes))
 
+    def test_grouped_message_is_logged_once_and_in_every_items_history(self):
+        # Items due together go out in one message: the log has one queued
+        # and one sent entry for it (saying how many items it lists), and
+        # each item's history shows both, under the item's own id.
+        mock, d, _ = self.simple_setup(policies=[H.ladder(("reminder", "催办", "0s", ["chat"]))])
+        items = [d.add_item(project="GROUP-%d" % i, deadline="+2") for i in range(3)]
+        H.wait_for(lambda: mock.received(), 15, "the message")
+        H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
+        self.assertEqual(len(mock.received()), 1, H.texts(mock.received()))
+        log = d.log()
+        escalated = [e for e in log if e["outcome"] == "escalated"]
+        self.assertEqual(sorted(e["item_id"] for e in escalated), sorted(i["id"] for i in items))
+        for outcome in ("queued", "sent"):
+            rows = [e for e in log if e["outcome"] == outcome and e["stage"] == "reminder"]
+            self.assertEqual(len(rows), 1, log)
+            self.assertIn("3 items", rows[0]["detail"])
+            self.assertFalse(rows[0]["item_id"], rows[0])
+        for it in items:
+            hist = d.log(item=it["id"])
+            self.assertEqual([e["outcome"] for e in hist if e["outcome"] in
+                              ("escalated", "queued", "sent")],
+                             ["escalated", "queued", "sent"], hist)
+            self.assertTrue(all(e["project"] == it["project"] for e in hist), hist)
+            self.assertTrue(all(e["item_id"] == it["id"] for e in hist), hist)
+
     def test_cancel_before_the_deadline_sends_nothing(self):
         mock, d, _ = self.simple_setup()
         item = d.add_item(project="CANCEL-1", deadline="+2")
