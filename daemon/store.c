@@ -12,7 +12,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -81,6 +81,24 @@ static const char *store_migrations[] = {
 	 */
 	"ALTER TABLE log ADD COLUMN outbox_id INTEGER;"
 	"CREATE INDEX log_outbox ON log(outbox_id) WHERE outbox_id IS NOT NULL;",
+	/*
+	 * 3: the claims of fired stages and the links of messages to items
+	 * are keyed tables (WITHOUT ROWID): one b-tree each instead of a
+	 * table plus the index of its key, written once per item escalated.
+	 */
+	"CREATE TABLE fired3 (track_id INTEGER NOT NULL, stage TEXT NOT NULL,"
+	"  rep INTEGER NOT NULL, item_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (track_id, stage, rep)) WITHOUT ROWID;"
+	"INSERT INTO fired3 SELECT track_id, stage, rep, item_id, at FROM fired;"
+	"DROP TABLE fired;"
+	"ALTER TABLE fired3 RENAME TO fired;"
+	"CREATE TABLE outbox_items3 (outbox_id INTEGER NOT NULL,"
+	"  item_id INTEGER NOT NULL, PRIMARY KEY (outbox_id, item_id))"
+	"  WITHOUT ROWID;"
+	"INSERT INTO outbox_items3 SELECT outbox_id, item_id FROM outbox_items;"
+	"DROP TABLE outbox_items;"
+	"ALTER TABLE outbox_items3 RENAME TO outbox_items;"
+	"CREATE INDEX outbox_items_item ON outbox_items(item_id);",
 };
 
 #define ITEM_SEL \
