@@ -893,14 +893,17 @@ int		 import_set_bulk(int);
 
 /* store_bulk.c -- bulk write path of the CSV importer (issue 7 (a)):
  * statements of its own that write finished new rows in the caller's
- * transaction, many rows per statement; the page cache is raised while a
- * bulk write is open.  Queued rows get the ids SQLite would give them at
- * once; their strings must stay valid until they are written.  Flush
- * before anything else touches items, tracks or the log. */
+ * transaction, many rows per statement.  Queued rows get the ids SQLite
+ * would give them at once; their strings must stay valid until they are
+ * written.  Flush before anything else touches items, tracks or the
+ * log. */
 struct store_bulk;
-struct store_bulk *store_bulk_open(struct store *, size_t nitems);
+struct store_bulk *store_bulk_open(struct store *);
 void		 store_bulk_close(struct store_bulk *);	/* drops queued rows */
 int		 store_bulk_flush(struct store_bulk *);
+/* 0 found (*id), 1 none, -1 error. */
+int		 store_bulk_project_find(struct store_bulk *, const char *code,
+		    int64_t *id);
 int		 store_bulk_project_insert(struct store_bulk *, struct project_row *);
 /* 0 found (*id), 1 none, -1 error. */
 int		 store_bulk_item_find(struct store_bulk *, int64_t project,

@@ -3,9 +3,20 @@
  * The bytes are decoded (UTF-8 with or without a BOM, or GB18030 as
  * saved on Chinese Windows), parsed by libcsv in strict RFC 4180 mode,
  * matched to columns by their Chinese or English header names and checked
- * row by row.  Only a file without a single problem is written, through
- * the same item_add() the API uses; the caller holds the transaction and
- * rolls it back on -1.  No logging and no clock: "now" is an argument.
+ * row by row as they are parsed.  Only a file without a single problem is
+ * written.  Items already stored are updated through the same item_add()
+ * the API uses; new items -- nearly all of a big import -- are written
+ * finished by the bulk path (store_bulk.c) with the state item_add()
+ * would give them, computed with the pure rule functions.  The caller
+ * holds the transaction and rolls it back on -1.  No clock: "now" is an
+ * argument.  tests/unit/check_import_bulk.c holds the two paths to the
+ * same rows.
+ *
+ * Memory: the file's text is not copied when it is UTF-8, and a row keeps
+ * only what checking later rows and writing need -- interned strings in
+ * one arena and dates as numbers -- not the parsed records.  Time: the
+ * pure rule functions are asked once per distinct question (most rows of
+ * a file share acceptance days and limits).
  */
 #include <errno.h>
 #include <iconv.h>
@@ -100,12 +111,14 @@ struct import_problem {
 	char		*reason;
 };
 
-/* One record as libcsv delivered it. */
-struct import_record {
-	int		 line;		/* where it starts in the file */
-	char		**f;
-	size_t		 n;
+/* Strings kept for the whole import: a list of chunks filled in turn. */
+struct import_chunk {
+	struct import_chunk	*next;
+	size_t			 used;
+	size_t			 size;
+	char			 data[];
 };
+#define IMPORT_CHUNK	(256 * 1024)
 
 /* An item already stored, as a candidate prerequisite. */
 struct import_stored {
@@ -118,35 +131,79 @@ struct import_project {
 	const char		*code;
 	const char		*v[IF_NPROJECT];	/* normalised, or NULL */
 	int			 vrow[IF_NPROJECT];	/* where each came from */
+	const char		*category;		/* as stored */
 	int64_t			 id;
 	int			 loaded;		/* stored items read */
+	int			 created;		/* by this import */
 	struct import_stored	*stored;
 	size_t			 nstored;
-	size_t			*items;			/* its item rows */
+	size_t			 first;			/* its item rows, as */
+	size_t			 last;			/* index + 1, 0 none */
 	size_t			 nitems;
+	int			 hashed;		/* they are in keys */
+};
+/* Item rows of a project compared one by one, not through a hash. */
+#define IMPORT_FEW	16
+
+/* The prerequisites of a row (few rows have any). */
+struct import_after {
+	size_t		*rows;		/* in the file */
+	size_t		 nrows;
+	int64_t		*ids;		/* already stored */
+	size_t		 nids;
 };
 
-/* One data row and what it means. */
+/* A date cell as rules_parse_time() will read it, "YYYY-MM-DD" or
+ * "YYYY-MM-DD HH:MM:SS" (see import_when_text()). */
+struct import_when {
+	uint16_t	 y;
+	uint8_t		 m;
+	uint8_t		 d;
+	uint8_t		 h;
+	uint8_t		 mi;
+	uint8_t		 s;
+	uint8_t		 set;		/* 0 none, 1 a day, 2 a day and time */
+};
+
+/*
+ * One data row and what it means: what checking the rows after it and
+ * writing need, its strings interned in the arena.  The cells themselves
+ * live only while the row is checked.
+ */
 struct import_row {
 	int		 line;
-	const char	*v[IF__COUNT];	/* trimmed cells; NULL when empty */
-	size_t		 project;	/* index into projects */
-	int		 item;		/* 1: an item row */
-	const char	*category;	/* the configuration's spelling */
+	uint32_t	 project;	/* index into projects */
+	uint32_t	 next;		/* the project's next item row + 1 */
+	uint8_t		 item;		/* 1: an item row of a project */
+	uint8_t		 mark;		/* ordering: 0 new, 1 visiting, 2 done */
+	uint8_t		 bulk;		/* written by the bulk path */
 	const char	*mode;
-	char		*start;		/* normalised values, owned */
-	char		*limit;
-	char		*accepted;
-	char		*deadline;
-	char		*supplement;
-	char		*commitment;
-	size_t		*after_rows;	/* prerequisites in the file */
-	size_t		 nafter_rows;
-	int64_t		*after_ids;	/* prerequisites already stored */
-	size_t		 nafter_ids;
-	int		 mark;		/* ordering: 0 new, 1 visiting, 2 done */
+	const char	*kind;
+	const char	*department;
+	const char	*handler;
+	const char	*after_text;	/* the prerequisites cell */
+	const char	*limit;		/* normalised values */
+	struct import_when accepted;
+	struct import_when deadline;
+	struct import_when supplement;
+	struct import_when commitment;
+	struct import_after *after;
 	int64_t		 id;
 };
+
+/* One answer of a pure function (rules_local(), rules_deadline() ...)
+ * kept for the keys it was asked with. */
+struct import_memo {
+	int64_t		 k1;
+	int64_t		 k2;
+	int64_t		 v;
+	int		 flag;
+	int		 used;
+};
+#define IMPORT_MEMO	1021
+
+/* Where parsing is: before the header, in the rows, or past caring. */
+enum import_state { IS_HEADER, IS_ROWS, IS_SKIP };
 
 /* The state of one import. */
 struct import_ctx {
@@ -154,31 +211,60 @@ struct import_ctx {
 	struct store		*s;
 	int64_t			 now;
 
-	struct import_record	*recs;		/* parsing */
-	size_t			 nrecs;
-	char			**cur;
-	size_t			 ncur;
+	char			*sbuf;		/* the record being parsed: */
+	size_t			 slen, scap;	/* its fields, NUL-separated */
+	size_t			*sofs;		/* where each field starts */
+	char			**sf;
+	size_t			 nf, fcap;
 	int			 line;
 
+	enum import_state	 state;
+	int			 hrc;		/* import_header()'s answer */
+	struct api_error	 herr;		/* its 400 */
 	int			*colfield;	/* header: field per column */
-	char			**colname;	/* the header text per column */
+	const char		**colname;	/* the header text per column */
 	size_t			 ncols;
 	int			 col[IF__COUNT];	/* column per field, -1 */
 
+	struct import_chunk	*arena;
+	const char		**strs;		/* interned strings: */
+	size_t			 nstrs, nstrslots; /* a hash, 2^k slots */
+
 	struct import_row	*rows;
-	size_t			 nrows;
+	size_t			 nrows, rowcap;
 	struct import_project	*projects;
-	size_t			 nprojects;
+	size_t			 nprojects, projcap;
 	size_t			*codes;		/* hash of project codes: */
 	size_t			 ncodes;	/* index + 1, 0 free; 2^k */
+	uint64_t		*keys;		/* hash of item rows by */
+	size_t			 nkeys, nkeyed;	/* project, kind, department */
 	size_t			*order;		/* item rows in writing order */
 	size_t			 norder;
 
 	struct import_problem	*problems;
-	size_t			 nproblems;
+	size_t			 nproblems, probcap;
 
 	int			 pcreated, pupdated, icreated, iupdated;
+	struct import_memo	*m_local;	/* rules_local() */
+	struct import_memo	*m_deadline;	/* rules_deadline() */
+	struct import_memo	*m_next;	/* rules_next_time() */
+	struct import_memo	*m_stale;	/* rules_add() of stale_after */
+	size_t			 uncovered;	/* deadlines past the calendar */
+	int64_t			 uncovered_id;	/* the first such item */
 };
+
+/* New items through the bulk path (1) or each through item_add() (0). */
+static int import_bulk = 1;
+
+/* Choose the write path of new items; returns the previous choice. */
+int
+import_set_bulk(int on)
+{
+	int	 old = import_bulk;
+
+	import_bulk = on != 0;
+	return (old);
+}
 
 /* Record a problem of a row and column. */
 static void PRINTFLIKE(4, 5)
@@ -188,8 +274,11 @@ import_problem(struct import_ctx *ctx, int row, const char *column,
 	struct import_problem	*p;
 	va_list			 ap;
 
-	ctx->problems = xreallocarray(ctx->problems, ctx->nproblems + 1,
-	    sizeof *ctx->problems);
+	if (ctx->nproblems == ctx->probcap) {
+		ctx->probcap = ctx->probcap ? ctx->probcap * 2 : 16;
+		ctx->problems = xreallocarray(ctx->problems, ctx->probcap,
+		    sizeof *ctx->problems);
+	}
 	p = &ctx->problems[ctx->nproblems];
 	p->row = row;
 	p->seq = ctx->nproblems++;
@@ -197,6 +286,88 @@ import_problem(struct import_ctx *ctx, int row, const char *column,
 	va_start(ap, fmt);
 	xvasprintf(&p->reason, fmt, ap);
 	va_end(ap);
+}
+
+/* A copy of a string kept until the import ends. */
+static const char *
+import_keep(struct import_ctx *ctx, const char *s)
+{
+	struct import_chunk	*c = ctx->arena;
+	size_t			 n = strlen(s) + 1, size;
+	char			*out;
+
+	if (c == NULL || c->size - c->used < n) {
+		size = n > IMPORT_CHUNK / 4 ? n : IMPORT_CHUNK;
+		c = xmalloc(sizeof *c + size);
+		c->size = size;
+		c->used = 0;
+		if (size == n && ctx->arena != NULL) {
+			/* A big string alone: the current chunk stays open. */
+			c->next = ctx->arena->next;
+			ctx->arena->next = c;
+		} else {
+			c->next = ctx->arena;
+			ctx->arena = c;
+		}
+	}
+	out = c->data + c->used;
+	memcpy(out, s, n);
+	c->used += n;
+	return (out);
+}
+
+/* FNV-1a over a string, continuing from h. */
+static uint64_t
+import_hash(uint64_t h, const char *s)
+{
+	const unsigned char	*c;
+
+	for (c = (const unsigned char *)s; *c != '\0'; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return ((h ^ 0xff) * 1099511628211ULL);
+}
+#define IMPORT_FNV	14695981039346656037ULL
+
+/* The kept copy of a string, one per distinct text (departments, kinds
+ * and handlers repeat over thousands of rows).  A hash at most half
+ * full. */
+static const char *
+import_intern(struct import_ctx *ctx, const char *s)
+{
+	const char	**old;
+	size_t		 slot, i, n, mask;
+
+	if (2 * (ctx->nstrs + 1) > ctx->nstrslots) {
+		old = ctx->strs;
+		n = ctx->nstrslots;
+		ctx->nstrslots = n ? n * 2 : 256;
+		ctx->strs = xcalloc(ctx->nstrslots, sizeof *ctx->strs);
+		mask = ctx->nstrslots - 1;
+		for (i = 0; i < n; i++) {
+			if (old[i] == NULL)
+				continue;
+			for (slot = import_hash(IMPORT_FNV, old[i]) & mask;
+			    ctx->strs[slot] != NULL; slot = (slot + 1) & mask)
+				;
+			ctx->strs[slot] = old[i];
+		}
+		free(old);
+	}
+	mask = ctx->nstrslots - 1;
+	for (slot = import_hash(IMPORT_FNV, s) & mask; ctx->strs[slot] != NULL;
+	    slot = (slot + 1) & mask)
+		if (strcmp(ctx->strs[slot], s) == 0)
+			return (ctx->strs[slot]);
+	ctx->nstrs++;
+	return (ctx->strs[slot] = import_keep(ctx, s));
+}
+
+/* A pointer to text the import keeps, for the store's row types (which
+ * the bulk path only reads). */
+static char *
+import_unconst(const char *s)
+{
+	return ((char *)(uintptr_t)s);
 }
 
 /* The column name problems of a field use: as in the header, else the
@@ -260,23 +431,34 @@ import_space(const char *s)
 	return (0);
 }
 
-/* Trim white space from both ends of s in place; returns the start. */
+/*
+ * Trim white space from both ends of s in place; returns the start.  The
+ * text is valid UTF-8, where the bytes that end a space character are
+ * never part of another character: the end is trimmed from the back.
+ */
 static char *
 import_trim(char *s)
 {
-	char	*end, *p;
-	size_t	 n;
+	const unsigned char	*u;
+	size_t			 n;
 
 	while ((n = import_space(s)) > 0)
 		s += n;
-	end = s;
-	for (p = s; *p != '\0'; p += n) {
-		if ((n = import_space(p)) == 0) {
-			n = 1;
-			end = p + 1;
-		}
+	u = (const unsigned char *)s;
+	n = strlen(s);
+	for (;;) {
+		if (n >= 1 && (u[n - 1] == ' ' || u[n - 1] == '\t' ||
+		    u[n - 1] == '\r' || u[n - 1] == '\n'))
+			n -= 1;
+		else if (n >= 2 && u[n - 2] == 0xc2 && u[n - 1] == 0xa0)
+			n -= 2;
+		else if (n >= 3 && u[n - 3] == 0xe3 && u[n - 2] == 0x80 &&
+		    u[n - 1] == 0x80)
+			n -= 3;
+		else
+			break;
 	}
-	*end = '\0';
+	s[n] = '\0';
 	return (s);
 }
 
@@ -346,41 +528,76 @@ import_skip(const char **p, const char *word)
 	return (1);
 }
 
+/* Write v as width decimal digits. */
+static void
+import_put(char *p, int v, int width)
+{
+	while (width-- > 0) {
+		p[width] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * A slot of a small cache of a pure function's answers (direct-mapped,
+ * made on first use); *hit says whether it holds the answer for the keys,
+ * else it is claimed for them and the caller fills in the answer.
+ */
+static struct import_memo *
+import_memo(struct import_memo **tab, int64_t k1, int64_t k2, int *hit)
+{
+	struct import_memo	*m;
+	uint64_t		 h;
+
+	if (*tab == NULL)
+		*tab = xcalloc(IMPORT_MEMO, sizeof **tab);
+	h = (uint64_t)k1 * 0x9e3779b97f4a7c15ULL ^
+	    ((uint64_t)k2 + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+	m = &(*tab)[(h >> 32) % IMPORT_MEMO];
+	*hit = m->used && m->k1 == k1 && m->k2 == k2;
+	if (!*hit) {
+		m->used = 1;
+		m->k1 = k1;
+		m->k2 = k2;
+	}
+	return (m);
+}
+
 /*
  * A date or time as spreadsheets write it -- 2026-03-05, 2026/3/5,
- * 2026.3.5, 2026年3月5日, each optionally followed by H:MM[:SS] -- as
- * the "YYYY-MM-DD[ HH:MM:SS]" rules_parse_time() reads.  NULL when the
- * text is not such a date or the date is impossible.  With date_only the
- * time of day is dropped (a planned start is a day); a day without a time
- * gets day_min minutes after midnight (a deadline day ends at the
- * configured deadline time, not at 00:00).
+ * 2026.3.5, 2026年3月5日, each optionally followed by H:MM[:SS] -- into
+ * *w as the "YYYY-MM-DD[ HH:MM:SS]" rules_parse_time() reads.  -1 when
+ * the text is not such a date, or the date or time is impossible (what
+ * rules_parse_time() refuses).  With date_only the time of day is dropped
+ * (a planned start is a day); a day without a time gets day_min minutes
+ * after midnight (a deadline day ends at the configured deadline time,
+ * not at 00:00).
  */
-static char *
-import_date(const char *v, int date_only, int day_min, int64_t now)
+static int
+import_date(const char *v, int date_only, int day_min, struct import_when *w)
 {
-	char		 buf[64], *out;
+	char		 buf[64], day[11];
 	const char	*p = buf;
 	int		 y, m, d, h = -1, mi = 0, sec = 0, cjk;
 	char		 sep;
-	int32_t		 day;
-	int64_t		 t;
+	int32_t		 dn;
 
 	if (import_fold(v, buf, sizeof buf, 0, 0) != 0)
-		return (NULL);
+		return (-1);
 	if (strlen(p) < 4 || import_digits(&p, 4, &y) != 0 || p != buf + 4)
-		return (NULL);
+		return (-1);
 	cjk = import_skip(&p, "年");
 	sep = cjk ? '\0' : *p;
 	if (!cjk && sep != '-' && sep != '/' && sep != '.')
-		return (NULL);
+		return (-1);
 	if (!cjk)
 		p++;
 	if (import_digits(&p, 2, &m) != 0)
-		return (NULL);
+		return (-1);
 	if (cjk ? !import_skip(&p, "月") : *p++ != sep)
-		return (NULL);
+		return (-1);
 	if (import_digits(&p, 2, &d) != 0)
-		return (NULL);
+		return (-1);
 	if (cjk && !import_skip(&p, "日"))
 		(void)import_skip(&p, "号");
 	while (*p == ' ' || *p == 'T')
@@ -388,55 +605,120 @@ import_date(const char *v, int date_only, int day_min, int64_t now)
 	if (*p != '\0') {
 		if (import_digits(&p, 2, &h) != 0 || *p++ != ':' ||
 		    import_digits(&p, 2, &mi) != 0)
-			return (NULL);
+			return (-1);
 		if (*p == ':' && (p++, import_digits(&p, 2, &sec) != 0))
-			return (NULL);
+			return (-1);
 	}
 	if (*p != '\0')
-		return (NULL);
+		return (-1);
 	if (h < 0 && !date_only && day_min > 0) {
 		h = day_min / 60;
 		mi = day_min % 60;
 	}
+	memset(w, 0, sizeof *w);
+	w->y = (uint16_t)y;
+	w->m = (uint8_t)m;
+	w->d = (uint8_t)d;
+	w->set = 1;
+	import_put(day, y, 4);
+	day[4] = '-';
+	import_put(day + 5, m, 2);
+	day[7] = '-';
+	import_put(day + 8, d, 2);
+	day[10] = '\0';
+	if (calendar_parse_date(day, &dn) != 0)
+		return (-1);
 	if (date_only || h < 0)
-		xasprintf(&out, "%04d-%02d-%02d", y, m, d);
-	else
-		xasprintf(&out, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, h, mi,
-		    sec);
-	if ((date_only ? calendar_parse_date(out, &day) :
-	    rules_parse_time(out, now, &t)) != 0) {
-		free(out);
+		return (0);
+	if (h > 23 || mi > 59 || sec > 59)
+		return (-1);
+	w->h = (uint8_t)h;
+	w->mi = (uint8_t)mi;
+	w->s = (uint8_t)sec;
+	w->set = 2;
+	return (0);
+}
+
+/* A date as text: "%04d-%02d-%02d[ %02d:%02d:%02d]" into buf[20]. */
+static const char *
+import_when_text(const struct import_when *w, char *buf)
+{
+	if (w->set == 0)
 		return (NULL);
+	import_put(buf, w->y, 4);
+	buf[4] = '-';
+	import_put(buf + 5, w->m, 2);
+	buf[7] = '-';
+	import_put(buf + 8, w->d, 2);
+	buf[10] = '\0';
+	if (w->set == 2) {
+		buf[10] = ' ';
+		import_put(buf + 11, w->h, 2);
+		buf[13] = ':';
+		import_put(buf + 14, w->mi, 2);
+		buf[16] = ':';
+		import_put(buf + 17, w->s, 2);
+		buf[19] = '\0';
 	}
-	return (out);
+	return (buf);
+}
+
+/* The instant rules_parse_time() makes of a date's text. */
+static int64_t
+import_when_time(struct import_ctx *ctx, const struct import_when *w)
+{
+	struct import_memo	*m;
+	int32_t			 day;
+	int			 sec, hit;
+
+	day = calendar_daynum(w->y, w->m, w->d);
+	sec = w->set == 2 ? w->h * 3600 + w->mi * 60 + w->s : 0;
+	m = import_memo(&ctx->m_local, day, sec, &hit);
+	if (!hit)
+		m->v = rules_local(day, sec);
+	return (m->v);
+}
+
+/* Whether a's day is before b's. */
+static int
+import_when_before(const struct import_when *a, const struct import_when *b)
+{
+	return ((a->y * 100 + a->m) * 100 + a->d <
+	    (b->y * 100 + b->m) * 100 + b->d);
 }
 
 /* A time limit as people write it ("5个工作日", "10天", "48小时", "5wd")
- * as the duration text item_add() keeps ("5wd", "10d", "48h"), or NULL. */
-static char *
-import_limit(const char *v)
+ * into out as the duration text item_add() keeps ("5wd", "10d", "48h");
+ * -1 when it is none. */
+static int
+import_limit(const char *v, char *out, size_t outlen)
 {
-	char		 buf[64], *out;
+	char		 buf[64];
 	const char	*p = buf;
 	struct duration	 dur;
 	size_t		 i;
-	int		 n;
+	int		 n, d, len;
 
 	if (import_fold(v, buf, sizeof buf, 1, 1) != 0)
-		return (NULL);
+		return (-1);
 	if (import_digits(&p, 6, &n) != 0 || n <= 0)
-		return (NULL);
+		return (-1);
 	for (i = 0; i < sizeof import_units / sizeof import_units[0]; i++) {
 		if (strcmp(p, import_units[i].text) != 0)
 			continue;
-		xasprintf(&out, "%d%s", n, import_units[i].unit);
-		if (config_parse_duration(out, &dur) != 0 || dur.n <= 0) {
-			free(out);
-			return (NULL);
-		}
-		return (out);
+		/* "%d%s": n has at most six digits, the unit two letters. */
+		if (outlen < 9)
+			return (-1);
+		for (len = 1, d = n; d >= 10; d /= 10)
+			len++;
+		import_put(out, n, len);
+		memcpy(out + len, import_units[i].unit,
+		    strlen(import_units[i].unit) + 1);
+		if (config_parse_duration(out, &dur) != 0 || dur.n <= 0)
+			return (-1);
+		return (0);
 	}
-	return (NULL);
+	return (-1);
 }
 
 /* A mode as the daemon names it; empty is normal; NULL if unknown. */
@@ -598,13 +880,14 @@ import_utf8_bad(const char *s, size_t len)
 }
 
 /*
- * Decode the file's bytes into UTF-8 text (malloc'd, NUL-terminated)
- * without a byte-order mark; -1 with a 400 for files that are none of
- * the encodings asked for.
+ * Decode the file's bytes into UTF-8 text without a byte-order mark: the
+ * bytes themselves when they are UTF-8, else a conversion (malloc'd, in
+ * *owned).  -1 with a 400 for files that are none of the encodings asked
+ * for.
  */
 static int
 import_decode(const char *data, size_t len, const char *encoding,
-    char **text, size_t *tlen, struct api_error *e)
+    const char **text, size_t *tlen, char **owned, struct api_error *e)
 {
 	size_t	 bad = 0;
 	int	 utf8, gb, rc, bom = 0;
@@ -650,10 +933,9 @@ import_decode(const char *data, size_t len, const char *encoding,
 		len -= 3;
 		bom = 3;
 	}
+	*owned = NULL;
 	if (utf8 && utf8_valid(data, len)) {
-		*text = xmalloc(len + 1);
-		memcpy(*text, data, len);
-		(*text)[len] = '\0';
+		*text = data;
 		*tlen = len;
 	} else if (!gb || bom) {
 		api_error_set(e, 400, "encoding", "the file is not valid UTF-8"
@@ -661,7 +943,7 @@ import_decode(const char *data, size_t len, const char *encoding,
 		    bom, bom ? " although it starts with a UTF-8 byte-order mark" :
 		    "; is it GB18030? try encoding gb18030");
 		return (-1);
-	} else if ((rc = import_from_gb18030(data, len, text, tlen,
+	} else if ((rc = import_from_gb18030(data, len, owned, tlen,
 	    &bad)) != 0) {
 		if (rc == -2)
 			api_error_set(e, 500, "encoding", "GB18030 conversion is"
@@ -676,15 +958,18 @@ import_decode(const char *data, size_t len, const char *encoding,
 			    bad);
 		return (-1);
 	}
+	if (*owned != NULL)
+		*text = *owned;
 	/* GB18030 has its own encoding of U+FEFF; drop it once decoded. */
 	if (import_has_bom(*text, *tlen)) {
-		memmove(*text, *text + 3, *tlen - 2);
+		*text += 3;
 		*tlen -= 3;
 	}
 	if (memchr(*text, '\0', *tlen) != NULL) {
 		api_error_set(e, 400, "body", "the file contains NUL bytes: not"
 		    " a CSV text file");
-		free(*text);
+		free(*owned);
+		*owned = NULL;
 		*text = NULL;
 		return (-1);
 	}
@@ -694,15 +979,32 @@ import_decode(const char *data, size_t len, const char *encoding,
 /* ------------------------------------------------------------------ */
 /* Parsing. */
 
-/* libcsv: one field of the current record. */
+static void	import_record(struct import_ctx *, char **, size_t);
+
+/* libcsv: one field of the current record, appended to the scratch. */
 static void
 import_csv_field(void *field, size_t len, void *arg)
 {
 	struct import_ctx	*ctx = arg;
 
-	ctx->cur = xreallocarray(ctx->cur, ctx->ncur + 1, sizeof *ctx->cur);
-	ctx->cur[ctx->ncur++] = field != NULL ? xstrndup(field, len) :
-	    xstrdup("");
+	if (field == NULL)
+		len = 0;
+	if (ctx->slen + len + 1 > ctx->scap) {
+		while (ctx->slen + len + 1 > ctx->scap)
+			ctx->scap = ctx->scap ? ctx->scap * 2 : 1024;
+		ctx->sbuf = xreallocarray(ctx->sbuf, ctx->scap, 1);
+	}
+	if (ctx->nf == ctx->fcap) {
+		ctx->fcap = ctx->fcap ? ctx->fcap * 2 : 32;
+		ctx->sofs = xreallocarray(ctx->sofs, ctx->fcap,
+		    sizeof *ctx->sofs);
+		ctx->sf = xreallocarray(ctx->sf, ctx->fcap, sizeof *ctx->sf);
+	}
+	if (len > 0)
+		memcpy(ctx->sbuf + ctx->slen, field, len);
+	ctx->sbuf[ctx->slen + len] = '\0';
+	ctx->sofs[ctx->nf++] = ctx->slen;
+	ctx->slen += len + 1;
 }
 
 /* libcsv: the end of the current record, which starts on ctx->line. */
@@ -710,29 +1012,22 @@ static void
 import_csv_record(int c, void *arg)
 {
 	struct import_ctx	*ctx = arg;
-	struct import_record	*r;
+	size_t			 i;
 
 	(void)c;
-	ctx->recs = xreallocarray(ctx->recs, ctx->nrecs + 1, sizeof *ctx->recs);
-	r = &ctx->recs[ctx->nrecs++];
-	r->line = ctx->line;
-	r->f = ctx->cur;
-	r->n = ctx->ncur;
-	ctx->cur = NULL;
-	ctx->ncur = 0;
+	for (i = 0; i < ctx->nf; i++)
+		ctx->sf[i] = ctx->sbuf + ctx->sofs[i];
+	import_record(ctx, ctx->sf, ctx->nf);
+	ctx->slen = 0;
+	ctx->nf = 0;
 }
 
-/* Free the fields of an unfinished record. */
+/* Forget the fields of an unfinished record. */
 static void
 import_drop_current(struct import_ctx *ctx)
 {
-	size_t	 i;
-
-	for (i = 0; i < ctx->ncur; i++)
-		free(ctx->cur[i]);
-	free(ctx->cur);
-	ctx->cur = NULL;
-	ctx->ncur = 0;
+	ctx->slen = 0;
+	ctx->nf = 0;
 }
 
 /*
@@ -741,8 +1036,9 @@ import_drop_current(struct import_ctx *ctx)
  * quotes (in strict mode a quote can only open or close a quoted field,
  * or be doubled inside one, so counting quotes finds the same boundaries
  * libcsv does).  Each record then knows the line it starts on, however
- * many line breaks its quoted fields hold.  A malformed record becomes a
- * problem and ends the parse; -1 only when out of memory.
+ * many line breaks its quoted fields hold, and is checked at once.  A
+ * malformed record becomes a problem and ends the parse; -1 only when out
+ * of memory.
  */
 static int
 import_parse(struct import_ctx *ctx, const char *text, size_t len,
@@ -805,18 +1101,6 @@ bad:
 	return (0);
 }
 
-/* Whether every field of a record is empty or white space. */
-static int
-import_blank(const struct import_record *r)
-{
-	size_t	 i;
-
-	for (i = 0; i < r->n; i++)
-		if (*import_trim(r->f[i]) != '\0')
-			return (0);
-	return (1);
-}
-
 /* The field a header name stands for, or -1. */
 static int
 import_lookup(const char *name)
@@ -860,20 +1144,21 @@ import_header_name(char *s)
  * the 400, 1 when rows cannot be checked, else 0.
  */
 static int
-import_header(struct import_ctx *ctx, struct import_record *r,
+import_header(struct import_ctx *ctx, int line, char **fields, size_t n,
     struct api_error *e)
 {
-	char	*name, known[1024] = "", letter[16];
-	size_t	 j;
-	int	 f, nknown = 0, rc = 0;
+	char		 known[1024] = "", letter[16];
+	const char	*name;
+	size_t		 j;
+	int		 f, nknown = 0, rc = 0;
 
-	ctx->ncols = r->n;
-	ctx->colfield = xreallocarray(NULL, r->n, sizeof *ctx->colfield);
-	ctx->colname = xreallocarray(NULL, r->n, sizeof *ctx->colname);
+	ctx->ncols = n;
+	ctx->colfield = xreallocarray(NULL, n, sizeof *ctx->colfield);
+	ctx->colname = xreallocarray(NULL, n, sizeof *ctx->colname);
 	for (f = 0; f < IF__COUNT; f++)
 		ctx->col[f] = -1;
-	for (j = 0; j < r->n; j++) {
-		name = import_header_name(r->f[j]);
+	for (j = 0; j < n; j++) {
+		name = import_keep(ctx, import_header_name(fields[j]));
 		ctx->colname[j] = name;
 		ctx->colfield[j] = -1;
 		if (*name == '\0')
@@ -883,7 +1168,7 @@ import_header(struct import_ctx *ctx, struct import_record *r,
 		nknown++;
 		if (ctx->col[f] >= 0) {
 			import_letters(ctx->col[f], letter, sizeof letter);
-			import_problem(ctx, r->line, name, "the same column as"
+			import_problem(ctx, line, name, "the same column as"
 			    " '%s' (column %s)", ctx->colname[ctx->col[f]],
 			    letter);
 			continue;
@@ -903,23 +1188,23 @@ import_header(struct import_ctx *ctx, struct import_record *r,
 		if (f + 1 < IF__COUNT)
 			strncat(known, ", ", sizeof known - strlen(known) - 1);
 	}
-	for (j = 0; j < r->n; j++) {
+	for (j = 0; j < n; j++) {
 		if (*ctx->colname[j] != '\0' &&
 		    import_lookup(ctx->colname[j]) < 0)
-			import_problem(ctx, r->line, ctx->colname[j], "unknown"
+			import_problem(ctx, line, ctx->colname[j], "unknown"
 			    " column (known: %s)", known);
 	}
 	if (ctx->col[IF_CODE] < 0) {
-		import_problem(ctx, r->line, import_names[IF_CODE][0], "missing"
+		import_problem(ctx, line, import_names[IF_CODE][0], "missing"
 		    " required column (项目编码, 项目代码, code or project)");
 		rc = 1;
 	}
 	if (ctx->col[IF_KIND] >= 0 && ctx->col[IF_DEPARTMENT] < 0)
-		import_problem(ctx, r->line, import_names[IF_DEPARTMENT][0],
+		import_problem(ctx, line, import_names[IF_DEPARTMENT][0],
 		    "missing column: item rows need a department (承办部门)");
 	if (ctx->col[IF_KIND] >= 0 && ctx->col[IF_LIMIT] < 0 &&
 	    ctx->col[IF_DEADLINE] < 0)
-		import_problem(ctx, r->line, import_names[IF_LIMIT][0],
+		import_problem(ctx, line, import_names[IF_LIMIT][0],
 		    "missing column: item rows need a time limit (承诺时限) or"
 		    " a deadline (办结时限)");
 	return (rc);
@@ -928,166 +1213,358 @@ import_header(struct import_ctx *ctx, struct import_record *r,
 /* ------------------------------------------------------------------ */
 /* Checking. */
 
-/* The project of a code, added on first sight. */
+
+/* The hash slot of an item row's key (project, kind, department). */
+static uint64_t
+import_key_hash(size_t project, const char *kind, const char *department)
+{
+	uint64_t	 h = IMPORT_FNV;
+
+	h = (h ^ (uint64_t)project) * 1099511628211ULL;
+	return (import_hash(import_hash(h, kind), department));
+}
+
+/*
+ * The project of a code, added on first sight.  Open addressing over the
+ * codes: a million-row file names some 200,000 projects, too many for a
+ * linear search per row (and glibc's hsearch hashes codes like
+ * "XM-0012345" poorly).  The table is kept at most half full.
+ */
 static size_t
 import_project_of(struct import_ctx *ctx, const char *code)
 {
 	struct import_project	*p;
-	const unsigned char	*c;
-	uint64_t		 h = 14695981039346656037ULL;	/* FNV-1a */
-	size_t			 slot;
+	size_t			 slot, i, mask;
 
-	/*
-	 * Open addressing over the codes: a million-row file names some
-	 * 200,000 projects, too many for a linear search per row (and
-	 * glibc's hsearch hashes codes like "XM-0012345" poorly).
-	 */
-	for (c = (const unsigned char *)code; *c != '\0'; c++)
-		h = (h ^ *c) * 1099511628211ULL;
-	for (slot = h & (ctx->ncodes - 1); ctx->codes[slot] != 0;
-	    slot = (slot + 1) & (ctx->ncodes - 1))
+	if (2 * (ctx->nprojects + 1) > ctx->ncodes) {
+		free(ctx->codes);
+		ctx->ncodes = ctx->ncodes ? ctx->ncodes * 2 : 1024;
+		ctx->codes = xcalloc(ctx->ncodes, sizeof *ctx->codes);
+		mask = ctx->ncodes - 1;
+		for (i = 0; i < ctx->nprojects; i++) {
+			slot = import_hash(IMPORT_FNV, ctx->projects[i].code) &
+			    mask;
+			while (ctx->codes[slot] != 0)
+				slot = (slot + 1) & mask;
+			ctx->codes[slot] = i + 1;
+		}
+	}
+	mask = ctx->ncodes - 1;
+	for (slot = import_hash(IMPORT_FNV, code) & mask; ctx->codes[slot] != 0;
+	    slot = (slot + 1) & mask)
 		if (strcmp(ctx->projects[ctx->codes[slot] - 1].code, code) == 0)
 			return (ctx->codes[slot] - 1);
 	ctx->codes[slot] = ctx->nprojects + 1;
-	ctx->projects = xreallocarray(ctx->projects, ctx->nprojects + 1,
-	    sizeof *ctx->projects);
+	if (ctx->nprojects == ctx->projcap) {
+		ctx->projcap = ctx->projcap ? ctx->projcap * 2 : 256;
+		ctx->projects = xreallocarray(ctx->projects, ctx->projcap,
+		    sizeof *ctx->projects);
+	}
 	p = &ctx->projects[ctx->nprojects];
 	memset(p, 0, sizeof *p);
-	p->code = code;
+	p->code = import_keep(ctx, code);
 	return (ctx->nprojects++);
 }
 
-/* Check a date cell into *out (owned); a problem when it is bad. */
-static void
-import_check_date(struct import_ctx *ctx, struct import_row *row,
-    enum import_field f, char **out)
+/* Whether two item rows name the same item. */
+static int
+import_same_item(const struct import_row *a, const struct import_row *b)
 {
-	const char	*v = row->v[f];
-	int		 day_min;
+	return (a->project == b->project && strcmp(a->kind, b->kind) == 0 &&
+	    strcmp(a->department, b->department) == 0);
+}
 
-	if (v == NULL)
-		return;
+/*
+ * Look row i (a project's item row with a department) up in the hash of
+ * item keys, whose entries are the slot's 32 hash bits and the row index
+ * + 1: the first row with the same key (index + 1), or 0 after entering
+ * row i.  The table is kept at most half full.
+ */
+static size_t
+import_key_enter(struct import_ctx *ctx, size_t i)
+{
+	struct import_row	*row = &ctx->rows[i];
+	uint64_t		*old;
+	uint32_t		 h;
+	size_t			 slot, j, n, mask;
+
+	if (2 * (ctx->nkeyed + 1) > ctx->nkeys) {
+		old = ctx->keys;
+		n = ctx->nkeys;
+		ctx->nkeys = n ? n * 2 : 1024;
+		ctx->keys = xcalloc(ctx->nkeys, sizeof *ctx->keys);
+		mask = ctx->nkeys - 1;
+		for (j = 0; j < n; j++) {
+			if (old[j] == 0)
+				continue;
+			for (slot = (old[j] >> 32) & mask; ctx->keys[slot] != 0;
+			    slot = (slot + 1) & mask)
+				;
+			ctx->keys[slot] = old[j];
+		}
+		free(old);
+	}
+	mask = ctx->nkeys - 1;
+	h = (uint32_t)import_key_hash(row->project, row->kind, row->department);
+	for (slot = h & mask; ctx->keys[slot] != 0; slot = (slot + 1) & mask) {
+		if ((uint32_t)(ctx->keys[slot] >> 32) == h && import_same_item(
+		    &ctx->rows[(uint32_t)ctx->keys[slot] - 1], row))
+			return ((uint32_t)ctx->keys[slot]);
+	}
+	ctx->keys[slot] = (uint64_t)h << 32 | (uint32_t)(i + 1);
+	ctx->nkeyed++;
+	return (0);
+}
+
+/*
+ * The first earlier item row of the same project with the same kind and
+ * department as row i (index + 1), or 0.  A project's few rows are
+ * compared directly; those of a project with many are entered in a hash
+ * (from the row that makes them many on).
+ */
+static size_t
+import_item_seen(struct import_ctx *ctx, size_t i)
+{
+	struct import_row	*row = &ctx->rows[i], *o;
+	struct import_project	*p = &ctx->projects[row->project];
+	size_t			 j, seen;
+
+	if (!p->hashed && p->nitems <= IMPORT_FEW) {
+		for (j = p->first; j != 0 && j != i + 1; j = o->next) {
+			o = &ctx->rows[j - 1];
+			if (o->department != NULL && import_same_item(o, row))
+				return (j);
+		}
+		return (0);
+	}
+	if (!p->hashed) {
+		p->hashed = 1;
+		for (j = p->first; j != 0 && j != i + 1; j = o->next) {
+			o = &ctx->rows[j - 1];
+			if (o->department != NULL)
+				(void)import_key_enter(ctx, j - 1);
+		}
+	}
+	seen = import_key_enter(ctx, i);
+	return (seen);
+}
+
+/* Check a date cell into *w; a problem when it is bad. */
+static int
+import_check_date(struct import_ctx *ctx, int line, const char *v,
+    enum import_field f, struct import_when *w)
+{
+	int	 day_min;
+
 	day_min = f == IF_START || f == IF_ACCEPTED ? 0 :
 	    ctx->conf->deadline_min;
-	if ((*out = import_date(v, f == IF_START, day_min, ctx->now)) == NULL)
-		import_problem(ctx, row->line, import_colname(ctx, f), "invalid"
-		    " or impossible date '%s' (use YYYY-MM-DD, YYYY/MM/DD or"
-		    " YYYY年MM月DD日, optionally with HH:MM)", v);
+	if (import_date(v, f == IF_START, day_min, w) == 0)
+		return (0);
+	memset(w, 0, sizeof *w);
+	import_problem(ctx, line, import_colname(ctx, f), "invalid or"
+	    " impossible date '%s' (use YYYY-MM-DD, YYYY/MM/DD or"
+	    " YYYY年MM月DD日, optionally with HH:MM)", v);
+	return (-1);
 }
 
 /* Merge a row's project values into its project; a problem when rows
  * of the same project disagree. */
 static void
-import_check_project(struct import_ctx *ctx, struct import_row *row)
+import_check_project(struct import_ctx *ctx, const struct import_row *row,
+    const char *const *v, const char *category, const char *start)
 {
 	struct import_project	*p = &ctx->projects[row->project];
-	const char		*v;
+	const char		*val;
 	int			 f;
 
 	for (f = IF_NAME; f < IF_NPROJECT; f++) {
-		v = f == IF_CATEGORY ? row->category : f == IF_START ?
-		    row->start : row->v[f];
-		if (v == NULL)
+		val = f == IF_CATEGORY ? category : f == IF_START ? start : v[f];
+		if (val == NULL)
 			continue;
 		if (p->v[f] == NULL) {
-			p->v[f] = v;
+			/* Categories are the configuration's own strings. */
+			p->v[f] = f == IF_CATEGORY ? val : import_keep(ctx, val);
 			p->vrow[f] = row->line;
-		} else if (strcmp(p->v[f], v) != 0)
+		} else if (strcmp(p->v[f], val) != 0)
 			import_problem(ctx, row->line, import_colname(ctx, f),
 			    "'%s' differs from '%s' given for project %s in row"
-			    " %d", row->v[f], p->v[f], p->code, p->vrow[f]);
+			    " %d", v[f], p->v[f], p->code, p->vrow[f]);
 	}
 }
 
-/* Check one data row; every problem is recorded. */
+/* Check one data row (ctx->rows[i], cells v); every problem is recorded
+ * and what later rows and writing need is kept. */
 static void
-import_check_row(struct import_ctx *ctx, struct import_row *row)
+import_check_row(struct import_ctx *ctx, size_t i, const char *const *v)
 {
+	struct import_row	*row = &ctx->rows[i], *o;
 	struct import_project	*p;
-	struct import_row	*o;
-	char			*cats;
-	size_t			 i;
-	int			 f, any = 0;
+	const char		*category = NULL;
+	struct import_when	 start;
+	char			*cats, startbuf[20], buf[32];
+	size_t			 seen;
+	int			 f, any = 0, have_start = 0;
 
-	if (row->v[IF_CODE] == NULL) {
+	if (v[IF_CODE] == NULL) {
 		import_problem(ctx, row->line, import_colname(ctx, IF_CODE),
 		    "missing project code");
 	} else
-		row->project = import_project_of(ctx, row->v[IF_CODE]);
+		row->project = import_project_of(ctx, v[IF_CODE]);
 
-	if (row->v[IF_CATEGORY] != NULL && (row->category =
-	    import_category(ctx->conf, row->v[IF_CATEGORY])) == NULL) {
+	if (v[IF_CATEGORY] != NULL && (category = import_category(ctx->conf,
+	    v[IF_CATEGORY])) == NULL) {
 		cats = import_categories(ctx->conf);
 		import_problem(ctx, row->line, import_colname(ctx, IF_CATEGORY),
 		    "unknown category '%s': no work group covers it (%s)",
-		    row->v[IF_CATEGORY], cats);
+		    v[IF_CATEGORY], cats);
 		free(cats);
 	}
-	import_check_date(ctx, row, IF_START, &row->start);
-	if (row->v[IF_CODE] != NULL)
-		import_check_project(ctx, row);
+	if (v[IF_START] != NULL)
+		have_start = import_check_date(ctx, row->line, v[IF_START],
+		    IF_START, &start) == 0;
+	if (v[IF_CODE] != NULL)
+		import_check_project(ctx, row, v, category, have_start ?
+		    import_when_text(&start, startbuf) : NULL);
 
 	for (f = IF_KIND; f < IF__COUNT; f++)
-		any |= row->v[f] != NULL;
-	if (row->v[IF_KIND] == NULL) {
+		any |= v[f] != NULL;
+	if (v[IF_KIND] == NULL) {
 		if (any)
 			import_problem(ctx, row->line, import_colname(ctx,
 			    IF_KIND), "missing item kind: the row fills item"
 			    " columns but names no item");
 		return;
 	}
-	row->item = 1;
-	if (row->v[IF_DEPARTMENT] == NULL && ctx->col[IF_DEPARTMENT] >= 0)
+	if (v[IF_DEPARTMENT] == NULL && ctx->col[IF_DEPARTMENT] >= 0)
 		import_problem(ctx, row->line, import_colname(ctx,
 		    IF_DEPARTMENT), "missing department");
-	if (row->v[IF_LIMIT] == NULL && row->v[IF_DEADLINE] == NULL &&
+	if (v[IF_LIMIT] == NULL && v[IF_DEADLINE] == NULL &&
 	    (ctx->col[IF_LIMIT] >= 0 || ctx->col[IF_DEADLINE] >= 0))
 		import_problem(ctx, row->line, import_colname(ctx,
 		    ctx->col[IF_LIMIT] >= 0 ? IF_LIMIT : IF_DEADLINE),
 		    "missing time limit: give a time limit (承诺时限) or a"
 		    " deadline (办结时限)");
-	if ((row->mode = import_mode(row->v[IF_MODE])) == NULL)
+	if ((row->mode = import_mode(v[IF_MODE])) == NULL)
 		import_problem(ctx, row->line, import_colname(ctx, IF_MODE),
 		    "unknown mode '%s' (一般/normal, 预审, 容缺受理, 告知承诺)",
-		    row->v[IF_MODE]);
-	if (row->v[IF_LIMIT] != NULL &&
-	    (row->limit = import_limit(row->v[IF_LIMIT])) == NULL)
-		import_problem(ctx, row->line, import_colname(ctx, IF_LIMIT),
-		    "invalid time limit '%s' (e.g. 5个工作日, 10天, 48小时 or"
-		    " 5wd)", row->v[IF_LIMIT]);
-	import_check_date(ctx, row, IF_ACCEPTED, &row->accepted);
-	import_check_date(ctx, row, IF_DEADLINE, &row->deadline);
-	import_check_date(ctx, row, IF_SUPPLEMENT, &row->supplement);
-	import_check_date(ctx, row, IF_COMMITMENT, &row->commitment);
-	if (row->accepted != NULL && row->deadline != NULL &&
-	    strncmp(row->deadline, row->accepted, 10) < 0)
+		    v[IF_MODE]);
+	if (v[IF_LIMIT] != NULL) {
+		if (import_limit(v[IF_LIMIT], buf, sizeof buf) == 0)
+			row->limit = import_intern(ctx, buf);
+		else
+			import_problem(ctx, row->line, import_colname(ctx,
+			    IF_LIMIT), "invalid time limit '%s' (e.g. 5个工作日,"
+			    " 10天, 48小时 or 5wd)", v[IF_LIMIT]);
+	}
+	if (v[IF_ACCEPTED] != NULL)
+		(void)import_check_date(ctx, row->line, v[IF_ACCEPTED],
+		    IF_ACCEPTED, &row->accepted);
+	if (v[IF_DEADLINE] != NULL)
+		(void)import_check_date(ctx, row->line, v[IF_DEADLINE],
+		    IF_DEADLINE, &row->deadline);
+	if (v[IF_SUPPLEMENT] != NULL)
+		(void)import_check_date(ctx, row->line, v[IF_SUPPLEMENT],
+		    IF_SUPPLEMENT, &row->supplement);
+	if (v[IF_COMMITMENT] != NULL)
+		(void)import_check_date(ctx, row->line, v[IF_COMMITMENT],
+		    IF_COMMITMENT, &row->commitment);
+	if (row->accepted.set && row->deadline.set &&
+	    import_when_before(&row->deadline, &row->accepted))
 		import_problem(ctx, row->line, import_colname(ctx, IF_DEADLINE),
 		    "the deadline %s is before the acceptance %s",
-		    row->v[IF_DEADLINE], row->v[IF_ACCEPTED]);
+		    v[IF_DEADLINE], v[IF_ACCEPTED]);
 
-	if (row->v[IF_CODE] == NULL)
+	if (v[IF_CODE] == NULL)
 		return;
-	/* The project's item rows: what duplicates and prerequisites are
-	 * looked up in (not the whole file). */
+	/* The project's item rows, in file order: what duplicates and
+	 * prerequisites are looked up in (not the whole file). */
+	row->item = 1;
+	row->kind = import_intern(ctx, v[IF_KIND]);
+	if (v[IF_DEPARTMENT] != NULL)
+		row->department = import_intern(ctx, v[IF_DEPARTMENT]);
+	if (v[IF_HANDLER] != NULL)
+		row->handler = import_intern(ctx, v[IF_HANDLER]);
+	if (v[IF_AFTER] != NULL)
+		row->after_text = import_keep(ctx, v[IF_AFTER]);
 	p = &ctx->projects[row->project];
-	p->items = xreallocarray(p->items, p->nitems + 1, sizeof *p->items);
-	p->items[p->nitems++] = (size_t)(row - ctx->rows);
+	if (p->last != 0)
+		ctx->rows[p->last - 1].next = i + 1;
+	else
+		p->first = i + 1;
+	p->last = i + 1;
+	p->nitems++;
 
 	/* One row per item: project, kind and department name it. */
-	if (row->v[IF_DEPARTMENT] == NULL)
+	if (row->department == NULL)
 		return;
-	for (i = 0; i + 1 < p->nitems; i++) {
-		o = &ctx->rows[p->items[i]];
-		if (o->v[IF_DEPARTMENT] != NULL &&
-		    strcmp(o->v[IF_KIND], row->v[IF_KIND]) == 0 &&
-		    strcmp(o->v[IF_DEPARTMENT], row->v[IF_DEPARTMENT]) == 0) {
-			import_problem(ctx, row->line, import_colname(ctx,
-			    IF_KIND), "the same item (project %s, %s, %s) as"
-			    " row %d", row->v[IF_CODE], row->v[IF_KIND],
-			    row->v[IF_DEPARTMENT], o->line);
-			break;
-		}
+	if ((seen = import_item_seen(ctx, i)) != 0) {
+		o = &ctx->rows[seen - 1];
+		import_problem(ctx, row->line, import_colname(ctx, IF_KIND),
+		    "the same item (project %s, %s, %s) as row %d", p->code,
+		    row->kind, row->department, o->line);
 	}
+}
+
+/* Turn one record after the header (its fields trimmed) into a row and
+ * check it. */
+static void
+import_row(struct import_ctx *ctx, int line, char **fields, size_t n)
+{
+	const char		*v[IF__COUNT];
+	struct import_row	*row;
+	char			 letter[16], *cell;
+	size_t			 j;
+	int			 f;
+
+	if (ctx->nrows == ctx->rowcap) {
+		ctx->rowcap = ctx->rowcap ? ctx->rowcap * 2 : 1024;
+		ctx->rows = xreallocarray(ctx->rows, ctx->rowcap,
+		    sizeof *ctx->rows);
+	}
+	row = &ctx->rows[ctx->nrows++];
+	memset(row, 0, sizeof *row);
+	row->line = line;
+	memset(v, 0, sizeof v);
+	for (j = 0; j < n; j++) {
+		cell = fields[j];
+		if (j < ctx->ncols && (f = ctx->colfield[j]) >= 0) {
+			v[f] = *cell != '\0' ? cell : NULL;
+			continue;
+		}
+		if (*cell == '\0' || (j < ctx->ncols &&
+		    *ctx->colname[j] != '\0'))
+			continue;	/* unknown: reported once */
+		import_letters(j, letter, sizeof letter);
+		import_problem(ctx, line, letter, "a value in column %s, which"
+		    " has no header", letter);
+	}
+	import_check_row(ctx, ctx->nrows - 1, v);
+}
+
+/* One record as libcsv delivers it: the header, a row or nothing.  Its
+ * fields are trimmed here, once. */
+static void
+import_record(struct import_ctx *ctx, char **fields, size_t n)
+{
+	size_t	 i;
+	int	 blank = 1;
+
+	if (ctx->state == IS_SKIP)
+		return;
+	for (i = 0; i < n; i++) {
+		fields[i] = import_trim(fields[i]);
+		if (*fields[i] != '\0')
+			blank = 0;
+	}
+	if (blank)
+		return;
+	if (ctx->state == IS_ROWS) {
+		import_row(ctx, ctx->line, fields, n);
+		return;
+	}
+	/* The first record that is not blank is the header. */
+	ctx->hrc = import_header(ctx, ctx->line, fields, n, &ctx->herr);
+	ctx->state = ctx->hrc == 0 ? IS_ROWS : IS_SKIP;
 }
 
 /* Store callback: keep a stored item of the project as a candidate. */
@@ -1106,6 +1583,15 @@ import_stored_cb(void *arg, const struct item_row *r)
 	return (0);
 }
 
+/* The prerequisites of a row, made on first use. */
+static struct import_after *
+import_after_of(struct import_row *row)
+{
+	if (row->after == NULL)
+		row->after = xcalloc(1, sizeof *row->after);
+	return (row->after);
+}
+
 /*
  * Resolve one prerequisite kind of a row: an item of the same project in
  * the file, else one already stored.  0 resolved or a problem recorded,
@@ -1116,20 +1602,21 @@ import_resolve(struct import_ctx *ctx, struct import_row *row,
     const char *kind)
 {
 	struct import_project	*p = &ctx->projects[row->project];
+	struct import_after	*a;
 	struct import_row	*o;
 	size_t			 i, j, found = 0, which = 0;
 	int64_t			 id = 0;
 	const char		*col = import_colname(ctx, IF_AFTER);
 
-	if (strcmp(kind, row->v[IF_KIND]) == 0) {
+	if (strcmp(kind, row->kind) == 0) {
 		import_problem(ctx, row->line, col, "an item cannot be its own"
 		    " prerequisite ('%s')", kind);
 		return (0);
 	}
-	for (j = 0; j < p->nitems; j++) {
-		i = p->items[j];
+	for (j = p->first; j != 0; j = o->next) {
+		i = j - 1;
 		o = &ctx->rows[i];
-		if (strcmp(o->v[IF_KIND], kind) != 0)
+		if (strcmp(o->kind, kind) != 0)
 			continue;
 		if (found++ == 0)
 			which = i;
@@ -1141,12 +1628,13 @@ import_resolve(struct import_ctx *ctx, struct import_row *row,
 		}
 	}
 	if (found == 1) {
-		for (i = 0; i < row->nafter_rows; i++)
-			if (row->after_rows[i] == which)
+		a = import_after_of(row);
+		for (i = 0; i < a->nrows; i++)
+			if (a->rows[i] == which)
 				return (0);
-		row->after_rows = xreallocarray(row->after_rows,
-		    row->nafter_rows + 1, sizeof *row->after_rows);
-		row->after_rows[row->nafter_rows++] = which;
+		a->rows = xreallocarray(a->rows, a->nrows + 1,
+		    sizeof *a->rows);
+		a->rows[a->nrows++] = which;
 		return (0);
 	}
 	if (!p->loaded) {
@@ -1173,12 +1661,12 @@ import_resolve(struct import_ctx *ctx, struct import_row *row,
 		    p->code);
 		return (0);
 	}
-	for (i = 0; i < row->nafter_ids; i++)
-		if (row->after_ids[i] == id)
+	a = import_after_of(row);
+	for (i = 0; i < a->nids; i++)
+		if (a->ids[i] == id)
 			return (0);
-	row->after_ids = xreallocarray(row->after_ids, row->nafter_ids + 1,
-	    sizeof *row->after_ids);
-	row->after_ids[row->nafter_ids++] = id;
+	a->ids = xreallocarray(a->ids, a->nids + 1, sizeof *a->ids);
+	a->ids[a->nids++] = id;
 	return (0);
 }
 
@@ -1190,9 +1678,9 @@ import_after(struct import_ctx *ctx, struct import_row *row)
 	char		*copy, *p, *q, *kind;
 	size_t		 i, best;
 
-	if (!row->item || row->v[IF_AFTER] == NULL || row->v[IF_CODE] == NULL)
+	if (!row->item || row->after_text == NULL)
 		return (0);
-	p = copy = xstrdup(row->v[IF_AFTER]);
+	p = copy = xstrdup(row->after_text);
 	while (p != NULL) {
 		q = NULL;
 		best = 0;
@@ -1230,53 +1718,23 @@ import_order(struct import_ctx *ctx, size_t i)
 	if (row->mark == 1) {
 		import_problem(ctx, row->line, import_colname(ctx, IF_AFTER),
 		    "the prerequisites of '%s' in project %s go round in a"
-		    " circle", row->v[IF_KIND], row->v[IF_CODE]);
+		    " circle", row->kind, ctx->projects[row->project].code);
 		return;
 	}
 	row->mark = 1;
-	for (j = 0; j < row->nafter_rows; j++)
-		import_order(ctx, row->after_rows[j]);
+	for (j = 0; row->after != NULL && j < row->after->nrows; j++)
+		import_order(ctx, row->after->rows[j]);
 	row->mark = 2;
 	ctx->order[ctx->norder++] = i;
 }
 
-/* Turn the records after the header into rows and check them all;
- * -1 on a database error. */
+/* After the last row: resolve prerequisites, order the item rows; -1 on
+ * a database error. */
 static int
-import_check(struct import_ctx *ctx, size_t first)
+import_check(struct import_ctx *ctx)
 {
-	struct import_record	*r;
-	struct import_row	*row;
-	char			 letter[16], *v;
-	size_t			 i, j;
-	int			 f;
+	size_t	 i;
 
-	ctx->rows = xcalloc(ctx->nrecs - first + 1, sizeof *ctx->rows);
-	/* At most one project per row: a table at least twice that. */
-	for (ctx->ncodes = 16; ctx->ncodes < 2 * (ctx->nrecs - first);)
-		ctx->ncodes *= 2;
-	ctx->codes = xcalloc(ctx->ncodes, sizeof *ctx->codes);
-	for (i = first; i < ctx->nrecs; i++) {
-		r = &ctx->recs[i];
-		if (import_blank(r))
-			continue;
-		row = &ctx->rows[ctx->nrows++];
-		row->line = r->line;
-		for (j = 0; j < r->n; j++) {
-			v = import_trim(r->f[j]);
-			if (j < ctx->ncols && (f = ctx->colfield[j]) >= 0) {
-				row->v[f] = *v != '\0' ? v : NULL;
-				continue;
-			}
-			if (*v == '\0' || (j < ctx->ncols &&
-			    *ctx->colname[j] != '\0'))
-				continue;	/* unknown: reported once */
-			import_letters(j, letter, sizeof letter);
-			import_problem(ctx, row->line, letter, "a value in"
-			    " column %s, which has no header", letter);
-		}
-		import_check_row(ctx, row);
-	}
 	for (i = 0; i < ctx->nrows; i++)
 		if (import_after(ctx, &ctx->rows[i]) != 0)
 			return (-1);
@@ -1290,6 +1748,14 @@ import_check(struct import_ctx *ctx, size_t first)
 /* ------------------------------------------------------------------ */
 /* Writing. */
 
+/* Fill a database error; returns -1. */
+static int
+import_dberr(struct import_ctx *ctx, struct api_error *e)
+{
+	api_error_set(e, 500, NULL, "database error: %s", store_error(ctx->s));
+	return (-1);
+}
+
 /* Replace a project field when the file gives a value. */
 static void
 import_set(char **field, const char *v)
@@ -1300,10 +1766,14 @@ import_set(char **field, const char *v)
 	*field = xstrdup(v);
 }
 
-/* Create or update every project the file names; -1 on a database
- * error. */
+/*
+ * Create or update every project the file names; -1 on a database
+ * error.  With a bulk write open, a project not stored yet is inserted
+ * directly and marked as created: it has no items to update.
+ */
 static int
-import_write_projects(struct import_ctx *ctx, struct api_error *e)
+import_write_projects(struct import_ctx *ctx, struct store_bulk *b,
+    struct api_error *e)
 {
 	struct import_project	*ip;
 	struct project_row	 p;
@@ -1313,8 +1783,36 @@ import_write_projects(struct import_ctx *ctx, struct api_error *e)
 	for (i = 0; i < ctx->nprojects; i++) {
 		ip = &ctx->projects[i];
 		memset(&p, 0, sizeof p);
-		if ((rc = store_project_get(ctx->s, ip->code, &p)) < 0)
+		if (b != NULL) {
+			if ((rc = store_bulk_project_find(b, ip->code,
+			    &p.id)) < 0)
+				goto dberr;
+			if (rc == 0)
+				rc = store_project_get(ctx->s, ip->code, &p);
+		} else
+			rc = store_project_get(ctx->s, ip->code, &p);
+		if (rc < 0)
 			goto dberr;
+		if (rc == 1 && b != NULL) {
+			p.code = import_unconst(ip->code);
+			p.name = import_unconst(ip->v[IF_NAME]);
+			p.category = import_unconst(ip->v[IF_CATEGORY]);
+			p.region = import_unconst(ip->v[IF_REGION]);
+			p.content = import_unconst(ip->v[IF_CONTENT]);
+			p.planned_start = import_unconst(ip->v[IF_START]);
+			/* p points at the import's strings: not cleared. */
+			if (store_bulk_project_insert(b, &p) != 0)
+				return (import_dberr(ctx, e));
+			ip->id = p.id;
+			ip->created = 1;
+			ip->category = ip->v[IF_CATEGORY];
+			ctx->pcreated++;
+			/* A new project's note is news. */
+			if (ip->v[IF_PROGRESS] != NULL && store_project_progress(
+			    ctx->s, p.id, ip->v[IF_PROGRESS], ctx->now) != 0)
+				return (import_dberr(ctx, e));
+			continue;
+		}
 		if (rc == 1)
 			p.code = xstrdup(ip->code);
 		import_set(&p.name, ip->v[IF_NAME]);
@@ -1335,13 +1833,14 @@ import_write_projects(struct import_ctx *ctx, struct api_error *e)
 		    ctx->now) != 0)
 			goto dberr;
 		ip->id = p.id;
+		ip->category = p.category != NULL ? import_keep(ctx,
+		    p.category) : NULL;
 		project_row_clear(&p);
 	}
 	return (0);
 dberr:
 	project_row_clear(&p);
-	api_error_set(e, 500, NULL, "database error: %s", store_error(ctx->s));
-	return (-1);
+	return (import_dberr(ctx, e));
 }
 
 /* The column an item_add() error field refers to. */
@@ -1367,58 +1866,270 @@ import_error_column(const struct import_ctx *ctx, const char *field)
 	return ("");
 }
 
-/* Add or update every item, prerequisites first; -1 on a database
- * error, a problem when item_add() refuses one. */
-static int
-import_write_items(struct import_ctx *ctx, struct api_error *e)
+/* The ids of a row's prerequisites: those in the file (written before
+ * it), then those already stored.  malloc'd; *n gets the count. */
+static int64_t *
+import_after_ids(const struct import_ctx *ctx, const struct import_row *row,
+    size_t *n)
 {
-	struct import_row	*row;
+	const struct import_after	*a = row->after;
+	int64_t				*ids;
+	size_t				 j;
+
+	*n = a != NULL ? a->nrows + a->nids : 0;
+	ids = xcalloc(*n + 1, sizeof *ids);
+	for (j = 0; a != NULL && j < a->nrows; j++)
+		ids[j] = ctx->rows[a->rows[j]].id;
+	for (j = 0; a != NULL && j < a->nids; j++)
+		ids[a->nrows + j] = a->ids[j];
+	return (ids);
+}
+
+/* Add or update one item through item_add(), as the API does; -1 on a
+ * database error, a problem when item_add() refuses it. */
+static int
+import_item_add(struct import_ctx *ctx, struct import_row *row,
+    struct api_error *e)
+{
 	struct item_input	 in;
 	struct api_error	 ie;
 	int64_t			*after;
-	size_t			 i, j, n;
+	char			 acc[20], dl[20], sup[20], com[20];
+	size_t			 n;
 	int			 created;
+
+	memset(&in, 0, sizeof in);
+	in.project = ctx->projects[row->project].code;
+	in.name = row->kind;
+	in.department = row->department;
+	in.handler = row->handler;
+	/* An empty mode cell means normal; no column keeps it. */
+	in.mode = ctx->col[IF_MODE] >= 0 ? row->mode : NULL;
+	in.limit = row->limit;
+	in.deadline = import_when_text(&row->deadline, dl);
+	in.accepted = import_when_text(&row->accepted, acc);
+	in.supplement = import_when_text(&row->supplement, sup);
+	in.commitment = import_when_text(&row->commitment, com);
+	after = import_after_ids(ctx, row, &n);
+	in.after = after;
+	in.nafter = n;
+	memset(&ie, 0, sizeof ie);
+	if (item_add(ctx->conf, ctx->s, &in, ctx->now, &row->id, &created,
+	    &ie) != 0) {
+		free(after);
+		if (ie.status >= 500) {
+			*e = ie;
+			return (-1);
+		}
+		import_problem(ctx, row->line, import_error_column(ctx,
+		    ie.field), "%s", ie.msg);
+		return (1);
+	}
+	free(after);
+	if (created)
+		ctx->icreated++;
+	else
+		ctx->iupdated++;
+	return (0);
+}
+
+/* Insert the track of a new active item for a deadline, as item_track()
+ * creates it: at the start of its policy's ladder. */
+static int
+import_bulk_track(struct import_ctx *ctx, struct store_bulk *b,
+    const struct item_row *r, const char *kind, int64_t due)
+{
+	const struct policy	*p;
+	struct track_row	 t;
+	struct import_memo	*m;
+	int			 hit;
+
+	if (due <= 0 || (p = config_policy_for(ctx->conf, kind, r->category,
+	    r->department, r->kind, r->mode)) == NULL)
+		return (0);
+	m = import_memo(&ctx->m_next, (int64_t)(intptr_t)p, due, &hit);
+	if (!hit)
+		m->v = rules_next_time(p, ctx->conf->calendar, due, -1, 0);
+	memset(&t, 0, sizeof t);
+	t.item_id = r->id;
+	t.kind = import_unconst(kind);
+	t.policy = p->name;
+	t.due_at = due;
+	t.stage = -1;
+	t.next_at = m->v;
+	return (store_bulk_track_insert(b, &t));
+}
+
+/*
+ * Write a new item finished, with exactly what item_add() followed by
+ * item_retrack() gives a created item: accepted now unless a prerequisite
+ * is not done, its deadline from the time limit unless one was given,
+ * the tracks its policies make active, and the "created" log entry.
+ * -1 on a database error, 1 with a problem recorded.
+ */
+static int
+import_bulk_item(struct import_ctx *ctx, struct store_bulk *b,
+    struct import_row *row, const struct import_project *ip,
+    struct api_error *e)
+{
+	const struct config	*conf = ctx->conf;
+	const struct policy	*sp;
+	struct item_row		 r;
+	struct duration		 lim;
+	struct import_memo	*m;
+	int64_t			*after, since, stale_due = 0;
+	size_t			 n, j;
+	int			 rc, pending = 0, unc = 0, active, hit;
+
+	memset(&r, 0, sizeof r);
+	r.project_id = ip->id;
+	r.project_code = import_unconst(ip->code);
+	r.category = import_unconst(ip->category);
+	r.kind = import_unconst(row->kind);
+	r.department = import_unconst(row->department);
+	r.handler = import_unconst(row->handler);
+	r.mode = import_unconst(row->mode != NULL ? row->mode : "normal");
+	r.created_at = ctx->now;
+	r.last_progress_at = ctx->now;
+	if (row->limit != NULL)
+		r.limit = import_unconst(row->limit);
+	if (row->deadline.set) {
+		r.due_at = import_when_time(ctx, &row->deadline);
+		r.explicit_due = 1;
+	}
+	if (row->supplement.set)
+		r.supplement_due = import_when_time(ctx, &row->supplement);
+	if (row->commitment.set)
+		r.commitment_due = import_when_time(ctx, &row->commitment);
+	if (row->accepted.set)
+		r.accepted_at = import_when_time(ctx, &row->accepted);
+
+	/*
+	 * Accepted unless a prerequisite is not done yet.  One written by
+	 * the bulk path is new, so not done (and maybe still queued); the
+	 * others are in the store.
+	 */
+	after = import_after_ids(ctx, row, &n);
+	for (j = 0; j < n && !pending; j++) {
+		if (row->after != NULL && j < row->after->nrows &&
+		    ctx->rows[row->after->rows[j]].bulk)
+			rc = 1;
+		else if ((rc = store_bulk_item_pending(b, after[j])) < 0)
+			goto dberr;
+		pending = rc;
+	}
+	active = !pending;
+	r.status = import_unconst(active ? "accepted" : "planned");
+	if (active && r.accepted_at == 0)
+		r.accepted_at = ctx->now;
+	if (active && !r.explicit_due && r.limit != NULL) {
+		if (config_parse_duration(r.limit, &lim) != 0 || lim.n <= 0) {
+			import_problem(ctx, row->line, import_colname(ctx,
+			    IF_LIMIT), "invalid time limit '%s' (use e.g. 5wd,"
+			    " 10d or 48h)", r.limit);
+			free(after);
+			return (1);
+		}
+		/* Pure functions of their arguments: asked once per import. */
+		m = import_memo(&ctx->m_deadline, r.accepted_at,
+		    (int64_t)lim.unit << 56 ^ lim.n, &hit);
+		if (!hit)
+			m->v = rules_deadline(conf->calendar, r.accepted_at,
+			    &lim, conf->deadline_min, &m->flag);
+		r.due_at = m->v;
+		unc = m->flag;
+	}
+	if (store_bulk_item_insert(b, &r) != 0)
+		goto dberr;
+	row->id = r.id;
+	row->bulk = 1;
+	if (unc && ctx->uncovered++ == 0)
+		ctx->uncovered_id = r.id;
+	for (j = 0; j < n; j++)
+		if (store_bulk_prereq_add(b, r.id, after[j]) != 0)
+			goto dberr;
+	free(after);
+	after = NULL;
+
+	/* The tracks item_retrack() makes for an item that has none. */
+	if (active) {
+		if (import_bulk_track(ctx, b, &r, TRACK_MAIN, r.due_at) != 0 ||
+		    import_bulk_track(ctx, b, &r, TRACK_SUPPLEMENT,
+		    strcmp(r.mode, "容缺受理") == 0 ? r.supplement_due : 0) != 0 ||
+		    import_bulk_track(ctx, b, &r, TRACK_COMMITMENT,
+		    strcmp(r.mode, "告知承诺") == 0 ? r.commitment_due : 0) != 0)
+			goto dberr;
+		sp = config_policy_for(conf, TRACK_STALE, r.category,
+		    r.department, r.kind, r.mode);
+		if (sp != NULL && sp->stale_after.n > 0) {
+			since = r.last_progress_at > r.accepted_at ?
+			    r.last_progress_at : r.accepted_at;
+			m = import_memo(&ctx->m_stale, (int64_t)(intptr_t)sp,
+			    since, &hit);
+			if (!hit)
+				m->v = rules_add(conf->calendar, since,
+				    &sp->stale_after, 1, NULL);
+			stale_due = m->v;
+		}
+		if (import_bulk_track(ctx, b, &r, TRACK_STALE, stale_due) != 0)
+			goto dberr;
+	}
+	if (store_bulk_log(b, ctx->now, r.id, ip->code, NULL, NULL, "created",
+	    r.kind) != 0)
+		goto dberr;
+	ctx->icreated++;
+	return (0);
+dberr:
+	free(after);
+	return (import_dberr(ctx, e));
+}
+
+/*
+ * Add or update every item, prerequisites first; -1 on a database error,
+ * a problem when item_add() refuses one.  New items go through the bulk
+ * path when one is open, items already stored through item_add().
+ */
+static int
+import_write_items(struct import_ctx *ctx, struct store_bulk *b,
+    struct api_error *e)
+{
+	struct import_row	*row;
+	struct import_project	*ip;
+	int64_t			 id;
+	size_t			 i;
+	int			 rc;
 
 	for (i = 0; i < ctx->norder; i++) {
 		row = &ctx->rows[ctx->order[i]];
-		memset(&in, 0, sizeof in);
-		in.project = row->v[IF_CODE];
-		in.name = row->v[IF_KIND];
-		in.department = row->v[IF_DEPARTMENT];
-		in.handler = row->v[IF_HANDLER];
-		/* An empty mode cell means normal; no column keeps it. */
-		in.mode = ctx->col[IF_MODE] >= 0 ? row->mode : NULL;
-		in.limit = row->limit;
-		in.deadline = row->deadline;
-		in.accepted = row->accepted;
-		in.supplement = row->supplement;
-		in.commitment = row->commitment;
-		n = row->nafter_rows + row->nafter_ids;
-		after = xcalloc(n + 1, sizeof *after);
-		for (j = 0; j < row->nafter_rows; j++)
-			after[j] = ctx->rows[row->after_rows[j]].id;
-		for (j = 0; j < row->nafter_ids; j++)
-			after[row->nafter_rows + j] = row->after_ids[j];
-		in.after = after;
-		in.nafter = n;
-		memset(&ie, 0, sizeof ie);
-		if (item_add(ctx->conf, ctx->s, &in, ctx->now, &row->id,
-		    &created, &ie) != 0) {
-			free(after);
-			if (ie.status >= 500) {
-				*e = ie;
-				return (-1);
-			}
-			import_problem(ctx, row->line, import_error_column(ctx,
-			    ie.field), "%s", ie.msg);
-			return (0);
+		ip = &ctx->projects[row->project];
+		rc = 0;
+		if (b != NULL) {
+			/* A project created just now has no items yet. */
+			rc = ip->created ? 1 : store_bulk_item_find(b, ip->id,
+			    row->kind, row->department, &id);
+			if (rc < 0)
+				return (import_dberr(ctx, e));
 		}
-		free(after);
-		if (created)
-			ctx->icreated++;
-		else
-			ctx->iupdated++;
+		if (rc == 1)
+			rc = import_bulk_item(ctx, b, row, ip, e);
+		else if (b != NULL) {
+			/* item_add() reads and writes the same tables. */
+			if (store_bulk_flush(b) != 0)
+				return (import_dberr(ctx, e));
+			rc = import_item_add(ctx, row, e);
+		} else
+			rc = import_item_add(ctx, row, e);
+		if (rc != 0)
+			return (rc < 0 ? -1 : 0);
 	}
+	if (b != NULL && store_bulk_flush(b) != 0)
+		return (import_dberr(ctx, e));
+	if (ctx->uncovered > 0)
+		log_warnx("import: the deadlines of %zu new item%s (the first"
+		    " item %lld) reach a year without a holiday calendar;"
+		    " counted Monday-Friday", ctx->uncovered,
+		    ctx->uncovered == 1 ? "" : "s",
+		    (long long)ctx->uncovered_id);
 	return (0);
 }
 
@@ -1455,44 +2166,45 @@ import_problems_json(struct import_ctx *ctx)
 static void
 import_free(struct import_ctx *ctx)
 {
-	struct import_row	*row;
+	struct import_chunk	*c;
 	size_t			 i, j;
 
-	for (i = 0; i < ctx->nrecs; i++) {
-		for (j = 0; j < ctx->recs[i].n; j++)
-			free(ctx->recs[i].f[j]);
-		free(ctx->recs[i].f);
-	}
-	free(ctx->recs);
-	import_drop_current(ctx);
+	free(ctx->sbuf);
+	free(ctx->sofs);
+	free(ctx->sf);
 	free(ctx->colfield);
 	free(ctx->colname);
 	for (i = 0; i < ctx->nrows; i++) {
-		row = &ctx->rows[i];
-		free(row->start);
-		free(row->limit);
-		free(row->accepted);
-		free(row->deadline);
-		free(row->supplement);
-		free(row->commitment);
-		free(row->after_rows);
-		free(row->after_ids);
+		if (ctx->rows[i].after == NULL)
+			continue;
+		free(ctx->rows[i].after->rows);
+		free(ctx->rows[i].after->ids);
+		free(ctx->rows[i].after);
 	}
 	free(ctx->rows);
 	for (i = 0; i < ctx->nprojects; i++) {
 		for (j = 0; j < ctx->projects[i].nstored; j++)
 			free(ctx->projects[i].stored[j].kind);
 		free(ctx->projects[i].stored);
-		free(ctx->projects[i].items);
 	}
 	free(ctx->projects);
 	free(ctx->codes);
+	free(ctx->keys);
+	free(ctx->strs);
 	free(ctx->order);
 	for (i = 0; i < ctx->nproblems; i++) {
 		free(ctx->problems[i].column);
 		free(ctx->problems[i].reason);
 	}
 	free(ctx->problems);
+	free(ctx->m_local);
+	free(ctx->m_deadline);
+	free(ctx->m_next);
+	free(ctx->m_stale);
+	while ((c = ctx->arena) != NULL) {
+		ctx->arena = c->next;
+		free(c);
+	}
 }
 
 /*
@@ -1508,9 +2220,11 @@ import_csv(const struct config *conf, struct store *s, const char *data,
     json_t **result, json_t **problems, struct api_error *e)
 {
 	struct import_ctx	 ctx;
-	char			*text = NULL;
-	size_t			 tlen, first;
-	int			 rc = -1, hrc;
+	struct store_bulk	*b = NULL;
+	const char		*text = NULL;
+	char			*owned = NULL;
+	size_t			 tlen;
+	int			 rc = -1;
 
 	*result = NULL;
 	*problems = NULL;
@@ -1518,33 +2232,42 @@ import_csv(const struct config *conf, struct store *s, const char *data,
 	ctx.conf = conf;
 	ctx.s = s;
 	ctx.now = now;
+	ctx.state = IS_HEADER;
 
-	if (import_decode(data, len, encoding, &text, &tlen, e) != 0)
+	if (import_decode(data, len, encoding, &text, &tlen, &owned, e) != 0)
 		goto out;
+	/* Rows are checked as they are parsed. */
 	if (import_parse(&ctx, text, tlen, e) != 0)
 		goto out;
-	for (first = 0; first < ctx.nrecs; first++)
-		if (!import_blank(&ctx.recs[first]))
-			break;
-	if (first == ctx.nrecs) {
+	if (ctx.state == IS_HEADER) {
 		if (ctx.nproblems > 0)
 			goto problems;
 		api_error_set(e, 400, "body", "the file is empty: no header"
 		    " row and no data");
 		goto out;
 	}
-	if ((hrc = import_header(&ctx, &ctx.recs[first], e)) < 0)
+	if (ctx.hrc < 0) {
+		*e = ctx.herr;
 		goto out;
-	if (hrc == 0 && import_check(&ctx, first + 1) != 0) {
-		api_error_set(e, 500, NULL, "database error: %s",
-		    store_error(s));
+	}
+	if (ctx.hrc == 0 && import_check(&ctx) != 0) {
+		import_dberr(&ctx, e);
 		goto out;
 	}
 	if (ctx.nproblems > 0)
 		goto problems;
+	/* The text is no longer needed: only the rows are. */
+	free(owned);
+	owned = NULL;
 
-	if (import_write_projects(&ctx, e) != 0 ||
-	    import_write_items(&ctx, e) != 0)
+	if (import_bulk && ctx.nprojects > 0 &&
+	    (b = store_bulk_open(s)) == NULL) {
+		import_dberr(&ctx, e);
+		goto out;
+	}
+	if (import_write_projects(&ctx, b, e) != 0)
+		goto out;
+	if (import_write_items(&ctx, b, e) != 0)
 		goto out;
 	if (ctx.nproblems > 0)
 		goto problems;
@@ -1560,7 +2283,8 @@ problems:
 	api_error_set(e, 422, NULL, "the file has %zu problem%s; nothing was"
 	    " imported", ctx.nproblems, ctx.nproblems == 1 ? "" : "s");
 out:
+	store_bulk_close(b);
 	import_free(&ctx);
-	free(text);
+	free(owned);
 	return (rc);
 }

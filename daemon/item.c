@@ -145,7 +145,6 @@ item_add(const struct config *conf, struct store *s,
 			goto dberr;
 	}
 	r.project_id = p.id;
-	project_row_clear(&p);
 
 	if ((rc = store_item_find(s, r.project_id, in->name, in->department,
 	    &id)) < 0)
@@ -155,6 +154,15 @@ item_add(const struct config *conf, struct store *s,
 			goto dberr;
 		*created = 0;
 	} else {
+		/*
+		 * The project's fields, as store_item_get() joins them: the
+		 * policies of the new item's tracks match its category.
+		 */
+		r.project_code = p.code;
+		r.project_name = p.name;
+		r.category = p.category;
+		r.region = p.region;
+		p.code = p.name = p.category = p.region = NULL;
 		r.kind = xstrdup(in->name);
 		r.department = xstrdup(in->department);
 		r.status = xstrdup("planned");
@@ -162,6 +170,7 @@ item_add(const struct config *conf, struct store *s,
 		r.last_progress_at = now;
 		*created = 1;
 	}
+	project_row_clear(&p);
 	if (in->handler) {
 		free(r.handler);
 		r.handler = xstrdup(in->handler);
