@@ -624,12 +624,14 @@ channel_build_webhook(const struct channel *c, const struct message *m,
 	size_t		 evlen = 0, n;
 
 	/*
-	 * The event is the daemon's own compact JSON, written with the
-	 * message: it goes into the body as stored rather than being parsed
-	 * and printed again (a grouped message lists hundreds of items).  It
-	 * must at least look like a JSON object.
+	 * The event is JSON written with the message: it must parse, but it
+	 * goes into the body as stored rather than being printed again (a
+	 * grouped message lists hundreds of items).
 	 */
 	if (ev != NULL) {
+		json_t		*chk;
+		json_error_t	 jerr;
+
 		while (*ev == ' ' || *ev == '\n' || *ev == '\t' || *ev == '\r')
 			ev++;
 		evlen = strlen(ev);
@@ -637,9 +639,15 @@ channel_build_webhook(const struct channel *c, const struct message *m,
 		    e[-1] == '\t' || e[-1] == '\r'); e--)
 			;
 		evlen = (size_t)(e - ev);
-		if (evlen < 2 || ev[0] != '{' || ev[evlen - 1] != '}')
+		if ((chk = json_loadb(ev, evlen, 0, &jerr)) == NULL)
+			return (channel_error(err, "channel %s: event is not"
+			    " valid JSON: %s", channel_label(c), jerr.text));
+		if (!json_is_object(chk)) {
+			json_decref(chk);
 			return (channel_error(err, "channel %s: event is not a"
 			    " JSON object", channel_label(c)));
+		}
+		json_decref(chk);
 	}
 
 	req->url = xstrdup(c->url);
