@@ -584,7 +584,6 @@ int		 store_track_save(struct store *, struct track_row *);
 int		 store_track_delete(struct store *, int64_t item, const char *kind);
 int		 store_track_each(struct store *, int64_t item, store_track_cb, void *);
 int		 store_track_all(struct store *, store_track_cb, void *);
-int		 store_track_due(struct store *, int64_t now, store_track_cb, void *);
 int		 store_track_due_items(struct store *, int64_t now,
 		    store_track_item_cb, void *);
 int		 store_next_wakeup(struct store *, int64_t *at);	/* 1: none */
@@ -717,7 +716,7 @@ struct msg_stream {
 	const struct msg_batch		*batch;
 	const struct template_set	*ts;
 	int64_t				 now;
-	size_t				 n, next, limit, nparts;
+	size_t				 n, next, limit;
 	message_entry_fn		 get;
 	void				*arg;
 	char				*pending;	/* rendered, not yet placed */

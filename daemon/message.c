@@ -306,7 +306,6 @@ message_stream_next(struct msg_stream *ms, char **title, char **text,
 		out[--len] = '\0';
 	*text = out;
 	*title = message_section(ms->ts->title, &c);
-	ms->nparts++;
 	if (ms->next >= ms->n)
 		ms->done = 1;
 	return (1);

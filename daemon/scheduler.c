@@ -76,7 +76,6 @@ struct step {
 	size_t			 nentries, cap;
 	struct step_strings	 strings;
 	int			 queued;
-	int			 failed;
 };
 
 /* FNV-1a. */

@@ -128,7 +128,7 @@ enum {
 	S_ITEM_ACTIVE,
 	S_PREREQ_ADD, S_PREREQ_PENDING, S_PREREQ_LIST, S_PROGRESS_ADD,
 	S_TRACK_GET, S_TRACK_INSERT, S_TRACK_UPDATE, S_TRACK_DELETE,
-	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE, S_TRACK_DUE_ITEMS, S_NEXT_WAKEUP,
+	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE_ITEMS, S_NEXT_WAKEUP,
 	S_FIRED_INSERT,
 	S_OUTBOX_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_ITEM_IDS, S_OUTBOX_GET, S_OUTBOX_NEXT,
 	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
@@ -189,8 +189,6 @@ static const char *store_sql[S__COUNT] = {
 	[S_TRACK_DELETE] = "DELETE FROM tracks WHERE item_id = ? AND kind = ?",
 	[S_TRACK_EACH] = "SELECT " TRACK_COLS " WHERE item_id = ? ORDER BY id",
 	[S_TRACK_ALL] = "SELECT " TRACK_COLS " ORDER BY id",
-	[S_TRACK_DUE] = "SELECT " TRACK_COLS " WHERE next_at > 0 AND"
-	    " next_at <= ? ORDER BY next_at, id",
 	/* Due tracks with their items, a page at a time (keyset on
 	 * next_at, id); an item that is gone comes with NULL columns. */
 	[S_TRACK_DUE_ITEMS] = "SELECT t.id, t.item_id, t.kind, t.policy,"
@@ -1000,16 +998,6 @@ int
 store_track_all(struct store *s, store_track_cb cb, void *arg)
 {
 	return (store_track_walk(s, store_stmt(s, S_TRACK_ALL), cb, arg));
-}
-
-/* Tracks whose next action is due at or before now, earliest first. */
-int
-store_track_due(struct store *s, int64_t now, store_track_cb cb, void *arg)
-{
-	sqlite3_stmt	*st = store_stmt(s, S_TRACK_DUE);
-
-	sqlite3_bind_int64(st, 1, now);
-	return (store_track_walk(s, st, cb, arg));
 }
 
 /*
