@@ -813,6 +813,9 @@ int64_t		 scheduler_next(struct scheduler *);
  * queued or -1. */
 int		 scheduler_step(const struct config *, struct store *, int64_t now);
 /* Queue a message for a channel built from a batch (used by reports). */
+void		 scheduler_mention_plan(enum channel_type, const struct person *,
+		    const char **uid, const char **mobile, int *by_name);
+void		 scheduler_mention_name(char **mentions, const char *name);
 int		 scheduler_enqueue(const struct config *, struct store *,
 		    const struct msg_batch *, int64_t now, int64_t item_for_log);
 int		 scheduler_enqueue_text(const struct config *, struct store *,

@@ -177,44 +177,66 @@ json_add_unique(json_t *a, const char *v)
 	json_array_append_new(a, json_string(v));
 }
 
-/* @-mention a person in a batch the way its chat app needs. */
-static void
-step_mention(struct step_batch *sb, const struct person *p)
+/*
+ * How a chat app @-mentions a person: by the user id it knows (*uid), by
+ * mobile number (*mobile), and by name in the text when it has neither
+ * an id nor a mobile it can use (*by_name).  Shared with simulate.c.
+ */
+void
+scheduler_mention_plan(enum channel_type type, const struct person *p,
+    const char **uid, const char **mobile, int *by_name)
 {
-	const char	*uid = NULL;
-	char		*m;
-
-	if (p == NULL)
-		return;
-	switch (sb->b.channel->type) {
+	*uid = NULL;
+	switch (type) {
 	case CHANNEL_WECOM:
-		uid = p->wecom;
+		*uid = p->wecom;
 		break;
 	case CHANNEL_DINGTALK:
-		uid = p->dingtalk;
+		*uid = p->dingtalk;
 		break;
 	case CHANNEL_FEISHU:
-		uid = p->feishu;
+		*uid = p->feishu;
 		break;
 	case CHANNEL_WEBHOOK:
 		break;
 	}
+	*mobile = p->mobile != NULL && (type != CHANNEL_WECOM ||
+	    *uid == NULL) ? p->mobile : NULL;
+	*by_name = *uid == NULL && (p->mobile == NULL ||
+	    type == CHANNEL_FEISHU || type == CHANNEL_WEBHOOK);
+}
+
+/* Add "@name" to a message's text mentions once. */
+void
+scheduler_mention_name(char **mentions, const char *name)
+{
+	char	*m;
+
+	if (*mentions != NULL && strstr(*mentions, name))
+		return;
+	xasprintf(&m, "%s%s@%s", *mentions ? *mentions : "",
+	    *mentions ? " " : "", name);
+	free(*mentions);
+	*mentions = m;
+}
+
+/* @-mention a person in a batch the way its chat app needs. */
+static void
+step_mention(struct step_batch *sb, const struct person *p)
+{
+	const char	*uid, *mobile;
+	int		 by_name;
+
+	if (p == NULL)
+		return;
+	scheduler_mention_plan(sb->b.channel->type, p, &uid, &mobile,
+	    &by_name);
 	if (uid != NULL)
 		json_add_unique(sb->userids, uid);
-	if (p->mobile != NULL && (sb->b.channel->type != CHANNEL_WECOM ||
-	    uid == NULL))
-		json_add_unique(sb->mobiles, p->mobile);
-	if (uid == NULL && (p->mobile == NULL ||
-	    sb->b.channel->type == CHANNEL_FEISHU ||
-	    sb->b.channel->type == CHANNEL_WEBHOOK)) {
-		/* No id this app understands: name the person in the text. */
-		if (sb->b.mentions != NULL && strstr(sb->b.mentions, p->name))
-			return;
-		xasprintf(&m, "%s%s@%s", sb->b.mentions ? sb->b.mentions : "",
-		    sb->b.mentions ? " " : "", p->name);
-		free(sb->b.mentions);
-		sb->b.mentions = m;
-	}
+	if (mobile != NULL)
+		json_add_unique(sb->mobiles, mobile);
+	if (by_name)
+		scheduler_mention_name(&sb->b.mentions, p->name);
 }
 
 /* Resolve one recipient of a stage for an item to a channel and person. */

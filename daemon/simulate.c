@@ -807,9 +807,9 @@ sim_add_unique(const char ***list, size_t *n, const char *v)
 static void
 sim_mention(struct sim_batch *sb, const struct person *p)
 {
-	const char	*uid = NULL;
-	char		*m;
+	const char	*uid, *mobile;
 	size_t		 i;
+	int		 by_name;
 
 	if (p == NULL)
 		return;
@@ -819,34 +819,14 @@ sim_mention(struct sim_batch *sb, const struct person *p)
 			return;
 	sb->seen = xreallocarray(sb->seen, sb->nseen + 1, sizeof *sb->seen);
 	sb->seen[sb->nseen++] = p;
-	switch (sb->b.channel->type) {
-	case CHANNEL_WECOM:
-		uid = p->wecom;
-		break;
-	case CHANNEL_DINGTALK:
-		uid = p->dingtalk;
-		break;
-	case CHANNEL_FEISHU:
-		uid = p->feishu;
-		break;
-	case CHANNEL_WEBHOOK:
-		break;
-	}
+	scheduler_mention_plan(sb->b.channel->type, p, &uid, &mobile,
+	    &by_name);
 	if (uid != NULL)
 		sim_add_unique(&sb->uid, &sb->nuid, uid);
-	if (p->mobile != NULL && (sb->b.channel->type != CHANNEL_WECOM ||
-	    uid == NULL))
-		sim_add_unique(&sb->mob, &sb->nmob, p->mobile);
-	if (uid == NULL && (p->mobile == NULL ||
-	    sb->b.channel->type == CHANNEL_FEISHU ||
-	    sb->b.channel->type == CHANNEL_WEBHOOK)) {
-		if (sb->b.mentions != NULL && strstr(sb->b.mentions, p->name))
-			return;
-		xasprintf(&m, "%s%s@%s", sb->b.mentions ? sb->b.mentions : "",
-		    sb->b.mentions ? " " : "", p->name);
-		free(sb->b.mentions);
-		sb->b.mentions = m;
-	}
+	if (mobile != NULL)
+		sim_add_unique(&sb->mob, &sb->nmob, mobile);
+	if (by_name)
+		scheduler_mention_name(&sb->b.mentions, p->name);
 }
 
 /* One recipient of a stage for an item (step_resolve). */
