@@ -254,23 +254,30 @@ bulk_done(struct store_bulk *b, sqlite3_stmt *st)
 	return (0);
 }
 
-/* A project by its code: 0 found (*id), 1 none, -1 error. */
-int
-store_bulk_project_find(struct store_bulk *b, const char *code, int64_t *id)
+/* Run a bound one-value query: 0 with *v, 1 no row, -1 error. */
+static int
+bulk_int(struct store_bulk *b, sqlite3_stmt *st, int64_t *v)
 {
-	sqlite3_stmt	*st = b->stmt[B_PROJECT_FIND];
-	int		 rc;
+	int	 rc = sqlite3_step(st);
 
-	bulk_text(st, 1, code);
-	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
+		*v = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("store: %s", sqlite3_errmsg(b->db));
 		return (-1);
 	}
 	return (rc == SQLITE_ROW ? 0 : 1);
+}
+
+/* A project by its code: 0 found (*id), 1 none, -1 error. */
+int
+store_bulk_project_find(struct store_bulk *b, const char *code, int64_t *id)
+{
+	sqlite3_stmt	*st = b->stmt[B_PROJECT_FIND];
+
+	bulk_text(st, 1, code);
+	return (bulk_int(b, st, id));
 }
 
 /* Insert a project that is not stored yet; sets p->id. */
@@ -297,20 +304,11 @@ store_bulk_item_find(struct store_bulk *b, int64_t project, const char *kind,
     const char *department, int64_t *id)
 {
 	sqlite3_stmt	*st = b->stmt[B_ITEM_FIND];
-	int		 rc;
 
 	sqlite3_bind_int64(st, 1, project);
 	bulk_text(st, 2, kind);
 	bulk_text(st, 3, department);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("store: %s", sqlite3_errmsg(b->db));
-		return (-1);
-	}
-	return (rc == SQLITE_ROW ? 0 : 1);
+	return (bulk_int(b, st, id));
 }
 
 /* Whether a prerequisite holds an item up, as store_prereq_pending()
@@ -319,18 +317,12 @@ int
 store_bulk_item_pending(struct store_bulk *b, int64_t id)
 {
 	sqlite3_stmt	*st = b->stmt[B_ITEM_PENDING];
-	int		 rc, pending = 0;
+	int64_t		 pending = 0;
 
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		pending = sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("store: %s", sqlite3_errmsg(b->db));
+	if (bulk_int(b, st, &pending) < 0)
 		return (-1);
-	}
-	return (pending);
+	return (pending != 0);
 }
 
 /* Record that item needs another item done first. */
