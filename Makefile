@@ -26,8 +26,8 @@ CFLAGS		?= -O2 -g
 SANFLAGS	?=
 PKG_CFLAGS	 = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
-ALL_CFLAGS	 = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Idaemon -MMD -MP
-ALL_LDFLAGS	 = $(LDFLAGS) $(SANFLAGS)
+ALL_CFLAGS	 = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Idaemon -MMD -MP
+ALL_LDFLAGS	 = -pthread $(LDFLAGS) $(SANFLAGS)
 
 # Pure modules: no globals, sockets or clocks; unit-tested directly.
 UNIT_EXCL	:= daemon/main.c daemon/ctl.c

@@ -546,6 +546,9 @@ struct store	*store_clone_memory(struct store *, char **err);
 /* The SQLite handle, for modules that keep their own prepared statements
  * (store_bulk.c, simulate.c). */
 struct sqlite3	*store_db(struct store *);
+int		 store_checkpointer_start(struct store *, char **);
+void		 store_checkpointer_stop(struct store *);
+int64_t		 store_checkpoints(struct store *);
 const char	*store_error(struct store *);
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);

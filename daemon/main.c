@@ -168,6 +168,8 @@ main(int argc, char *argv[])
 
 	if ((esc.store = store_open(esc.conf->database, &err)) == NULL)
 		fatalx("database: %s", err);
+	if (store_checkpointer_start(esc.store, &err) != 0)
+		fatalx("database: %s", err);
 	esc.base = event_base_new();
 	esc.started_at = (int64_t)time(NULL);
 	esc.reload_ok = 1;

@@ -4,6 +4,7 @@
  * idempotency records.  Every SQL statement of the daemon is in the table
  * below, prepared once when the store is opened and always bound.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -99,6 +100,17 @@ static const char *store_migrations[] = {
 	"DROP TABLE outbox_items;"
 	"ALTER TABLE outbox_items3 RENAME TO outbox_items;"
 	"CREATE INDEX outbox_items_item ON outbox_items(item_id);",
+	/*
+	 * 4: a message's title, text and event (tens of KB for a grouped
+	 * message) live in a table of their own, written once: recording a
+	 * delivery attempt rewrites only the narrow outbox row.
+	 */
+	"CREATE TABLE outbox_bodies (outbox_id INTEGER PRIMARY KEY,"
+	"  title TEXT, text TEXT NOT NULL, event TEXT);"
+	"INSERT INTO outbox_bodies SELECT id, title, text, event FROM outbox;"
+	"ALTER TABLE outbox DROP COLUMN title;"
+	"ALTER TABLE outbox DROP COLUMN text;"
+	"ALTER TABLE outbox DROP COLUMN event;",
 };
 
 #define ITEM_SEL \
@@ -113,7 +125,13 @@ static const char *store_migrations[] = {
 #define TRACK_COLS \
 	"id, item_id, kind, policy, due_at, stage, stage_name, rep, next_at FROM tracks"
 #define OUTBOX_COLS \
-	"id, channel, stage, title, text, severity, mobiles, userids, event," \
+	"id, channel, stage, b.title, b.text, severity, mobiles, userids," \
+	" b.event, status, attempts, not_before, next_attempt, created_at," \
+	" sent_at, code, error FROM outbox JOIN outbox_bodies b ON" \
+	" b.outbox_id = outbox.id"
+/* A message's delivery state without its title, text and event. */
+#define OUTBOX_STATE_COLS \
+	"id, channel, stage, NULL, NULL, severity, mobiles, userids, NULL," \
 	" status, attempts, not_before, next_attempt, created_at, sent_at," \
 	" code, error FROM outbox"
 #define PROJECT_COLS \
@@ -130,7 +148,7 @@ enum {
 	S_TRACK_GET, S_TRACK_INSERT, S_TRACK_UPDATE, S_TRACK_DELETE,
 	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE_ITEMS, S_NEXT_WAKEUP,
 	S_FIRED_INSERT,
-	S_OUTBOX_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_ITEM_IDS, S_OUTBOX_GET, S_OUTBOX_NEXT,
+	S_OUTBOX_INSERT, S_OUTBOX_BODY_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_ITEM_IDS, S_OUTBOX_GET, S_OUTBOX_NEXT,
 	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
 	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX, S_OUTBOX_ITEMS,
 	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
@@ -200,17 +218,18 @@ static const char *store_sql[S__COUNT] = {
 	[S_NEXT_WAKEUP] = "SELECT min(next_at) FROM tracks WHERE next_at > 0",
 	[S_FIRED_INSERT] = "INSERT OR IGNORE INTO fired (track_id, item_id,"
 	    " stage, rep, at) VALUES (?, ?, ?, ?, ?)",
-	[S_OUTBOX_INSERT] = "INSERT INTO outbox (channel, stage, title, text,"
-	    " severity, mobiles, userids, event, status, attempts, not_before,"
-	    " next_attempt, created_at) VALUES"
-	    " (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
-	[S_OUTBOX_MARK] = "UPDATE outbox SET title = replace(title, ?2, ?3),"
-	    " text = replace(text, ?2, ?3) WHERE id = ?1",
+	[S_OUTBOX_INSERT] = "INSERT INTO outbox (channel, stage, severity,"
+	    " mobiles, userids, status, attempts, not_before, next_attempt,"
+	    " created_at) VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+	[S_OUTBOX_BODY_INSERT] = "INSERT INTO outbox_bodies (outbox_id, title,"
+	    " text, event) VALUES (?, ?, ?, ?)",
+	[S_OUTBOX_MARK] = "UPDATE outbox_bodies SET title = replace(title, ?2,"
+	    " ?3), text = replace(text, ?2, ?3) WHERE outbox_id = ?1",
 	[S_OUTBOX_ITEM_IDS] = "SELECT item_id FROM outbox_items WHERE"
 	    " outbox_id = ? ORDER BY item_id",
 	[S_OUTBOX_LINK] = "INSERT OR IGNORE INTO outbox_items (outbox_id, item_id)"
 	    " VALUES (?, ?)",
-	[S_OUTBOX_GET] = "SELECT " OUTBOX_COLS " WHERE id = ?",
+	[S_OUTBOX_GET] = "SELECT " OUTBOX_STATE_COLS " WHERE id = ?",
 	[S_OUTBOX_NEXT] = "SELECT " OUTBOX_COLS " WHERE channel = ? AND"
 	    " status = 'queued' ORDER BY id LIMIT 1",
 	[S_OUTBOX_UPDATE] = "UPDATE outbox SET status = ?, attempts = ?,"
@@ -263,10 +282,29 @@ static const char *store_sql[S__COUNT] = {
 	    " AND t.kind = 'main' ORDER BY x.id",
 };
 
+/*
+ * The WAL checkpointer: a thread with its own connection that copies the
+ * write-ahead log back into the database file when the log has grown by
+ * STORE_CKPT_FRAMES pages, so that the loop's commits never do it (a
+ * storm's commit would otherwise copy tens of MB and fsync on the loop).
+ * It sleeps on a condition variable while nothing is written.
+ */
+#define STORE_CKPT_FRAMES	1000
+
+struct store_ckpt {
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 want, stop;
+	sqlite3			*db;
+	int64_t			 runs;		/* under mu */
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S__COUNT];
 	char		*path;
+	struct store_ckpt *ckpt;
 };
 
 /* Prepare every statement once; returns -1 with *err on failure. */
@@ -372,12 +410,127 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	store_checkpointer_stop(s);
 	for (i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);
 	free(s);
+}
+
+/* After each commit: wake the checkpointer once the log is long. */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store_ckpt	*c = arg;
+
+	(void)db;
+	(void)name;
+	if (frames >= STORE_CKPT_FRAMES) {
+		pthread_mutex_lock(&c->mu);
+		c->want = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return (SQLITE_OK);
+}
+
+static void *
+store_ckpt_main(void *arg)
+{
+	struct store_ckpt	*c = arg;
+	int			 nlog, nckpt;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->want && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->want = 0;
+		pthread_mutex_unlock(&c->mu);
+		/* PASSIVE: never waits for, nor blocks, the loop's writes. */
+		(void)sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+		pthread_mutex_lock(&c->mu);
+		c->runs++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return (NULL);
+}
+
+/*
+ * Move WAL checkpoints off the calling thread (the daemon's loop): from
+ * now on they run in a thread of their own.  Without it (the control
+ * tool, tests) SQLite checkpoints on commit as usual.
+ */
+int
+store_checkpointer_start(struct store *s, char **err)
+{
+	struct store_ckpt	*c;
+	int			 rc;
+
+	if (s->ckpt != NULL || strcmp(s->path, ":memory:") == 0)
+		return (0);
+	c = xcalloc(1, sizeof *c);
+	if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		xasprintf(err, "%s: checkpointer: %s", s->path, c->db ?
+		    sqlite3_errmsg(c->db) : "cannot open");
+		sqlite3_close(c->db);
+		free(c);
+		return (-1);
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if ((rc = pthread_create(&c->thread, NULL, store_ckpt_main, c)) != 0) {
+		xasprintf(err, "checkpointer thread: %s", strerror(rc));
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		sqlite3_close(c->db);
+		free(c);
+		return (-1);
+	}
+	s->ckpt = c;
+	/* Replaces SQLite's own automatic checkpoint on this connection. */
+	sqlite3_wal_hook(s->db, store_wal_hook, c);
+	return (0);
+}
+
+/* Stop the checkpointer (if any); the log is then checkpointed on close. */
+void
+store_checkpointer_stop(struct store *s)
+{
+	struct store_ckpt	*c = s->ckpt;
+
+	if (c == NULL)
+		return;
+	sqlite3_wal_autocheckpoint(s->db, STORE_CKPT_FRAMES);
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	sqlite3_close(c->db);
+	free(c);
+	s->ckpt = NULL;
+}
+
+/* How many checkpoints the checkpointer has run (for tests, metrics). */
+int64_t
+store_checkpoints(struct store *s)
+{
+	int64_t	 n;
+
+	if (s->ckpt == NULL)
+		return (-1);
+	pthread_mutex_lock(&s->ckpt->mu);
+	n = s->ckpt->runs;
+	pthread_mutex_unlock(&s->ckpt->mu);
+	return (n);
 }
 
 /* An in-memory copy of the whole database, for the simulator. */
@@ -1137,19 +1290,21 @@ store_outbox_insert(struct store *s, struct outbox_row *o)
 
 	bind_text(st, 1, o->channel);
 	bind_text(st, 2, o->stage);
-	bind_text(st, 3, o->title);
-	bind_text(st, 4, o->text);
-	bind_text(st, 5, o->severity);
-	bind_text(st, 6, o->mobiles);
-	bind_text(st, 7, o->userids);
-	bind_text(st, 8, o->event);
-	sqlite3_bind_int64(st, 9, o->not_before);
-	sqlite3_bind_int64(st, 10, o->not_before);
-	sqlite3_bind_int64(st, 11, o->created_at);
+	bind_text(st, 3, o->severity);
+	bind_text(st, 4, o->mobiles);
+	bind_text(st, 5, o->userids);
+	sqlite3_bind_int64(st, 6, o->not_before);
+	sqlite3_bind_int64(st, 7, o->not_before);
+	sqlite3_bind_int64(st, 8, o->created_at);
 	if (store_done(s, st) != 0)
 		return (-1);
 	o->id = sqlite3_last_insert_rowid(s->db);
-	return (0);
+	st = store_stmt(s, S_OUTBOX_BODY_INSERT);
+	sqlite3_bind_int64(st, 1, o->id);
+	bind_text(st, 2, o->title);
+	bind_text(st, 3, o->text);
+	bind_text(st, 4, o->event);
+	return (store_done(s, st));
 }
 
 /* Record that a message is about an item. */
@@ -1187,7 +1342,8 @@ outbox_read(sqlite3_stmt *st, struct outbox_row *o)
 	o->error = col_text(st, 16);
 }
 
-/* Load one message: 0 found, 1 not found, -1 error. */
+/* Load a message's delivery state (title, text and event NULL): 0 found,
+ * 1 not found, -1 error. */
 int
 store_outbox_get(struct store *s, int64_t id, struct outbox_row *o)
 {

@@ -68,9 +68,10 @@ def alerts_from_storm(db, starts, ends):
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     rows = con.execute(
         "SELECT i.id, p.code, p.name, i.kind, i.department, i.handler, i.due_at,"
-        " o.channel, o.stage, json_extract(o.event, '$.stage_label'),"
-        " json_extract(o.event, '$.group')"
+        " o.channel, o.stage, json_extract(b.event, '$.stage_label'),"
+        " json_extract(b.event, '$.group')"
         " FROM outbox_items oi JOIN outbox o ON o.id = oi.outbox_id"
+        " JOIN outbox_bodies b ON b.outbox_id = o.id"
         " JOIN items i ON i.id = oi.item_id JOIN projects p ON p.id = i.project_id"
         " ORDER BY i.id").fetchall()
     con.close()

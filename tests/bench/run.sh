@@ -28,7 +28,7 @@ done
 cc $CFLAGS -Idaemon $(pkg-config --cflags $PKGS) -o "$W/bench_import" \
     tests/bench/bench_import.c $objs $(pkg-config --libs $PKGS) -lcsv -lm
 # shellcheck disable=SC2086
-cc $CFLAGS -o "$W/sink" tests/bench/sink.c $(pkg-config --cflags --libs libevent jansson)
+cc $CFLAGS -pthread -o "$W/sink" tests/bench/sink.c $(pkg-config --cflags --libs libevent jansson)
 command -v strace >/dev/null 2>&1 ||
 	echo "bench: strace not found: (c) counts context switches only (apt-get install strace)" >&2
 if [ -n "${BENCH_ALERTMANAGER:-}" ]; then

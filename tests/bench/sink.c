@@ -15,6 +15,12 @@
  * the last one that brought an item not seen before.  "busy" is the
  * seconds the sink spent parsing and counting bodies.
  *
+ * A message is answered as soon as its whole body has arrived (that is
+ * its arrival time); parsing and counting its items happen afterwards,
+ * in a thread under SCHED_IDLE, so that the receiver's own work never
+ * delays the sender nor competes with it for a core.  The counts are
+ * complete once the queue of bodies has been parsed ("pending" is 0).
+ *
  *   sink PORTFILE        listen on a free port, write it to PORTFILE
  */
 #include <sys/socket.h>
@@ -23,6 +29,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +43,18 @@
 
 static long long	sink_count, sink_bytes, sink_items;
 static double		sink_first, sink_last;
+
+/* Bodies waiting to be parsed, oldest first. */
+struct body {
+	char		*data;
+	size_t		 len;
+	double		 at;
+	struct body	*next;
+};
+static struct body	*sink_head, **sink_tail = &sink_head;
+static long long	 sink_pending;
+static pthread_mutex_t	 sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 sink_cv = PTHREAD_COND_INITIALIZER;
 
 /* Alertmanager notifications and the set of fingerprints seen. */
 static long long	sink_am_messages, sink_am_alerts;
@@ -112,6 +132,52 @@ sink_alerts(json_t *alerts, double now)
 	}
 }
 
+/* The parser thread: counts the items of each body, in arrival order. */
+static void *
+sink_parser(void *arg)
+{
+	struct sched_param	 sp;
+	struct body		*b;
+	json_t			*root, *items, *alerts;
+	struct timespec		 c0, c1;
+
+	(void)arg;
+	memset(&sp, 0, sizeof sp);
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+		fprintf(stderr, "sink: SCHED_IDLE refused; parsing at normal"
+		    " priority\n");
+	for (;;) {
+		pthread_mutex_lock(&sink_mu);
+		while (sink_head == NULL)
+			pthread_cond_wait(&sink_cv, &sink_mu);
+		b = sink_head;
+		if ((sink_head = b->next) == NULL)
+			sink_tail = &sink_head;
+		pthread_mutex_unlock(&sink_mu);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+		root = json_loadb(b->data, b->len, 0, NULL);
+		pthread_mutex_lock(&sink_mu);
+		if (json_is_array(alerts = json_object_get(root, "alerts")))
+			sink_alerts(alerts, b->at);
+		else {
+			items = json_object_get(json_object_get(root, "event"),
+			    "items");
+			sink_items += (long long)json_array_size(items);
+		}
+		sink_pending--;
+		pthread_mutex_unlock(&sink_mu);
+		json_decref(root);
+		free(b->data);
+		free(b);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+		pthread_mutex_lock(&sink_mu);
+		sink_busy += (double)(c1.tv_sec - c0.tv_sec) +
+		    (c1.tv_nsec - c0.tv_nsec) / 1e9;
+		pthread_mutex_unlock(&sink_mu);
+	}
+	return (NULL);
+}
+
 /* Every request: a message (POST) or the counters (GET /stats). */
 static void
 sink_request(struct evhttp_request *req, void *arg)
@@ -119,39 +185,43 @@ sink_request(struct evhttp_request *req, void *arg)
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
 	struct evbuffer	*out = evbuffer_new();
 	size_t		 len = evbuffer_get_length(in);
-	json_t		*root, *items, *alerts;
+	struct body	*b;
 	double		 now = sink_now();
-	struct timespec	 c0, c1;
 
 	(void)arg;
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		pthread_mutex_lock(&sink_mu);
 		evbuffer_add_printf(out, "{\"count\":%lld,\"bytes\":%lld,"
 		    "\"items\":%lld,\"first\":%.6f,\"last\":%.6f,"
 		    "\"am_messages\":%lld,\"alerts\":%lld,\"complete\":%.6f,"
-		    "\"busy\":%.6f}\n", sink_count, sink_bytes, sink_items,
-		    sink_first, sink_last, sink_am_messages, sink_am_alerts,
-		    sink_complete, sink_busy);
+		    "\"busy\":%.6f,\"pending\":%lld}\n", sink_count,
+		    sink_bytes, sink_items, sink_first, sink_last,
+		    sink_am_messages, sink_am_alerts, sink_complete, sink_busy,
+		    sink_pending);
+		pthread_mutex_unlock(&sink_mu);
 		evhttp_send_reply(req, 200, "OK", out);
 		evbuffer_free(out);
 		return;
 	}
+	b = malloc(sizeof *b);
+	if (b == NULL || (b->data = malloc(len ? len : 1)) == NULL) {
+		perror("malloc");
+		exit(1);
+	}
+	evbuffer_remove(in, b->data, len);
+	b->len = len;
+	b->at = now;
+	b->next = NULL;
+	pthread_mutex_lock(&sink_mu);
 	if (sink_count++ == 0)
 		sink_first = now;
 	sink_last = now;
 	sink_bytes += (long long)len;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	root = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, NULL);
-	if (json_is_array(alerts = json_object_get(root, "alerts")))
-		sink_alerts(alerts, now);
-	else {
-		items = json_object_get(json_object_get(root, "event"),
-		    "items");
-		sink_items += (long long)json_array_size(items);
-	}
-	json_decref(root);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	sink_busy += (double)(c1.tv_sec - c0.tv_sec) +
-	    (c1.tv_nsec - c0.tv_nsec) / 1e9;
+	sink_pending++;
+	*sink_tail = b;
+	sink_tail = &b->next;
+	pthread_cond_signal(&sink_cv);
+	pthread_mutex_unlock(&sink_mu);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
 	evbuffer_add_printf(out, "{\"errcode\":0,\"errmsg\":\"ok\"}");
@@ -168,11 +238,16 @@ main(int argc, char *argv[])
 	struct sockaddr_storage		 ss;
 	socklen_t			 sl = sizeof ss;
 	FILE				*f;
+	pthread_t			 parser;
 	int				 port;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: sink PORTFILE\n");
 		return (2);
+	}
+	if (pthread_create(&parser, NULL, sink_parser, NULL) != 0) {
+		perror("pthread_create");
+		return (1);
 	}
 	base = event_base_new();
 	http = evhttp_new(base);
