@@ -55,6 +55,9 @@ N_IMPORT = int(os.environ.get("BENCH_IMPORT_ITEMS", 1000000))
 N_ITEMS = int(os.environ.get("BENCH_ITEMS", 100000))
 IDLE_SECONDS = int(os.environ.get("BENCH_IDLE_SECONDS", 60))
 N_SIM = int(os.environ.get("BENCH_SIM_ITEMS", 100000))
+# (b) varies from run to run on a shared machine: it is run this many times
+# and the run with the median "received" time is reported, with the range.
+B_RUNS = max(1, int(os.environ.get("BENCH_B_RUNS", 5)))
 SIM_SCALE = [n for n in (1000, 10000) if n < N_SIM]
 CTL_TIMEOUT = 300           # approval-escalatorctl gives up after this
 STRACE_SECONDS = min(IDLE_SECONDS, 10)
@@ -338,13 +341,32 @@ def bench_b():
         sink.stop()
     commit = committed[0] - due if committed[0] else None
     return {"committed": commit,
-            "committed_s": "%.1f s" % commit if commit is not None else "? s",
+            "committed_s": "%.2f s" % commit if commit is not None else "? s",
             "deliver": (s["last"] - due) - (commit if commit is not None else s["first"] - due),
             "per_msg": s["items"] / max(1, s["count"]),
             "first": s["first"] - due, "last": s["last"] - due, "messages": s["count"],
             "items": s["items"], "mb": s["bytes"] / 1e6, "hwm_mb": kb(st, "VmHWM") / 1024,
             "sink_busy": s.get("busy", 0.0),
             "unsent": queued}
+
+
+def bench_b_runs():
+    """(b) B_RUNS times: the median run (by "received"), with every run's figures."""
+    runs = []
+    for i in range(B_RUNS):
+        r = bench_b()
+        log("    run %d/%d: committed %s, received %.2f s" % (
+            i + 1, B_RUNS, r["committed_s"], r["last"]))
+        runs.append(r)
+    order = sorted(runs, key=lambda r: r["last"])
+    med = dict(order[(len(order) - 1) // 2])
+    med["runs"] = [{"committed": r["committed"], "last": r["last"]} for r in runs]
+    med["n_runs"] = len(runs)
+    med["last_min"], med["last_max"] = order[0]["last"], order[-1]["last"]
+    com = sorted(r["committed"] for r in runs if r["committed"] is not None)
+    med["committed_min"] = com[0] if com else None
+    med["committed_max"] = com[-1] if com else None
+    return med
 
 
 def bench_f(b):
@@ -538,9 +560,11 @@ def report(m, a, b, c, d, e, f):
          "%.1f s (%.0f items/s; importer peak RSS %.0f MB)" % (
              a["seconds"], N_IMPORT / a["seconds"], a["peak_mb"]), a["seconds"] <= 10),
         ("(b) %d items cross a stage" % N_ITEMS, "≤ 1 s, peak ≤ 32 MB",
-         "committed %s, all %d messages received %.2f s after the deadline; daemon peak"
-         " %.0f MB" % ("%.2f s" % b["committed"] if b["committed"] is not None else "?",
-                       b["messages"], b["last"], b["hwm_mb"]),
+         "committed %s, all %d messages received %.2f s after the deadline (median of"
+         " %d runs; received %.2f-%.2f s); daemon peak %.0f MB" % (
+             "%.2f s" % b["committed"] if b["committed"] is not None else "?",
+             b["messages"], b["last"], b["n_runs"], b["last_min"], b["last_max"],
+             b["hwm_mb"]),
          b["last"] <= 1 and b["hwm_mb"] <= 32),
         f_row(f, b),
         ("(c) idle %d s, %d deadlines" % (IDLE_SECONDS, N_ITEMS), "no wake-ups (no watchdog)",
@@ -739,7 +763,7 @@ def main():
         if "c" in only:
             r["c"] = bench_c()
         if only & {"b", "f"}:
-            r["b"] = bench_b()
+            r["b"] = bench_b_runs()
         if "e" in only:
             r["e"] = bench_e()
         if "f" in only:
@@ -750,7 +774,7 @@ def main():
     a = bench_a()
     d = bench_d(a)
     c = bench_c()
-    b = bench_b()
+    b = bench_b_runs()
     e = bench_e()
     f = bench_f(b)
     table, doc = report(m, a, b, c, d, e, f)
