@@ -610,8 +610,8 @@ int		 store_outbox_fail_channel(struct store *, const char *channel,
 /* The ids of the items a message lists (malloc'd array). */
 int		 store_outbox_item_ids(struct store *, int64_t outbox,
 		    int64_t **ids, size_t *n);
-int		 store_outbox_mark(struct store *, int64_t id, const char *mark,
-		    size_t k, size_t n);
+int		 store_outbox_mark(struct store *, int64_t id, size_t k,
+		    size_t n);
 int		 store_log_message(struct store *, int64_t at, int64_t outbox,
 		    int64_t item, const char *project, const char *stage,
 		    const char *channel, const char *outcome, const char *detail);

@@ -738,8 +738,10 @@ step_feed_get(void *arg, size_t i)
  * Queue one batch of a step as it renders: each part goes to the outbox
  * as soon as it is full, with its items linked, so that no more than one
  * part is held however many items the batch has.  The " (k/N)" markers
- * are put in once N is known: a lone part before it is stored, the parts
- * of a longer message by one UPDATE each at the end.
+ * are settled once N is known: a lone part has none, and the parts of a
+ * longer message keep MESSAGE_PART_MARK in their stored text, with k and
+ * N set on their outbox rows at the end (the marker is put in as a
+ * message is read back, so the texts are written once).
  */
 static int
 step_queue_batch(struct step *st, struct step_batch *sb)
@@ -816,8 +818,8 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 		const struct step_entry *e = parts[k].to > parts[k].from ?
 		    &st->entries[sb->idx[parts[k].from]] : NULL;
 		if (np > 1)
-			rc = store_outbox_mark(st->store, parts[k].id,
-			    MESSAGE_PART_MARK, k + 1, np);
+			rc = store_outbox_mark(st->store, parts[k].id, k + 1,
+			    np);
 		if (rc == 0) {
 			size_t nids = parts[k].to - parts[k].from;
 			int64_t *ids = xcalloc(nids ? nids : 1, sizeof *ids);

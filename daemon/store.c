@@ -110,7 +110,14 @@ static const char *store_migrations[] = {
 	"INSERT INTO outbox_bodies SELECT id, title, text, event FROM outbox;"
 	"ALTER TABLE outbox DROP COLUMN title;"
 	"ALTER TABLE outbox DROP COLUMN text;"
-	"ALTER TABLE outbox DROP COLUMN event;",
+	"ALTER TABLE outbox DROP COLUMN event;"
+	/*
+	 * A grouped message's parts are stored with MESSAGE_PART_MARK where
+	 * " (k/N)" goes, and k and N here: N is known only once the last part
+	 * is rendered, and setting it must not rewrite the parts' texts.
+	 */
+	"ALTER TABLE outbox ADD COLUMN part INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE outbox ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define ITEM_SEL \
@@ -127,13 +134,13 @@ static const char *store_migrations[] = {
 #define OUTBOX_COLS \
 	"id, channel, stage, b.title, b.text, severity, mobiles, userids," \
 	" b.event, status, attempts, not_before, next_attempt, created_at," \
-	" sent_at, code, error FROM outbox JOIN outbox_bodies b ON" \
-	" b.outbox_id = outbox.id"
+	" sent_at, code, error, part, parts FROM outbox JOIN outbox_bodies b" \
+	" ON b.outbox_id = outbox.id"
 /* A message's delivery state without its title, text and event. */
 #define OUTBOX_STATE_COLS \
 	"id, channel, stage, NULL, NULL, severity, mobiles, userids, NULL," \
 	" status, attempts, not_before, next_attempt, created_at, sent_at," \
-	" code, error FROM outbox"
+	" code, error, part, parts FROM outbox"
 #define PROJECT_COLS \
 	"id, code, name, category, region, content, planned_start, progress," \
 	" progress_at FROM projects"
@@ -223,8 +230,7 @@ static const char *store_sql[S__COUNT] = {
 	    " created_at) VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
 	[S_OUTBOX_BODY_INSERT] = "INSERT INTO outbox_bodies (outbox_id, title,"
 	    " text, event) VALUES (?, ?, ?, ?)",
-	[S_OUTBOX_MARK] = "UPDATE outbox_bodies SET title = replace(title, ?2,"
-	    " ?3), text = replace(text, ?2, ?3) WHERE outbox_id = ?1",
+	[S_OUTBOX_MARK] = "UPDATE outbox SET part = ?2, parts = ?3 WHERE id = ?1",
 	[S_OUTBOX_ITEM_IDS] = "SELECT item_id FROM outbox_items WHERE"
 	    " outbox_id = ? ORDER BY item_id",
 	[S_OUTBOX_LINK] = "INSERT OR IGNORE INTO outbox_items (outbox_id, item_id)"
@@ -1267,18 +1273,15 @@ store_outbox_item_ids(struct store *s, int64_t outbox, int64_t **ids,
 	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
-/* Put the part marker " (k/n)" where a queued message holds mark. */
+/* Message id is part k of n: its MESSAGE_PART_MARKs read as " (k/n)". */
 int
-store_outbox_mark(struct store *s, int64_t id, const char *mark, size_t k,
-    size_t n)
+store_outbox_mark(struct store *s, int64_t id, size_t k, size_t n)
 {
 	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_MARK);
-	char		 marker[64];
 
-	snprintf(marker, sizeof marker, " (%zu/%zu)", k, n);
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, mark);
-	bind_text(st, 3, marker);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)k);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)n);
 	return (store_done(s, st));
 }
 
@@ -1322,6 +1325,9 @@ store_outbox_link(struct store *s, int64_t outbox, int64_t item)
 static void
 outbox_read(sqlite3_stmt *st, struct outbox_row *o)
 {
+	char	*t;
+	int	 part, parts;
+
 	memset(o, 0, sizeof *o);
 	o->id = sqlite3_column_int64(st, 0);
 	o->channel = col_text(st, 1);
@@ -1340,6 +1346,21 @@ outbox_read(sqlite3_stmt *st, struct outbox_row *o)
 	o->sent_at = sqlite3_column_int64(st, 14);
 	o->code = (long)sqlite3_column_int64(st, 15);
 	o->error = col_text(st, 16);
+	part = sqlite3_column_int(st, 17);
+	parts = sqlite3_column_int(st, 18);
+	if (parts > 0 && part > 0) {
+		/* A part of a grouped message: its " (k/N)" goes in now. */
+		if (o->title != NULL) {
+			t = message_mark(o->title, (size_t)part, (size_t)parts);
+			free(o->title);
+			o->title = t;
+		}
+		if (o->text != NULL) {
+			t = message_mark(o->text, (size_t)part, (size_t)parts);
+			free(o->text);
+			o->text = t;
+		}
+	}
 }
 
 /* Load a message's delivery state (title, text and event NULL): 0 found,
