@@ -8,6 +8,7 @@
 #include <sys/timerfd.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -734,85 +735,219 @@ step_feed_get(void *arg, size_t i)
 	return (&f->entry);
 }
 
+/* One rendered part of a batch, ready to be stored. */
+struct step_part {
+	char		*title, *text, *event;
+	size_t		 from, to;
+};
+
+/*
+ * The renderer of a batch's parts.  A batch of STEP_RENDER_THREAD items or
+ * more is rendered by a thread of its own while the loop's thread stores
+ * the parts already done (the two take about as long), handing parts over
+ * through a queue of STEP_RENDER_QUEUE; a smaller one is rendered inline.
+ * Rendering is pure: the configuration, the step's entries and the batch
+ * are only read while it runs.
+ */
+#define STEP_RENDER_THREAD	64
+#define STEP_RENDER_QUEUE	4
+
+struct step_render {
+	const struct step	*st;
+	const struct step_batch	*sb;
+	struct msg_stream	 ms;
+	struct step_feed	 feed;
+	size_t			 np;		/* parts rendered */
+	/* Thread mode. */
+	int			 threaded;
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct step_part	 q[STEP_RENDER_QUEUE];
+	size_t			 qhead, qlen;
+	int			 done, stop;
+};
+
+/* Render the next part: 1 with *p, 0 when the batch is exhausted. */
+static int
+step_render_part(struct step_render *r, struct step_part *p)
+{
+	const struct step	*st = r->st;
+	struct event_buf	 ev;
+	char			*t2, *x2;
+	size_t			 j;
+
+	if (message_stream_next(&r->ms, &p->title, &p->text, &p->from,
+	    &p->to) != 1)
+		return (0);
+	if (r->np++ == 0 && r->ms.done) {
+		/* A single part: no marker. */
+		t2 = message_mark(p->title, 1, 1);
+		x2 = message_mark(p->text, 1, 1);
+		free(p->title);
+		free(p->text);
+		p->title = t2;
+		p->text = x2;
+	}
+	scheduler_event_new(&r->sb->b, &ev);
+	for (j = p->from; j < p->to; j++) {
+		const struct step_entry *e = &st->entries[r->sb->idx[j]];
+		scheduler_event_item(&ev, e->item_id, e->project_code, e->kind,
+		    e->department, e->due);
+	}
+	p->event = scheduler_event_dump(&ev);
+	return (1);
+}
+
+static void
+step_part_clear(struct step_part *p)
+{
+	free(p->title);
+	free(p->text);
+	free(p->event);
+	memset(p, 0, sizeof *p);
+}
+
+static void *
+step_render_main(void *arg)
+{
+	struct step_render	*r = arg;
+	struct step_part	 p;
+	int			 more;
+
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		more = step_render_part(r, &p);
+		pthread_mutex_lock(&r->mu);
+		while (more && r->qlen == STEP_RENDER_QUEUE && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (!more || r->stop) {
+			r->done = 1;
+			pthread_cond_broadcast(&r->cv);
+			pthread_mutex_unlock(&r->mu);
+			step_part_clear(&p);
+			return (NULL);
+		}
+		r->q[(r->qhead + r->qlen++) % STEP_RENDER_QUEUE] = p;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+/* The next part in order, from the thread or rendered now. */
+static int
+step_render_next(struct step_render *r, struct step_part *p)
+{
+	if (!r->threaded)
+		return (step_render_part(r, p));
+	pthread_mutex_lock(&r->mu);
+	while (r->qlen == 0 && !r->done)
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->qlen == 0) {
+		pthread_mutex_unlock(&r->mu);
+		return (0);
+	}
+	*p = r->q[r->qhead];
+	r->qhead = (r->qhead + 1) % STEP_RENDER_QUEUE;
+	r->qlen--;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return (1);
+}
+
+/* Stop the thread (if any) and drop what it rendered but was not stored. */
+static void
+step_render_finish(struct step_render *r)
+{
+	if (r->threaded) {
+		pthread_mutex_lock(&r->mu);
+		r->stop = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->thread, NULL);
+		while (r->qlen > 0) {
+			step_part_clear(&r->q[r->qhead]);
+			r->qhead = (r->qhead + 1) % STEP_RENDER_QUEUE;
+			r->qlen--;
+		}
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+	}
+	message_stream_end(&r->ms);
+}
+
 /*
  * Queue one batch of a step as it renders: each part goes to the outbox
- * as soon as it is full, with its items linked, so that no more than one
- * part is held however many items the batch has.  The " (k/N)" markers
- * are settled once N is known: a lone part has none, and the parts of a
- * longer message keep MESSAGE_PART_MARK in their stored text, with k and
- * N set on their outbox rows at the end (the marker is put in as a
- * message is read back, so the texts are written once).
+ * as soon as it is full, with its items linked, so that no more than a
+ * few parts are held however many items the batch has.  The " (k/N)"
+ * markers are settled once N is known: a lone part has none, and the
+ * parts of a longer message keep MESSAGE_PART_MARK in their stored text,
+ * with k and N set on their outbox rows at the end (the marker is put in
+ * as a message is read back, so the texts are written once).
  */
 static int
 step_queue_batch(struct step *st, struct step_batch *sb)
 {
 	const struct config	*conf = st->conf;
-	struct msg_stream	 ms;
-	struct step_feed	 feed;
+	struct step_render	 r;
+	struct step_part	 part;
 	struct outbox_row	 o;
-	struct event_buf	 ev;
-	struct step_part {
+	struct step_done {
 		int64_t		 id;
 		size_t		 from, to;
 	}			*parts = NULL;
-	char			*title, *text, *err = NULL, *t2, *x2;
-	size_t			 from, to, np = 0, j, k;
+	char			*err = NULL;
+	size_t			 np = 0, j, k;
 	int			 rc = 0;
 
 	qsort_r(sb->idx, sb->nidx, sizeof *sb->idx, step_entry_cmp,
 	    st->entries);
-	memset(&feed, 0, sizeof feed);
-	feed.st = st;
-	feed.sb = sb;
-	if (message_stream_begin(&ms, conf, &sb->b, st->now, sb->nidx,
-	    step_feed_get, &feed, &err) != 0) {
+	memset(&r, 0, sizeof r);
+	r.st = st;
+	r.sb = sb;
+	r.feed.st = st;
+	r.feed.sb = sb;
+	if (message_stream_begin(&r.ms, conf, &sb->b, st->now, sb->nidx,
+	    step_feed_get, &r.feed, &err) != 0) {
 		log_warnx("%s", err);
 		rc = store_log(st->store, st->now, 0, NULL, sb->b.stage,
 		    sb->b.channel->name, "render-failed", err);
 		free(err);
 		return (rc);
 	}
-	while (rc == 0 &&
-	    message_stream_next(&ms, &title, &text, &from, &to) == 1) {
-		if (np == 0 && ms.done) {
-			/* A single part: no marker. */
-			t2 = message_mark(title, 1, 1);
-			x2 = message_mark(text, 1, 1);
-			free(title);
-			free(text);
-			title = t2;
-			text = x2;
+	if (sb->nidx >= STEP_RENDER_THREAD) {
+		pthread_mutex_init(&r.mu, NULL);
+		pthread_cond_init(&r.cv, NULL);
+		r.threaded = pthread_create(&r.thread, NULL, step_render_main,
+		    &r) == 0;
+		if (!r.threaded) {
+			pthread_mutex_destroy(&r.mu);
+			pthread_cond_destroy(&r.cv);
 		}
+	}
+	while (rc == 0 && step_render_next(&r, &part) == 1) {
 		memset(&o, 0, sizeof o);
 		o.channel = sb->b.channel->name;
 		o.stage = (char *)(uintptr_t)sb->b.stage;
-		o.title = title;
-		o.text = text;
+		o.title = part.title;
+		o.text = part.text;
 		o.severity = (char *)(uintptr_t)sb->b.severity;
 		o.mobiles = sb->b.mentions_json[0];
 		o.userids = sb->b.mentions_json[1];
-		scheduler_event_new(&sb->b, &ev);
-		for (j = from; j < to; j++) {
-			const struct step_entry *e = &st->entries[sb->idx[j]];
-			scheduler_event_item(&ev, e->item_id,
-			    e->project_code, e->kind, e->department, e->due);
-		}
-		o.event = scheduler_event_dump(&ev);
+		o.event = part.event;
 		o.created_at = st->now;
 		o.not_before = scheduler_not_before(conf, &sb->b, st->now);
 		rc = store_outbox_insert(st->store, &o);
-		free(o.event);
-		free(title);
-		free(text);
-		for (j = from; j < to && rc == 0; j++)
+		for (j = part.from; j < part.to && rc == 0; j++)
 			rc = store_outbox_link(st->store, o.id,
 			    st->entries[sb->idx[j]].item_id);
 		parts = xreallocarray(parts, np + 1, sizeof *parts);
 		parts[np].id = o.id;
-		parts[np].from = from;
-		parts[np++].to = to;
+		parts[np].from = part.from;
+		parts[np++].to = part.to;
+		step_part_clear(&part);
 	}
-	message_stream_end(&ms);
+	step_render_finish(&r);
 	/* Markers and log entries, now that the number of parts is known. */
 	for (k = 0; rc == 0 && k < np; k++) {
 		const struct step_entry *e = parts[k].to > parts[k].from ?
