@@ -547,6 +547,7 @@ struct store	*store_clone_memory(struct store *, char **err);
  * (store_bulk.c, simulate.c). */
 struct sqlite3	*store_db(struct store *);
 int		 store_checkpointer_start(struct store *, char **);
+int		 store_reader_start(struct store *, char **);
 void		 store_checkpointer_stop(struct store *);
 int64_t		 store_checkpoints(struct store *);
 const char	*store_error(struct store *);

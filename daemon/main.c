@@ -16,6 +16,8 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include <sqlite3.h>
+
 #include "escalator.h"
 
 #define DEFAULT_CONFIG "/etc/approval-escalatord/approval-escalatord.conf"
@@ -166,9 +168,14 @@ main(int argc, char *argv[])
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init failed");
 
+	/* Several threads use SQLite (the loop, the checkpointer, the due
+	 * walk's reader): no global lock around every allocation for the
+	 * memory statistics nobody reads. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((esc.store = store_open(esc.conf->database, &err)) == NULL)
 		fatalx("database: %s", err);
-	if (store_checkpointer_start(esc.store, &err) != 0)
+	if (store_checkpointer_start(esc.store, &err) != 0 ||
+	    store_reader_start(esc.store, &err) != 0)
 		fatalx("database: %s", err);
 	esc.base = event_base_new();
 	esc.started_at = (int64_t)time(NULL);

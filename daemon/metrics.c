@@ -135,5 +135,10 @@ metrics_render(struct escalator *esc)
 	    "# TYPE escalator_next_wakeup_timestamp_seconds gauge\n"
 	    "escalator_next_wakeup_timestamp_seconds %lld\n",
 	    (long long)scheduler_next(esc->sched));
+	if ((n = store_checkpoints(esc->store)) >= 0)
+		metrics_printf(&b, "# HELP escalator_wal_checkpoints_total WAL"
+		    " checkpoints run by the checkpointer thread since start.\n"
+		    "# TYPE escalator_wal_checkpoints_total counter\n"
+		    "escalator_wal_checkpoints_total %lld\n", (long long)n);
 	return (b.s);
 }

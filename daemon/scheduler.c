@@ -815,6 +815,7 @@ step_render_main(void *arg)
 	struct step_part	 p;
 	int			 more;
 
+	pthread_setname_np(pthread_self(), "step-render");
 	for (;;) {
 		memset(&p, 0, sizeof p);
 		more = step_render_part(r, &p);

@@ -311,6 +311,8 @@ struct store {
 	sqlite3_stmt	*stmt[S__COUNT];
 	char		*path;
 	struct store_ckpt *ckpt;
+	sqlite3		*rdb;		/* the due walk's reader, or NULL */
+	sqlite3_stmt	*rdue;
 };
 
 /* Prepare every statement once; returns -1 with *err on failure. */
@@ -417,6 +419,9 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	store_checkpointer_stop(s);
+	sqlite3_finalize(s->rdue);
+	if (s->rdb != NULL)
+		sqlite3_close(s->rdb);
 	for (i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL)
@@ -448,6 +453,7 @@ store_ckpt_main(void *arg)
 	struct store_ckpt	*c = arg;
 	int			 nlog, nckpt;
 
+	pthread_setname_np(pthread_self(), "checkpointer");
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->want && !c->stop)
@@ -488,6 +494,16 @@ store_checkpointer_start(struct store *s, char **err)
 		free(c);
 		return (-1);
 	}
+	/* A first read opens the log: until then the connection does not know
+	 * the database is in WAL mode, and its checkpoints do nothing. */
+	if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		xasprintf(err, "%s: checkpointer: %s", s->path,
+		    sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		free(c);
+		return (-1);
+	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	if ((rc = pthread_create(&c->thread, NULL, store_ckpt_main, c)) != 0) {
@@ -523,6 +539,32 @@ store_checkpointer_stop(struct store *s)
 	sqlite3_close(c->db);
 	free(c);
 	s->ckpt = NULL;
+}
+
+/*
+ * A second connection for store_track_due_items(): with it, a thread reads
+ * the next page of due tracks while the caller works through the current
+ * one.  Only for a database file (an in-memory one has no second view).
+ */
+int
+store_reader_start(struct store *s, char **err)
+{
+	if (s->rdb != NULL || strcmp(s->path, ":memory:") == 0)
+		return (0);
+	if (sqlite3_open_v2(s->path, &s->rdb, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->rdb, store_sql[S_TRACK_DUE_ITEMS], -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->rdue, NULL) != SQLITE_OK) {
+		xasprintf(err, "%s: reader: %s", s->path, s->rdb ?
+		    sqlite3_errmsg(s->rdb) : "cannot open");
+		sqlite3_finalize(s->rdue);
+		sqlite3_close(s->rdb);
+		s->rdb = NULL;
+		s->rdue = NULL;
+		return (-1);
+	}
+	sqlite3_busy_timeout(s->rdb, 5000);
+	return (0);
 }
 
 /* How many checkpoints the checkpointer has run (for tests, metrics). */
@@ -1159,61 +1201,228 @@ store_track_all(struct store *s, store_track_cb cb, void *arg)
 	return (store_track_walk(s, store_stmt(s, S_TRACK_ALL), cb, arg));
 }
 
+/* A page of due tracks with their items. */
+#define DUE_PAGE	512
+struct due_page {
+	struct track_row t[DUE_PAGE];
+	struct item_row	 it[DUE_PAGE];
+	char		 have[DUE_PAGE];
+	size_t		 n;
+	int		 full;
+};
+
+/* Read the page after (*last_at, *last_id) with st: 0, or -1. */
+static int
+due_page_read(sqlite3_stmt *st, int64_t now, int64_t *last_at,
+    int64_t *last_id, struct due_page *pg)
+{
+	int	 rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, *last_at);
+	sqlite3_bind_int64(st, 3, *last_id);
+	sqlite3_bind_int(st, 4, DUE_PAGE);
+	pg->n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		track_read(st, &pg->t[pg->n]);
+		pg->have[pg->n] = sqlite3_column_type(st, 9) != SQLITE_NULL;
+		if (pg->have[pg->n])
+			item_read_at(st, 9, &pg->it[pg->n]);
+		pg->n++;
+	}
+	sqlite3_reset(st);
+	if (pg->n > 0) {
+		*last_at = pg->t[pg->n - 1].next_at;
+		*last_id = pg->t[pg->n - 1].id;
+	}
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Run the callback over a page, then free its rows; the callback's result. */
+static int
+due_page_run(struct due_page *pg, store_track_item_cb cb, void *arg,
+    int stop)
+{
+	size_t	 i;
+
+	for (i = 0; i < pg->n; i++) {
+		if (stop == 0)
+			stop = cb(arg, &pg->t[i], pg->have[i] ? &pg->it[i] :
+			    NULL);
+		track_row_clear(&pg->t[i]);
+		if (pg->have[i])
+			item_row_clear(&pg->it[i]);
+	}
+	pg->n = 0;
+	return (stop);
+}
+
+/* The reading thread of a prefetched walk and what it shares. */
+struct due_prefetch {
+	struct store	*s;
+	int64_t		 now;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct due_page	*pages[2];	/* filled in turn */
+	int		 eof, abort;
+	char		 err[256];
+};
+
+static void *
+due_prefetch_main(void *arg)
+{
+	struct due_prefetch	*p = arg;
+	struct store		*s = p->s;
+	sqlite3_stmt		*st = s->rdue;
+	struct due_page		*pg;
+	int			 k = 0, rc = SQLITE_ROW;
+
+	pthread_setname_np(pthread_self(), "due-reader");
+	/*
+	 * One statement over the whole walk, in one snapshot: the state the
+	 * step started on.  (Pages by key, as without the thread, would each
+	 * skip again every track before them: they are still due here.)
+	 */
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, p->now);
+	sqlite3_bind_int64(st, 2, 0);
+	sqlite3_bind_int64(st, 3, 0);
+	sqlite3_bind_int(st, 4, -1);
+	while (rc == SQLITE_ROW) {
+		pg = p->pages[k];
+		pthread_mutex_lock(&p->mu);
+		while (pg->full && !p->abort)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		if (p->abort)
+			break;
+		pg->n = 0;
+		while (pg->n < DUE_PAGE && (rc = sqlite3_step(st)) ==
+		    SQLITE_ROW) {
+			track_read(st, &pg->t[pg->n]);
+			pg->have[pg->n] = sqlite3_column_type(st, 9) !=
+			    SQLITE_NULL;
+			if (pg->have[pg->n])
+				item_read_at(st, 9, &pg->it[pg->n]);
+			pg->n++;
+		}
+		pthread_mutex_lock(&p->mu);
+		pg->full = 1;
+		if (rc != SQLITE_ROW)
+			p->eof = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		k ^= 1;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		snprintf(p->err, sizeof p->err, "%s", sqlite3_errmsg(s->rdb));
+	p->eof = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	sqlite3_reset(st);
+	return (NULL);
+}
+
+/*
+ * The walk with the reader: a thread reads page k + 1 while the callback
+ * works through page k.  It reads the last committed state, which is what
+ * the caller's transaction sees as long as the walk starts it: the
+ * callback's own writes never make a track due that the walk has not yet
+ * reached (a track it advances is due later, one it creates is not due).
+ */
+static int
+store_track_due_prefetch(struct store *s, int64_t now, store_track_item_cb cb,
+    void *arg)
+{
+	struct due_prefetch	 p;
+	struct due_page		*pg;
+	pthread_t		 th;
+	int			 k = 0, stop = 0, last;
+
+	memset(&p, 0, sizeof p);
+	p.s = s;
+	p.now = now;
+	p.pages[0] = xcalloc(1, sizeof *p.pages[0]);
+	p.pages[1] = xcalloc(1, sizeof *p.pages[1]);
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	if (pthread_create(&th, NULL, due_prefetch_main, &p) != 0) {
+		pthread_mutex_destroy(&p.mu);
+		pthread_cond_destroy(&p.cv);
+		free(p.pages[0]);
+		free(p.pages[1]);
+		return (1);	/* read it without the thread */
+	}
+	for (;;) {
+		pg = p.pages[k];
+		pthread_mutex_lock(&p.mu);
+		while (!pg->full && !p.eof)
+			pthread_cond_wait(&p.cv, &p.mu);
+		if (!pg->full) {
+			pthread_mutex_unlock(&p.mu);
+			break;
+		}
+		last = p.eof && !p.pages[k ^ 1]->full;
+		pthread_mutex_unlock(&p.mu);
+		stop = due_page_run(pg, cb, arg, stop);
+		pthread_mutex_lock(&p.mu);
+		pg->full = 0;
+		if (stop != 0)
+			p.abort = 1;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+		if (stop != 0 || last)
+			break;
+		k ^= 1;
+	}
+	pthread_join(th, NULL);
+	/* What was read but not walked (the callback stopped early). */
+	due_page_run(p.pages[0], cb, arg, 1);
+	due_page_run(p.pages[1], cb, arg, 1);
+	if (p.err[0] != '\0') {
+		log_warnx("store: %s", p.err);
+		stop = -1;
+	}
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	free(p.pages[0]);
+	free(p.pages[1]);
+	return (stop < 0 ? -1 : 0);
+}
+
 /*
  * Due tracks with their items (item NULL when the item is gone), earliest
  * first, read a page at a time so that a step over a great many tracks
- * holds one page in memory.  The callback may write to the same tables:
- * each page is read completely before it runs.
+ * holds one or two pages in memory.  The callback may write to the same
+ * tables: each page is read completely before it runs.  With the reader
+ * connection (store_reader_start()) the next page is read meanwhile, from
+ * the last committed state: a caller in a transaction must not have
+ * written anything before the walk (the step begins with it).
  */
 int
 store_track_due_items(struct store *s, int64_t now, store_track_item_cb cb,
     void *arg)
 {
-	enum { PAGE = 512 };
 	sqlite3_stmt	*st = store_stmt(s, S_TRACK_DUE_ITEMS);
-	struct track_row *t;
-	struct item_row	*it;
-	char		*have;
+	struct due_page	*pg;
 	int64_t		 last_at = 0, last_id = 0;
-	size_t		 n, i;
 	int		 rc, stop = 0;
 
-	t = xcalloc(PAGE, sizeof *t);
-	it = xcalloc(PAGE, sizeof *it);
-	have = xcalloc(PAGE, 1);
+	if (s->rdb != NULL &&
+	    (rc = store_track_due_prefetch(s, now, cb, arg)) <= 0)
+		return (rc);
+	pg = xcalloc(1, sizeof *pg);
 	do {
-		sqlite3_bind_int64(st, 1, now);
-		sqlite3_bind_int64(st, 2, last_at);
-		sqlite3_bind_int64(st, 3, last_id);
-		sqlite3_bind_int(st, 4, PAGE);
-		n = 0;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			track_read(st, &t[n]);
-			have[n] = sqlite3_column_type(st, 9) != SQLITE_NULL;
-			if (have[n])
-				item_read_at(st, 9, &it[n]);
-			n++;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
+		if (due_page_read(st, now, &last_at, &last_id, pg) != 0) {
 			log_warnx("store: %s", sqlite3_errmsg(s->db));
 			stop = -1;
 		}
-		if (n > 0) {
-			last_at = t[n - 1].next_at;
-			last_id = t[n - 1].id;
-		}
-		for (i = 0; i < n; i++) {
-			if (stop == 0)
-				stop = cb(arg, &t[i], have[i] ? &it[i] : NULL);
-			track_row_clear(&t[i]);
-			if (have[i])
-				item_row_clear(&it[i]);
-		}
-	} while (stop == 0 && n == PAGE);
-	free(t);
-	free(it);
-	free(have);
+		rc = pg->n == DUE_PAGE;
+		stop = due_page_run(pg, cb, arg, stop);
+	} while (stop == 0 && rc);
+	free(pg);
 	return (stop < 0 ? -1 : 0);
 }
 

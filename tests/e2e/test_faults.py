@@ -290,5 +290,103 @@ class Crash(DueTogether, H.E2ETestCase):
         self.assertEqual(H.db_query(d.database, "PRAGMA integrity_check"), [("ok",)])
 
 
+class BigStep(H.E2ETestCase):
+    """One step over a few thousand items: the due walk is read ahead by a
+    thread page by page, and big batches are rendered by a thread while the
+    loop stores the parts (daemon/store.c, daemon/scheduler.c)."""
+
+    N = 1500
+
+    def test_a_step_over_many_pages_escalates_every_item_once(self):
+        robots = {"webhook": {"big": {}, "small": {}}}
+        mock = self.start_mock(robots)
+        channels = [{"name": "big", "type": "webhook", "url": mock.base + "/hook/big"},
+                    {"name": "small", "type": "webhook", "url": mock.base + "/hook/small",
+                     "max_bytes": 4096}]
+
+        def write(offset):
+            return self.write_config(self.config_text(
+                mock, channels=channels,
+                policies=[H.ladder(("reminder", "催办", offset, ["big", "small"]))]))
+        d = self.start_daemon(write("0s"))
+        csv = os.path.join(self.tmp, "items.csv")
+        due = H.local_time(int(time.time()) + 3600)
+        codes = ["BIG-%04d" % i for i in range(self.N)]
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间,办结时限\n")
+            for i, c in enumerate(codes):
+                f.write("%s,大项目%04d号,立项,投资项目审批科,20个工作日,%s,%s\n"
+                        % (c, i, H.local_time(int(time.time()) - 86400), due))
+        r = d.ctl("import", csv, timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        # Every item due at once: one step.
+        write("-3600s")
+        self.assertEqual(d.ctl("reload").rc, 0)
+        H.wait_for(lambda: d.queue()["queued"] == 0 and mock.received(), 120 * H.SLOW,
+                   "every part to be delivered")
+        ids = sorted(r[0] for r in H.db_query(d.database, "SELECT id FROM items"))
+        self.assertEqual(len(ids), self.N)
+        for chat in ("big", "small"):
+            msgs = mock.received("webhook", chat)
+            texts = [m["body"]["text"] for m in msgs]
+            joined = "\n".join(texts)
+            for i in range(self.N):
+                name = "大项目%04d号" % i
+                self.assertEqual(joined.count(name), 1, "%s in %s" % (name, chat))
+            listed = sorted(it["id"] for m in msgs for it in m["body"]["event"]["items"])
+            self.assertEqual(listed, ids, "items listed in the events of %s" % chat)
+            if len(msgs) > 1:
+                marks = [PART.search(m["body"]["title"] or "") or PART.search(t)
+                         for m, t in zip(msgs, texts)]
+                self.assertTrue(all(marks), "a part of %s without (k/N)" % chat)
+                self.assertEqual([(int(m.group(1)), int(m.group(2))) for m in marks],
+                                 [(k, len(msgs)) for k in range(1, len(msgs) + 1)])
+        self.assertGreater(len(mock.received("webhook", "small")), 20)
+        q = lambda sql: H.db_query(d.database, sql)[0][0]  # noqa: E731
+        self.assertEqual(q("SELECT count(*) FROM fired"), self.N)
+        self.assertEqual(q("SELECT count(*) FROM log WHERE outcome = 'escalated'"), self.N)
+        self.assertEqual(q("SELECT count(*) FROM outbox_items"), 2 * self.N)
+        self.assertEqual(q("SELECT count(DISTINCT created_at) FROM outbox"), 1,
+                         "the items were not escalated in one step")
+
+    def metrics(self, d):
+        """GET /metrics over the control socket."""
+        import socket
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d.socket)
+        s.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        return data.decode("utf-8", "replace")
+
+    def test_wal_is_checkpointed_while_running(self):
+        # The loop's commits leave the WAL to the checkpointer thread: it must
+        # really copy it back into the database file, or the log would grow
+        # without bound until the daemon stops.
+        mock = self.start_mock({"wecom": {self.WECOM_KEY: {}}})
+        d = self.start_daemon(self.write_config(self.config_text(mock)))
+        csv = os.path.join(self.tmp, "items.csv")
+        accepted = H.local_time(int(time.time()) - 86400)
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
+            for i in range(20000):
+                f.write("WAL-%05d,项目%05d,立项,投资项目审批科,60个工作日,%s\n"
+                        % (i, i, accepted))
+        before = os.path.getsize(d.database)
+        r = d.ctl("import", csv, timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        m = re.compile(r"^escalator_wal_checkpoints_total (\d+)$", re.M)
+        H.wait_for(lambda: int(m.search(self.metrics(d)).group(1)) > 0, 30 * H.SLOW,
+                   "a checkpoint (WAL %d bytes)" % os.path.getsize(d.database + "-wal"))
+        H.wait_for(lambda: os.path.getsize(d.database) > before + 1000000, 30 * H.SLOW,
+                   "the database file to take the log's pages")
+        self.assertTrue(d.running())
+
+
 if __name__ == "__main__":
     unittest.main()
