@@ -222,6 +222,18 @@ char		*sign_base64(const unsigned char *, size_t);
 
 /* utf8.c -- pure UTF-8 helpers. */
 int		 utf8_valid(const char *, size_t);
+
+/* jsonbuf.c: JSON text written into a growing buffer, escaped as jansson
+ * escapes (p is malloc'd and NUL-terminated; start from all zeros). */
+struct jsonbuf {
+	char	*p;
+	size_t	 len, cap;
+};
+void		 jsonbuf_put(struct jsonbuf *, const char *, size_t);
+void		 jsonbuf_puts(struct jsonbuf *, const char *);
+void		 jsonbuf_str(struct jsonbuf *, const char *);
+void		 jsonbuf_str_or_null(struct jsonbuf *, const char *);
+void		 jsonbuf_strings(struct jsonbuf *, const char *const *, size_t);
 /* Longest prefix of s[0..len) of at most max bytes ending on a line break
  * if one exists in it, else on a character boundary. */
 size_t		 utf8_cut(const char *s, size_t len, size_t max);

@@ -289,81 +289,28 @@ step_resolve(const struct config *conf, const struct item_row *it,
 
 /*
  * The structured event of a message (generic webhooks): stage, group and
- * the items the part lists, as compact JSON.  It is written straight into
- * a buffer -- a grouped message lists hundreds of items, and a tree of
- * JSON objects per item cost more than the rest of the message -- with
- * strings escaped as jansson's compact output escapes them (the webhook
- * unit test and the e2e tests read it back with jansson).
+ * the items the part lists, as compact JSON written straight into a buffer
+ * (daemon/jsonbuf.c): a grouped message lists hundreds of items, and a tree
+ * of JSON objects per item cost more than the rest of the message.
  */
-struct event_buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-/* Append n bytes. */
-static void
-event_put(struct event_buf *e, const char *s, size_t n)
-{
-	if (e->len + n + 1 > e->cap) {
-		while (e->len + n + 1 > e->cap)
-			e->cap = e->cap ? e->cap * 2 : 1024;
-		e->p = xreallocarray(e->p, e->cap, 1);
-	}
-	memcpy(e->p + e->len, s, n);
-	e->len += n;
-	e->p[e->len] = '\0';
-}
-
-/* Append a JSON string (quoted and escaped; NULL as ""). */
-static void
-event_str(struct event_buf *e, const char *s)
-{
-	const char	*run;
-	char		 esc[8];
-
-	event_put(e, "\"", 1);
-	for (run = s; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		event_put(e, run, (size_t)(s - run));
-		switch (c) {
-		case '"':	event_put(e, "\\\"", 2); break;
-		case '\\':	event_put(e, "\\\\", 2); break;
-		case '\n':	event_put(e, "\\n", 2); break;
-		case '\t':	event_put(e, "\\t", 2); break;
-		case '\r':	event_put(e, "\\r", 2); break;
-		case '\b':	event_put(e, "\\b", 2); break;
-		case '\f':	event_put(e, "\\f", 2); break;
-		default:
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-			event_put(e, esc, 6);
-			break;
-		}
-		run = s + 1;
-	}
-	if (s != NULL)
-		event_put(e, run, (size_t)(s - run));
-	event_put(e, "\"", 1);
-}
 
 /* Start an event: {"stage":..,"stage_label":..,"group":..,"items":[ */
 static void
-scheduler_event_new(const struct msg_batch *b, struct event_buf *e)
+scheduler_event_new(const struct msg_batch *b, struct jsonbuf *e)
 {
 	memset(e, 0, sizeof *e);
-	event_put(e, "{\"stage\":", 9);
-	event_str(e, b->stage);
-	event_put(e, ",\"stage_label\":", 15);
-	event_str(e, b->stage_label);
-	event_put(e, ",\"group\":", 9);
-	event_str(e, b->group ? b->group : "");
-	event_put(e, ",\"items\":[", 10);
+	jsonbuf_put(e, "{\"stage\":", 9);
+	jsonbuf_str(e, b->stage);
+	jsonbuf_put(e, ",\"stage_label\":", 15);
+	jsonbuf_str(e, b->stage_label);
+	jsonbuf_put(e, ",\"group\":", 9);
+	jsonbuf_str(e, b->group ? b->group : "");
+	jsonbuf_put(e, ",\"items\":[", 10);
 }
 
 /* One item of an event. */
 static void
-scheduler_event_item(struct event_buf *e, int64_t id, const char *project,
+scheduler_event_item(struct jsonbuf *e, int64_t id, const char *project,
     const char *kind, const char *department, int64_t due)
 {
 	char	 buf[64];
@@ -371,23 +318,23 @@ scheduler_event_item(struct event_buf *e, int64_t id, const char *project,
 
 	n = snprintf(buf, sizeof buf, "%s{\"id\":%lld,\"project\":",
 	    e->p[e->len - 1] == '[' ? "" : ",", (long long)id);
-	event_put(e, buf, (size_t)n);
-	event_str(e, project);
-	event_put(e, ",\"item\":", 8);
-	event_str(e, kind);
-	event_put(e, ",\"department\":", 14);
-	event_str(e, department);
-	event_put(e, ",\"deadline\":", 12);
+	jsonbuf_put(e, buf, (size_t)n);
+	jsonbuf_str(e, project);
+	jsonbuf_put(e, ",\"item\":", 8);
+	jsonbuf_str(e, kind);
+	jsonbuf_put(e, ",\"department\":", 14);
+	jsonbuf_str(e, department);
+	jsonbuf_put(e, ",\"deadline\":", 12);
 	rules_format(due, buf, sizeof buf);
-	event_str(e, buf);
-	event_put(e, "}", 1);
+	jsonbuf_str(e, buf);
+	jsonbuf_put(e, "}", 1);
 }
 
 /* Finish an event: the text (malloc'd). */
 static char *
-scheduler_event_dump(struct event_buf *e)
+scheduler_event_dump(struct jsonbuf *e)
 {
-	event_put(e, "]}", 2);
+	jsonbuf_put(e, "]}", 2);
 	return (e->p);
 }
 
@@ -441,7 +388,7 @@ scheduler_enqueue(const struct config *conf, struct store *s,
 {
 	struct msg_part		*parts;
 	struct outbox_row	 o;
-	struct event_buf	 ev;
+	struct jsonbuf	 ev;
 	size_t			 nparts, i, j;
 	char			*err = NULL;
 	int			 n = 0;
@@ -773,7 +720,7 @@ static int
 step_render_part(struct step_render *r, struct step_part *p)
 {
 	const struct step	*st = r->st;
-	struct event_buf	 ev;
+	struct jsonbuf	 ev;
 	char			*t2, *x2;
 	size_t			 j;
 

@@ -1239,22 +1239,29 @@ due_page_read(sqlite3_stmt *st, int64_t now, int64_t *last_at,
 	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
-/* Run the callback over a page, then free its rows; the callback's result. */
+/* Free a page's rows. */
+static void
+due_page_clear(struct due_page *pg)
+{
+	size_t	 i;
+
+	for (i = 0; i < pg->n; i++) {
+		track_row_clear(&pg->t[i]);
+		if (pg->have[i])
+			item_row_clear(&pg->it[i]);
+	}
+	pg->n = 0;
+}
+
+/* Run the callback over a page (from stop == 0); the callback's result. */
 static int
 due_page_run(struct due_page *pg, store_track_item_cb cb, void *arg,
     int stop)
 {
 	size_t	 i;
 
-	for (i = 0; i < pg->n; i++) {
-		if (stop == 0)
-			stop = cb(arg, &pg->t[i], pg->have[i] ? &pg->it[i] :
-			    NULL);
-		track_row_clear(&pg->t[i]);
-		if (pg->have[i])
-			item_row_clear(&pg->it[i]);
-	}
-	pg->n = 0;
+	for (i = 0; i < pg->n && stop == 0; i++)
+		stop = cb(arg, &pg->t[i], pg->have[i] ? &pg->it[i] : NULL);
 	return (stop);
 }
 
@@ -1297,7 +1304,8 @@ due_prefetch_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (p->abort)
 			break;
-		pg->n = 0;
+		/* Rows are freed by the thread that allocated them. */
+		due_page_clear(pg);
 		while (pg->n < DUE_PAGE && (rc = sqlite3_step(st)) ==
 		    SQLITE_ROW) {
 			track_read(st, &pg->t[pg->n]);
@@ -1378,9 +1386,8 @@ store_track_due_prefetch(struct store *s, int64_t now, store_track_item_cb cb,
 		k ^= 1;
 	}
 	pthread_join(th, NULL);
-	/* What was read but not walked (the callback stopped early). */
-	due_page_run(p.pages[0], cb, arg, 1);
-	due_page_run(p.pages[1], cb, arg, 1);
+	due_page_clear(p.pages[0]);
+	due_page_clear(p.pages[1]);
 	if (p.err[0] != '\0') {
 		log_warnx("store: %s", p.err);
 		stop = -1;
@@ -1421,6 +1428,7 @@ store_track_due_items(struct store *s, int64_t now, store_track_item_cb cb,
 		}
 		rc = pg->n == DUE_PAGE;
 		stop = due_page_run(pg, cb, arg, stop);
+		due_page_clear(pg);
 	} while (stop == 0 && rc);
 	free(pg);
 	return (stop < 0 ? -1 : 0);
