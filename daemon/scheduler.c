@@ -34,26 +34,29 @@ struct scheduler {
  * departments, kinds and projects), so that memory stays small however
  * many items cross a stage at the same moment.
  */
+typedef uint32_t step_str;	/* a string of the step: index, 0 is NULL */
+
 struct step_entry {
 	int64_t		 item_id;
 	int64_t		 due;		/* the track's deadline */
 	int64_t		 accepted_at;
-	const char	*project_code;
-	const char	*project_name;
-	const char	*category;
-	const char	*region;
-	const char	*kind;
-	const char	*department;
-	const char	*handler;
-	const char	*mode;
-	const char	*reason;	/* blocked or suspend reason */
+	step_str	 project_code;
+	step_str	 project_name;
+	step_str	 category;
+	step_str	 region;
+	step_str	 kind;
+	step_str	 department;
+	step_str	 handler;
+	step_str	 mode;
+	step_str	 reason;	/* blocked or suspend reason */
 };
 
 /* A set of strings, each stored once for the duration of a step. */
 struct step_strings {
-	char		**slot;
+	char		**v;		/* v[0] is NULL */
+	size_t		  n, vcap;
+	step_str	 *slot;		/* hash of indices into v; 0 empty */
 	size_t		  cap;		/* power of two */
-	size_t		  n;
 };
 
 /* One chat's pending message in a step: channel + stage -> entries. */
@@ -91,41 +94,57 @@ step_hash(const char *v)
 }
 
 /* The slot holding v, or the empty slot where it belongs. */
-static char **
+static step_str *
 step_slot(struct step_strings *ss, const char *v)
 {
 	size_t	 k = (size_t)step_hash(v) & (ss->cap - 1);
 
-	while (ss->slot[k] != NULL && strcmp(ss->slot[k], v) != 0)
+	while (ss->slot[k] != 0 && strcmp(ss->v[ss->slot[k]], v) != 0)
 		k = (k + 1) & (ss->cap - 1);
 	return (&ss->slot[k]);
 }
 
-/* The interned copy of v (NULL stays NULL). */
-static const char *
+/* The interned copy of v (NULL stays NULL, as 0). */
+static step_str
 step_intern(struct step_strings *ss, const char *v)
 {
-	char	**old, **slot;
-	size_t	  oldcap, i;
+	step_str	*old, *slot;
+	size_t		 oldcap, i;
 
 	if (v == NULL)
-		return (NULL);
+		return (0);
+	if (ss->v == NULL) {
+		ss->vcap = 256;
+		ss->v = xcalloc(ss->vcap, sizeof *ss->v);
+		ss->n = 1;		/* v[0]: NULL */
+	}
 	if (ss->n * 2 >= ss->cap) {
 		old = ss->slot;
 		oldcap = ss->cap;
-		ss->cap = ss->cap ? ss->cap * 2 : 256;
+		ss->cap = ss->cap ? ss->cap * 2 : 512;
 		ss->slot = xcalloc(ss->cap, sizeof *ss->slot);
 		for (i = 0; i < oldcap; i++)
-			if (old[i] != NULL)
-				*step_slot(ss, old[i]) = old[i];
+			if (old[i] != 0)
+				*step_slot(ss, ss->v[old[i]]) = old[i];
 		free(old);
 	}
 	slot = step_slot(ss, v);
-	if (*slot == NULL) {
-		*slot = xstrdup(v);
-		ss->n++;
+	if (*slot == 0) {
+		if (ss->n == ss->vcap) {
+			ss->vcap *= 2;
+			ss->v = xreallocarray(ss->v, ss->vcap, sizeof *ss->v);
+		}
+		ss->v[ss->n] = xstrdup(v);
+		*slot = (step_str)ss->n++;
 	}
 	return (*slot);
+}
+
+/* The text of an interned string (NULL for 0). */
+static const char *
+step_text(const struct step_strings *ss, step_str i)
+{
+	return (ss->v != NULL ? ss->v[i] : NULL);
 }
 
 /* Free the interned strings. */
@@ -134,8 +153,9 @@ step_strings_free(struct step_strings *ss)
 {
 	size_t	 i;
 
-	for (i = 0; i < ss->cap; i++)
-		free(ss->slot[i]);
+	for (i = 1; i < ss->n; i++)
+		free(ss->v[i]);
+	free(ss->v);
 	free(ss->slot);
 	memset(ss, 0, sizeof *ss);
 }
@@ -156,8 +176,10 @@ step_batch(struct step *st, const struct channel *ch, const struct stage *sg,
 	sb->b.stage = sg->name;
 	sb->b.stage_label = sg->label;
 	sb->b.severity = sg->severity ? sg->severity : "warning";
-	sb->b.group = step_intern(&st->strings, group ? group : "");
-	sb->b.category = step_intern(&st->strings, category);
+	sb->b.group = step_text(&st->strings, step_intern(&st->strings,
+	    group ? group : ""));
+	sb->b.category = step_text(&st->strings, step_intern(&st->strings,
+	    category));
 	sb->stage = sg;
 	sb->mobiles = json_array();
 	sb->userids = json_array();
@@ -663,22 +685,23 @@ step_feed_get(void *arg, size_t i)
 {
 	struct step_feed	*f = arg;
 	const struct step_entry	*e = &f->st->entries[f->sb->idx[i]];
+	const struct step_strings *ss = &f->st->strings;
 	struct item_row		*it = &f->item;
 
 	memset(it, 0, sizeof *it);
 	it->id = e->item_id;
-	it->project_code = (char *)(uintptr_t)e->project_code;
-	it->project_name = (char *)(uintptr_t)e->project_name;
-	it->category = (char *)(uintptr_t)e->category;
-	it->region = (char *)(uintptr_t)e->region;
-	it->kind = (char *)(uintptr_t)e->kind;
-	it->department = (char *)(uintptr_t)e->department;
-	it->handler = (char *)(uintptr_t)e->handler;
-	it->mode = (char *)(uintptr_t)e->mode;
+	it->project_code = (char *)(uintptr_t)step_text(ss, e->project_code);
+	it->project_name = (char *)(uintptr_t)step_text(ss, e->project_name);
+	it->category = (char *)(uintptr_t)step_text(ss, e->category);
+	it->region = (char *)(uintptr_t)step_text(ss, e->region);
+	it->kind = (char *)(uintptr_t)step_text(ss, e->kind);
+	it->department = (char *)(uintptr_t)step_text(ss, e->department);
+	it->handler = (char *)(uintptr_t)step_text(ss, e->handler);
+	it->mode = (char *)(uintptr_t)step_text(ss, e->mode);
 	it->accepted_at = e->accepted_at;
 	f->entry.item = it;
 	f->entry.due = e->due;
-	f->entry.reason = e->reason;
+	f->entry.reason = step_text(ss, e->reason);
 	return (&f->entry);
 }
 
@@ -739,8 +762,10 @@ step_render_part(struct step_render *r, struct step_part *p)
 	scheduler_event_new(&r->sb->b, &ev);
 	for (j = p->from; j < p->to; j++) {
 		const struct step_entry *e = &st->entries[r->sb->idx[j]];
-		scheduler_event_item(&ev, e->item_id, e->project_code, e->kind,
-		    e->department, e->due);
+		scheduler_event_item(&ev, e->item_id,
+		    step_text(&st->strings, e->project_code),
+		    step_text(&st->strings, e->kind),
+		    step_text(&st->strings, e->department), e->due);
 	}
 	p->event = scheduler_event_dump(&ev);
 	return (1);
@@ -911,7 +936,8 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 				    j]].item_id;
 			rc = scheduler_log_queued(st->store, &sb->b,
 			    parts[k].id, st->now, ids, nids,
-			    e ? e->project_code : NULL, k + 1, np);
+			    e ? step_text(&st->strings, e->project_code) : NULL,
+			    k + 1, np);
 			free(ids);
 		}
 	}

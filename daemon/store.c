@@ -496,8 +496,9 @@ store_checkpointer_start(struct store *s, char **err)
 	}
 	/* A first read opens the log: until then the connection does not know
 	 * the database is in WAL mode, and its checkpoints do nothing. */
-	if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL,
-	    NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(c->db, "PRAGMA cache_size = -256;"
+	    " SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
 		xasprintf(err, "%s: checkpointer: %s", s->path,
 		    sqlite3_errmsg(c->db));
 		sqlite3_close(c->db);
@@ -564,6 +565,8 @@ store_reader_start(struct store *s, char **err)
 		return (-1);
 	}
 	sqlite3_busy_timeout(s->rdb, 5000);
+	/* It reads each page once, in order: a small cache is enough. */
+	sqlite3_exec(s->rdb, "PRAGMA cache_size = -256", NULL, NULL, NULL);
 	return (0);
 }
 
