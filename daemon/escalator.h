@@ -608,6 +608,17 @@ int		 store_fired_insert(struct store *, int64_t track, int64_t item,
 		    const char *stage, int rep, int64_t at);	/* 1: already */
 int		 store_outbox_insert(struct store *, struct outbox_row *);
 int		 store_outbox_link(struct store *, int64_t outbox, int64_t item);
+int		 store_outbox_links(struct store *, int64_t outbox,
+		    const int64_t *items, size_t n);
+/* A log entry to append (strings only read during the call). */
+struct store_log_in {
+	int64_t		 at, item, outbox;
+	const char	*project, *stage, *channel, *outcome, *detail;
+};
+int		 store_log_many(struct store *, const struct store_log_in *,
+		    size_t);
+int		 store_track_update_many(struct store *, struct track_row *,
+		    size_t);
 int		 store_outbox_get(struct store *, int64_t id, struct outbox_row *);
 int		 store_outbox_next(struct store *, const char *channel, struct outbox_row *);
 int		 store_outbox_update(struct store *, const struct outbox_row *);

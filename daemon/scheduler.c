@@ -71,6 +71,9 @@ struct step_batch {
 };
 TAILQ_HEAD(step_batches, step_batch);
 
+/* Log entries and track updates of a step are written STEP_QUEUE at a time. */
+#define STEP_QUEUE	128
+
 struct step {
 	const struct config	*conf;
 	struct store		*store;
@@ -80,6 +83,10 @@ struct step {
 	size_t			 nentries, cap;
 	struct step_strings	 strings;
 	int			 queued;
+	struct store_log_in	 logq[STEP_QUEUE];	/* strings: interned */
+	size_t			 nlog;
+	struct track_row	 trq[STEP_QUEUE];	/* strings: interned */
+	size_t			 ntr;
 };
 
 /* FNV-1a. */
@@ -158,6 +165,65 @@ step_strings_free(struct step_strings *ss)
 	free(ss->v);
 	free(ss->slot);
 	memset(ss, 0, sizeof *ss);
+}
+
+/* Write what the step has queued: log entries in order, then tracks. */
+static int
+step_flush(struct step *st)
+{
+	if (st->nlog > 0 && store_log_many(st->store, st->logq, st->nlog) != 0)
+		return (-1);
+	st->nlog = 0;
+	if (st->ntr > 0 && store_track_update_many(st->store, st->trq,
+	    st->ntr) != 0)
+		return (-1);
+	st->ntr = 0;
+	return (0);
+}
+
+/* Queue a log entry of the step (written in order, by step_flush()). */
+static int
+step_log(struct step *st, int64_t item, const char *project,
+    const char *stage, const char *channel, const char *outcome,
+    const char *detail)
+{
+	struct step_strings	*ss = &st->strings;
+	struct store_log_in	*l;
+
+	if (st->nlog == STEP_QUEUE && step_flush(st) != 0)
+		return (-1);
+	l = &st->logq[st->nlog++];
+	l->at = st->now;
+	l->item = item;
+	l->outbox = 0;
+	l->project = step_text(ss, step_intern(ss, project));
+	l->stage = step_text(ss, step_intern(ss, stage));
+	l->channel = step_text(ss, step_intern(ss, channel));
+	l->outcome = outcome;
+	l->detail = step_text(ss, step_intern(ss, detail));
+	return (0);
+}
+
+/* Save a track: a new one at once (it needs its id), others queued. */
+static int
+step_track_save(struct step *st, struct track_row *t)
+{
+	struct step_strings	*ss = &st->strings;
+	struct track_row	*q;
+
+	if (t->id == 0)
+		return (step_flush(st) != 0 ? -1 : store_track_save(st->store,
+		    t));
+	if (st->ntr == STEP_QUEUE && step_flush(st) != 0)
+		return (-1);
+	q = &st->trq[st->ntr++];
+	*q = *t;
+	q->kind = NULL;		/* not written back */
+	q->policy = (char *)(uintptr_t)step_text(ss, step_intern(ss,
+	    t->policy));
+	q->stage_name = (char *)(uintptr_t)step_text(ss, step_intern(ss,
+	    t->stage_name));
+	return (0);
 }
 
 /* Find or create the batch for a channel and stage. */
@@ -553,8 +619,8 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	for (k = t->stage + 1; k < sidx; k++) {
 		snprintf(detail, sizeof detail, "%s passed over; the ladder "
 		    "continues at %s", p->stages[k].label, sg->label);
-		if (store_log(st->store, st->now, it->id, it->project_code,
-		    p->stages[k].name, NULL, "skipped", detail) != 0)
+		if (step_log(st, it->id, it->project_code, p->stages[k].name,
+		    NULL, "skipped", detail) != 0)
 			return (-1);
 	}
 	if ((rc = store_fired_insert(st->store, t->id, it->id, sg->name, rep,
@@ -562,14 +628,14 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 		return (-1);
 	if (rc == 1)
 		return (0);	/* already fired: never twice */
-	if (store_log(st->store, st->now, it->id, it->project_code, sg->name,
-	    NULL, "escalated", sg->label) != 0)
+	if (step_log(st, it->id, it->project_code, sg->name, NULL,
+	    "escalated", sg->label) != 0)
 		return (-1);
 	for (i = 0; i < sg->nto; i++) {
 		ch = step_resolve(st->conf, it, &sg->to[i], &who, &grp);
 		if (ch == NULL) {
-			if (store_log(st->store, st->now, it->id,
-			    it->project_code, sg->name, NULL, "no-recipient",
+			if (step_log(st, it->id, it->project_code, sg->name,
+			    NULL, "no-recipient",
 			    "no channel configured for this recipient") != 0)
 				return (-1);
 			continue;
@@ -592,8 +658,8 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	/* An interview orders rectification by a new deadline. */
 	if (sg->rectify.n > 0) {
 		memset(&rt, 0, sizeof rt);
-		if ((rc = store_track_get(st->store, it->id, TRACK_RECTIFY,
-		    &rt)) < 0)
+		if (step_flush(st) != 0 || (rc = store_track_get(st->store,
+		    it->id, TRACK_RECTIFY, &rt)) < 0)
 			return (-1);
 		if (rc == 1) {
 			rt.item_id = it->id;
@@ -601,7 +667,7 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 			rt.stage = -1;
 			rt.due_at = rules_add(st->conf->calendar, st->now,
 			    &sg->rectify, 1, NULL);
-			if (store_track_save(st->store, &rt) != 0) {
+			if (step_track_save(st, &rt) != 0) {
 				track_row_clear(&rt);
 				return (-1);
 			}
@@ -623,13 +689,13 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 
 	if (it == NULL) {
 		t.next_at = 0;
-		return (store_track_save(st->store, &t) != 0 ? -1 : 0);
+		return (step_track_save(st, &t) != 0 ? -1 : 0);
 	}
 	p = config_policy_for(st->conf, t.kind, it->category, it->department,
 	    it->kind, it->mode);
 	if (p == NULL || strcmp(it->status, "accepted") != 0) {
 		t.next_at = 0;
-		return (store_track_save(st->store, &t) != 0 ? -1 : 0);
+		return (step_track_save(st, &t) != 0 ? -1 : 0);
 	}
 	if (rules_due(p, st->conf->calendar, t.due_at, t.stage, t.rep, st->now,
 	    &sidx, &rep)) {
@@ -639,7 +705,7 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 			/* Outside the send window: wait for it, then group. */
 			t.next_at = rules_window_next(st->conf->calendar, w,
 			    st->now);
-			return (store_track_save(st->store, &t) != 0 ? -1 : 0);
+			return (step_track_save(st, &t) != 0 ? -1 : 0);
 		}
 		before = t.stage;
 		if (step_fire(st, p, &t, it, sidx, rep) != 0)
@@ -655,7 +721,7 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 		t.next_at = st->now + 1;
 	if (t.policy == NULL || strcmp(t.policy, p->name) != 0)
 		t.policy = p->name;
-	return (store_track_save(st->store, &t) != 0 ? -1 : 0);
+	return (step_track_save(st, &t) != 0 ? -1 : 0);
 }
 
 /* Entries most overdue (earliest deadline) first, then by item. */
@@ -911,9 +977,16 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 		o.created_at = st->now;
 		o.not_before = scheduler_not_before(conf, &sb->b, st->now);
 		rc = store_outbox_insert(st->store, &o);
-		for (j = part.from; j < part.to && rc == 0; j++)
-			rc = store_outbox_link(st->store, o.id,
-			    st->entries[sb->idx[j]].item_id);
+		if (rc == 0 && part.to > part.from) {
+			int64_t	*ids = xcalloc(part.to - part.from,
+			    sizeof *ids);
+			for (j = part.from; j < part.to; j++)
+				ids[j - part.from] =
+				    st->entries[sb->idx[j]].item_id;
+			rc = store_outbox_links(st->store, o.id, ids,
+			    part.to - part.from);
+			free(ids);
+		}
 		parts = xreallocarray(parts, np + 1, sizeof *parts);
 		parts[np].id = o.id;
 		parts[np].from = part.from;
@@ -963,7 +1036,8 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 	TAILQ_INIT(&st.batches);
 	if (store_begin(s) != 0)
 		return (-1);
-	if (store_track_due_items(s, now, step_track, &st) != 0)
+	if (store_track_due_items(s, now, step_track, &st) != 0 ||
+	    step_flush(&st) != 0)
 		rc = -1;
 	TAILQ_FOREACH(sb, &st.batches, entry) {
 		if (rc != 0)
