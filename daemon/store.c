@@ -639,15 +639,6 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
 }
 
-/* Bind a string that stays put until the statement has run. */
-static void
-bind_static(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
 
 /* Run a statement expected to produce no rows. */
 static int
@@ -1565,6 +1556,9 @@ store_outbox_link(struct store *s, int64_t outbox, int64_t item)
  */
 #define STORE_MANY	128
 
+static void	store_bind_log(sqlite3_stmt *, int, const struct store_log_in *,
+		    sqlite3_destructor_type);
+
 static sqlite3_stmt *
 store_many(struct store *s, sqlite3_stmt **stp, const char *head,
     const char *tuple, const char *tail)
@@ -1620,7 +1614,6 @@ store_log_many(struct store *s, const struct store_log_in *v, size_t n)
 {
 	sqlite3_stmt	*st = NULL;
 	size_t		 i = 0, j;
-	int		 b;
 
 	if (n >= STORE_MANY)
 		st = store_many(s, &s->logs, "INSERT INTO log (at, item_id,"
@@ -1628,24 +1621,9 @@ store_log_many(struct store *s, const struct store_log_in *v, size_t n)
 		    " VALUES ", "(?,?,?,?,?,?,?,?)", "");
 	for (; st != NULL && i + STORE_MANY <= n; i += STORE_MANY) {
 		sqlite3_reset(st);
-		for (j = 0; j < STORE_MANY; j++) {
-			const struct store_log_in *l = &v[i + j];
-			b = (int)j * 8;
-			sqlite3_bind_int64(st, b + 1, l->at);
-			if (l->item > 0)
-				sqlite3_bind_int64(st, b + 2, l->item);
-			else
-				sqlite3_bind_null(st, b + 2);
-			bind_static(st, b + 3, l->project);
-			bind_static(st, b + 4, l->stage);
-			bind_static(st, b + 5, l->channel);
-			bind_static(st, b + 6, l->outcome);
-			bind_static(st, b + 7, l->detail);
-			if (l->outbox > 0)
-				sqlite3_bind_int64(st, b + 8, l->outbox);
-			else
-				sqlite3_bind_null(st, b + 8);
-		}
+		for (j = 0; j < STORE_MANY; j++)
+			store_bind_log(st, (int)j * 8, &v[i + j],
+			    SQLITE_STATIC);
 		if (store_done(s, st) != 0)
 			return (-1);
 	}
@@ -1677,10 +1655,10 @@ store_track_update_many(struct store *s, struct track_row *v, size_t n)
 			const struct track_row *t = &v[i + j];
 			b = (int)j * 7;
 			sqlite3_bind_int64(st, b + 1, t->id);
-			bind_static(st, b + 2, t->policy);
+			bind_text(st, b + 2, t->policy);
 			sqlite3_bind_int64(st, b + 3, t->due_at);
 			sqlite3_bind_int(st, b + 4, t->stage);
-			bind_static(st, b + 5, t->stage_name);
+			bind_text(st, b + 5, t->stage_name);
 			sqlite3_bind_int(st, b + 6, t->rep);
 			sqlite3_bind_int64(st, b + 7, t->next_at);
 		}
@@ -1855,28 +1833,53 @@ store_outbox_fail_channel(struct store *s, const char *channel, long code,
 	return (store_done(s, st));
 }
 
+/*
+ * Bind a log entry from parameter base + 1 (S_LOG_INSERT's eight); with
+ * SQLITE_STATIC its strings must stay put until the statement has run.
+ */
+static void
+store_bind_log(sqlite3_stmt *st, int base, const struct store_log_in *l,
+    sqlite3_destructor_type how)
+{
+	const char	*v[] = { l->project, l->stage, l->channel, l->outcome,
+			    l->detail };
+	size_t		 i;
+
+	sqlite3_bind_int64(st, base + 1, l->at);
+	if (l->item > 0)
+		sqlite3_bind_int64(st, base + 2, l->item);
+	else
+		sqlite3_bind_null(st, base + 2);
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if (v[i] == NULL)
+			sqlite3_bind_null(st, base + 3 + (int)i);
+		else
+			sqlite3_bind_text(st, base + 3 + (int)i, v[i], -1, how);
+	}
+	if (l->outbox > 0)
+		sqlite3_bind_int64(st, base + 8, l->outbox);
+	else
+		sqlite3_bind_null(st, base + 8);
+}
+
 /* Append to the action log; outbox > 0 ties the entry to a message. */
 int
 store_log_message(struct store *s, int64_t at, int64_t outbox, int64_t item,
     const char *project, const char *stage, const char *channel,
     const char *outcome, const char *detail)
 {
-	sqlite3_stmt	*st = store_stmt(s, S_LOG_INSERT);
+	sqlite3_stmt		*st = store_stmt(s, S_LOG_INSERT);
+	struct store_log_in	 l;
 
-	sqlite3_bind_int64(st, 1, at);
-	if (item > 0)
-		sqlite3_bind_int64(st, 2, item);
-	else
-		sqlite3_bind_null(st, 2);
-	bind_text(st, 3, project);
-	bind_text(st, 4, stage);
-	bind_text(st, 5, channel);
-	bind_text(st, 6, outcome);
-	bind_text(st, 7, detail);
-	if (outbox > 0)
-		sqlite3_bind_int64(st, 8, outbox);
-	else
-		sqlite3_bind_null(st, 8);
+	l.at = at;
+	l.item = item;
+	l.outbox = outbox;
+	l.project = project;
+	l.stage = stage;
+	l.channel = channel;
+	l.outcome = outcome;
+	l.detail = detail;
+	store_bind_log(st, 0, &l, SQLITE_TRANSIENT);
 	return (store_done(s, st));
 }
 
