@@ -540,7 +540,8 @@ F_DOC_TEMPLATE = """- **(f)** the same {f[alerts]} items -- read from (b)'s data
   the working-day and holiday calendar, the ladder's next stage) and
   commits every transition -- the `fired` claim, the track's new stage,
   log rows, the outbox message and its item links -- to SQLite before
-  anything is sent, then logs every delivery per item.  Alertmanager
+  anything is sent, then records every delivery (once per message, with
+  a journal entry naming each item it lists).  Alertmanager
   keeps alerts in memory only (silences and the notification log are
   snapshotted every 15 minutes, per group, not per item), has no stage
   ladders, working-day calendars, send windows or stop-the-clock, and
