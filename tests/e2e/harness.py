@@ -44,7 +44,8 @@ TEMPLATES = os.path.join(RULES, "templates")
 CALENDARS = [os.path.join(RULES, "calendar", "cn-%d.conf" % y) for y in (2024, 2025, 2026)]
 MOCKCHAT = os.path.join(ROOT, "tests", "mock", "mockchat.py")
 
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
+                     "WARNING: ThreadSanitizer")
 
 
 def _is_sanitized(path):
