@@ -1221,6 +1221,23 @@ struct due_page {
 	int		 full;
 };
 
+/* Add st's next rows to a page until it is full: SQLITE_ROW when it is,
+ * else what the last sqlite3_step() said (SQLITE_DONE at the end). */
+static int
+due_page_fill(sqlite3_stmt *st, struct due_page *pg)
+{
+	int	 rc = SQLITE_ROW;
+
+	while (pg->n < DUE_PAGE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		track_read(st, &pg->t[pg->n]);
+		pg->have[pg->n] = sqlite3_column_type(st, 9) != SQLITE_NULL;
+		if (pg->have[pg->n])
+			item_read_at(st, 9, &pg->it[pg->n]);
+		pg->n++;
+	}
+	return (rc);
+}
+
 /* Read the page after (*last_at, *last_id) with st: 0, or -1. */
 static int
 due_page_read(sqlite3_stmt *st, int64_t now, int64_t *last_at,
@@ -1234,19 +1251,13 @@ due_page_read(sqlite3_stmt *st, int64_t now, int64_t *last_at,
 	sqlite3_bind_int64(st, 3, *last_id);
 	sqlite3_bind_int(st, 4, DUE_PAGE);
 	pg->n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		track_read(st, &pg->t[pg->n]);
-		pg->have[pg->n] = sqlite3_column_type(st, 9) != SQLITE_NULL;
-		if (pg->have[pg->n])
-			item_read_at(st, 9, &pg->it[pg->n]);
-		pg->n++;
-	}
+	rc = due_page_fill(st, pg);
 	sqlite3_reset(st);
 	if (pg->n > 0) {
 		*last_at = pg->t[pg->n - 1].next_at;
 		*last_id = pg->t[pg->n - 1].id;
 	}
-	return (rc == SQLITE_DONE ? 0 : -1);
+	return (rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1);
 }
 
 /* Free a page's rows. */
@@ -1316,18 +1327,10 @@ due_prefetch_main(void *arg)
 			break;
 		/* Rows are freed by the thread that allocated them. */
 		due_page_clear(pg);
-		while (pg->n < DUE_PAGE && (rc = sqlite3_step(st)) ==
-		    SQLITE_ROW) {
-			track_read(st, &pg->t[pg->n]);
-			pg->have[pg->n] = sqlite3_column_type(st, 9) !=
-			    SQLITE_NULL;
-			if (pg->have[pg->n])
-				item_read_at(st, 9, &pg->it[pg->n]);
-			pg->n++;
-		}
+		rc = due_page_fill(st, pg);
 		pthread_mutex_lock(&p->mu);
 		pg->full = 1;
-		if (rc != SQLITE_ROW)
+		if (rc != SQLITE_ROW || pg->n < DUE_PAGE)
 			p->eof = 1;
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
