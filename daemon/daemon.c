@@ -84,76 +84,50 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 }
 
 
-static struct event	*calendar_timer;
-
-/*
- * From 1 November, tell the administrators (once per year, on the admin
- * channel) that next year's holiday calendar is missing; the timer sleeps
- * until the next 1 November otherwise.
- */
-static void
-daemon_calendar_fire(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	daemon_calendar_check(arg);
-}
-
-/* Check the calendar's coverage now and arm the next check. */
+/* Warn in the log when the holiday calendar does not cover this year, or
+ * next year from 1 November; the reporter tells the admin channel. */
 void
 daemon_calendar_check(struct escalator *esc)
 {
-	const struct config	*conf = esc->conf;
-	int64_t			 now = (int64_t)time(NULL), next;
-	int32_t			 today;
-	int			 y, m, d, last, rc;
-	char			*text, period[16];
-	struct timeval		 tv;
+	int32_t	 today;
+	int	 y, m, d, last;
 
-	rules_split(now, &today, NULL);
+	rules_split((int64_t)time(NULL), &today, NULL);
 	calendar_civil(today, &y, &m, &d);
-	last = calendar_last_year(conf->calendar);
-	if (calendar_timer == NULL)
-		calendar_timer = evtimer_new(esc->base, daemon_calendar_fire,
-		    esc);
-	if ((m >= 11 && last < y + 1) || last < y) {
-		snprintf(period, sizeof period, "%d", last < y ? y : y + 1);
-		if (last == 0)
-			xasprintf(&text, "【系统提醒】尚未配置节假日日历，工作日暂按周一至"
-			    "周五计算，期限可能不准确。请添加 rules/calendar/cn-%s.conf"
-			    " 并重新加载配置。", period);
-		else
-			xasprintf(&text, "【系统提醒】节假日日历缺少 %s 年的数据（当前只"
-			    "覆盖到 %d 年）。请在国务院办公厅公布节假日安排后添加"
-			    " rules/calendar/cn-%s.conf 并重新加载配置；在此之前，该年的"
-			    "工作日按周一至周五计算，期限可能不准确。", period, last,
-			    period);
-		log_warnx("holiday calendar for %s is missing; deadlines in it are"
-		    " counted Monday-Friday", period);
-		if (conf->admin_channel != NULL && store_begin(esc->store) == 0) {
-			rc = store_report_claim(esc->store, "calendar-missing",
-			    period, now);
-			if (rc == 0 && scheduler_enqueue_text(conf, esc->store,
-			    conf->admin_channel, "admin", "节假日日历缺失提醒", text,
-			    "warning", now) == 0 && store_commit(esc->store) == 0)
-				outbox_kick(esc->outbox, conf->admin_channel);
-			else
-				store_rollback(esc->store);
-		}
-		free(text);
-	}
-	/* The next check: 1 November 09:00 of this or next year. */
-	next = rules_local(calendar_daynum(m >= 11 ? y + 1 : y, 11, 1), 9 * 3600);
-	tv.tv_sec = (time_t)(next > now ? next - now : 60);
-	tv.tv_usec = 0;
-	evtimer_add(calendar_timer, &tv);
+	last = calendar_last_year(esc->conf->calendar);
+	if ((m >= 11 && last < y + 1) || last < y)
+		log_warnx("holiday calendar for %d is missing; deadlines in it"
+		    " are counted Monday-Friday", last < y ? y : y + 1);
 }
 
-/* Free the calendar-check timer. */
-void
-daemon_calendar_free(void)
+/* Messages were queued: hand them to delivery. */
+static void
+daemon_queued(struct escalator *esc, const char *channel)
 {
-	if (calendar_timer != NULL)
-		event_free(calendar_timer);
-	calendar_timer = NULL;
+	outbox_kick(esc->outbox, channel);
+}
+
+/* The scheduler stepped: publish the new status. */
+static void
+daemon_stepped(struct escalator *esc)
+{
+	daemon_status_line(esc);
+}
+
+/* The wall clock was set: both timers re-arm against the new time. */
+static void
+daemon_clock_set(struct escalator *esc)
+{
+	scheduler_arm(esc->sched);
+	reporter_arm(esc->reporter);
+}
+
+/* Wire the engines together through their hooks: the scheduler, the
+ * reporter and the outbox never call each other. */
+void
+daemon_wire(struct escalator *esc)
+{
+	esc->queued = daemon_queued;
+	esc->stepped = daemon_stepped;
+	esc->clock_set = daemon_clock_set;
 }

@@ -2,6 +2,30 @@
  * approval-escalatord: the one project header.  Opaque types are declared
  * here; their layouts stay private to the file that owns them.  Prototypes
  * are grouped by the file that defines them, like tmux.h.
+ *
+ * Dependencies run one way.  A file calls only files of its own layer or
+ * of a layer below it; no files call each other, directly or around a
+ * cycle; the engines never call one another (daemon.c wires them through
+ * the hooks in struct escalator).  `make check` enforces this on the
+ * object files' symbol tables (tests/check-layers.py reads these lines):
+ *
+ * layer 1 utilities: xmalloc log notify utf8 jsonbuf jsoncheck sign api part
+ * layer 2 domain: calendar rules template channel report_period
+ * layer 3 config: config
+ * layer 4 rendering: message
+ * layer 5 store: store store_bulk
+ * layer 6 services: item enqueue import report
+ * layer 7 engines (apart): scheduler outbox reporter
+ * layer 8 shell: daemon control metrics simulate
+ * layer 9 main: main ctl
+ *
+ * Utilities know nothing of the domain; the pure domain (calendar and
+ * ladder arithmetic, templates, vendor payloads and answers, report
+ * periods) takes "now" as an argument; the store holds all SQL and calls
+ * nothing above it; services work inside a caller's transaction (adding
+ * an item, queueing a message, importing, rendering a report); engines
+ * own a timer or the network; the shell is the loop, the API and the
+ * simulation.
  */
 #ifndef ESCALATOR_H
 #define ESCALATOR_H
@@ -60,6 +84,21 @@ void		 log_action_items(const int64_t *ids, size_t n,
 		    const char *project, const char *stage, const char *channel,
 		    const char *outcome, const char *fmt, ...)
 		    PRINTFLIKE(7, 8);
+
+/* ------------------------------------------------------------------ */
+/* api.c -- an error to show to an API client: HTTP status, field, message. */
+struct api_error {
+	int	 status;
+	char	 field[64];
+	char	 msg[512];
+};
+void		 api_error_set(struct api_error *, int status, const char *field,
+		    const char *fmt, ...) PRINTFLIKE(4, 5);
+
+/* part.c -- markers of split messages: PART_MARK in a stored part's title
+ * and heading becomes " (k/n)" when the part is read back. */
+#define PART_MARK	"\x01part\x01"
+char		*part_mark(const char *, size_t k, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* calendar.c -- pure working-day arithmetic.
@@ -735,8 +774,7 @@ int		 message_render(const struct config *, const struct msg_batch *,
 		    int64_t now, struct msg_part **, size_t *, char **err);
 void		 message_parts_free(struct msg_part *, size_t);
 /* Streaming render (message.c): parts one at a time, entries supplied in
- * display order by a callback; the marker is put in by message_mark(). */
-#define MESSAGE_PART_MARK	"\x01part\x01"
+ * display order by a callback; the marker is put in by part_mark(). */
 typedef const struct msg_entry *(*message_entry_fn)(void *, size_t);
 struct msg_stream {
 	const struct config		*conf;
@@ -755,7 +793,6 @@ int		 message_stream_begin(struct msg_stream *, const struct config *,
 int		 message_stream_next(struct msg_stream *, char **title,
 		    char **text, size_t *from, size_t *to);
 void		 message_stream_end(struct msg_stream *);
-char		*message_mark(const char *, size_t k, size_t n);
 
 
 /* ------------------------------------------------------------------ */
@@ -771,16 +808,13 @@ struct escalator {
 	int64_t			 started_at;
 	int			 reload_ok;	/* result of the last reload */
 	int64_t			 reload_at;
+	/* Hooks set by daemon_wire(): the engines (scheduler, reporter,
+	 * outbox) never call each other; daemon.c connects them. */
+	void			(*queued)(struct escalator *, const char *ch);
+	void			(*stepped)(struct escalator *);
+	void			(*clock_set)(struct escalator *);
 };
 
-/* An error to show to an API client: HTTP status, field, message. */
-struct api_error {
-	int	 status;
-	char	 field[64];
-	char	 msg[512];
-};
-void		 api_error_set(struct api_error *, int status, const char *field,
-		    const char *fmt, ...) PRINTFLIKE(4, 5);
 
 /* item.c -- the approval-item lifecycle on top of the store. */
 struct item_input {
@@ -816,6 +850,32 @@ struct json_t	*item_json(const struct config *, struct store *,
 		    const struct item_row *, int64_t now);
 int		 item_valid_mode(const char *);
 
+/* enqueue.c -- the one path into the outbox; callers hold a transaction. */
+struct jsonbuf;
+void		 enqueue_mention_plan(enum channel_type, const struct person *,
+		    const char **uid, const char **mobile, int *by_name);
+void		 enqueue_mention_name(char **mentions, const char *name);
+struct json_t;
+void		 enqueue_add_unique(struct json_t *, const char *);
+/* A rendered batch's parts, each linked with the items it lists. */
+int		 enqueue_batch(const struct config *, struct store *,
+		    const struct msg_batch *, int64_t now, int64_t item_for_log);
+/* A ready text (reports, admin notices). */
+int		 enqueue_text(const struct config *, struct store *,
+		    const char *channel, const char *stage, const char *title,
+		    const char *text, const char *severity, int64_t now);
+/* Pieces of enqueue_batch() that the step's streamed batches use. */
+void		 enqueue_event_new(const struct msg_batch *, struct jsonbuf *);
+void		 enqueue_event_item(struct jsonbuf *, int64_t id,
+		    const char *project, const char *kind, const char *department,
+		    int64_t due);
+char		*enqueue_event_dump(struct jsonbuf *);
+int64_t		 enqueue_not_before(const struct config *,
+		    const struct msg_batch *, int64_t now);
+int		 enqueue_log_queued(struct store *, const struct msg_batch *,
+		    int64_t outbox_id, int64_t now, const int64_t *ids,
+		    size_t nitems, const char *project, size_t k, size_t nparts);
+
 /* outbox.c -- delivery of queued messages through libcurl's multi
  * interface on the libevent loop, per-channel throttling and retries. */
 typedef void (*outbox_test_cb)(void *, const char *outcome, long http_status,
@@ -839,15 +899,6 @@ int64_t		 scheduler_next(struct scheduler *);
 /* Advance every due track at now in one transaction; returns messages
  * queued or -1. */
 int		 scheduler_step(const struct config *, struct store *, int64_t now);
-/* Queue a message for a channel built from a batch (used by reports). */
-void		 scheduler_mention_plan(enum channel_type, const struct person *,
-		    const char **uid, const char **mobile, int *by_name);
-void		 scheduler_mention_name(char **mentions, const char *name);
-int		 scheduler_enqueue(const struct config *, struct store *,
-		    const struct msg_batch *, int64_t now, int64_t item_for_log);
-int		 scheduler_enqueue_text(const struct config *, struct store *,
-		    const char *channel, const char *stage, const char *title,
-		    const char *text, const char *severity, int64_t now);
 
 
 /* report.c -- the reports of the task force's rhythm: the period
@@ -871,6 +922,7 @@ int64_t		 report_period_start(const struct report_conf *,
 int64_t		 report_latest(const struct report_conf *,
 		    const struct calendar *, int64_t t, char *key, size_t keylen);
 /* The first scheduled instant after `after`; 0 if none. */
+int		 report_iso_dow(int32_t day);	/* Monday 0 .. Sunday 6 */
 int64_t		 report_next_time(const struct report_conf *,
 		    const struct calendar *, int64_t after);
 /* Render a report as of at for a group (NULL: the report's own, else
@@ -893,6 +945,9 @@ int		 report_send(const struct config *, struct store *,
 /* Send every scheduled report whose period has come and is not claimed,
  * each in its own transaction; returns messages queued or -1. */
 int		 reporter_run(const struct config *, struct store *, int64_t now);
+/* When reporter_run() next has work after now (0: never). */
+int64_t		 reporter_next_at(const struct config *, struct store *,
+		    int64_t now);
 struct reporter	*reporter_new(struct escalator *);
 void		 reporter_free(struct reporter *);
 void		 reporter_arm(struct reporter *);	/* after reloads */
@@ -972,8 +1027,8 @@ void		 sim_json_string(struct sim_out *, const char *, size_t);
 /* daemon.c */
 void		 daemon_apply_timezone(const struct config *);
 void		 daemon_calendar_check(struct escalator *);
-void		 daemon_calendar_free(void);
 int		 daemon_reload(struct escalator *, char ***problems, size_t *n);
 void		 daemon_status_line(struct escalator *);
+void		 daemon_wire(struct escalator *);
 
 #endif /* ESCALATOR_H */

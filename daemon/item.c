@@ -17,20 +17,6 @@ static const char *item_modes[] = {
 	"normal", "预审", "容缺受理", "告知承诺", NULL
 };
 
-/* Fill an API error. */
-void
-api_error_set(struct api_error *e, int status, const char *field,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-
-	e->status = status;
-	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
-}
-
 /* Whether a mode name is known. */
 int
 item_valid_mode(const char *m)
@@ -295,7 +281,7 @@ item_done_notice(const struct config *conf, struct store *s,
 		b.group = "";
 		b.entries = &ent;
 		b.nentries = 1;
-		if (scheduler_enqueue(conf, s, &b, now, r->id) < 0)
+		if (enqueue_batch(conf, s, &b, now, r->id) < 0)
 			rc = -1;
 	}
 	for (i = 0; i < n; i++)

@@ -183,6 +183,7 @@ main(int argc, char *argv[])
 	esc.sched = scheduler_new(&esc);
 	esc.outbox = outbox_new(&esc);
 	esc.reporter = reporter_new(&esc);
+	daemon_wire(&esc);
 	if ((esc.control = control_new(&esc, &err)) == NULL)
 		fatalx("control socket: %s", err);
 	retrack_at_start(&esc);
@@ -214,7 +215,6 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
-	daemon_calendar_free();
 	if (watchdog_ev != NULL)
 		event_free(watchdog_ev);
 	event_base_free(esc.base);

@@ -180,8 +180,8 @@ message_part(const struct template_set *ts, struct message_ctx *c,
  * text.  The entries come from the caller in display order (most overdue
  * first) through a callback that may reuse one scratch item between
  * calls.  The part marker " (k/N)" cannot be known before the last part,
- * so each part carries MESSAGE_PART_MARK where it belongs and
- * message_mark() puts the real marker in afterwards; the byte limit is
+ * so each part carries PART_MARK where it belongs and
+ * part_mark() puts the real marker in afterwards; the byte limit is
  * measured with the widest marker, so the substitution never overflows.
  */
 int
@@ -256,7 +256,7 @@ message_stream_line(struct msg_stream *ms, size_t i)
 
 /*
  * The next part: 1 with *part (title and text malloc'd, holding
- * MESSAGE_PART_MARK; entries [*from, *to) of the stream), 0 when the
+ * PART_MARK; entries [*from, *to) of the stream), 0 when the
  * batch is exhausted.  A batch without entries still gives one part.
  */
 int
@@ -274,7 +274,7 @@ message_stream_next(struct msg_stream *ms, char **title, char **text,
 	c.batch = ms->batch;
 	c.now = ms->now;
 	c.count = ms->n;
-	c.part = MESSAGE_PART_MARK;
+	c.part = PART_MARK;
 	*from = ms->next;
 	message_append(&out, &len, "");
 	if ((h = message_section(ms->ts->header, &c)) != NULL) {
@@ -317,33 +317,6 @@ message_stream_end(struct msg_stream *ms)
 {
 	free(ms->pending);
 	ms->pending = NULL;
-}
-
-/* s with MESSAGE_PART_MARK replaced by " (k/n)", or by nothing when n is
- * 1 (malloc'd; NULL stays NULL). */
-char *
-message_mark(const char *s, size_t k, size_t n)
-{
-	char		 marker[64], *out = NULL;
-	const char	*p, *q;
-	size_t		 len = 0;
-
-	if (s == NULL)
-		return (NULL);
-	if (n > 1)
-		snprintf(marker, sizeof marker, " (%zu/%zu)", k, n);
-	else
-		marker[0] = '\0';
-	message_append(&out, &len, "");
-	for (p = s; (q = strstr(p, MESSAGE_PART_MARK)) != NULL;
-	    p = q + strlen(MESSAGE_PART_MARK)) {
-		char *seg = xstrndup(p, (size_t)(q - p));
-		message_append(&out, &len, seg);
-		free(seg);
-		message_append(&out, &len, marker);
-	}
-	message_append(&out, &len, p);
-	return (out);
 }
 
 struct message_sorted {
@@ -393,8 +366,8 @@ message_render(const struct config *conf, const struct msg_batch *b,
 	}
 	message_stream_end(&ms);
 	for (i = 0; i < np; i++) {
-		title = message_mark(parts[i].title, i + 1, np);
-		text = message_mark(parts[i].text, i + 1, np);
+		title = part_mark(parts[i].title, i + 1, np);
+		text = part_mark(parts[i].text, i + 1, np);
 		free(parts[i].title);
 		free(parts[i].text);
 		parts[i].title = title;

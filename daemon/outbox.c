@@ -401,7 +401,7 @@ outbox_alert_admin(struct outbox *ob, const char *channel, long code,
 	    "（错误码 %ld：%s），该通道已暂停发送，待管理员修正配置并重新加载"
 	    "（systemctl reload approval-escalatord）后恢复。", channel, code,
 	    msg);
-	scheduler_enqueue_text(conf, ob->esc->store, conf->admin_channel,
+	enqueue_text(conf, ob->esc->store, conf->admin_channel,
 	    "admin", "通道暂停告警", text, "critical", now);
 	free(text);
 }

@@ -253,62 +253,6 @@ step_batch(struct step *st, const struct channel *ch, const struct stage *sg,
 	return (sb);
 }
 
-/* Add a string to a JSON array once. */
-static void
-json_add_unique(json_t *a, const char *v)
-{
-	size_t	 i;
-	json_t	*x;
-
-	json_array_foreach(a, i, x)
-		if (strcmp(json_string_value(x), v) == 0)
-			return;
-	json_array_append_new(a, json_string(v));
-}
-
-/*
- * How a chat app @-mentions a person: by the user id it knows (*uid), by
- * mobile number (*mobile), and by name in the text when it has neither
- * an id nor a mobile it can use (*by_name).  Shared with simulate.c.
- */
-void
-scheduler_mention_plan(enum channel_type type, const struct person *p,
-    const char **uid, const char **mobile, int *by_name)
-{
-	*uid = NULL;
-	switch (type) {
-	case CHANNEL_WECOM:
-		*uid = p->wecom;
-		break;
-	case CHANNEL_DINGTALK:
-		*uid = p->dingtalk;
-		break;
-	case CHANNEL_FEISHU:
-		*uid = p->feishu;
-		break;
-	case CHANNEL_WEBHOOK:
-		break;
-	}
-	*mobile = p->mobile != NULL && (type != CHANNEL_WECOM ||
-	    *uid == NULL) ? p->mobile : NULL;
-	*by_name = *uid == NULL && (p->mobile == NULL ||
-	    type == CHANNEL_FEISHU || type == CHANNEL_WEBHOOK);
-}
-
-/* Add "@name" to a message's text mentions once. */
-void
-scheduler_mention_name(char **mentions, const char *name)
-{
-	char	*m;
-
-	if (*mentions != NULL && strstr(*mentions, name))
-		return;
-	xasprintf(&m, "%s%s@%s", *mentions ? *mentions : "",
-	    *mentions ? " " : "", name);
-	free(*mentions);
-	*mentions = m;
-}
-
 /* @-mention a person in a batch the way its chat app needs. */
 static void
 step_mention(struct step_batch *sb, const struct person *p)
@@ -318,14 +262,14 @@ step_mention(struct step_batch *sb, const struct person *p)
 
 	if (p == NULL)
 		return;
-	scheduler_mention_plan(sb->b.channel->type, p, &uid, &mobile,
+	enqueue_mention_plan(sb->b.channel->type, p, &uid, &mobile,
 	    &by_name);
 	if (uid != NULL)
-		json_add_unique(sb->userids, uid);
+		enqueue_add_unique(sb->userids, uid);
 	if (mobile != NULL)
-		json_add_unique(sb->mobiles, mobile);
+		enqueue_add_unique(sb->mobiles, mobile);
 	if (by_name)
-		scheduler_mention_name(&sb->b.mentions, p->name);
+		enqueue_mention_name(&sb->b.mentions, p->name);
 }
 
 /* Resolve one recipient of a stage for an item to a channel and person. */
@@ -373,201 +317,6 @@ step_resolve(const struct config *conf, const struct item_row *it,
 	if (chname == NULL)
 		chname = conf->admin_channel;
 	return (chname ? config_channel(conf, chname) : NULL);
-}
-
-/*
- * The structured event of a message (generic webhooks): stage, group and
- * the items the part lists, as compact JSON written straight into a buffer
- * (daemon/jsonbuf.c): a grouped message lists hundreds of items, and a tree
- * of JSON objects per item cost more than the rest of the message.
- */
-
-/* Start an event: {"stage":..,"stage_label":..,"group":..,"items":[ */
-static void
-scheduler_event_new(const struct msg_batch *b, struct jsonbuf *e)
-{
-	memset(e, 0, sizeof *e);
-	jsonbuf_put(e, "{\"stage\":", 9);
-	jsonbuf_str(e, b->stage);
-	jsonbuf_put(e, ",\"stage_label\":", 15);
-	jsonbuf_str(e, b->stage_label);
-	jsonbuf_put(e, ",\"group\":", 9);
-	jsonbuf_str(e, b->group ? b->group : "");
-	jsonbuf_put(e, ",\"items\":[", 10);
-}
-
-/* One item of an event. */
-static void
-scheduler_event_item(struct jsonbuf *e, int64_t id, const char *project,
-    const char *kind, const char *department, int64_t due)
-{
-	char	 buf[64];
-	int	 n;
-
-	n = snprintf(buf, sizeof buf, "%s{\"id\":%lld,\"project\":",
-	    e->p[e->len - 1] == '[' ? "" : ",", (long long)id);
-	jsonbuf_put(e, buf, (size_t)n);
-	jsonbuf_str(e, project);
-	jsonbuf_put(e, ",\"item\":", 8);
-	jsonbuf_str(e, kind);
-	jsonbuf_put(e, ",\"department\":", 14);
-	jsonbuf_str(e, department);
-	jsonbuf_put(e, ",\"deadline\":", 12);
-	rules_format(due, buf, sizeof buf);
-	jsonbuf_str(e, buf);
-	jsonbuf_put(e, "}", 1);
-}
-
-/* Finish an event: the text (malloc'd). */
-static char *
-scheduler_event_dump(struct jsonbuf *e)
-{
-	jsonbuf_put(e, "]}", 2);
-	return (e->p);
-}
-
-/* When a message of a batch may go: now, or when its chat's window opens. */
-static int64_t
-scheduler_not_before(const struct config *conf, const struct msg_batch *b,
-    int64_t now)
-{
-	if (b->urgent || b->channel->window < 0)
-		return (now);
-	return (rules_window_next(conf->calendar,
-	    config_window(conf, b->channel->window), now));
-}
-
-/*
- * What happens to a message is logged once, against the message: its
- * items find the entry through outbox_items (a message about a single
- * item names it too); the journal gets one entry per message.
- */
-static int
-scheduler_log_queued(struct store *s, const struct msg_batch *b,
-    int64_t outbox_id, int64_t now, const int64_t *ids, size_t nitems,
-    const char *project, size_t k, size_t nparts)
-{
-	char	 detail[128];
-
-	if (nparts > 1)
-		snprintf(detail, sizeof detail, "part %zu/%zu of a grouped "
-		    "message, %zu item%s", k, nparts, nitems,
-		    nitems == 1 ? "" : "s");
-	else
-		snprintf(detail, sizeof detail, "grouped message, %zu item%s",
-		    nitems, nitems == 1 ? "" : "s");
-	if (store_log_message(s, now, outbox_id, nitems == 1 ? ids[0] : 0,
-	    nitems == 1 ? project : NULL, b->stage, b->channel->name,
-	    "queued", detail) != 0)
-		return (-1);
-	log_action_items(ids, nitems, nitems == 1 ? project : NULL, b->stage,
-	    b->channel->name, "queued", "%s: message %lld queued for %s (%s)",
-	    b->stage_label, (long long)outbox_id, b->channel->name, detail);
-	return (0);
-}
-
-/*
- * Queue the parts of a rendered batch (notices about single items: the
- * step itself streams); link each item with the part that lists it.
- */
-int
-scheduler_enqueue(const struct config *conf, struct store *s,
-    const struct msg_batch *b, int64_t now, int64_t item_for_log)
-{
-	struct msg_part		*parts;
-	struct outbox_row	 o;
-	struct jsonbuf	 ev;
-	size_t			 nparts, i, j;
-	char			*err = NULL;
-	int			 n = 0;
-
-	if (message_render(conf, b, now, &parts, &nparts, &err) != 0) {
-		log_warnx("%s", err);
-		store_log(s, now, item_for_log, NULL, b->stage, b->channel->name,
-		    "render-failed", err);
-		free(err);
-		return (-1);
-	}
-	for (i = 0; i < nparts; i++) {
-		const struct item_row *first = NULL;
-		memset(&o, 0, sizeof o);
-		o.channel = b->channel->name;
-		o.stage = (char *)(uintptr_t)b->stage;
-		o.title = parts[i].title;
-		o.text = parts[i].text;
-		o.severity = (char *)(uintptr_t)b->severity;
-		o.mobiles = b->mentions_json[0];
-		o.userids = b->mentions_json[1];
-		scheduler_event_new(b, &ev);
-		for (j = 0; j < parts[i].nentries; j++) {
-			const struct msg_entry *e = parts[i].entries[j];
-			scheduler_event_item(&ev, e->item->id,
-			    e->item->project_code, e->item->kind,
-			    e->item->department, e->due);
-		}
-		o.event = scheduler_event_dump(&ev);
-		o.created_at = now;
-		o.not_before = scheduler_not_before(conf, b, now);
-		if (store_outbox_insert(s, &o) != 0) {
-			free(o.event);
-			n = -1;
-			break;
-		}
-		free(o.event);
-		for (j = 0; j < parts[i].nentries; j++) {
-			first = parts[i].entries[0]->item;
-			if (store_outbox_link(s, o.id,
-			    parts[i].entries[j]->item->id) != 0) {
-				n = -1;
-				break;
-			}
-		}
-		if (n >= 0) {
-			int64_t *ids = xcalloc(parts[i].nentries ?
-			    parts[i].nentries : 1, sizeof *ids);
-			size_t nids = parts[i].nentries;
-			for (j = 0; j < nids; j++)
-				ids[j] = parts[i].entries[j]->item->id;
-			if (nids == 0 && item_for_log > 0) {
-				ids[0] = item_for_log;
-				nids = 1;
-			}
-			if (scheduler_log_queued(s, b, o.id, now, ids, nids,
-			    first ? first->project_code : NULL, i + 1,
-			    nparts) != 0)
-				n = -1;
-			free(ids);
-		}
-		if (n < 0)
-			break;
-		n++;
-	}
-	message_parts_free(parts, nparts);
-	return (n);
-}
-
-/* Queue a ready text (reports, admin notices) for a channel. */
-int
-scheduler_enqueue_text(const struct config *conf, struct store *s,
-    const char *channel, const char *stage, const char *title,
-    const char *text, const char *severity, int64_t now)
-{
-	struct outbox_row	 o;
-	const struct channel	*ch = config_channel(conf, channel);
-
-	if (ch == NULL)
-		return (-1);
-	memset(&o, 0, sizeof o);
-	o.channel = (char *)(uintptr_t)channel;
-	o.stage = (char *)(uintptr_t)stage;
-	o.title = (char *)(uintptr_t)title;
-	o.text = (char *)(uintptr_t)text;
-	o.severity = (char *)(uintptr_t)severity;
-	o.created_at = now;
-	o.not_before = now;
-	if (store_outbox_insert(s, &o) != 0)
-		return (-1);
-	return (store_log(s, now, 0, NULL, stage, channel, "queued", title));
 }
 
 /* The step's entry for an item being escalated (created once). */
@@ -818,22 +567,22 @@ step_render_part(struct step_render *r, struct step_part *p)
 		return (0);
 	if (r->np++ == 0 && r->ms.done) {
 		/* A single part: no marker. */
-		t2 = message_mark(p->title, 1, 1);
-		x2 = message_mark(p->text, 1, 1);
+		t2 = part_mark(p->title, 1, 1);
+		x2 = part_mark(p->text, 1, 1);
 		free(p->title);
 		free(p->text);
 		p->title = t2;
 		p->text = x2;
 	}
-	scheduler_event_new(&r->sb->b, &ev);
+	enqueue_event_new(&r->sb->b, &ev);
 	for (j = p->from; j < p->to; j++) {
 		const struct step_entry *e = &st->entries[r->sb->idx[j]];
-		scheduler_event_item(&ev, e->item_id,
+		enqueue_event_item(&ev, e->item_id,
 		    step_text(&st->strings, e->project_code),
 		    step_text(&st->strings, e->kind),
 		    step_text(&st->strings, e->department), e->due);
 	}
-	p->event = scheduler_event_dump(&ev);
+	p->event = enqueue_event_dump(&ev);
 	return (1);
 }
 
@@ -920,7 +669,7 @@ step_render_finish(struct step_render *r)
  * as soon as it is full, with its items linked, so that no more than a
  * few parts are held however many items the batch has.  The " (k/N)"
  * markers are settled once N is known: a lone part has none, and the
- * parts of a longer message keep MESSAGE_PART_MARK in their stored text,
+ * parts of a longer message keep PART_MARK in their stored text,
  * with k and N set on their outbox rows at the end (the marker is put in
  * as a message is read back, so the texts are written once).
  */
@@ -975,7 +724,7 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 		o.userids = sb->b.mentions_json[1];
 		o.event = part.event;
 		o.created_at = st->now;
-		o.not_before = scheduler_not_before(conf, &sb->b, st->now);
+		o.not_before = enqueue_not_before(conf, &sb->b, st->now);
 		rc = store_outbox_insert(st->store, &o);
 		if (rc == 0 && part.to > part.from) {
 			int64_t	*ids = xcalloc(part.to - part.from,
@@ -1007,7 +756,7 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 			for (j = 0; j < nids; j++)
 				ids[j] = st->entries[sb->idx[parts[k].from +
 				    j]].item_id;
-			rc = scheduler_log_queued(st->store, &sb->b,
+			rc = enqueue_log_queued(st->store, &sb->b,
 			    parts[k].id, st->now, ids, nids,
 			    e ? step_text(&st->strings, e->project_code) : NULL,
 			    k + 1, np);
@@ -1083,15 +832,16 @@ scheduler_fire(evutil_socket_t fd, short ev, void *arg)
 	if (n < 0)
 		log_warnx("scheduler: step failed: %s; retrying in 5 s",
 		    store_error(sc->esc->store));
-	else if (n > 0)
-		outbox_kick(sc->esc->outbox, NULL);
+	else if (n > 0 && sc->esc->queued != NULL)
+		sc->esc->queued(sc->esc, NULL);
 	if (n < 0) {
 		struct timeval tv = { 5, 0 };
 		evtimer_add(sc->timer, &tv);
 		return;
 	}
 	scheduler_arm(sc);
-	daemon_status_line(sc->esc);
+	if (sc->esc->stepped != NULL)
+		sc->esc->stepped(sc->esc);
 }
 
 /*
@@ -1125,9 +875,10 @@ scheduler_clock_cb(evutil_socket_t fd, short ev, void *arg)
 		log_warn("scheduler: clock watch");
 	log_info("scheduler: the wall clock was set; re-arming");
 	scheduler_clock_arm(sc);
-	scheduler_arm(sc);
-	if (sc->esc->reporter != NULL)
-		reporter_arm(sc->esc->reporter);
+	if (sc->esc->clock_set != NULL)
+		sc->esc->clock_set(sc->esc);
+	else
+		scheduler_arm(sc);
 }
 
 /* Create the scheduler and its (unarmed) timer. */

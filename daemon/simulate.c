@@ -819,14 +819,14 @@ sim_mention(struct sim_batch *sb, const struct person *p)
 			return;
 	sb->seen = xreallocarray(sb->seen, sb->nseen + 1, sizeof *sb->seen);
 	sb->seen[sb->nseen++] = p;
-	scheduler_mention_plan(sb->b.channel->type, p, &uid, &mobile,
+	enqueue_mention_plan(sb->b.channel->type, p, &uid, &mobile,
 	    &by_name);
 	if (uid != NULL)
 		sim_add_unique(&sb->uid, &sb->nuid, uid);
 	if (mobile != NULL)
 		sim_add_unique(&sb->mob, &sb->nmob, mobile);
 	if (by_name)
-		scheduler_mention_name(&sb->b.mentions, p->name);
+		enqueue_mention_name(&sb->b.mentions, p->name);
 }
 
 /* One recipient of a stage for an item (step_resolve). */
@@ -1248,7 +1248,7 @@ sim_section(const struct template *t, struct sim_ctx *c)
 /*
  * The parts as message_stream_next() makes them, with the template and
  * byte limit message_stream_begin() chose: lines packed greedily, a line
- * too long alone cut at UTF-8, MESSAGE_PART_MARK where the marker goes.
+ * too long alone cut at UTF-8, PART_MARK where the marker goes.
  */
 static void
 sim_render_fast(struct sim_render *r, const struct msg_stream *ms,
@@ -1272,7 +1272,7 @@ sim_render_fast(struct sim_render *r, const struct msg_stream *ms,
 		len = size = used = 0;
 		from = next;
 		sim_text_add(&out, &len, &size, "", 0);
-		c.part = MESSAGE_PART_MARK;
+		c.part = PART_MARK;
 		c.entry = NULL;
 		if ((h = sim_section(ts->header, &c)) != NULL) {
 			sim_text_add(&out, &len, &size, h, strlen(h));
@@ -1301,7 +1301,7 @@ sim_render_fast(struct sim_render *r, const struct msg_stream *ms,
 			used += l;
 			next++;
 		}
-		c.part = MESSAGE_PART_MARK;
+		c.part = PART_MARK;
 		c.entry = NULL;
 		if ((f = sim_section(ts->footer, &c)) != NULL) {
 			sim_text_add(&out, &len, &size, f, strlen(f));
@@ -1385,8 +1385,8 @@ sim_write_part(struct sim *s, const struct sim_batch *sb, struct sim_out *o)
 	int			 k;
 
 	/* The " (k/N)" markers, as the step puts them in. */
-	title = message_mark(p->title, r->part + 1, r->nparts);
-	text = message_mark(p->text, r->part + 1, r->nparts);
+	title = part_mark(p->title, r->part + 1, r->nparts);
+	text = part_mark(p->text, r->part + 1, r->nparts);
 	free(p->title);
 	free(p->text);
 	p->title = p->text = NULL;

@@ -112,7 +112,7 @@ static const char *store_migrations[] = {
 	"ALTER TABLE outbox DROP COLUMN text;"
 	"ALTER TABLE outbox DROP COLUMN event;"
 	/*
-	 * A grouped message's parts are stored with MESSAGE_PART_MARK where
+	 * A grouped message's parts are stored with PART_MARK where
 	 * " (k/N)" goes, and k and N here: N is known only once the last part
 	 * is rendered, and setting it must not rewrite the parts' texts.
 	 */
@@ -1704,12 +1704,12 @@ outbox_read(sqlite3_stmt *st, struct outbox_row *o)
 	if (parts > 0 && part > 0) {
 		/* A part of a grouped message: its " (k/N)" goes in now. */
 		if (o->title != NULL) {
-			t = message_mark(o->title, (size_t)part, (size_t)parts);
+			t = part_mark(o->title, (size_t)part, (size_t)parts);
 			free(o->title);
 			o->title = t;
 		}
 		if (o->text != NULL) {
-			t = message_mark(o->text, (size_t)part, (size_t)parts);
+			t = part_mark(o->text, (size_t)part, (size_t)parts);
 			free(o->text);
 			o->text = t;
 		}

@@ -38,6 +38,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 
 run "build (warnings are errors)" make -j"$jobs" all unit CFLAGS="-O2 -g -Werror"
+run "layers: daemon files depend one way" python3 tests/check-layers.py build
 run "unit tests" units build
 run "mock chat server self-test" python3 tests/mock/test_mockchat.py
 run "end-to-end tests" env ESCALATOR_BIN_DIR=build \
