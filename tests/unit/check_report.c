@@ -860,10 +860,14 @@ START_TEST(test_reporter_restart)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	s = reopen();
 
-	/* Monday 09:01: the three weekly digests, on time. */
-	ck_assert_int_eq(reporter_run(conf, s, T("2026-11-23 09:01")), 3);
+	/* Monday 09:01: the three weekly digests, on time, and (the test
+	 * calendar ends with 2026, and it is November) the admin notice that
+	 * 2027's holidays are missing, once. */
+	ck_assert_int_eq(reporter_run(conf, s, T("2026-11-23 09:01")), 4);
 	r = sent_since(s, &after);
-	ck_assert_int_eq(r.n, 3);
+	ck_assert_int_eq(r.n, 3);	/* stage "report"; the notice is "admin" */
+	ck_assert_int_eq(store_report_claimed(s, "calendar-missing", "2027"),
+	    1);
 	ck_assert_int_eq(r.late, 0);
 	has(r.titles, "社会投资类推进组每周调度（2026年第48周）\n");
 	has(r.titles, "工业“四改”类推进组每周调度（2026年第48周）\n");
