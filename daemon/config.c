@@ -2518,6 +2518,7 @@ config_load(const char *path, char ***problems, size_t *nproblems)
 	size_t			 i, start = *nproblems;
 
 	cf = xcalloc(1, sizeof *cf);
+	cf->refs = 1;
 	TAILQ_INIT(&cf->channels);
 	cf->path = xstrdup(path);
 	cf->calendar = calendar_new();
@@ -2610,6 +2611,18 @@ config_free_report(struct report_conf *r)
 	config_free_strings(r->channels, r->nchannels);
 }
 
+/*
+ * One more holder of an immutable configuration: a simulation running in
+ * a thread of its own keeps the rules it started with across a reload.
+ * Every holder calls config_free() once.
+ */
+struct config *
+config_ref(struct config *cf)
+{
+	__atomic_add_fetch(&cf->refs, 1, __ATOMIC_ACQ_REL);
+	return (cf);
+}
+
 /* Free the people, departments and groups. */
 static void
 config_free_organisation(struct config *cf)
@@ -2654,6 +2667,9 @@ config_free(struct config *cf)
 	size_t		 i;
 
 	if (cf == NULL)
+		return;
+	/* Only the last holder frees it (see config_ref()). */
+	if (__atomic_fetch_sub(&cf->refs, 1, __ATOMIC_ACQ_REL) > 1)
 		return;
 	free(cf->path);
 	free(cf->database);
@@ -2781,6 +2797,79 @@ config_window(const struct config *cf, int i)
 	if (i < 0 || (size_t)i >= cf->nwindows)
 		return (NULL);
 	return (&cf->windows[i]);
+}
+
+/* Whether two optional strings are equal. */
+static int
+config_str_same(const char *a, const char *b)
+{
+	return (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+/* Whether two string lists are equal. */
+static int
+config_strs_same(char **a, size_t na, char **b, size_t nb)
+{
+	size_t	 i;
+
+	if (na != nb)
+		return (0);
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return (0);
+	return (1);
+}
+
+/* Whether two send windows (or none) are the same. */
+static int
+config_window_same(const struct window *a, const struct window *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (a->workdays_only == b->workdays_only &&
+	    a->start_min == b->start_min && a->end_min == b->end_min);
+}
+
+/*
+ * Whether the policy named name escalates alike in both configurations:
+ * the same track and matches, window, stale limit and stages (offsets,
+ * repeats, urgency and rectification).  A reload keeps the ladder timing
+ * of the tracks whose policy is the same.
+ */
+int
+config_policy_same(const struct config *a, const struct config *b,
+    const char *name)
+{
+	const struct policy	*p = config_policy(a, name);
+	const struct policy	*q = config_policy(b, name);
+	size_t			 i;
+
+	if (p == NULL || q == NULL || strcmp(p->track, q->track) != 0 ||
+	    p->nstages != q->nstages || p->done_notice != q->done_notice ||
+	    p->stale_after.unit != q->stale_after.unit ||
+	    p->stale_after.n != q->stale_after.n ||
+	    !config_strs_same(p->categories, p->ncategories, q->categories,
+	    q->ncategories) ||
+	    !config_strs_same(p->departments, p->ndepartments,
+	    q->departments, q->ndepartments) ||
+	    !config_strs_same(p->kinds, p->nkinds, q->kinds, q->nkinds) ||
+	    !config_strs_same(p->modes, p->nmodes, q->modes, q->nmodes) ||
+	    !config_window_same(config_window(a, p->window),
+	    config_window(b, q->window)))
+		return (0);
+	for (i = 0; i < p->nstages; i++) {
+		const struct stage *x = &p->stages[i], *y = &q->stages[i];
+		if (strcmp(x->name, y->name) != 0 ||
+		    x->offset.unit != y->offset.unit ||
+		    x->offset.n != y->offset.n ||
+		    x->repeat.unit != y->repeat.unit ||
+		    x->repeat.n != y->repeat.n || x->urgent != y->urgent ||
+		    x->rectify.unit != y->rectify.unit ||
+		    x->rectify.n != y->rectify.n ||
+		    !config_str_same(x->template, y->template))
+			return (0);
+	}
+	return (1);
 }
 
 /* Whether a match list is empty or holds the value. */

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,14 @@
 
 #define CONTROL_MAX_BODY	(16 * 1024 * 1024)
 
+struct sim_ctx;
 struct control {
 	struct escalator	*esc;
 	struct evhttp		*unix_http;
 	struct evhttp		*tcp_http;
 	int			 fd;
 	char			*path;
+	TAILQ_HEAD(, sim_ctx)	 sims;		/* simulations streaming */
 };
 
 struct control_req {
@@ -203,6 +206,11 @@ control_status_json(struct escalator *esc)
 		json_object_set_new(o, "next_wakeup", json_string(buf));
 	} else
 		json_object_set_new(o, "next_wakeup", json_null());
+	if ((next = reporter_next(esc->reporter)) > 0) {
+		rules_format(next, buf, sizeof buf);
+		json_object_set_new(o, "next_report", json_string(buf));
+	} else
+		json_object_set_new(o, "next_report", json_null());
 	chs = json_array();
 	TAILQ_FOREACH(ch, &esc->conf->channels, entry) {
 		c = json_object();
@@ -683,134 +691,139 @@ control_send_test(struct control_req *cr, const char *name)
 }
 
 /*
- * POST /v1/simulate streams its answer: simulate.c produces the document
- * in slices, each sent as an HTTP chunk, and the loop runs in between, so
- * due escalations, other requests and the watchdog go on.  At most
- * SIM_BACKLOG bytes wait in the connection; beyond that the next slice
- * waits until the client has read them.
+ * POST /v1/simulate streams its answer: simulate.c runs the daemon on a
+ * copy of the database in a thread of its own and writes the document to
+ * a socket; the loop forwards what arrives as HTTP chunks.  When more than
+ * SIM_BACKLOG bytes wait for the client, the loop stops reading until they
+ * drain, and the thread waits on its full socket.  A client that leaves
+ * cancels the simulation; its output is read and dropped until the thread
+ * ends (EOF), then the thread is joined.
  */
-#define SIM_CHUNK	(256 * 1024)	/* bytes per slice */
-#define SIM_SLICE_USEC	20000		/* time per slice */
+#define SIM_READ	(256 * 1024)	/* bytes forwarded at a time */
 #define SIM_BACKLOG	(2 * 1024 * 1024)
 
 struct sim_ctx {
 	struct control		*ctl;
-	struct evhttp_request	*req;		/* NULL once libevent freed it */
+	struct evhttp_request	*req;		/* NULL once the client left */
 	struct evhttp_connection *evcon;
-	const struct config	*conf;		/* the one the simulation uses */
 	struct sim		*sim;
-	struct event		*ev;
-	int			 waiting;	/* for the client to read */
+	int			 fd;		/* the document's read end */
+	struct event		*ev;		/* readable fd */
+	int			 paused;	/* for the client to read */
+	TAILQ_ENTRY(sim_ctx)	 entry;
 };
 
-static void	control_sim_slice(evutil_socket_t, short, void *);
-
-/* Free a simulation's state (the request is finished or gone). */
+/* The thread has ended: join it and free everything. */
 static void
 control_sim_free(struct sim_ctx *sc)
 {
+	TAILQ_REMOVE(&sc->ctl->sims, sc, entry);
 	if (sc->evcon != NULL)
 		evhttp_connection_set_closecb(sc->evcon, NULL, NULL);
 	event_free(sc->ev);
-	sim_free(sc->sim);
+	close(sc->fd);
+	sim_join(sc->sim);
 	free(sc);
 }
 
-/* Run the next slice on a later turn of the loop. */
-static void
-control_sim_schedule(struct sim_ctx *sc)
-{
-	struct timeval	 tv = { 0, 0 };
-
-	sc->waiting = 0;
-	evtimer_add(sc->ev, &tv);
-}
-
-/* The connection's output drained: go on if we were waiting. */
+/* The connection's output drained: read on if we had paused. */
 static void
 control_sim_drained(struct evhttp_connection *evcon, void *arg)
 {
 	struct sim_ctx	*sc = arg;
 
 	(void)evcon;
-	if (sc->waiting)
-		control_sim_schedule(sc);
+	if (sc->paused) {
+		sc->paused = 0;
+		event_add(sc->ev, NULL);
+	}
 }
 
 /*
  * The connection is going away: the client left mid-stream (libevent has
- * detached the request, which is ours to free) or the server is being
- * freed (libevent frees the request itself).
+ * detached the request, which is ours to end) or the server is being
+ * freed.  The simulation is cancelled; its output is dropped until EOF.
  */
 static void
 control_sim_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct sim_ctx	*sc = arg;
 
+	(void)evcon;
 	log_info("simulate: the client went away after %zu messages",
 	    sim_messages(sc->sim));
 	sc->evcon = NULL;
 	if (sc->req != NULL && evhttp_request_get_connection(sc->req) == NULL)
 		evhttp_send_reply_end(sc->req);		/* frees it */
 	sc->req = NULL;
-	(void)evcon;
-	control_sim_free(sc);
+	sim_cancel(sc->sim);
+	if (sc->paused) {
+		sc->paused = 0;
+		event_add(sc->ev, NULL);
+	}
 }
 
-/* A sent slice's bytes are no longer needed. */
+/* Forward what the simulation wrote; at EOF end the answer. */
 static void
-control_sim_unref(const void *data, size_t len, void *arg)
-{
-	(void)len;
-	(void)arg;
-	free((void *)(uintptr_t)data);
-}
-
-/* Produce and send one slice of the answer. */
-static void
-control_sim_slice(evutil_socket_t fd, short what, void *arg)
+control_sim_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct sim_ctx		*sc = arg;
-	struct sim_out		 o;
 	struct evbuffer		*buf;
 	struct bufferevent	*bev;
-	int			 more;
+	int			 n;
 
-	(void)fd;
 	(void)what;
-	memset(&o, 0, sizeof o);
-	if (sc->ctl->esc->conf != sc->conf) {
-		/* The rules it works on were replaced by a reload. */
-		sim_abort(sc->sim, &o, "the configuration was reloaded during"
-		    " the simulation: the messages after these are not"
-		    " listed; simulate again");
-		more = 0;
-	} else
-		more = sim_run(sc->sim, &o, SIM_CHUNK, SIM_SLICE_USEC);
-	if (o.len > 0) {
-		buf = evbuffer_new();
-		evbuffer_add_reference(buf, o.data, o.len, control_sim_unref,
-		    NULL);
-		o.data = NULL;
+	buf = evbuffer_new();
+	n = evbuffer_read(buf, fd, SIM_READ);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		evbuffer_free(buf);
+		return;
+	}
+	if (n > 0 && sc->req != NULL) {
 		evhttp_send_reply_chunk_with_cb(sc->req, buf,
 		    control_sim_drained, sc);
-		evbuffer_free(buf);
+		bev = evhttp_connection_get_bufferevent(sc->evcon);
+		if (bev != NULL && evbuffer_get_length(
+		    bufferevent_get_output(bev)) > SIM_BACKLOG) {
+			sc->paused = 1;
+			event_del(sc->ev);
+		}
 	}
-	sim_out_clear(&o);
-	if (!more) {
+	evbuffer_free(buf);
+	if (n > 0)
+		return;
+	if (n < 0)
+		log_warn("simulate: reading the simulation's output");
+	if (sc->req != NULL) {
 		evhttp_connection_set_closecb(sc->evcon, NULL, NULL);
 		sc->evcon = NULL;
 		evhttp_send_reply_end(sc->req);
 		sc->req = NULL;
-		control_sim_free(sc);
-		return;
 	}
-	bev = evhttp_connection_get_bufferevent(sc->evcon);
-	if (bev != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > SIM_BACKLOG)
-		sc->waiting = 1;	/* control_sim_drained goes on */
-	else
-		control_sim_schedule(sc);
+	control_sim_free(sc);
+}
+
+/* At shutdown: stop every simulation and wait for its thread. */
+static void
+control_sim_stop_all(struct control *ctl)
+{
+	struct sim_ctx	*sc;
+	char		 buf[4096];
+
+	TAILQ_FOREACH(sc, &ctl->sims, entry) {
+		sim_cancel(sc->sim);
+		if (sc->evcon != NULL)
+			evhttp_connection_set_closecb(sc->evcon, NULL, NULL);
+		sc->evcon = NULL;
+		sc->req = NULL;		/* evhttp_free() frees requests */
+	}
+	while ((sc = TAILQ_FIRST(&ctl->sims)) != NULL) {
+		/* The thread stops at its next write or wake-up. */
+		fcntl(sc->fd, F_SETFL, fcntl(sc->fd, F_GETFL) & ~O_NONBLOCK);
+		while (read(sc->fd, buf, sizeof buf) > 0)
+			;
+		control_sim_free(sc);
+	}
 }
 
 /* POST /v1/simulate: what would be sent from..until, streamed. */
@@ -823,6 +836,7 @@ control_simulate(struct control_req *cr)
 	const char		*from, *until;
 	int64_t			 t0, t1, now = control_now();
 	char			*err = NULL;
+	int			 fd;
 
 	if (control_str(cr, "from", &from) != 0 ||
 	    control_str(cr, "until", &until) != 0)
@@ -841,23 +855,27 @@ control_simulate(struct control_req *cr)
 		control_error(cr->req, 400, "until", "until is before from");
 		return;
 	}
-	if ((sim = sim_new(esc->conf, esc->store, t0, t1, &err)) == NULL) {
+	if ((sim = sim_start(esc->conf, store_path(esc->store), t0, t1, &fd,
+	    &err)) == NULL) {
 		control_error(cr->req, 500, NULL, err ? err : "simulation failed");
 		free(err);
 		return;
 	}
+	evutil_make_socket_nonblocking(fd);
 	sc = xcalloc(1, sizeof *sc);
 	sc->ctl = cr->ctl;
 	sc->req = cr->req;
-	sc->conf = esc->conf;
 	sc->sim = sim;
-	sc->ev = evtimer_new(esc->base, control_sim_slice, sc);
+	sc->fd = fd;
+	sc->ev = event_new(esc->base, fd, EV_READ | EV_PERSIST,
+	    control_sim_read, sc);
+	TAILQ_INSERT_TAIL(&cr->ctl->sims, sc, entry);
 	evhttp_add_header(evhttp_request_get_output_headers(cr->req),
 	    "Content-Type", "application/json; charset=utf-8");
 	evhttp_send_reply_start(cr->req, 200, "OK");
 	sc->evcon = evhttp_request_get_connection(cr->req);
 	evhttp_connection_set_closecb(sc->evcon, control_sim_closed, sc);
-	control_sim_schedule(sc);
+	event_add(sc->ev, NULL);
 }
 
 /* Parse a positive id path component. */
@@ -1282,6 +1300,7 @@ control_new(struct escalator *esc, char **err)
 	int			 port, probe;
 
 	ctl = xcalloc(1, sizeof *ctl);
+	TAILQ_INIT(&ctl->sims);
 	ctl->esc = esc;
 	ctl->fd = -1;
 	ctl->path = xstrdup(conf->socket);
@@ -1358,6 +1377,7 @@ control_free(struct control *ctl)
 {
 	if (ctl == NULL)
 		return;
+	control_sim_stop_all(ctl);
 	if (ctl->unix_http != NULL)
 		evhttp_free(ctl->unix_http);
 	else if (ctl->fd != -1)

@@ -66,7 +66,7 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	daemon_apply_timezone(conf);
 	/* Items follow the new rules from their current stage. */
 	if (store_begin(esc->store) == 0) {
-		if (item_retrack_all(conf, esc->store, now) == 0)
+		if (item_retrack_all(conf, esc->store, now, old) == 0)
 			store_commit(esc->store);
 		else
 			store_rollback(esc->store);

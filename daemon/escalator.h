@@ -74,7 +74,7 @@ void		 log_info(const char *, ...) PRINTFLIKE(1, 2);
 void		 log_debug(const char *, ...) PRINTFLIKE(1, 2);
 __dead void	 fatal(const char *, ...) PRINTFLIKE(1, 2);
 __dead void	 fatalx(const char *, ...) PRINTFLIKE(1, 2);
-void		 log_actions_suspend(int);
+void		 log_simulation(int);	/* this thread only */
 /* One action with structured fields (journal fields ITEM_ID, PROJECT...). */
 void		 log_action(int64_t item_id, const char *project, const char *stage,
 		    const char *channel, const char *outcome, const char *fmt, ...)
@@ -460,12 +460,14 @@ struct config {
 	char			**files;	/* source file names, owned; what
 						   channel/policy ->file point to */
 	size_t			 nfiles;
+	int			 refs;		/* holders (config_ref) */
 };
 
 /* Load and validate; NULL on error with every problem appended to
  * *problems (malloc'd strings "file:line: message"). */
 struct config	*config_load(const char *path, char ***problems, size_t *nproblems);
-void		 config_free(struct config *);
+void		 config_free(struct config *);	/* drops one holder */
+struct config	*config_ref(struct config *);
 void		 config_problems_free(char **, size_t);
 struct channel	*config_channel(const struct config *, const char *name);
 const struct person *config_person(const struct config *, const char *id_or_name);
@@ -477,6 +479,8 @@ const struct policy *config_policy_for(const struct config *, const char *track,
 		    const char *category, const char *department, const char *kind,
 		    const char *mode);
 const struct policy *config_policy(const struct config *, const char *name);
+int		 config_policy_same(const struct config *, const struct config *,
+		    const char *name);
 const struct template_set *config_template(const struct config *,
 		    const char *name, enum channel_type);
 int		 config_parse_duration(const char *, struct duration *);
@@ -593,7 +597,9 @@ typedef int (*store_track_item_cb)(void *, const struct track_row *,
 
 struct store	*store_open(const char *path, char **err);
 void		 store_close(struct store *);
-struct store	*store_clone_memory(struct store *, char **err);
+const char	*store_path(struct store *);
+/* A private copy of the database file at path (a simulation's). */
+struct store	*store_snapshot(const char *path, char **err);
 /* The SQLite handle, for modules that keep their own prepared statements
  * (store_bulk.c, simulate.c). */
 struct sqlite3	*store_db(struct store *);
@@ -842,9 +848,13 @@ int		 item_add(const struct config *, struct store *,
 int		 item_event(const struct config *, struct store *, int64_t id,
 		    const char *type, const char *reason, const char *note,
 		    int64_t at, int64_t now, struct api_error *);
+/* Re-derive an item's tracks; reload: after new rules (old: the rules
+ * before, NULL when unknown, as at start-up). */
 int		 item_retrack(const struct config *, struct store *,
-		    const struct item_row *, int64_t now, int reload);
-int		 item_retrack_all(const struct config *, struct store *, int64_t now);
+		    const struct item_row *, int64_t now, int reload,
+		    const struct config *old);
+int		 item_retrack_all(const struct config *, struct store *, int64_t now,
+		    const struct config *old);
 struct json_t;
 struct json_t	*item_json(const struct config *, struct store *,
 		    const struct item_row *, int64_t now);
@@ -1002,27 +1012,17 @@ int		 store_bulk_log(struct store_bulk *, int64_t at, int64_t item,
 		    const char *project, const char *stage, const char *channel,
 		    const char *outcome, const char *detail);
 
-/* simulate.c -- the simulator on the pure rule functions (issue 7 (e)). */
-/* What the scheduler would send from..until, as the JSON document of
- * POST /v1/simulate, produced in slices: sim_run appends to a sim_out
- * until about `want` bytes or `usec` microseconds, 1 while more is to
- * come, 0 once the document is complete. */
+/* simulate.c -- the daemon's own step and reporter on a copy of the
+ * database under a virtual clock, in a thread of its own: the JSON
+ * document of POST /v1/simulate is written to *rfd, which ends (EOF) when
+ * the simulation is done.  sim_join() after EOF (or after sim_cancel() and
+ * closing *rfd). */
 struct sim;
-struct sim_out {
-	char		*data;
-	size_t		 len;
-	size_t		 size;
-};
-struct sim	*sim_new(const struct config *, struct store *, int64_t from,
-		    int64_t until, char **err);
-int		 sim_run(struct sim *, struct sim_out *, size_t want,
-		    int64_t usec);
-/* End the document now with a warning; uses nothing of the config. */
-void		 sim_abort(struct sim *, struct sim_out *, const char *why);
-size_t		 sim_messages(const struct sim *);
-void		 sim_free(struct sim *);
-void		 sim_out_clear(struct sim_out *);
-void		 sim_json_string(struct sim_out *, const char *, size_t);
+struct sim	*sim_start(struct config *, const char *dbpath, int64_t from,
+		    int64_t until, int *rfd, char **err);
+void		 sim_cancel(struct sim *);
+size_t		 sim_messages(struct sim *);
+void		 sim_join(struct sim *);
 
 /* daemon.c */
 void		 daemon_apply_timezone(const struct config *);

@@ -236,7 +236,7 @@ item_add(const struct config *conf, struct store *s,
 		goto fail;
 	if (store_item_update(s, &r) != 0)
 		goto dberr;
-	if (item_retrack(conf, s, &r, now, 0) != 0)
+	if (item_retrack(conf, s, &r, now, 0, NULL) != 0)
 		goto dberr;
 	store_log(s, now, r.id, in->project, NULL, NULL,
 	    *created ? "created" : "updated", r.kind);
@@ -424,7 +424,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 #undef NEED
 	if (store_item_update(s, &r) != 0)
 		goto dberr;
-	if (item_retrack(conf, s, &r, now, 0) != 0)
+	if (item_retrack(conf, s, &r, now, 0, NULL) != 0)
 		goto dberr;
 	store_log(s, now, id, r.project_code, NULL, NULL, type,
 	    reason ? reason : note);
@@ -445,11 +445,12 @@ fail:
 static int
 item_track(const struct config *conf, struct store *s,
     const struct item_row *r, const char *kind, int64_t due, int active,
-    int64_t now, int reload)
+    int64_t now, int reload, const struct config *old)
 {
 	const struct policy	*p;
 	struct track_row	 t;
-	int			 rc, idx, i;
+	int64_t			 next;
+	int			 rc, idx, i, same;
 
 	p = due > 0 ? config_policy_for(conf, kind, r->category, r->department,
 	    r->kind, r->mode) : NULL;
@@ -473,6 +474,8 @@ item_track(const struct config *conf, struct store *s,
 		/* A moved deadline (clock stop) keeps the ladder position. */
 		t.due_at = due;
 	}
+	same = t.policy != NULL && strcmp(t.policy, p->name) == 0 &&
+	    t.due_at == due && rules_stage_index(p, t.stage_name) == t.stage;
 	if (t.policy == NULL || strcmp(t.policy, p->name) != 0 || reload) {
 		/*
 		 * Follow the (new) rules from the current stage, found by
@@ -501,8 +504,17 @@ item_track(const struct config *conf, struct store *s,
 		free(t.policy);
 		t.policy = xstrdup(p->name);
 	}
-	t.next_at = active ? rules_next_time(p, conf->calendar, due, t.stage,
+	next = active ? rules_next_time(p, conf->calendar, due, t.stage,
 	    t.rep) : 0;
+	/*
+	 * A reload that changes nothing for this track (same deadline, same
+	 * stage, and its policy escalates alike) keeps the next action the
+	 * step chose, e.g. a wait for the send window: the ladder goes on
+	 * exactly as if there had been no reload.
+	 */
+	if (!(reload && same && old != NULL && next > 0 && t.next_at > 0 &&
+	    config_policy_same(old, conf, p->name)))
+		t.next_at = next;
 	rc = store_track_save(s, &t);
 	track_row_clear(&t);
 	return (rc);
@@ -511,7 +523,8 @@ item_track(const struct config *conf, struct store *s,
 /* Re-derive all tracks of one item from its state and the rules. */
 int
 item_retrack(const struct config *conf, struct store *s,
-    const struct item_row *r, int64_t now, int reload)
+    const struct item_row *r, int64_t now, int reload,
+    const struct config *old)
 {
 	const struct policy	*sp;
 	int			 active;
@@ -521,15 +534,15 @@ item_retrack(const struct config *conf, struct store *s,
 
 	active = strcmp(r->status, "accepted") == 0;
 	if (item_track(conf, s, r, TRACK_MAIN, r->due_at, active, now,
-	    reload) != 0)
+	    reload, old) != 0)
 		return (-1);
 	if (item_track(conf, s, r, TRACK_SUPPLEMENT,
 	    strcmp(r->mode, "容缺受理") == 0 ? r->supplement_due : 0, active,
-	    now, reload) != 0)
+	    now, reload, old) != 0)
 		return (-1);
 	if (item_track(conf, s, r, TRACK_COMMITMENT,
 	    strcmp(r->mode, "告知承诺") == 0 ? r->commitment_due : 0, active,
-	    now, reload) != 0)
+	    now, reload, old) != 0)
 		return (-1);
 	sp = config_policy_for(conf, TRACK_STALE, r->category, r->department,
 	    r->kind, r->mode);
@@ -555,14 +568,14 @@ item_retrack(const struct config *conf, struct store *s,
 	} else if (rc < 0)
 		return (-1);
 	if (item_track(conf, s, r, TRACK_STALE, stale_due, active, now,
-	    reload) != 0)
+	    reload, old) != 0)
 		return (-1);
 	/* The rectification deadline is created by the interview stage. */
 	if ((rc = store_track_get(s, r->id, TRACK_RECTIFY, &t)) == 0) {
 		int64_t due = t.due_at;
 		track_row_clear(&t);
 		if (item_track(conf, s, r, TRACK_RECTIFY, due, active, now,
-		    reload) != 0)
+		    reload, old) != 0)
 			return (-1);
 	} else if (rc < 0)
 		return (-1);
@@ -576,18 +589,20 @@ item_retrack_cb(void *arg, const struct item_row *r)
 	void		**a = arg;
 	int64_t		 now = *(int64_t *)a[2];
 
-	return (item_retrack(a[0], a[1], r, now, 1) != 0 ? 1 : 0);
+	return (item_retrack(a[0], a[1], r, now, 1, a[3]) != 0 ? 1 : 0);
 }
 
 /* Re-evaluate every active item; used after a reload. */
 int
-item_retrack_all(const struct config *conf, struct store *s, int64_t now)
+item_retrack_all(const struct config *conf, struct store *s, int64_t now,
+    const struct config *old)
 {
-	void	*a[3];
+	void	*a[4];
 
 	a[0] = (void *)(uintptr_t)conf;
 	a[1] = s;
 	a[2] = &now;
+	a[3] = (void *)(uintptr_t)old;
 	return (store_item_each_active(s, item_retrack_cb, a));
 }
 

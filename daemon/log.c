@@ -16,7 +16,9 @@
 #include "escalator.h"
 
 static int		log_debugging;
-static int		log_actions_off;	/* simulations log nothing */
+/* This thread runs a simulation: its actions never happened, so only
+ * its problems are logged, marked as the simulation's. */
+static _Thread_local int	log_simulating;
 static enum log_target	log_target = LOG_TO_STDERR;
 
 /* Choose verbosity and destination. */
@@ -37,7 +39,15 @@ log_vwrite(int pri, const char *fmt, va_list ap)
 	time_t		 now;
 	struct tm	 tm;
 
+	if (log_simulating && pri > LOG_WARNING)
+		return;
 	xvasprintf(&msg, fmt, ap);
+	if (log_simulating) {
+		char *m2;
+		xasprintf(&m2, "simulate: %s", msg);
+		free(msg);
+		msg = m2;
+	}
 	if (log_target == LOG_TO_JOURNAL)
 		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", pri,
 		    "SYSLOG_IDENTIFIER=approval-escalatord", NULL);
@@ -129,12 +139,12 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
-/* Suspend action logging (1) or resume it (0): a simulation's actions
- * never happened and must not reach the journal. */
+/* Mark the calling thread as running a simulation (1) or not (0): what a
+ * simulation does never happened and must not reach the journal. */
 void
-log_actions_suspend(int off)
+log_simulation(int on)
 {
-	log_actions_off = off;
+	log_simulating = on;
 }
 
 /* One escalation or delivery action, with journal fields to filter by. */
@@ -145,7 +155,7 @@ log_action(int64_t item_id, const char *project, const char *stage,
 	va_list	 ap;
 	char	*m;
 
-	if (log_actions_off)
+	if (log_simulating)
 		return;
 	va_start(ap, fmt);
 	xvasprintf(&m, fmt, ap);
@@ -178,7 +188,7 @@ log_action_items(const int64_t *ids, size_t n, const char *project,
 	char		*m, *f[6], *idbuf;
 	size_t		 i, k = 0;
 
-	if (log_actions_off)
+	if (log_simulating)
 		return;
 	va_start(ap, fmt);
 	xvasprintf(&m, fmt, ap);

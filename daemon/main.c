@@ -110,7 +110,7 @@ retrack_at_start(struct escalator *esc)
 {
 	if (store_begin(esc->store) != 0)
 		fatalx("database: %s", store_error(esc->store));
-	if (item_retrack_all(esc->conf, esc->store, (int64_t)time(NULL)) != 0 ||
+	if (item_retrack_all(esc->conf, esc->store, (int64_t)time(NULL), NULL) != 0 ||
 	    store_commit(esc->store) != 0) {
 		store_rollback(esc->store);
 		fatalx("database: %s", store_error(esc->store));

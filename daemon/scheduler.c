@@ -359,6 +359,7 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	const struct group	*grp;
 	struct step_batch	*sb;
 	struct track_row	 rt;
+	const struct policy	*rp;
 	size_t			 i;
 	int64_t			 ei = -1;
 	int			 rc, k;
@@ -416,6 +417,15 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 			rt.stage = -1;
 			rt.due_at = rules_add(st->conf->calendar, st->now,
 			    &sg->rectify, 1, NULL);
+			/* Its own ladder starts at once (as a reload would
+			 * start it): its policy and first action. */
+			rp = config_policy_for(st->conf, TRACK_RECTIFY,
+			    it->category, it->department, it->kind, it->mode);
+			if (rp != NULL) {
+				rt.policy = xstrdup(rp->name);
+				rt.next_at = rules_next_time(rp,
+				    st->conf->calendar, rt.due_at, -1, 0);
+			}
 			if (step_track_save(st, &rt) != 0) {
 				track_row_clear(&rt);
 				return (-1);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -590,24 +591,69 @@ store_checkpoints(struct store *s)
 	return (n);
 }
 
-/* An in-memory copy of the whole database, for the simulator. */
-struct store *
-store_clone_memory(struct store *src, char **err)
+/* The database file's path. */
+const char *
+store_path(struct store *s)
 {
-	struct store	*s;
-	sqlite3_backup	*b;
+	return (s->path);
+}
 
-	if ((s = store_open(":memory:", err)) == NULL)
+/*
+ * A private copy of the database at path, for a simulation: VACUUM INTO a
+ * new file beside it through a read-only connection of its own (a WAL
+ * reader: the daemon goes on writing meanwhile), then opened with its
+ * journal in memory and unlinked at once, so that nothing is left behind
+ * whatever happens to the process.  Memory stays that of one connection.
+ */
+struct store *
+store_snapshot(const char *path, char **err)
+{
+	static unsigned	 counter;
+	struct store	*s;
+	sqlite3		*src = NULL;
+	sqlite3_stmt	*st = NULL;
+	char		*snap, *msg = NULL;
+	int		 rc;
+
+	xasprintf(&snap, "%s.simulate-%ld-%u", path, (long)getpid(),
+	    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(src, 5000) != SQLITE_OK ||
+	    sqlite3_prepare_v2(src, "VACUUM INTO ?", -1, &st, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, snap, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
+		xasprintf(err, "copying %s: %s", path, src ?
+		    sqlite3_errmsg(src) : "cannot open");
+		sqlite3_finalize(st);
+		sqlite3_close(src);
+		unlink(snap);
+		free(snap);
 		return (NULL);
-	b = sqlite3_backup_init(s->db, "main", src->db, "main");
-	if (b == NULL || sqlite3_backup_step(b, -1) != SQLITE_DONE) {
-		xasprintf(err, "copying database: %s", sqlite3_errmsg(s->db));
-		if (b != NULL)
-			sqlite3_backup_finish(b);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(src);
+
+	s = xcalloc(1, sizeof *s);
+	s->path = snap;
+	if (sqlite3_open_v2(snap, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA journal_mode = MEMORY;"
+	    " PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON",
+	    NULL, NULL, &msg) != SQLITE_OK) {
+		xasprintf(err, "%s: %s", snap, msg ? msg : s->db ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		sqlite3_free(msg);
+		unlink(snap);
 		store_close(s);
 		return (NULL);
 	}
-	sqlite3_backup_finish(b);
+	unlink(snap);
+	if (store_migrate(s, err) != 0 || store_prepare(s, err) != 0) {
+		store_close(s);
+		return (NULL);
+	}
 	return (s);
 }
 
