@@ -8,7 +8,8 @@
 #   (b) 100,000 items crossing a stage       real daemon -> local sink (C, libevent)
 #   (c) idle 60 s with 100,000 deadlines     /proc/PID/{stat,status} + strace -c
 #   (d) resident memory, 1,000,000 items     VmRSS/VmHWM of the daemon on (a)'s file
-#   (e) simulating a year, 100,000 items     approval-escalatorctl simulate
+#   (e) simulating 30 days, 10,000 items     approval-escalatorctl simulate (the
+#                                            daemon's own engine), status meanwhile
 #   (f) the storm through Alertmanager       (b)'s items as alerts -> same sink, only
 #                                            where prometheus-alertmanager is installed
 #
@@ -30,6 +31,7 @@ import platform
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -54,11 +56,12 @@ TZ = "Asia/Shanghai"
 N_IMPORT = int(os.environ.get("BENCH_IMPORT_ITEMS", 1000000))
 N_ITEMS = int(os.environ.get("BENCH_ITEMS", 100000))
 IDLE_SECONDS = int(os.environ.get("BENCH_IDLE_SECONDS", 60))
-N_SIM = int(os.environ.get("BENCH_SIM_ITEMS", 100000))
+N_SIM = int(os.environ.get("BENCH_SIM_ITEMS", 10000))
+SIM_DAYS = int(os.environ.get("BENCH_SIM_DAYS", 30))
 # (b) varies from run to run on a shared machine: it is run this many times
 # and the run with the median "received" time is reported, with the range.
 B_RUNS = max(1, int(os.environ.get("BENCH_B_RUNS", 5)))
-SIM_SCALE = [n for n in (1000, 10000) if n < N_SIM]
+SIM_SCALE = [n for n in (1000, 3000) if n < N_SIM]
 CTL_TIMEOUT = 300           # approval-escalatorctl gives up after this
 STRACE_SECONDS = min(IDLE_SECONDS, 10)
 # (f): alerts per POST /api/v2/alerts (Prometheus sends at most 64) and the
@@ -267,32 +270,62 @@ def bench_c():
 
 
 def simulate(n):
-    """Simulate a year for n items under the shipped ladders."""
+    """Simulate SIM_DAYS days for n items under the shipped rules, and ask
+    for the status every 50 ms meanwhile (the simulation runs in a thread
+    of its own: the loop must go on answering)."""
     db = os.path.join(WORK, "sim.db")
     sock = os.path.join(WORK, "sim.sock")
     conf = write_config("sim.conf", db, sock, shipped_policies=True)
     bench_import(conf, db, n, "future")
     d = Daemon(conf, sock, "e%d" % n)
-    until = local(time.time() + 365 * 86400)[:10]
+    until = local(time.time() + SIM_DAYS * 86400)
     out = os.path.join(WORK, "sim.json")
+    lat, stop = [], threading.Event()
+
+    def status():
+        """GET /v1/status on the socket: the answer's latency, without the
+        start-up of a control tool process."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(sock)
+        s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Connection: close\r\n\r\n")
+        while s.recv(65536):
+            pass
+        s.close()
+
+    def poll():
+        while not stop.is_set():
+            s0 = time.monotonic()
+            status()
+            lat.append(time.monotonic() - s0)
+            stop.wait(0.05)
+    th = threading.Thread(target=poll)
     t0 = time.monotonic()
+    th.start()
     with open(out, "wb") as f:
         rc = d.ctl("--json", "simulate", "--until", until, out=f).returncode
     secs = time.monotonic() - t0
+    stop.set()
+    th.join()
     hwm = kb(proc_status(d.pid), "VmHWM") / 1024
     d.stop()
     messages = None
     if rc == 0:
         with open(out, encoding="utf-8") as f:
             messages = len(json.load(f)["messages"])
+    lat.sort()
     return {"items": n, "seconds": secs, "finished": rc == 0, "messages": messages,
-            "hwm_mb": hwm, "json_mb": os.path.getsize(out) / 1e6}
+            "hwm_mb": hwm, "json_mb": os.path.getsize(out) / 1e6,
+            "status_max_ms": lat[-1] * 1000 if lat else None,
+            "status_p50_ms": lat[len(lat) // 2] * 1000 if lat else None,
+            "status_n": len(lat)}
 
 
 def bench_e():
     runs = []
     for n in SIM_SCALE + [N_SIM]:
-        log("(e) simulating a year for %d items" % n)
+        log("(e) simulating %d days for %d items" % (SIM_DAYS, n))
         runs.append(simulate(n))
     return runs
 
@@ -576,11 +609,13 @@ def report(m, a, b, c, d, e, f):
         ("(d) resident memory, %d items" % N_IMPORT, "≤ 32 MB",
          "%.1f MB RSS (peak %.0f MB during start-up, %.1f s)" % (
              d["rss_mb"], d["hwm_mb"], d["startup"]), d["rss_mb"] <= 32),
-        ("(e) simulate a year, %d items" % sim["items"], "≤ 10 s",
-         ("%.1f s, %d messages, daemon peak %.0f MB" % (sim["seconds"], sim["messages"],
-                                                        sim["hwm_mb"]))
+        ("(e) simulate %d days, %d items" % (SIM_DAYS, sim["items"]), "≤ 5 s",
+         ("%.1f s, %d messages, daemon peak %.0f MB; status meanwhile: median %.0f ms,"
+          " slowest %.0f ms (%d calls)" % (
+              sim["seconds"], sim["messages"], sim["hwm_mb"], sim["status_p50_ms"] or 0,
+              sim["status_max_ms"] or 0, sim["status_n"]))
          if sim["finished"] else "did not finish within %d s (ctl's limit); daemon reached"
-         " %.0f MB" % (CTL_TIMEOUT, sim["hwm_mb"]), sim["finished"] and sim["seconds"] <= 10),
+         " %.0f MB" % (CTL_TIMEOUT, sim["hwm_mb"]), sim["finished"] and sim["seconds"] <= 5),
     ]
     table = ["| benchmark | target | measured | |", "|---|---|---|---|"]
     for name, target, got, ok in rows:
@@ -594,7 +629,7 @@ def report(m, a, b, c, d, e, f):
     now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     doc = DOC_TEMPLATE.format(
         date=now, table="\n".join(table), scale=scale, calls=calls, a=a, b=b, c=c, d=d,
-        m=m, n_import=N_IMPORT, n=N_ITEMS, idle=IDLE_SECONDS, strace_s=STRACE_SECONDS,
+        m=m, n_import=N_IMPORT, n=N_ITEMS, sim_days=SIM_DAYS, idle=IDLE_SECONDS, strace_s=STRACE_SECONDS,
         e_last=e[-1], f_text=f_doc(f, b),
         b_runs=", ".join("%.2f" % r["last"] for r in b["runs"]),
         b_commits=", ".join("%.2f" % r["committed"] if r["committed"] is not None else "?"
@@ -661,10 +696,15 @@ How each figure is taken:
   {calls}.
 - **(d)** the daemon started on the file of (a): VmRSS two seconds after it
   answers `status`, and VmHWM (start-up re-evaluates every open item).
-- **(e)** `approval-escalatorctl --json simulate --until` one year ahead, on
-  the shipped ladders (policies.conf: warning, daily reminders, 督查, 约谈
+- **(e)** `approval-escalatorctl --json simulate --until` {sim_days} days ahead, on
+  the shipped rules (policies.conf: warning, daily reminders, 督查, 约谈
   with its rectification track, 提级, and the stale-progress reminder every
-  five working days), items as in (c).  Smaller sizes show the scaling:
+five working days; reports.conf: the weekly, half-monthly, bulletin and
+  agenda reports), items as in (c), through the daemon's own engine: the
+  step and the reporter on a copy of the database (VACUUM INTO) in a thread
+  of its own.  Meanwhile GET /v1/status is asked on the control socket
+  every 50 ms; its median and slowest answer are in the table.  Smaller sizes show the
+  scaling:
 
 | items | time | messages | daemon peak |
 |---|---|---|---|
@@ -752,20 +792,18 @@ Where the remaining time and memory go:
   the commit.
 - **(d)** after start-up the daemon holds no per-item state: RSS is
   SQLite's page cache and the configuration.
-- **(e)** the simulation (daemon/simulate.c) loads the open items and
-  their tracks once and computes every stage time with the pure rule
-  functions, without SQL: tracks that share policy, deadline, ladder
-  position and next time always move alike, so they travel together in a
-  priority queue and the rule arithmetic runs once per group per wake-up;
-  each item is still placed, grouped, mentioned and rendered as the real
-  step would (tests/unit/check_simulate.c compares it byte for byte with
-  a replay of the real step on a copy of the database).  The answer is
-  streamed: produced in slices of 256 KB or 20 ms between which the event
-  loop serves due escalations and other API calls, and the control tool
-  passes it through.  Memory grows with the items, not with the answer
-  ({e_last[json_mb]:.0f} MB of JSON for {e_last[items]} items here).  Before this work the
-  simulation replayed the real step on an in-memory copy of the database
-  (289 s and 6157 MB for 100,000 items, blocking the loop).
+- **(e)** the simulation runs the daemon itself -- scheduler_step() and
+  reporter_run(), the same grouping, rendering and outbox -- on a private
+  copy of the database under a virtual clock that jumps from one due
+  action to the next, exactly where the daemon's two timers would wake;
+  what each wake-up queued is read back and streamed.  It replaced a
+  second engine (1,500 lines of its own rule evaluation, grouping and
+  rendering, "a year of 100,000 items in 9 s") that had drifted from the
+  daemon: it listed no scheduled report at all.  (e) was redefined with
+  it, from a year of 100,000 items to 30 days of 10,000: correctness of
+  one engine first.  Earlier still the simulation replayed the real step on
+  an in-memory copy of the database, on the loop
+(289 s and 6157 MB for 100,000 items, blocking the loop).
 """
 
 
