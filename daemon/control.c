@@ -67,13 +67,16 @@ control_reply(struct evhttp_request *req, int status, json_t *o)
 	evbuffer_free(buf);
 }
 
-/* Send an error. */
+/* Send an error; a server-side one (5xx) is also logged. */
 static void
 control_error(struct evhttp_request *req, int status, const char *field,
     const char *msg)
 {
 	json_t	*o = json_object();
 
+	if (status >= 500)
+		log_warnx("api: %s: %d %s", evhttp_request_get_uri(req), status,
+		    msg);
 	json_object_set_new(o, "error", json_string(msg));
 	if (field != NULL && *field != '\0')
 		json_object_set_new(o, "field", json_string(field));
@@ -85,6 +88,36 @@ static void
 control_api_error(struct evhttp_request *req, const struct api_error *e)
 {
 	control_error(req, e->status ? e->status : 500, e->field, e->msg);
+}
+
+/*
+ * Answer a failed store call: status (500, or 503 when no transaction
+ * could start) with SQLite's message, read before the open transaction,
+ * if any, is rolled back so that nothing is half-applied.
+ */
+static void
+control_db_error(struct control_req *cr, int status)
+{
+	struct store	*s = cr->ctl->esc->store;
+	char		 msg[512];
+
+	snprintf(msg, sizeof msg, "database %s: %s", status == 503 ? "busy" :
+	    "error", store_error(s));
+	store_rollback(s);
+	control_error(cr->req, status, NULL, msg);
+}
+
+/* Roll back after a failed service call and answer its error; a database
+ * error it did not describe is read from the store first. */
+static void
+control_fail(struct control_req *cr, struct api_error *e)
+{
+	if (e->status == 0) {
+		control_db_error(cr, 500);
+		return;
+	}
+	store_rollback(cr->ctl->esc->store);
+	control_api_error(cr->req, e);
 }
 
 /* A string member of the body: NULL when absent; -1 when not a string. */
@@ -143,31 +176,37 @@ control_item_reply(struct control_req *cr, int64_t id, int status, int dup)
 {
 	struct escalator	*esc = cr->ctl->esc;
 	struct item_row		 r;
-	json_t			*o;
+	json_t			*o, *item;
 	int			 rc;
 
 	if ((rc = store_item_get(esc->store, id, &r)) != 0) {
-		control_error(cr->req, rc < 0 ? 500 : 404, "id", rc < 0 ?
-		    "database error" : "no such item");
+		if (rc < 0)
+			control_db_error(cr, 500);
+		else
+			control_error(cr->req, 404, "id", "no such item");
+		return;
+	}
+	item = item_json(esc->conf, esc->store, &r, control_now());
+	item_row_clear(&r);
+	if (item == NULL) {
+		control_db_error(cr, 500);
 		return;
 	}
 	o = json_object();
-	json_object_set_new(o, "item", item_json(esc->conf, esc->store, &r,
-	    control_now()));
+	json_object_set_new(o, "item", item);
 	if (dup)
 		json_object_set_new(o, "duplicate", json_true());
-	item_row_clear(&r);
 	control_reply(cr->req, status, o);
 }
 
-/* GET /v1/status */
+/* One stage count of the status: items overdue at that stage. */
 static void
 control_status_cb(void *arg, const char *stage, int64_t n)
 {
 	json_object_set_new(arg, stage ? stage : "?", json_integer(n));
 }
 
-/* Build the status object (also used for the systemd STATUS line). */
+/* Build the status object; NULL when the store cannot be read. */
 static json_t *
 control_status_json(struct escalator *esc)
 {
@@ -180,7 +219,7 @@ control_status_json(struct escalator *esc)
 	int64_t		 n, next;
 	char		 buf[32], *red;
 	size_t		 i;
-	int		 y;
+	int		 y, bad = 0;
 
 	json_object_set_new(o, "version", json_string(ESCALATOR_VERSION));
 	rules_format(esc->started_at, buf, sizeof buf);
@@ -188,15 +227,18 @@ control_status_json(struct escalator *esc)
 	json_object_set_new(o, "config", json_string(esc->conf->path));
 	json_object_set_new(o, "database", json_string(esc->conf->database));
 	for (i = 0; statuses[i] != NULL; i++) {
-		store_count_status(esc->store, statuses[i], &n);
+		if (store_count_status(esc->store, statuses[i], &n) != 0)
+			bad = 1;
 		json_object_set_new(items, statuses[i], json_integer(n));
 	}
 	json_object_set_new(o, "items", items);
-	store_count_stages(esc->store, control_status_cb, over);
+	if (store_count_stages(esc->store, control_status_cb, over) != 0)
+		bad = 1;
 	json_object_set_new(o, "overdue", over);
 	q = json_object();
 	for (i = 0; qs[i] != NULL; i++) {
-		store_outbox_count(esc->store, NULL, qs[i], &n);
+		if (store_outbox_count(esc->store, NULL, qs[i], &n) != 0)
+			bad = 1;
 		json_object_set_new(q, qs[i], json_integer(n));
 	}
 	json_object_set_new(o, "queue", q);
@@ -222,7 +264,9 @@ control_status_json(struct escalator *esc)
 		free(red);
 		json_object_set_new(c, "paused",
 		    json_boolean(outbox_paused(esc->outbox, ch->name)));
-		store_outbox_count(esc->store, ch->name, "queued", &n);
+		if (store_outbox_count(esc->store, ch->name, "queued",
+		    &n) != 0)
+			bad = 1;
 		json_object_set_new(c, "queued", json_integer(n));
 		json_array_append_new(chs, c);
 	}
@@ -251,18 +295,45 @@ control_status_json(struct escalator *esc)
 	json_object_set_new(o, "warnings", w);
 	json_object_set_new(o, "last_reload", json_string(esc->reload_ok ?
 	    "ok" : "failed"));
+	if (bad) {
+		json_decref(o);
+		return (NULL);
+	}
 	return (o);
 }
 
-/* An item list. */
+/* GET /v1/status */
+static void
+control_status_get(struct control_req *cr)
+{
+	json_t	*o;
+
+	if ((o = control_status_json(cr->ctl->esc)) == NULL) {
+		control_db_error(cr, 500);
+		return;
+	}
+	control_reply(cr->req, 200, o);
+}
+
+struct control_list {
+	struct escalator	*esc;
+	json_t			*arr;
+	int			 failed;	/* a store read failed */
+};
+
+/* An item list entry; stops the walk when its tracks cannot be read. */
 static int
 control_list_cb(void *arg, const struct item_row *r)
 {
-	void		**a = arg;
-	struct escalator *esc = a[0];
+	struct control_list	*cl = arg;
+	json_t			*o;
 
-	json_array_append_new(a[1], item_json(esc->conf, esc->store, r,
-	    control_now()));
+	o = item_json(cl->esc->conf, cl->esc->store, r, control_now());
+	if (o == NULL) {
+		cl->failed = 1;
+		return (1);
+	}
+	json_array_append_new(cl->arr, o);
 	return (0);
 }
 
@@ -273,26 +344,31 @@ control_items_get(struct control_req *cr)
 	const char	*status = evhttp_find_header(&cr->query, "status");
 	const char	*project = evhttp_find_header(&cr->query, "project");
 	const char	*lim = evhttp_find_header(&cr->query, "limit");
-	void		*a[2];
-	json_t		*o = json_object(), *arr = json_array();
+	struct control_list	 cl;
+	json_t		*o;
 	char		*end;
 	long		 limit = 0;
 
 	if (lim != NULL) {
 		limit = strtol(lim, &end, 10);
 		if (*end != '\0' || limit < 0) {
-			json_decref(o);
-			json_decref(arr);
 			control_error(cr->req, 400, "limit", "limit must be a"
 			    " non-negative integer");
 			return;
 		}
 	}
-	a[0] = cr->ctl->esc;
-	a[1] = arr;
-	store_item_list(cr->ctl->esc->store, status, project, (int)limit,
-	    control_list_cb, a);
-	json_object_set_new(o, "items", arr);
+	cl.esc = cr->ctl->esc;
+	cl.arr = json_array();
+	cl.failed = 0;
+	if (store_item_list(cl.esc->store, status, project, (int)limit,
+	    control_list_cb, &cl) != 0 || cl.failed) {
+		/* Never a partial list: the walk failed half-way. */
+		json_decref(cl.arr);
+		control_db_error(cr, 500);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "items", cl.arr);
 	control_reply(cr->req, 200, o);
 }
 
@@ -359,16 +435,13 @@ control_items_post(struct control_req *cr)
 	}
 	if (store_begin(esc->store) != 0) {
 		free(ids);
-		control_error(cr->req, 503, NULL, "database busy");
+		control_db_error(cr, 503);
 		return;
 	}
 	if (item_add(esc->conf, esc->store, &in, control_now(), &id, &created,
 	    &e) != 0 || store_commit(esc->store) != 0) {
-		store_rollback(esc->store);
 		free(ids);
-		if (e.status == 0)
-			api_error_set(&e, 500, NULL, "database error");
-		control_api_error(cr->req, &e);
+		control_fail(cr, &e);
 		return;
 	}
 	free(ids);
@@ -406,13 +479,12 @@ control_item_event(struct control_req *cr, int64_t id)
 		return;
 	}
 	if (store_begin(esc->store) != 0) {
-		control_error(cr->req, 503, NULL, "database busy");
+		control_db_error(cr, 503);
 		return;
 	}
 	if (eid != NULL) {
 		if ((rc = store_event_claim(esc->store, eid, id, now)) < 0) {
-			store_rollback(esc->store);
-			control_error(cr->req, 500, NULL, "database error");
+			control_db_error(cr, 500);
 			return;
 		}
 		if (rc == 1) {
@@ -424,10 +496,7 @@ control_item_event(struct control_req *cr, int64_t id)
 	}
 	if (item_event(esc->conf, esc->store, id, type, reason, note, t, now,
 	    &e) != 0 || store_commit(esc->store) != 0) {
-		store_rollback(esc->store);
-		if (e.status == 0)
-			api_error_set(&e, 500, NULL, "database error");
-		control_api_error(cr->req, &e);
+		control_fail(cr, &e);
 		return;
 	}
 	scheduler_arm(esc->sched);
@@ -468,6 +537,23 @@ control_project_cb(void *arg, const struct project_row *p)
 	return (0);
 }
 
+/* GET /v1/projects: every project, or 500 (never a partial list). */
+static void
+control_projects_get(struct control_req *cr)
+{
+	json_t	*o, *arr = json_array();
+
+	if (store_project_list(cr->ctl->esc->store, control_project_cb,
+	    arr) != 0) {
+		json_decref(arr);
+		control_db_error(cr, 500);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "projects", arr);
+	control_reply(cr->req, 200, o);
+}
+
 /* POST /v1/projects */
 static void
 control_projects_post(struct control_req *cr)
@@ -504,9 +590,13 @@ control_projects_post(struct control_req *cr)
 		return;
 	}
 	memset(&p, 0, sizeof p);
-	if ((rc = store_project_get(esc->store, code, &old)) == 0) {
+	if ((rc = store_project_get(esc->store, code, &old)) < 0) {
+		control_db_error(cr, 500);
+		return;
+	}
+	if (rc == 0)
 		p = old;
-	} else
+	else
 		p.code = xstrdup(code);
 #define SET(f, v) if (v) { free(p.f); p.f = xstrdup(v); }
 	SET(name, name);
@@ -517,7 +607,7 @@ control_projects_post(struct control_req *cr)
 #undef SET
 	if (store_project_save(esc->store, &p, &created) != 0) {
 		project_row_clear(&p);
-		control_error(cr->req, 500, NULL, "database error");
+		control_db_error(cr, 500);
 		return;
 	}
 	o = json_object();
@@ -535,6 +625,7 @@ control_project_progress(struct control_req *cr, const char *code)
 	const char		*note, *at;
 	int64_t			 t = control_now();
 	json_t			*o;
+	int			 rc;
 
 	if (control_str(cr, "note", &note) != 0 ||
 	    control_str(cr, "at", &at) != 0)
@@ -547,21 +638,31 @@ control_project_progress(struct control_req *cr, const char *code)
 		control_error(cr->req, 400, "at", "invalid or impossible date");
 		return;
 	}
-	if (store_project_get(esc->store, code, &p) != 0) {
-		control_error(cr->req, 404, "code", "no such project");
+	if ((rc = store_project_get(esc->store, code, &p)) != 0) {
+		if (rc < 0)
+			control_db_error(cr, 500);
+		else
+			control_error(cr->req, 404, "code", "no such project");
 		return;
 	}
-	if (store_begin(esc->store) != 0 ||
-	    store_project_progress(esc->store, p.id, note, t) != 0 ||
+	if (store_begin(esc->store) != 0) {
+		project_row_clear(&p);
+		control_db_error(cr, 503);
+		return;
+	}
+	if (store_project_progress(esc->store, p.id, note, t) != 0 ||
 	    store_progress_add(esc->store, p.id, 0, note, t) != 0 ||
 	    store_commit(esc->store) != 0) {
-		store_rollback(esc->store);
 		project_row_clear(&p);
-		control_error(cr->req, 500, NULL, "database error");
+		control_db_error(cr, 500);
 		return;
 	}
 	project_row_clear(&p);
-	store_project_get(esc->store, code, &p);
+	if (store_project_get(esc->store, code, &p) != 0) {
+		/* Written, but it cannot be read back (or vanished). */
+		control_db_error(cr, 500);
+		return;
+	}
 	o = json_object();
 	json_object_set_new(o, "project", control_project_json(&p));
 	project_row_clear(&p);
@@ -617,7 +718,12 @@ control_log_get(struct control_req *cr)
 		}
 	}
 	arr = json_array();
-	store_log_list(cr->ctl->esc->store, id, (int)limit, control_log_cb, arr);
+	if (store_log_list(cr->ctl->esc->store, id, (int)limit, control_log_cb,
+	    arr) != 0) {
+		json_decref(arr);
+		control_db_error(cr, 500);
+		return;
+	}
 	o = json_object();
 	json_object_set_new(o, "log", arr);
 	control_reply(cr->req, 200, o);
@@ -630,11 +736,20 @@ control_reload(struct control_req *cr)
 	char	**problems = NULL;
 	size_t	  n = 0, i;
 	json_t	 *o, *arr;
+	int	  rc;
+	char	  msg[600];
 
-	if (daemon_reload(cr->ctl->esc, &problems, &n) == 0) {
+	if ((rc = daemon_reload(cr->ctl->esc, &problems, &n)) == 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_true());
 		control_reply(cr->req, 200, o);
+		return;
+	}
+	if (rc == -2) {
+		snprintf(msg, sizeof msg, "%s; the running configuration is"
+		    " unchanged", n > 0 ? problems[0] : "database error");
+		config_problems_free(problems, n);
+		control_error(cr->req, 500, NULL, msg);
 		return;
 	}
 	o = json_object();
@@ -973,7 +1088,7 @@ control_report_get(struct control_req *cr, const char *name)
 		return;
 	if (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt, NULL,
 	    &title, &text, &len) != 0) {
-		control_error(cr->req, 500, NULL, "database error");
+		control_db_error(cr, 500);
 		return;
 	}
 	if (fmt == REPORT_CSV) {
@@ -1017,15 +1132,12 @@ control_report_send(struct control_req *cr, const char *name)
 	if (control_report_args(cr, name, group, at, &rc, &g, &t) != 0)
 		return;
 	if (store_begin(esc->store) != 0) {
-		control_error(cr->req, 503, NULL, "database busy");
+		control_db_error(cr, 503);
 		return;
 	}
 	if ((n = report_send(esc->conf, esc->store, rc, g, t, 0, NULL,
 	    control_now(), &e)) < 0 || store_commit(esc->store) != 0) {
-		store_rollback(esc->store);
-		if (e.status == 0)
-			api_error_set(&e, 500, NULL, "database error");
-		control_api_error(cr->req, &e);
+		control_fail(cr, &e);
 		return;
 	}
 	outbox_kick(esc->outbox, NULL);
@@ -1067,9 +1179,16 @@ control_reports(struct control_req *cr, enum evhttp_cmd_type m,
 static void
 control_metrics(struct evhttp_request *req, struct escalator *esc)
 {
-	struct evbuffer	*buf = evbuffer_new();
-	char		*text = metrics_render(esc);
+	struct evbuffer	*buf;
+	char		*text, msg[512];
 
+	if ((text = metrics_render(esc)) == NULL) {
+		snprintf(msg, sizeof msg, "database error: %s",
+		    store_error(esc->store));
+		control_error(req, 500, NULL, msg);
+		return;
+	}
+	buf = evbuffer_new();
 	evbuffer_add(buf, text, strlen(text));
 	free(text);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -1101,13 +1220,16 @@ control_import(struct control_req *cr)
 		return;
 	}
 	if (store_begin(esc->store) != 0) {
-		control_error(cr->req, 503, NULL, "database busy");
+		control_db_error(cr, 503);
 		return;
 	}
 	/* One transaction for the whole file; a dry run is rolled back. */
 	if (import_csv(esc->conf, esc->store, len ? (const char *)
 	    evbuffer_pullup(in, -1) : "", len, enc ? enc : "auto", dry_run,
 	    (int64_t)time(NULL), &result, &problems, &e) != 0) {
+		if (e.status == 0 || e.status >= 500)
+			log_warnx("api: import: %s", e.msg[0] != '\0' ? e.msg :
+			    store_error(esc->store));
 		store_rollback(esc->store);
 		o = json_object();
 		json_object_set_new(o, "error", json_string(e.msg));
@@ -1122,9 +1244,8 @@ control_import(struct control_req *cr)
 	if (dry_run)
 		store_rollback(esc->store);
 	else if (store_commit(esc->store) != 0) {
-		store_rollback(esc->store);
 		json_decref(result);
-		control_error(cr->req, 500, NULL, "database error");
+		control_db_error(cr, 500);
 		return;
 	}
 	if (!dry_run) {
@@ -1143,7 +1264,7 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 	char		 name[256];
 
 	if (strcmp(p, "/status") == 0 && m == EVHTTP_REQ_GET) {
-		control_reply(cr->req, 200, control_status_json(cr->ctl->esc));
+		control_status_get(cr);
 	} else if (strcmp(p, "/items") == 0 && m == EVHTTP_REQ_GET) {
 		control_items_get(cr);
 	} else if (strcmp(p, "/items") == 0 && m == EVHTTP_REQ_POST) {
@@ -1157,10 +1278,7 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 		else
 			control_error(cr->req, 405, NULL, "method not allowed");
 	} else if (strcmp(p, "/projects") == 0 && m == EVHTTP_REQ_GET) {
-		json_t *o = json_object(), *arr = json_array();
-		store_project_list(cr->ctl->esc->store, control_project_cb, arr);
-		json_object_set_new(o, "projects", arr);
-		control_reply(cr->req, 200, o);
+		control_projects_get(cr);
 	} else if (strcmp(p, "/projects") == 0 && m == EVHTTP_REQ_POST) {
 		control_projects_post(cr);
 	} else if (strncmp(p, "/projects/", 10) == 0 &&

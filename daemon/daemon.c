@@ -26,9 +26,15 @@ daemon_status_line(struct escalator *esc)
 	int64_t	 accepted = 0, queued = 0, failed = 0, next;
 	char	 buf[256], when[32] = "none";
 
-	store_count_status(esc->store, "accepted", &accepted);
-	store_outbox_count(esc->store, NULL, "queued", &queued);
-	store_outbox_count(esc->store, NULL, "failed", &failed);
+	if (store_count_status(esc->store, "accepted", &accepted) != 0 ||
+	    store_outbox_count(esc->store, NULL, "queued", &queued) != 0 ||
+	    store_outbox_count(esc->store, NULL, "failed", &failed) != 0) {
+		snprintf(buf, sizeof buf, "database error: %s",
+		    store_error(esc->store));
+		log_warnx("status: %s", buf);
+		notify_status(buf);
+		return;
+	}
 	if ((next = scheduler_next(esc->sched)) > 0)
 		rules_format(next, when, sizeof when);
 	snprintf(buf, sizeof buf, "%lld active items, %lld messages queued,"
@@ -37,7 +43,11 @@ daemon_status_line(struct escalator *esc)
 	notify_status(buf);
 }
 
-/* Re-read, validate and swap the configuration; keep the old on error. */
+/*
+ * Re-read, validate and swap the configuration; keep the old on error:
+ * -1 when the new one has problems, -2 when the items cannot be moved to
+ * its rules (a database error, the one problem then listed).
+ */
 int
 daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 {
@@ -60,17 +70,27 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	    strcmp(conf->socket, old->socket) != 0)
 		log_warnx("reload: database and socket changes take effect at"
 		    " the next restart");
+	daemon_apply_timezone(conf);
+	/* Items follow the new rules from their current stage, all or none. */
+	if (store_begin(esc->store) != 0 ||
+	    item_retrack_all(conf, esc->store, now, old) != 0 ||
+	    store_commit(esc->store) != 0) {
+		*problems = xcalloc(1, sizeof **problems);
+		xasprintf(&(*problems)[0], "database: %s",
+		    store_error(esc->store));
+		*n = 1;
+		store_rollback(esc->store);
+		daemon_apply_timezone(old);
+		config_free(conf);
+		log_warnx("reload failed: the items cannot follow the new rules"
+		    " (%s); keeping the running configuration", (*problems)[0]);
+		esc->reload_ok = 0;
+		notify_ready();
+		return (-2);
+	}
 	for (i = 0; i < conf->nwarnings; i++)
 		log_warnx("%s", conf->warnings[i]);
 	esc->conf = conf;
-	daemon_apply_timezone(conf);
-	/* Items follow the new rules from their current stage. */
-	if (store_begin(esc->store) == 0) {
-		if (item_retrack_all(conf, esc->store, now, old) == 0)
-			store_commit(esc->store);
-		else
-			store_rollback(esc->store);
-	}
 	config_free(old);
 	outbox_reconfigure(esc->outbox);
 	scheduler_arm(esc->sched);

@@ -177,8 +177,9 @@ enqueue_batch(const struct config *conf, struct store *s,
 
 	if (message_render(conf, b, now, &parts, &nparts, &err) != 0) {
 		log_warnx("%s", err);
-		store_log(s, now, item_for_log, NULL, b->stage, b->channel->name,
-		    "render-failed", err);
+		if (store_log(s, now, item_for_log, NULL, b->stage,
+		    b->channel->name, "render-failed", err) != 0)
+			log_warnx("enqueue: %s", store_error(s));
 		free(err);
 		return (-1);
 	}

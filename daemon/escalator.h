@@ -856,6 +856,7 @@ int		 item_retrack(const struct config *, struct store *,
 int		 item_retrack_all(const struct config *, struct store *, int64_t now,
 		    const struct config *old);
 struct json_t;
+/* NULL when the store cannot be read. */
 struct json_t	*item_json(const struct config *, struct store *,
 		    const struct item_row *, int64_t now);
 int		 item_valid_mode(const char *);
@@ -968,7 +969,7 @@ struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
 
 /* metrics.c */
-char		*metrics_render(struct escalator *);
+char		*metrics_render(struct escalator *);	/* NULL: store error */
 
 /* import.c */
 /* Import a CSV file's bytes in the caller's transaction: every row is

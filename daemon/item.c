@@ -204,7 +204,9 @@ item_add(const struct config *conf, struct store *s,
 			    " prerequisite");
 			goto fail;
 		}
-		if ((rc = store_item_get(s, in->after[i], &pre)) != 0) {
+		if ((rc = store_item_get(s, in->after[i], &pre)) < 0)
+			goto dberr;
+		if (rc == 1) {
 			api_error_set(e, 400, "after", "unknown prerequisite"
 			    " item %lld", (long long)in->after[i]);
 			goto fail;
@@ -238,8 +240,9 @@ item_add(const struct config *conf, struct store *s,
 		goto dberr;
 	if (item_retrack(conf, s, &r, now, 0, NULL) != 0)
 		goto dberr;
-	store_log(s, now, r.id, in->project, NULL, NULL,
-	    *created ? "created" : "updated", r.kind);
+	if (store_log(s, now, r.id, in->project, NULL, NULL,
+	    *created ? "created" : "updated", r.kind) != 0)
+		goto dberr;
 	*idp = r.id;
 	item_row_clear(&r);
 	return (0);
@@ -312,7 +315,8 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 
 	if ((rc = store_item_get(s, id, &r)) != 0) {
 		if (rc < 0)
-			api_error_set(e, 500, NULL, "database error");
+			api_error_set(e, 500, NULL, "database error: %s",
+			    store_error(s));
 		else
 			api_error_set(e, 404, "id", "no item %lld", (long long)id);
 		return (-1);
@@ -426,8 +430,9 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 		goto dberr;
 	if (item_retrack(conf, s, &r, now, 0, NULL) != 0)
 		goto dberr;
-	store_log(s, now, id, r.project_code, NULL, NULL, type,
-	    reason ? reason : note);
+	if (store_log(s, now, id, r.project_code, NULL, NULL, type,
+	    reason ? reason : note) != 0)
+		goto dberr;
 	if (was_done) {
 		if (item_done_notice(conf, s, &r, now) != 0)
 			goto dberr;
@@ -490,15 +495,17 @@ item_track(const struct config *conf, struct store *s,
 				idx = -1;
 				i = 0;
 			}
-			store_log(s, now, r->id, r->project_code, t.stage_name,
-			    NULL, "rule-change", "stage no longer in the policy;"
-			    " stages up to now are skipped");
+			if (store_log(s, now, r->id, r->project_code,
+			    t.stage_name, NULL, "rule-change", "stage no longer"
+			    " in the policy; stages up to now are skipped") != 0)
+				goto fail;
 			t.rep = i;
 		} else if (t.stage >= 0 && idx != t.stage) {
 			/* Stages added before the current one never fire. */
-			store_log(s, now, r->id, r->project_code, t.stage_name,
-			    NULL, "rule-change", "the policy changed; the ladder"
-			    " continues from this stage");
+			if (store_log(s, now, r->id, r->project_code,
+			    t.stage_name, NULL, "rule-change", "the policy"
+			    " changed; the ladder continues from this stage") != 0)
+				goto fail;
 		}
 		t.stage = t.stage >= 0 ? idx : -1;
 		free(t.policy);
@@ -518,6 +525,9 @@ item_track(const struct config *conf, struct store *s,
 	rc = store_track_save(s, &t);
 	track_row_clear(&t);
 	return (rc);
+fail:
+	track_row_clear(&t);
+	return (-1);
 }
 
 /* Re-derive all tracks of one item from its state and the rules. */
@@ -582,28 +592,43 @@ item_retrack(const struct config *conf, struct store *s,
 	return (0);
 }
 
-/* Re-evaluate every active item against (new) rules. */
+struct item_retrack_ctx {
+	const struct config	*old;
+	const struct config	*conf;
+	struct store		*s;
+	int64_t			 now;
+	int			 failed;
+};
+
+/* Re-evaluate one active item against (new) rules; stop on a failure. */
 static int
 item_retrack_cb(void *arg, const struct item_row *r)
 {
-	void		**a = arg;
-	int64_t		 now = *(int64_t *)a[2];
+	struct item_retrack_ctx	*rc = arg;
 
-	return (item_retrack(a[0], a[1], r, now, 1, a[3]) != 0 ? 1 : 0);
+	if (item_retrack(rc->conf, rc->s, r, rc->now, 1, rc->old) != 0) {
+		rc->failed = 1;
+		return (1);
+	}
+	return (0);
 }
 
-/* Re-evaluate every active item; used after a reload. */
+/* Re-evaluate every active item; used after a reload.  A failure stops
+ * the walk (which then reports success) and is returned here. */
 int
 item_retrack_all(const struct config *conf, struct store *s, int64_t now,
     const struct config *old)
 {
-	void	*a[4];
+	struct item_retrack_ctx	 rc;
 
-	a[0] = (void *)(uintptr_t)conf;
-	a[1] = s;
-	a[2] = &now;
-	a[3] = (void *)(uintptr_t)old;
-	return (store_item_each_active(s, item_retrack_cb, a));
+	rc.conf = conf;
+	rc.s = s;
+	rc.now = now;
+	rc.old = old;
+	rc.failed = 0;
+	if (store_item_each_active(s, item_retrack_cb, &rc) != 0 || rc.failed)
+		return (-1);
+	return (0);
 }
 
 /* Add a time field as local text, or null. */
@@ -627,7 +652,8 @@ item_json_str(json_t *o, const char *key, const char *v)
 	json_object_set_new(o, key, v ? json_string(v) : json_null());
 }
 
-/* The API representation of an item. */
+/* The API representation of an item; NULL when its track or
+ * prerequisites cannot be read. */
 json_t *
 item_json(const struct config *conf, struct store *s, const struct item_row *r,
     int64_t now)
@@ -637,7 +663,7 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 	const struct policy	*p;
 	int64_t			 ids[64];
 	size_t			 n, i;
-	int			 idx;
+	int			 idx, rc;
 
 	json_object_set_new(o, "id", json_integer(r->id));
 	item_json_str(o, "project", r->project_code);
@@ -665,7 +691,9 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 	item_json_time(o, "raised_at", r->raised_at);
 	item_json_time(o, "last_progress_at", r->last_progress_at);
 	item_json_time(o, "done_at", r->done_at);
-	if (store_track_get(s, r->id, TRACK_MAIN, &t) == 0) {
+	if ((rc = store_track_get(s, r->id, TRACK_MAIN, &t)) < 0)
+		goto fail;
+	if (rc == 0) {
 		p = t.policy ? config_policy(conf, t.policy) : NULL;
 		idx = p ? rules_stage_index(p, t.stage_name) : -1;
 		item_json_str(o, "stage", t.stage_name);
@@ -678,9 +706,14 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 		item_json_str(o, "stage_label", NULL);
 		item_json_time(o, "next_action_at", 0);
 	}
-	if (store_prereq_list(s, r->id, ids, 64, &n) == 0)
-		for (i = 0; i < n && i < 64; i++)
-			json_array_append_new(after, json_integer(ids[i]));
+	if (store_prereq_list(s, r->id, ids, 64, &n) != 0)
+		goto fail;
+	for (i = 0; i < n && i < 64; i++)
+		json_array_append_new(after, json_integer(ids[i]));
 	json_object_set_new(o, "after", after);
 	return (o);
+fail:
+	json_decref(after);
+	json_decref(o);
+	return (NULL);
 }

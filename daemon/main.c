@@ -112,8 +112,11 @@ retrack_at_start(struct escalator *esc)
 		fatalx("database: %s", store_error(esc->store));
 	if (item_retrack_all(esc->conf, esc->store, (int64_t)time(NULL), NULL) != 0 ||
 	    store_commit(esc->store) != 0) {
+		/* SQLite's message, before the rollback replaces it. */
+		char *msg = xstrdup(store_error(esc->store));
+
 		store_rollback(esc->store);
-		fatalx("database: %s", store_error(esc->store));
+		fatalx("database: %s", msg);
 	}
 }
 

@@ -81,7 +81,7 @@ metrics_delivery_cb(void *arg, const char *channel, const char *what,
 	metrics_printf(b, "\",outcome=\"%s\"} %lld\n", what, (long long)n);
 }
 
-/* The whole exposition (malloc'd). */
+/* The whole exposition (malloc'd), or NULL when the store cannot be read. */
 char *
 metrics_render(struct escalator *esc)
 {
@@ -95,23 +95,28 @@ metrics_render(struct escalator *esc)
 	metrics_printf(&b, "# HELP escalator_items Approval items by status.\n"
 	    "# TYPE escalator_items gauge\n");
 	for (i = 0; statuses[i] != NULL; i++) {
-		store_count_status(esc->store, statuses[i], &n);
+		if (store_count_status(esc->store, statuses[i], &n) != 0)
+			goto fail;
 		metrics_printf(&b, "escalator_items{status=\"%s\"} %lld\n",
 		    statuses[i], (long long)n);
 	}
 	metrics_printf(&b, "# HELP escalator_items_by_stage Active items by the"
 	    " last stage fired on their main deadline.\n"
 	    "# TYPE escalator_items_by_stage gauge\n");
-	store_count_stages(esc->store, metrics_stage_cb, &b);
+	if (store_count_stages(esc->store, metrics_stage_cb, &b) != 0)
+		goto fail;
 	metrics_printf(&b, "# HELP escalator_queue_depth Messages waiting per"
 	    " channel.\n# TYPE escalator_queue_depth gauge\n");
 	TAILQ_FOREACH(ch, &esc->conf->channels, entry) {
-		store_outbox_count(esc->store, ch->name, "queued", &n);
+		if (store_outbox_count(esc->store, ch->name, "queued",
+		    &n) != 0)
+			goto fail;
 		metrics_printf(&b, "escalator_queue_depth{channel=\"");
 		metrics_label(&b, ch->name);
 		metrics_printf(&b, "\"} %lld\n", (long long)n);
 	}
-	store_outbox_count(esc->store, NULL, "failed", &n);
+	if (store_outbox_count(esc->store, NULL, "failed", &n) != 0)
+		goto fail;
 	metrics_printf(&b, "# HELP escalator_messages_failed Messages that"
 	    " failed permanently.\n# TYPE escalator_messages_failed gauge\n"
 	    "escalator_messages_failed %lld\n", (long long)n);
@@ -141,4 +146,7 @@ metrics_render(struct escalator *esc)
 		    "# TYPE escalator_wal_checkpoints_total counter\n"
 		    "escalator_wal_checkpoints_total %lld\n", (long long)n);
 	return (b.s);
+fail:
+	free(b.s);
+	return (NULL);
 }

@@ -265,8 +265,9 @@ outbox_start(struct outbox *ob, struct transfer *t, const struct channel *ch)
 	return (0);
 }
 
-/* Record a failed build (bad message for this channel) as permanent. */
-static void
+/* Record a failed build (bad message for this channel) as permanent;
+ * -1 when the database refused, the message then stays queued. */
+static int
 outbox_build_failed(struct outbox *ob, struct outbox_row *o, const char *err)
 {
 	struct store	*s = ob->esc->store;
@@ -276,17 +277,19 @@ outbox_build_failed(struct outbox *ob, struct outbox_row *o, const char *err)
 	free(o->error);
 	o->error = xstrdup(err);
 	o->attempts++;
-	if (store_begin(s) == 0) {
-		if (store_outbox_update(s, o) == 0 &&
-		    store_log(s, (int64_t)time(NULL), 0, NULL, o->stage,
-		    o->channel, "failed", err) == 0)
-			store_commit(s);
-		else
-			store_rollback(s);
+	if (store_begin(s) != 0 || store_outbox_update(s, o) != 0 ||
+	    store_log(s, (int64_t)time(NULL), 0, NULL, o->stage, o->channel,
+	    "failed", err) != 0 || store_commit(s) != 0) {
+		log_warnx("outbox: cannot record that message %lld to %s cannot"
+		    " be built: %s", (long long)o->id, o->channel,
+		    store_error(s));
+		store_rollback(s);
+		return (-1);
 	}
 	log_action(0, NULL, o->stage, o->channel, "failed",
 	    "message %lld to %s cannot be built: %s", (long long)o->id,
 	    o->channel, err);
+	return (0);
 }
 
 /* Send the next message of a sender if it may go now. */
@@ -369,11 +372,13 @@ outbox_sender_run(struct sender *sd)
 	json_decref(jm);
 	json_decref(ju);
 	if (rc != 0) {
-		outbox_build_failed(ob, &o, err ? err : "cannot build request");
+		/* Not on record: try again later, not in a busy loop. */
+		rc = outbox_build_failed(ob, &o, err ? err :
+		    "cannot build request");
 		free(err);
 		outbox_transfer_free(t);
 		outbox_row_clear(&o);
-		outbox_sender_wait(sd, 0);
+		outbox_sender_wait(sd, rc == 0 ? 0 : 1000);
 		return;
 	}
 	outbox_row_clear(&o);
@@ -386,24 +391,27 @@ outbox_sender_run(struct sender *sd)
 	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = mono;
 }
 
-/* Tell the admin channel that a robot's credentials were refused. */
-static void
+/* Tell the admin channel that a robot's credentials were refused; -1
+ * when the notice cannot be queued. */
+static int
 outbox_alert_admin(struct outbox *ob, const char *channel, long code,
     const char *msg, int64_t now)
 {
 	const struct config	*conf = ob->esc->conf;
 	char			*text;
+	int			 rc;
 
 	if (conf->admin_channel == NULL ||
 	    strcmp(conf->admin_channel, channel) == 0)
-		return;
+		return (0);
 	xasprintf(&text, "【系统告警】机器人 %s 的凭据或安全设置被拒绝"
 	    "（错误码 %ld：%s），该通道已暂停发送，待管理员修正配置并重新加载"
 	    "（systemctl reload approval-escalatord）后恢复。", channel, code,
 	    msg);
-	enqueue_text(conf, ob->esc->store, conf->admin_channel,
+	rc = enqueue_text(conf, ob->esc->store, conf->admin_channel,
 	    "admin", "通道暂停告警", text, "critical", now);
 	free(text);
+	return (rc < 0 ? -1 : 0);
 }
 
 /*
@@ -470,12 +478,14 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		outbox_row_clear(&o);
 		return (-1);
 	}
-	if (out == DELIVERY_AUTH) {
-		store_outbox_fail_channel(s, o.channel, code,
-		    "channel paused: credentials refused");
-		store_log(s, now / 1000, 0, NULL, NULL, o.channel, "paused",
-		    detail);
-		outbox_alert_admin(ob, o.channel, code, msg, now / 1000);
+	if (out == DELIVERY_AUTH && (store_outbox_fail_channel(s, o.channel,
+	    code, "channel paused: credentials refused") != 0 ||
+	    store_log(s, now / 1000, 0, NULL, NULL, o.channel, "paused",
+	    detail) != 0 ||
+	    outbox_alert_admin(ob, o.channel, code, msg, now / 1000) != 0)) {
+		store_rollback(s);
+		outbox_row_clear(&o);
+		return (-1);
 	}
 	if (store_commit(s) != 0) {
 		store_rollback(s);

@@ -157,11 +157,16 @@ reporter_run(const struct config *conf, struct store *s, int64_t now)
 			since = at - 14 * 86400;
 		memset(&e, 0, sizeof e);
 		if (store_begin(s) != 0) {
+			log_warnx("report %s (%s): %s", rc->name, key,
+			    store_error(s));
 			failed = 1;
 			continue;
 		}
 		/* Claim, render and queue together: once per period. */
 		if ((due = store_report_claim(s, rc->name, key, now)) != 0) {
+			if (due < 0)
+				log_warnx("report %s (%s): %s", rc->name, key,
+				    store_error(s));
 			store_rollback(s);
 			failed |= due < 0;
 			continue;

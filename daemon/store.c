@@ -317,6 +317,7 @@ struct store {
 	sqlite3_stmt	*links;		/* STORE_MANY rows at once, or NULL */
 	sqlite3_stmt	*logs;
 	sqlite3_stmt	*tracks;
+	char		 lasterr[256];	/* the last failed statement's error */
 };
 
 /* Prepare every statement once; returns -1 with *err on failure. */
@@ -657,10 +658,16 @@ store_snapshot(const char *path, char **err)
 	return (s);
 }
 
-/* The last SQLite error message. */
+/*
+ * The last SQLite error message; when a later statement has cleared it
+ * (a walk stopped by its callback resets its statement), the message of
+ * the last statement that failed.
+ */
 const char *
 store_error(struct store *s)
 {
+	if (sqlite3_errcode(s->db) == SQLITE_OK && s->lasterr[0] != '\0')
+		return (s->lasterr);
 	return (sqlite3_errmsg(s->db));
 }
 
@@ -686,6 +693,14 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 
+/* Keep the message of a statement that failed for store_error(). */
+static int
+store_failed(struct store *s)
+{
+	snprintf(s->lasterr, sizeof s->lasterr, "%s", sqlite3_errmsg(s->db));
+	return (-1);
+}
+
 /* Run a statement expected to produce no rows. */
 static int
 store_done(struct store *s, sqlite3_stmt *st)
@@ -694,7 +709,8 @@ store_done(struct store *s, sqlite3_stmt *st)
 
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: %s", sqlite3_errmsg(s->db));
+		store_failed(s);
+		log_warnx("store: %s", s->lasterr);
 		return (-1);
 	}
 	return (0);
@@ -902,7 +918,7 @@ store_project_list(struct store *s, store_project_cb cb, void *arg)
 		project_row_clear(&p);
 	}
 	sqlite3_reset(st);
-	return (stop || rc == SQLITE_DONE ? 0 : -1);
+	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* Read an item row from the current result. */
@@ -1048,7 +1064,8 @@ store_item_walk(struct store *s, sqlite3_stmt *st, store_item_cb cb, void *arg)
 	}
 	sqlite3_reset(st);
 	if (!stop && rc != SQLITE_DONE) {
-		log_warnx("store: %s", sqlite3_errmsg(s->db));
+		store_failed(s);
+		log_warnx("store: %s", s->lasterr);
 		return (-1);
 	}
 	return (0);
@@ -1866,7 +1883,7 @@ store_outbox_count(struct store *s, const char *channel, const char *status,
 	rc = sqlite3_step(st);
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : -1);
+	return (rc == SQLITE_ROW ? 0 : store_failed(s));
 }
 
 /* Mark every queued message of a channel failed (credentials wrong). */
@@ -1973,7 +1990,7 @@ store_log_list(struct store *s, int64_t item, int limit, store_log_cb cb,
 		log_row_clear(&l);
 	}
 	sqlite3_reset(st);
-	return (stop || rc == SQLITE_DONE ? 0 : -1);
+	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* Claim an API event id: 0 new, 1 seen before, -1 error. */
@@ -2002,7 +2019,7 @@ store_count_status(struct store *s, const char *status, int64_t *n)
 	rc = sqlite3_step(st);
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : -1);
+	return (rc == SQLITE_ROW ? 0 : store_failed(s));
 }
 
 /* Active items by the last stage fired on their main deadline. */
@@ -2017,7 +2034,7 @@ store_count_stages(struct store *s, void (*cb)(void *, const char *, int64_t),
 		cb(arg, (const char *)sqlite3_column_text(st, 0),
 		    sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	return (rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* Claim a report period: 0 new, 1 already sent, -1 error. */
