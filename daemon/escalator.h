@@ -840,7 +840,44 @@ struct item_input {
 	const char	*commitment;
 	const int64_t	*after;
 	size_t		 nafter;
+	/*
+	 * The four times above resolved, as item_plan() reads them (0 not
+	 * given): item_add() parses the text into them, the importer sets
+	 * them and leaves the text NULL.
+	 */
+	int64_t		 deadline_at;
+	int64_t		 accepted_at;
+	int64_t		 supplement_at;
+	int64_t		 commitment_at;
 };
+/*
+ * What adding an item writes, as item_plan() decides it: the finished
+ * row, the tracks a new item starts with (item_retrack() merges them
+ * with the stored ones of an updated item) and the log entry.  Its
+ * strings are borrowed from the input, the stored row, the project, the
+ * configuration and literals: never freed.
+ */
+#define ITEM_PLAN_TRACKS	4	/* main supplement commitment stale */
+struct item_plan {
+	struct item_row		 item;
+	struct track_row	 tracks[ITEM_PLAN_TRACKS];
+	size_t			 ntracks;
+	const char		*log_outcome;	/* "created" or "updated" */
+	const char		*log_detail;
+	int			 uncovered;	/* deadline past the calendar */
+};
+/* Answers of the pure rule functions kept over many item_plan() calls
+ * with one configuration (the importer). */
+struct item_cache;
+struct item_cache *item_cache_new(void);
+void		 item_cache_free(struct item_cache *);
+/* No store: stored is the item being updated or NULL for a new one in
+ * project p; pending a prerequisite not done yet, 0 none. */
+int		 item_plan(const struct config *, const struct project_row *p,
+		    const struct item_row *stored, const struct item_input *,
+		    int64_t pending, int64_t now, struct item_cache *,
+		    struct item_plan *, struct api_error *);
+void		 item_plan_set_id(struct item_plan *, int64_t id);
 /* Callers hold a transaction around these. */
 int		 item_add(const struct config *, struct store *,
 		    const struct item_input *, int64_t now, int64_t *id,

@@ -5,10 +5,10 @@
  * matched to columns by their Chinese or English header names and checked
  * row by row as they are parsed.  Only a file without a single problem is
  * written.  Items already stored are updated through the same item_add()
- * the API uses; new items -- nearly all of a big import -- are written
- * finished by the bulk path (store_bulk.c) with the state item_add()
- * would give them, computed with the pure rule functions.  The caller
- * holds the transaction and rolls it back on -1.  No clock: "now" is an
+ * the API uses; new items -- nearly all of a big import -- are decided
+ * by the same item_plan() item_add() uses and written finished by the
+ * bulk path (store_bulk.c), many rows per statement.  The caller holds
+ * the transaction and rolls it back on -1.  No clock: "now" is an
  * argument.  tests/unit/check_import_bulk.c holds the two paths to the
  * same rows.
  *
@@ -16,7 +16,8 @@
  * only what checking later rows and writing need -- interned strings in
  * one arena and dates as numbers -- not the parsed records.  Time: the
  * pure rule functions are asked once per distinct question (most rows of
- * a file share acceptance days and limits).
+ * a file share acceptance days and limits): dates here, the rest through
+ * item_plan()'s cache.
  */
 #include <errno.h>
 #include <iconv.h>
@@ -191,13 +192,12 @@ struct import_row {
 	int64_t		 id;
 };
 
-/* One answer of a pure function (rules_local(), rules_deadline() ...)
- * kept for the keys it was asked with. */
+/* One answer of a pure function (rules_local()) kept for the keys it
+ * was asked with. */
 struct import_memo {
 	int64_t		 k1;
 	int64_t		 k2;
 	int64_t		 v;
-	int		 flag;
 	int		 used;
 };
 #define IMPORT_MEMO	1021
@@ -246,9 +246,7 @@ struct import_ctx {
 
 	int			 pcreated, pupdated, icreated, iupdated;
 	struct import_memo	*m_local;	/* rules_local() */
-	struct import_memo	*m_deadline;	/* rules_deadline() */
-	struct import_memo	*m_next;	/* rules_next_time() */
-	struct import_memo	*m_stale;	/* rules_add() of stale_after */
+	struct item_cache	*cache;		/* item_plan()'s answers */
 	size_t			 uncovered;	/* deadlines past the calendar */
 	int64_t			 uncovered_id;	/* the first such item */
 };
@@ -1933,38 +1931,10 @@ import_item_add(struct import_ctx *ctx, struct import_row *row,
 	return (0);
 }
 
-/* Insert the track of a new active item for a deadline, as item_track()
- * creates it: at the start of its policy's ladder. */
-static int
-import_bulk_track(struct import_ctx *ctx, struct store_bulk *b,
-    const struct item_row *r, const char *kind, int64_t due)
-{
-	const struct policy	*p;
-	struct track_row	 t;
-	struct import_memo	*m;
-	int			 hit;
-
-	if (due <= 0 || (p = config_policy_for(ctx->conf, kind, r->category,
-	    r->department, r->kind, r->mode)) == NULL)
-		return (0);
-	m = import_memo(&ctx->m_next, (int64_t)(intptr_t)p, due, &hit);
-	if (!hit)
-		m->v = rules_next_time(p, ctx->conf->calendar, due, -1, 0);
-	memset(&t, 0, sizeof t);
-	t.item_id = r->id;
-	t.kind = import_unconst(kind);
-	t.policy = p->name;
-	t.due_at = due;
-	t.stage = -1;
-	t.next_at = m->v;
-	return (store_bulk_track_insert(b, &t));
-}
-
 /*
- * Write a new item finished, with exactly what item_add() followed by
- * item_retrack() gives a created item: accepted now unless a prerequisite
- * is not done, its deadline from the time limit unless one was given,
- * the tracks its policies make active, and the "created" log entry.
+ * Write a new item through the bulk path: item_plan() decides it, as for
+ * item_add() (accepted now unless a prerequisite is not done, its
+ * deadline, its tracks, its log entry); only the writing is batched.
  * -1 on a database error, 1 with a problem recorded.
  */
 static int
@@ -1972,110 +1942,73 @@ import_bulk_item(struct import_ctx *ctx, struct store_bulk *b,
     struct import_row *row, const struct import_project *ip,
     struct api_error *e)
 {
-	const struct config	*conf = ctx->conf;
-	const struct policy	*sp;
-	struct item_row		 r;
-	struct duration		 lim;
-	struct import_memo	*m;
-	int64_t			*after, since, stale_due = 0;
+	struct project_row	 p;
+	struct item_input	 in;
+	struct item_plan	 plan;
+	struct api_error	 ie;
+	int64_t			*after, pending = 0;
 	size_t			 n, j;
-	int			 rc, pending = 0, unc = 0, active, hit;
+	int			 rc;
 
-	memset(&r, 0, sizeof r);
-	r.project_id = ip->id;
-	r.project_code = import_unconst(ip->code);
-	r.category = import_unconst(ip->category);
-	r.kind = import_unconst(row->kind);
-	r.department = import_unconst(row->department);
-	r.handler = import_unconst(row->handler);
-	r.mode = import_unconst(row->mode != NULL ? row->mode : "normal");
-	r.created_at = ctx->now;
-	r.last_progress_at = ctx->now;
-	if (row->limit != NULL)
-		r.limit = import_unconst(row->limit);
-	if (row->deadline.set) {
-		r.due_at = import_when_time(ctx, &row->deadline);
-		r.explicit_due = 1;
-	}
+	memset(&p, 0, sizeof p);
+	p.id = ip->id;
+	p.code = import_unconst(ip->code);
+	p.category = import_unconst(ip->category);
+	memset(&in, 0, sizeof in);
+	in.project = ip->code;
+	in.name = row->kind;
+	in.department = row->department;
+	in.handler = row->handler;
+	in.mode = row->mode;
+	in.limit = row->limit;
+	if (row->deadline.set)
+		in.deadline_at = import_when_time(ctx, &row->deadline);
 	if (row->supplement.set)
-		r.supplement_due = import_when_time(ctx, &row->supplement);
+		in.supplement_at = import_when_time(ctx, &row->supplement);
 	if (row->commitment.set)
-		r.commitment_due = import_when_time(ctx, &row->commitment);
+		in.commitment_at = import_when_time(ctx, &row->commitment);
 	if (row->accepted.set)
-		r.accepted_at = import_when_time(ctx, &row->accepted);
+		in.accepted_at = import_when_time(ctx, &row->accepted);
 
 	/*
-	 * Accepted unless a prerequisite is not done yet.  One written by
-	 * the bulk path is new, so not done (and maybe still queued); the
-	 * others are in the store.
+	 * A prerequisite not done yet.  One written by the bulk path is new,
+	 * so not done (and maybe still queued); the others are in the store.
 	 */
 	after = import_after_ids(ctx, row, &n);
-	for (j = 0; j < n && !pending; j++) {
+	for (j = 0; j < n && pending == 0; j++) {
 		if (row->after != NULL && j < row->after->nrows &&
 		    ctx->rows[row->after->rows[j]].bulk)
 			rc = 1;
 		else if ((rc = store_bulk_item_pending(b, after[j])) < 0)
 			goto dberr;
-		pending = rc;
+		if (rc)
+			pending = after[j];
 	}
-	active = !pending;
-	r.status = import_unconst(active ? "accepted" : "planned");
-	if (active && r.accepted_at == 0)
-		r.accepted_at = ctx->now;
-	if (active && !r.explicit_due && r.limit != NULL) {
-		if (config_parse_duration(r.limit, &lim) != 0 || lim.n <= 0) {
-			import_problem(ctx, row->line, import_colname(ctx,
-			    IF_LIMIT), "invalid time limit '%s' (use e.g. 5wd,"
-			    " 10d or 48h)", r.limit);
-			free(after);
-			return (1);
-		}
-		/* Pure functions of their arguments: asked once per import. */
-		m = import_memo(&ctx->m_deadline, r.accepted_at,
-		    (int64_t)lim.unit << 56 ^ lim.n, &hit);
-		if (!hit)
-			m->v = rules_deadline(conf->calendar, r.accepted_at,
-			    &lim, conf->deadline_min, &m->flag);
-		r.due_at = m->v;
-		unc = m->flag;
+	memset(&ie, 0, sizeof ie);
+	if (item_plan(ctx->conf, &p, NULL, &in, pending, ctx->now, ctx->cache,
+	    &plan, &ie) != 0) {
+		free(after);
+		import_problem(ctx, row->line, import_error_column(ctx,
+		    ie.field), "%s", ie.msg);
+		return (1);
 	}
-	if (store_bulk_item_insert(b, &r) != 0)
+	if (store_bulk_item_insert(b, &plan.item) != 0)
 		goto dberr;
-	row->id = r.id;
+	item_plan_set_id(&plan, plan.item.id);
+	row->id = plan.item.id;
 	row->bulk = 1;
-	if (unc && ctx->uncovered++ == 0)
-		ctx->uncovered_id = r.id;
+	if (plan.uncovered && ctx->uncovered++ == 0)
+		ctx->uncovered_id = plan.item.id;
 	for (j = 0; j < n; j++)
-		if (store_bulk_prereq_add(b, r.id, after[j]) != 0)
+		if (store_bulk_prereq_add(b, plan.item.id, after[j]) != 0)
 			goto dberr;
 	free(after);
 	after = NULL;
-
-	/* The tracks item_retrack() makes for an item that has none. */
-	if (active) {
-		if (import_bulk_track(ctx, b, &r, TRACK_MAIN, r.due_at) != 0 ||
-		    import_bulk_track(ctx, b, &r, TRACK_SUPPLEMENT,
-		    strcmp(r.mode, "容缺受理") == 0 ? r.supplement_due : 0) != 0 ||
-		    import_bulk_track(ctx, b, &r, TRACK_COMMITMENT,
-		    strcmp(r.mode, "告知承诺") == 0 ? r.commitment_due : 0) != 0)
+	for (j = 0; j < plan.ntracks; j++)
+		if (store_bulk_track_insert(b, &plan.tracks[j]) != 0)
 			goto dberr;
-		sp = config_policy_for(conf, TRACK_STALE, r.category,
-		    r.department, r.kind, r.mode);
-		if (sp != NULL && sp->stale_after.n > 0) {
-			since = r.last_progress_at > r.accepted_at ?
-			    r.last_progress_at : r.accepted_at;
-			m = import_memo(&ctx->m_stale, (int64_t)(intptr_t)sp,
-			    since, &hit);
-			if (!hit)
-				m->v = rules_add(conf->calendar, since,
-				    &sp->stale_after, 1, NULL);
-			stale_due = m->v;
-		}
-		if (import_bulk_track(ctx, b, &r, TRACK_STALE, stale_due) != 0)
-			goto dberr;
-	}
-	if (store_bulk_log(b, ctx->now, r.id, ip->code, NULL, NULL, "created",
-	    r.kind) != 0)
+	if (store_bulk_log(b, ctx->now, plan.item.id, plan.item.project_code,
+	    NULL, NULL, plan.log_outcome, plan.log_detail) != 0)
 		goto dberr;
 	ctx->icreated++;
 	return (0);
@@ -2198,9 +2131,7 @@ import_free(struct import_ctx *ctx)
 	}
 	free(ctx->problems);
 	free(ctx->m_local);
-	free(ctx->m_deadline);
-	free(ctx->m_next);
-	free(ctx->m_stale);
+	item_cache_free(ctx->cache);
 	while ((c = ctx->arena) != NULL) {
 		ctx->arena = c->next;
 		free(c);
@@ -2260,10 +2191,12 @@ import_csv(const struct config *conf, struct store *s, const char *data,
 	free(owned);
 	owned = NULL;
 
-	if (import_bulk && ctx.nprojects > 0 &&
-	    (b = store_bulk_open(s)) == NULL) {
-		import_dberr(&ctx, e);
-		goto out;
+	if (import_bulk && ctx.nprojects > 0) {
+		if ((b = store_bulk_open(s)) == NULL) {
+			import_dberr(&ctx, e);
+			goto out;
+		}
+		ctx.cache = item_cache_new();
 	}
 	if (import_write_projects(&ctx, b, e) != 0)
 		goto out;

@@ -3,6 +3,12 @@
  * with clock stops (suspend/resume), blocking, raising to the city and
  * progress notes.  Every change re-derives the item's deadline tracks so
  * the scheduler sees it at once.  Callers hold the transaction.
+ *
+ * Adding an item is decided in one place, item_plan(), without the
+ * store: its status, acceptance time, deadline, the tracks it starts
+ * with and its log entry.  item_add() (the API, ctl, the importer's
+ * updates) writes the plan with the store's calls, the importer's bulk
+ * path (import.c, store_bulk.c) the very same rows in batches.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,14 +48,90 @@ item_time(const char *field, const char *v, int64_t now, int64_t *t,
 	return (0);
 }
 
-/* Set the due time of an accepted item from its limit (or keep explicit). */
+/* One answer of a pure rule function, kept for the keys it was asked with. */
+struct item_memo {
+	int64_t		 k1;
+	int64_t		 k2;
+	int64_t		 v;
+	int		 flag;
+	int		 used;
+};
+#define ITEM_MEMO	1021
+
+/* Answers kept over many plans with one configuration (most rows of an
+ * import share acceptance days, limits and policies). */
+struct item_cache {
+	struct item_memo deadline[ITEM_MEMO];	/* rules_deadline() */
+	struct item_memo next[ITEM_MEMO];	/* rules_next_time(), at start */
+	struct item_memo stale[ITEM_MEMO];	/* rules_add() of stale_after */
+};
+
+/* The deadline and policy of one track kind of an item. */
+struct item_want {
+	const char		*kind;
+	int64_t			 due;		/* 0 none */
+	const struct policy	*p;		/* NULL none */
+};
+
+/* A new, empty cache of rule answers. */
+struct item_cache *
+item_cache_new(void)
+{
+	return (xcalloc(1, sizeof (struct item_cache)));
+}
+
+/* Free a cache of rule answers. */
+void
+item_cache_free(struct item_cache *c)
+{
+	free(c);
+}
+
+/*
+ * The slot of a memo table for the keys (direct-mapped); *hit says
+ * whether it holds their answer, else it is claimed for them and the
+ * caller fills in the answer.  NULL without a cache.
+ */
+static struct item_memo *
+item_memo(struct item_memo *tab, int64_t k1, int64_t k2, int *hit)
+{
+	struct item_memo	*m;
+	uint64_t		 h;
+
+	*hit = 0;
+	if (tab == NULL)
+		return (NULL);
+	h = (uint64_t)k1 * 0x9e3779b97f4a7c15ULL ^
+	    ((uint64_t)k2 + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+	m = &tab[(h >> 32) % ITEM_MEMO];
+	*hit = m->used && m->k1 == k1 && m->k2 == k2;
+	if (!*hit) {
+		m->used = 1;
+		m->k1 = k1;
+		m->k2 = k2;
+	}
+	return (m);
+}
+
+/* A pointer to text an item_plan borrows, for the store's row types
+ * (which the plan's writers only read). */
+static char *
+item_unconst(const char *s)
+{
+	return ((char *)(uintptr_t)s);
+}
+
+/* Set the due time of an accepted item from its limit (or keep explicit);
+ * *unc is set when the deadline is counted past the holiday calendar. */
 static int
 item_compute_due(const struct config *conf, struct item_row *r,
-    struct api_error *e)
+    struct item_cache *c, int *unc, struct api_error *e)
 {
-	struct duration	 lim;
-	int		 unc = 0;
+	struct duration		 lim;
+	struct item_memo	*m;
+	int			 hit;
 
+	*unc = 0;
 	if (r->explicit_due || r->limit == NULL)
 		return (0);
 	if (config_parse_duration(r->limit, &lim) != 0 || lim.n <= 0) {
@@ -57,12 +139,246 @@ item_compute_due(const struct config *conf, struct item_row *r,
 		    " 5wd, 10d or 48h)", r->limit);
 		return (-1);
 	}
+	m = item_memo(c != NULL ? c->deadline : NULL, r->accepted_at,
+	    (int64_t)lim.unit << 56 ^ lim.n, &hit);
+	if (hit) {
+		r->due_at = m->v;
+		*unc = m->flag;
+		return (0);
+	}
 	r->due_at = rules_deadline(conf->calendar, r->accepted_at, &lim,
-	    conf->deadline_min, &unc);
-	if (unc)
-		log_warnx("item %lld: deadline reaches a year without a holiday "
-		    "calendar; counted Monday-Friday", (long long)r->id);
+	    conf->deadline_min, unc);
+	if (m != NULL) {
+		m->v = r->due_at;
+		m->flag = *unc;
+	}
 	return (0);
+}
+
+/*
+ * The deadline and policy of each kind of track an item follows, in the
+ * order they are written: main, supplement (容缺受理), commitment
+ * (告知承诺) and stale (from the later of acceptance and progress).
+ */
+static void
+item_wants(const struct config *conf, const struct item_row *r,
+    struct item_cache *c, struct item_want w[ITEM_PLAN_TRACKS])
+{
+	const struct policy	*sp;
+	struct item_memo	*m;
+	int64_t			 since;
+	int			 i, hit;
+
+	w[0].kind = TRACK_MAIN;
+	w[0].due = r->due_at;
+	w[1].kind = TRACK_SUPPLEMENT;
+	w[1].due = strcmp(r->mode, "容缺受理") == 0 ? r->supplement_due : 0;
+	w[2].kind = TRACK_COMMITMENT;
+	w[2].due = strcmp(r->mode, "告知承诺") == 0 ? r->commitment_due : 0;
+	for (i = 0; i < 3; i++)
+		w[i].p = w[i].due > 0 ? config_policy_for(conf, w[i].kind,
+		    r->category, r->department, r->kind, r->mode) : NULL;
+	w[3].kind = TRACK_STALE;
+	w[3].due = 0;
+	sp = config_policy_for(conf, TRACK_STALE, r->category, r->department,
+	    r->kind, r->mode);
+	if (sp != NULL && sp->stale_after.n > 0) {
+		since = r->last_progress_at > r->accepted_at ?
+		    r->last_progress_at : r->accepted_at;
+		m = item_memo(c != NULL ? c->stale : NULL, (int64_t)(intptr_t)sp,
+		    since, &hit);
+		if (hit)
+			w[3].due = m->v;
+		else {
+			w[3].due = rules_add(conf->calendar, since,
+			    &sp->stale_after, 1, NULL);
+			if (m != NULL)
+				m->v = w[3].due;
+		}
+	}
+	w[3].p = w[3].due > 0 ? sp : NULL;
+}
+
+/* A track as it starts, for a wanted deadline with a policy: before the
+ * first stage of the ladder.  Its strings are borrowed. */
+static void
+item_track_start(const struct config *conf, const struct item_row *r,
+    const struct item_want *w, struct item_cache *c, struct track_row *t)
+{
+	struct item_memo	*m;
+	int			 hit;
+
+	memset(t, 0, sizeof *t);
+	t->item_id = r->id;
+	t->kind = item_unconst(w->kind);
+	t->policy = item_unconst(w->p->name);
+	t->due_at = w->due;
+	t->stage = -1;
+	m = item_memo(c != NULL ? c->next : NULL, (int64_t)(intptr_t)w->p,
+	    w->due, &hit);
+	if (hit)
+		t->next_at = m->v;
+	else {
+		t->next_at = rules_next_time(w->p, conf->calendar, w->due, -1,
+		    0);
+		if (m != NULL)
+			m->v = t->next_at;
+	}
+}
+
+/* Whether an input gives a time: its text, or resolved. */
+static int
+item_given(const char *text, int64_t at)
+{
+	return (text != NULL || at != 0);
+}
+
+/*
+ * Decide what adding an item writes, touching no store: the stored row
+ * updated by the input, or a new row in project p; accepted unless
+ * planned or a prerequisite is not done (pending); its deadline from the
+ * time limit unless one was given; the tracks a new item starts with;
+ * the log entry.  The input's times must be resolved (deadline_at ...).
+ */
+int
+item_plan(const struct config *conf, const struct project_row *p,
+    const struct item_row *stored, const struct item_input *in,
+    int64_t pending, int64_t now, struct item_cache *c,
+    struct item_plan *plan, struct api_error *e)
+{
+	struct item_row		*r = &plan->item;
+	struct item_want	 w[ITEM_PLAN_TRACKS];
+	size_t			 i;
+
+	memset(plan, 0, sizeof *plan);
+	if (stored != NULL) {
+		*r = *stored;
+		plan->log_outcome = "updated";
+	} else {
+		r->project_id = p->id;
+		r->project_code = p->code;
+		r->project_name = p->name;
+		r->category = p->category;
+		r->region = p->region;
+		r->kind = item_unconst(in->name);
+		r->department = item_unconst(in->department);
+		r->status = item_unconst("planned");
+		r->created_at = now;
+		r->last_progress_at = now;
+		plan->log_outcome = "created";
+	}
+	if (in->handler)
+		r->handler = item_unconst(in->handler);
+	if (in->mode || r->mode == NULL)
+		r->mode = item_unconst(in->mode ? in->mode : "normal");
+	if (in->limit) {
+		r->limit = item_unconst(in->limit);
+		r->explicit_due = 0;
+	}
+	if (item_given(in->deadline, in->deadline_at)) {
+		r->due_at = in->deadline_at;
+		r->explicit_due = 1;
+	}
+	if (item_given(in->supplement, in->supplement_at))
+		r->supplement_due = in->supplement_at;
+	if (item_given(in->commitment, in->commitment_at))
+		r->commitment_due = in->commitment_at;
+	if (item_given(in->accepted, in->accepted_at))
+		r->accepted_at = in->accepted_at;
+
+	/* Accept now unless planned or waiting for prerequisites. */
+	if (strcmp(r->status, "planned") == 0 && (in->status == NULL ||
+	    strcmp(in->status, "accepted") == 0)) {
+		if (pending != 0 && in->status != NULL) {
+			api_error_set(e, 409, "status", "item cannot be accepted"
+			    " before prerequisite item %lld is done",
+			    (long long)pending);
+			return (-1);
+		}
+		if (pending == 0) {
+			r->status = item_unconst("accepted");
+			if (r->accepted_at == 0)
+				r->accepted_at = now;
+		}
+	}
+	if (strcmp(r->status, "accepted") == 0 &&
+	    item_compute_due(conf, r, c, &plan->uncovered, e) != 0)
+		return (-1);
+	plan->log_detail = r->kind;
+
+	/* The tracks item_retrack() makes for an item that has none. */
+	if (stored == NULL && strcmp(r->status, "accepted") == 0) {
+		item_wants(conf, r, c, w);
+		for (i = 0; i < ITEM_PLAN_TRACKS; i++)
+			if (w[i].p != NULL)
+				item_track_start(conf, r, &w[i], c,
+				    &plan->tracks[plan->ntracks++]);
+	}
+	return (0);
+}
+
+/* Give a planned new item its id, in its row and its tracks. */
+void
+item_plan_set_id(struct item_plan *plan, int64_t id)
+{
+	size_t	 i;
+
+	plan->item.id = id;
+	for (i = 0; i < plan->ntracks; i++)
+		plan->tracks[i].item_id = id;
+}
+
+/* Warn that an item's deadline was counted past the holiday calendar. */
+static void
+item_warn_uncovered(int64_t id)
+{
+	log_warnx("item %lld: deadline reaches a year without a holiday "
+	    "calendar; counted Monday-Friday", (long long)id);
+}
+
+/*
+ * Check the prerequisites an input names (known, not the item itself)
+ * and find one not done yet: the first by id among them, and for a
+ * stored item among those it had.  Records them for a stored item (a
+ * new one records them once it has its id).
+ */
+static int
+item_prereqs(struct store *s, const struct item_input *in, int64_t id,
+    int64_t *pending, struct api_error *e)
+{
+	struct item_row	 pre;
+	int64_t		 pend[1];
+	size_t		 i, npend;
+
+	*pending = 0;
+	for (i = 0; i < in->nafter; i++) {
+		if (id != 0 && in->after[i] == id) {
+			api_error_set(e, 400, "after", "an item cannot be its own"
+			    " prerequisite");
+			return (-1);
+		}
+		if (store_item_get(s, in->after[i], &pre) != 0) {
+			api_error_set(e, 400, "after", "unknown prerequisite"
+			    " item %lld", (long long)in->after[i]);
+			return (-1);
+		}
+		if (id == 0 && strcmp(pre.status, "done") != 0 &&
+		    (*pending == 0 || in->after[i] < *pending))
+			*pending = in->after[i];
+		item_row_clear(&pre);
+		if (id != 0 && store_prereq_add(s, id, in->after[i]) != 0)
+			goto dberr;
+	}
+	if (id != 0) {
+		if (store_prereq_pending(s, id, pend, 1, &npend) != 0)
+			goto dberr;
+		if (npend > 0)
+			*pending = pend[0];
+	}
+	return (0);
+dberr:
+	api_error_set(e, 500, NULL, "database error: %s", store_error(s));
+	return (-1);
 }
 
 /* Create (or update, by project+kind+department) an item. */
@@ -72,12 +388,14 @@ item_add(const struct config *conf, struct store *s,
     struct api_error *e)
 {
 	struct project_row	 p;
-	struct item_row		 r;
-	int64_t			 id = 0, t, pend[1];
-	size_t			 i, npend;
+	struct item_row		 cur;
+	struct item_input	 rin;
+	struct item_plan	 plan;
+	int64_t			 id = 0, pending;
+	size_t			 i;
 	int			 rc, pcreated;
 
-	memset(&r, 0, sizeof r);
+	memset(&cur, 0, sizeof cur);
 	memset(&p, 0, sizeof p);
 	if (in->project == NULL || *in->project == '\0') {
 		api_error_set(e, 400, "project", "missing project code");
@@ -130,127 +448,64 @@ item_add(const struct config *conf, struct store *s,
 		if (store_project_save(s, &p, &pcreated) != 0)
 			goto dberr;
 	}
-	r.project_id = p.id;
 
-	if ((rc = store_item_find(s, r.project_id, in->name, in->department,
+	if ((rc = store_item_find(s, p.id, in->name, in->department,
 	    &id)) < 0)
 		goto dberr;
-	if (rc == 0) {
-		if (store_item_get(s, id, &r) != 0)
-			goto dberr;
-		*created = 0;
-	} else {
-		/*
-		 * The project's fields, as store_item_get() joins them: the
-		 * policies of the new item's tracks match its category.
-		 */
-		r.project_code = p.code;
-		r.project_name = p.name;
-		r.category = p.category;
-		r.region = p.region;
-		p.code = p.name = p.category = p.region = NULL;
-		r.kind = xstrdup(in->name);
-		r.department = xstrdup(in->department);
-		r.status = xstrdup("planned");
-		r.created_at = now;
-		r.last_progress_at = now;
-		*created = 1;
-	}
-	project_row_clear(&p);
-	if (in->handler) {
-		free(r.handler);
-		r.handler = xstrdup(in->handler);
-	}
-	if (in->mode || r.mode == NULL) {
-		free(r.mode);
-		r.mode = xstrdup(in->mode ? in->mode : "normal");
-	}
-	if (in->limit) {
-		free(r.limit);
-		r.limit = xstrdup(in->limit);
-		r.explicit_due = 0;
-	}
-	if (in->deadline) {
-		if (item_time("deadline", in->deadline, now, &t, e) != 0)
-			goto fail;
-		r.due_at = t;
-		r.explicit_due = 1;
-	}
-	if (in->supplement) {
-		if (item_time("supplement_deadline", in->supplement, now, &t,
-		    e) != 0)
-			goto fail;
-		r.supplement_due = t;
-	}
-	if (in->commitment) {
-		if (item_time("commitment_deadline", in->commitment, now, &t,
-		    e) != 0)
-			goto fail;
-		r.commitment_due = t;
-	}
-	if (in->accepted) {
-		if (item_time("accepted_at", in->accepted, now, &t, e) != 0)
-			goto fail;
-		r.accepted_at = t;
-	}
-	if (*created) {
-		if (store_item_insert(s, &r) != 0)
-			goto dberr;
-	}
-	for (i = 0; i < in->nafter; i++) {
-		struct item_row pre;
-		if (in->after[i] == r.id) {
-			api_error_set(e, 400, "after", "an item cannot be its own"
-			    " prerequisite");
-			goto fail;
-		}
-		if ((rc = store_item_get(s, in->after[i], &pre)) < 0)
-			goto dberr;
-		if (rc == 1) {
-			api_error_set(e, 400, "after", "unknown prerequisite"
-			    " item %lld", (long long)in->after[i]);
-			goto fail;
-		}
-		item_row_clear(&pre);
-		if (store_prereq_add(s, r.id, in->after[i]) != 0)
-			goto dberr;
-	}
-	/* Accept now unless planned or waiting for prerequisites. */
-	if (strcmp(r.status, "planned") == 0 && (in->status == NULL ||
-	    strcmp(in->status, "accepted") == 0)) {
-		if (store_prereq_pending(s, r.id, pend, 1, &npend) != 0)
-			goto dberr;
-		if (npend > 0 && in->status != NULL) {
-			api_error_set(e, 409, "status", "item cannot be accepted"
-			    " before prerequisite item %lld is done",
-			    (long long)pend[0]);
-			goto fail;
-		}
-		if (npend == 0) {
-			free(r.status);
-			r.status = xstrdup("accepted");
-			if (r.accepted_at == 0)
-				r.accepted_at = now;
-		}
-	}
-	if (strcmp(r.status, "accepted") == 0 &&
-	    item_compute_due(conf, &r, e) != 0)
+	if (rc == 0 && store_item_get(s, id, &cur) != 0)
+		goto dberr;
+	*created = rc != 0;
+
+	/* The times, resolved for item_plan(). */
+	rin = *in;
+	if (in->deadline && item_time("deadline", in->deadline, now,
+	    &rin.deadline_at, e) != 0)
 		goto fail;
-	if (store_item_update(s, &r) != 0)
+	if (in->supplement && item_time("supplement_deadline",
+	    in->supplement, now, &rin.supplement_at, e) != 0)
+		goto fail;
+	if (in->commitment && item_time("commitment_deadline",
+	    in->commitment, now, &rin.commitment_at, e) != 0)
+		goto fail;
+	if (in->accepted && item_time("accepted_at", in->accepted, now,
+	    &rin.accepted_at, e) != 0)
+		goto fail;
+
+	if (item_prereqs(s, &rin, *created ? 0 : id, &pending, e) != 0)
+		goto fail;
+	if (item_plan(conf, &p, *created ? NULL : &cur, &rin, pending, now,
+	    NULL, &plan, e) != 0)
+		goto fail;
+	if (*created) {
+		if (store_item_insert(s, &plan.item) != 0)
+			goto dberr;
+		item_plan_set_id(&plan, plan.item.id);
+		for (i = 0; i < in->nafter; i++)
+			if (store_prereq_add(s, plan.item.id, in->after[i]) != 0)
+				goto dberr;
+		for (i = 0; i < plan.ntracks; i++)
+			if (store_track_save(s, &plan.tracks[i]) != 0)
+				goto dberr;
+	} else {
+		if (store_item_update(s, &plan.item) != 0)
+			goto dberr;
+		if (item_retrack(conf, s, &plan.item, now, 0, NULL) != 0)
+			goto dberr;
+	}
+	if (plan.uncovered)
+		item_warn_uncovered(plan.item.id);
+	if (store_log(s, now, plan.item.id, plan.item.project_code, NULL, NULL,
+	    plan.log_outcome, plan.log_detail) != 0)
 		goto dberr;
-	if (item_retrack(conf, s, &r, now, 0, NULL) != 0)
-		goto dberr;
-	if (store_log(s, now, r.id, in->project, NULL, NULL,
-	    *created ? "created" : "updated", r.kind) != 0)
-		goto dberr;
-	*idp = r.id;
-	item_row_clear(&r);
+	*idp = plan.item.id;
+	project_row_clear(&p);
+	item_row_clear(&cur);
 	return (0);
 dberr:
 	api_error_set(e, 500, NULL, "database error: %s", store_error(s));
 fail:
 	project_row_clear(&p);
-	item_row_clear(&r);
+	item_row_clear(&cur);
 	return (-1);
 }
 
@@ -311,7 +566,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 	int64_t		 pend[1];
 	size_t		 npend;
 	int32_t		 d1, d2;
-	int		 rc, wd, was_done = 0;
+	int		 rc, wd, unc, was_done = 0;
 
 	if ((rc = store_item_get(s, id, &r)) != 0) {
 		if (rc < 0)
@@ -337,8 +592,10 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 		item_set(&r.status, "accepted");
 		r.accepted_at = at;
 		r.last_progress_at = at;
-		if (item_compute_due(conf, &r, e) != 0)
+		if (item_compute_due(conf, &r, NULL, &unc, e) != 0)
 			goto fail;
+		if (unc)
+			item_warn_uncovered(id);
 		if (r.due_at == 0) {
 			api_error_set(e, 409, "limit", "item %lld has neither a"
 			    " deadline nor a time limit", (long long)id);
@@ -449,25 +706,22 @@ fail:
 /* Keep, update or remove one track of an item. */
 static int
 item_track(const struct config *conf, struct store *s,
-    const struct item_row *r, const char *kind, int64_t due, int active,
+    const struct item_row *r, const struct item_want *w, int active,
     int64_t now, int reload, const struct config *old)
 {
-	const struct policy	*p;
+	const struct policy	*p = w->p;
 	struct track_row	 t;
-	int64_t			 next;
+	int64_t			 due = w->due, next;
 	int			 rc, idx, i, same;
 
-	p = due > 0 ? config_policy_for(conf, kind, r->category, r->department,
-	    r->kind, r->mode) : NULL;
-	if ((rc = store_track_get(s, r->id, kind, &t)) < 0)
+	if ((rc = store_track_get(s, r->id, w->kind, &t)) < 0)
 		return (-1);
 	if (rc == 1) {
 		if (p == NULL || !active)
 			return (0);
-		memset(&t, 0, sizeof t);
-		t.item_id = r->id;
-		t.kind = xstrdup(kind);
-		t.stage = -1;
+		/* A new track starts as item_plan() plans it. */
+		item_track_start(conf, r, w, NULL, &t);
+		return (store_track_save(s, &t));
 	}
 	if (p == NULL) {
 		t.next_at = 0;
@@ -475,12 +729,12 @@ item_track(const struct config *conf, struct store *s,
 		track_row_clear(&t);
 		return (rc);
 	}
+	same = t.policy != NULL && strcmp(t.policy, p->name) == 0 &&
+	    t.due_at == due && rules_stage_index(p, t.stage_name) == t.stage;
 	if (t.due_at != due) {
 		/* A moved deadline (clock stop) keeps the ladder position. */
 		t.due_at = due;
 	}
-	same = t.policy != NULL && strcmp(t.policy, p->name) == 0 &&
-	    t.due_at == due && rules_stage_index(p, t.stage_name) == t.stage;
 	if (t.policy == NULL || strcmp(t.policy, p->name) != 0 || reload) {
 		/*
 		 * Follow the (new) rules from the current stage, found by
@@ -536,56 +790,44 @@ item_retrack(const struct config *conf, struct store *s,
     const struct item_row *r, int64_t now, int reload,
     const struct config *old)
 {
-	const struct policy	*sp;
-	int			 active;
-	int64_t			 since, stale_due = 0;
+	struct item_want	 w[ITEM_PLAN_TRACKS], rw;
 	struct track_row	 t;
-	int			 rc;
+	size_t			 i;
+	int			 rc, active;
 
 	active = strcmp(r->status, "accepted") == 0;
-	if (item_track(conf, s, r, TRACK_MAIN, r->due_at, active, now,
-	    reload, old) != 0)
-		return (-1);
-	if (item_track(conf, s, r, TRACK_SUPPLEMENT,
-	    strcmp(r->mode, "容缺受理") == 0 ? r->supplement_due : 0, active,
-	    now, reload, old) != 0)
-		return (-1);
-	if (item_track(conf, s, r, TRACK_COMMITMENT,
-	    strcmp(r->mode, "告知承诺") == 0 ? r->commitment_due : 0, active,
-	    now, reload, old) != 0)
-		return (-1);
-	sp = config_policy_for(conf, TRACK_STALE, r->category, r->department,
-	    r->kind, r->mode);
-	if (sp != NULL && sp->stale_after.n > 0) {
-		since = r->last_progress_at > r->accepted_at ?
-		    r->last_progress_at : r->accepted_at;
-		stale_due = rules_add(conf->calendar, since, &sp->stale_after, 1,
-		    NULL);
-	}
-	/* A new progress note restarts the stale ladder. */
-	if ((rc = store_track_get(s, r->id, TRACK_STALE, &t)) == 0) {
-		if (t.due_at != stale_due) {
-			t.stage = -1;
-			t.rep = 0;
-			free(t.stage_name);
-			t.stage_name = NULL;
-			if (store_track_save(s, &t) != 0) {
-				track_row_clear(&t);
+	item_wants(conf, r, NULL, w);
+	for (i = 0; i < ITEM_PLAN_TRACKS; i++) {
+		/* A new progress note restarts the stale ladder. */
+		if (strcmp(w[i].kind, TRACK_STALE) == 0) {
+			if ((rc = store_track_get(s, r->id, TRACK_STALE,
+			    &t)) < 0)
 				return (-1);
+			if (rc == 0 && t.due_at != w[i].due) {
+				t.stage = -1;
+				t.rep = 0;
+				free(t.stage_name);
+				t.stage_name = NULL;
+				if (store_track_save(s, &t) != 0) {
+					track_row_clear(&t);
+					return (-1);
+				}
 			}
+			if (rc == 0)
+				track_row_clear(&t);
 		}
-		track_row_clear(&t);
-	} else if (rc < 0)
-		return (-1);
-	if (item_track(conf, s, r, TRACK_STALE, stale_due, active, now,
-	    reload, old) != 0)
-		return (-1);
+		if (item_track(conf, s, r, &w[i], active, now, reload,
+		    old) != 0)
+			return (-1);
+	}
 	/* The rectification deadline is created by the interview stage. */
 	if ((rc = store_track_get(s, r->id, TRACK_RECTIFY, &t)) == 0) {
-		int64_t due = t.due_at;
+		rw.kind = TRACK_RECTIFY;
+		rw.due = t.due_at;
+		rw.p = rw.due > 0 ? config_policy_for(conf, TRACK_RECTIFY,
+		    r->category, r->department, r->kind, r->mode) : NULL;
 		track_row_clear(&t);
-		if (item_track(conf, s, r, TRACK_RECTIFY, due, active, now,
-		    reload, old) != 0)
+		if (item_track(conf, s, r, &rw, active, now, reload, old) != 0)
 			return (-1);
 	} else if (rc < 0)
 		return (-1);

@@ -1,11 +1,11 @@
 /*
  * The bulk write path of the CSV importer (issue 7 (a)).  Writing a new
- * item through item_add() reads back what it has just written -- the
- * project, the item, every track, the prerequisites -- about a dozen
- * statements per item.  The importer already knows everything a new item
- * ends up with, so it writes the finished rows here: the items, their
- * tracks and their log entries are queued and inserted BULK_ROWS at a
- * time by one statement per table, with the ids SQLite would have given
+ * item through item_add() reads what it needs row by row -- the project,
+ * the item, every track, the prerequisites -- several statements per
+ * item.  item_plan() gives everything a new item ends up with, so the
+ * importer writes those finished rows here: the items, their tracks and
+ * their log entries are queued and inserted BULK_ROWS at a time by one
+ * statement per table, with the ids SQLite would have given
  * them one by one (one past the largest), so that nothing differs from
  * the rows item_add() writes.  The statements are prepared when a bulk
  * write starts and finalized when it ends, inside the caller's

@@ -457,6 +457,125 @@ START_TEST(test_bulk_item)
 }
 END_TEST
 
+/* Whether two plans hold the same rows (their strings compared as text). */
+static void
+same_plans(const struct item_plan *a, const struct item_plan *b,
+    const char *what)
+{
+	size_t	 i;
+
+#define SAME_STR(x, y) ck_assert_msg(((x) == NULL && (y) == NULL) || \
+	((x) != NULL && (y) != NULL && strcmp((x), (y)) == 0), "%s: %s", \
+	what, #x)
+	SAME_STR(a->item.status, b->item.status);
+	SAME_STR(a->item.mode, b->item.mode);
+	SAME_STR(a->item.limit, b->item.limit);
+	ck_assert_int_eq(a->item.accepted_at, b->item.accepted_at);
+	ck_assert_int_eq(a->item.due_at, b->item.due_at);
+	ck_assert_int_eq(a->item.explicit_due, b->item.explicit_due);
+	ck_assert_int_eq(a->item.supplement_due, b->item.supplement_due);
+	ck_assert_int_eq(a->item.commitment_due, b->item.commitment_due);
+	ck_assert_int_eq(a->uncovered, b->uncovered);
+	ck_assert_uint_eq(a->ntracks, b->ntracks);
+	for (i = 0; i < a->ntracks; i++) {
+		SAME_STR(a->tracks[i].kind, b->tracks[i].kind);
+		SAME_STR(a->tracks[i].policy, b->tracks[i].policy);
+		ck_assert_int_eq(a->tracks[i].due_at, b->tracks[i].due_at);
+		ck_assert_int_eq(a->tracks[i].stage, b->tracks[i].stage);
+		ck_assert_int_eq(a->tracks[i].next_at, b->tracks[i].next_at);
+	}
+	SAME_STR(a->log_outcome, b->log_outcome);
+	SAME_STR(a->log_detail, b->log_detail);
+#undef SAME_STR
+}
+
+/*
+ * item_plan(), the one place a new item's state is decided, on its own:
+ * accepted now with its deadline and tracks, planned while a
+ * prerequisite is pending (a 409 when acceptance was asked for), a bad
+ * limit refused; and the importer's cache of rule answers changes
+ * nothing, over many acceptance times, limits and modes.
+ */
+START_TEST(test_plan)
+{
+	static const char *const lims[] = { "5wd", "20wd", "10d", "48h",
+	    "120wd", "3600s" };
+	static const char *const pmodes[] = { "normal", "预审", "容缺受理",
+	    "告知承诺" };
+	int64_t			 now = at("2026-03-02 10:00:00");
+	struct project_row	 p;
+	struct item_input	 in;
+	struct item_plan	 a, b;
+	struct api_error	 e;
+	struct item_cache	*c;
+	char			 what[128];
+	int			 i, k;
+
+	memset(&p, 0, sizeof p);
+	p.id = 1;
+	p.code = (char *)(uintptr_t)"P-1";
+	p.category = (char *)(uintptr_t)"社会投资类";
+	memset(&in, 0, sizeof in);
+	in.project = "P-1";
+	in.name = "立项";
+	in.department = "投资项目审批科";
+	in.limit = "5wd";
+	in.accepted_at = at("2026-03-02 09:00:00");
+	memset(&e, 0, sizeof e);
+	ck_assert_int_eq(item_plan(shipped, &p, NULL, &in, 0, now, NULL, &a,
+	    &e), 0);
+	ck_assert_str_eq(a.item.status, "accepted");
+	ck_assert_str_eq(a.item.mode, "normal");
+	ck_assert_int_eq(a.item.due_at, at("2026-03-09 18:00:00"));
+	ck_assert_int_eq(a.item.created_at, now);
+	ck_assert_str_eq(a.log_outcome, "created");
+	ck_assert_uint_ge(a.ntracks, 2);
+	ck_assert_str_eq(a.tracks[0].kind, TRACK_MAIN);
+	ck_assert_int_eq(a.tracks[0].stage, -1);
+	ck_assert_int_eq(a.tracks[0].next_at, at("2026-03-05 18:00:00"));
+	ck_assert_str_eq(a.tracks[a.ntracks - 1].kind, TRACK_STALE);
+	item_plan_set_id(&a, 42);
+	ck_assert_int_eq(a.tracks[0].item_id, 42);
+
+	/* A pending prerequisite: planned, no tracks; asked to accept: 409. */
+	ck_assert_int_eq(item_plan(shipped, &p, NULL, &in, 7, now, NULL, &a,
+	    &e), 0);
+	ck_assert_str_eq(a.item.status, "planned");
+	ck_assert_uint_eq(a.ntracks, 0);
+	in.status = "accepted";
+	ck_assert_int_eq(item_plan(shipped, &p, NULL, &in, 7, now, NULL, &a,
+	    &e), -1);
+	ck_assert_int_eq(e.status, 409);
+	ck_assert_str_eq(e.field, "status");
+	in.status = NULL;
+	in.limit = "0wd";
+	ck_assert_int_eq(item_plan(shipped, &p, NULL, &in, 0, now, NULL, &a,
+	    &e), -1);
+	ck_assert_int_eq(e.status, 400);
+	ck_assert_str_eq(e.field, "limit");
+
+	/* With the cache as without, asked twice (the second a hit). */
+	c = item_cache_new();
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 600; i++) {
+			in.limit = lims[i % 6];
+			in.mode = pmodes[i % 4];
+			in.accepted_at = i % 5 == 0 ? 0 :
+			    at("2026-01-05 08:30:00") + (int64_t)(i % 97) * 86400 * 3;
+			in.deadline_at = i % 7 == 0 ? in.accepted_at + 86400 * 30 : 0;
+			in.supplement_at = i % 3 == 0 ? now + 86400 * 10 : 0;
+			in.commitment_at = i % 4 == 1 ? now + 86400 * 20 : 0;
+			snprintf(what, sizeof what, "pass %d row %d", k, i);
+			ck_assert_int_eq(item_plan(i % 2 ? matched : shipped, &p,
+			    NULL, &in, 0, now, NULL, &a, &e), 0);
+			ck_assert_int_eq(item_plan(i % 2 ? matched : shipped, &p,
+			    NULL, &in, 0, now, c, &b, &e), 0);
+			same_plans(&a, &b, what);
+		}
+	item_cache_free(c);
+}
+END_TEST
+
 /* A PRAGMA's integer value on a store. */
 static int
 pragma_int(struct store *s, const char *sql)
@@ -650,6 +769,7 @@ bulk_suite(void)
 	tcase_add_test(tc, test_same_as_item_add_shipped);
 	tcase_add_test(tc, test_same_as_item_add_matched);
 	tcase_add_test(tc, test_bulk_item);
+	tcase_add_test(tc, test_plan);
 	tcase_add_test(tc, test_cache_restored);
 	tcase_add_test(tc, test_big_project);
 	tcase_add_test(tc, test_db_error);
