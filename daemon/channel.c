@@ -137,6 +137,16 @@ channel_default_max_bytes(enum channel_type type, enum channel_format format)
 	return (65536);
 }
 
+/* The byte limit a channel's message text is split to: its max_bytes,
+ * or its type's default when none was set. */
+size_t
+channel_max_bytes(const struct channel *ch)
+{
+	if (ch->max_bytes != 0)
+		return (ch->max_bytes);
+	return (channel_default_max_bytes(ch->type, ch->format));
+}
+
 /* Set *err (if wanted) to a formatted message and return -1. */
 static int
 channel_error(char **err, const char *fmt, ...)

@@ -2272,7 +2272,7 @@ static char *
 config_include_name(const char *file, int line)
 {
 	FILE	*f;
-	char	 buf[4096], *p, *q;
+	char	 buf[BUFSIZ], *p, *q;
 	int	 n = 0;
 
 	if ((f = fopen(file, "r")) == NULL)

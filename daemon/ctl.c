@@ -1953,7 +1953,7 @@ ctl_sim_add(char **buf, size_t *len, size_t *size, const char *p, size_t n)
 {
 	if (*len + n + 1 > *size) {
 		while (*len + n + 1 > *size)
-			*size = *size ? *size * 2 : 4096;
+			*size = *size ? *size * 2 : 1024;
 		*buf = xreallocarray(*buf, *size, 1);
 	}
 	memcpy(*buf + *len, p, n);

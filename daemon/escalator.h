@@ -98,7 +98,13 @@ void		 api_error_set(struct api_error *, int status, const char *field,
 /* part.c -- markers of split messages: PART_MARK in a stored part's title
  * and heading becomes " (k/n)" when the part is read back. */
 #define PART_MARK	"\x01part\x01"
+#define PART_MARK_WIDEST " (999/999)"	/* the longest it becomes */
+#define PART_RESERVE	64	/* what a channel appends: keywords, @s */
 char		*part_mark(const char *, size_t k, size_t n);
+/* The one splitting rule: what a part of at most max bytes (the channel's
+ * channel_max_bytes) holds beside its frame, and where its body is cut. */
+size_t		 part_room(size_t max, const char *frame);
+size_t		 part_cut(const char *, size_t len, size_t room);
 
 /* ------------------------------------------------------------------ */
 /* calendar.c -- pure working-day arithmetic.
@@ -240,6 +246,8 @@ const char	*channel_format_name(enum channel_format);
 int		 channel_format_parse(const char *, enum channel_format *);
 const char	*channel_default_url(enum channel_type);
 size_t		 channel_default_max_bytes(enum channel_type, enum channel_format);
+/* The channel's byte limit: max_bytes, else its type's default. */
+size_t		 channel_max_bytes(const struct channel *);
 /* Build the request for one message at time now_ms (signing uses it). */
 int		 channel_build(const struct channel *, const struct message *,
 		    int64_t now_ms, struct http_request *, char **err);
