@@ -318,41 +318,6 @@ ctl_usage_error(const struct ctl_command *cmd, const char *fmt, ...)
 	return (CTL_EUSAGE);
 }
 
-/* Decode one UTF-8 character; an invalid byte counts as one U+FFFD. */
-static size_t
-ctl_utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	uint32_t	 c = s[0];
-	size_t		 n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return (1);
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-	} else {
-		*cp = 0xfffd;
-		return (1);
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = 0xfffd;
-			return (1);
-		}
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	*cp = c;
-	return (n);
-}
-
 /* Terminal columns of one character: 2 for East Asian wide, 0 for marks. */
 static int
 ctl_char_width(uint32_t c)
@@ -391,27 +356,16 @@ ctl_char_width(uint32_t c)
 static size_t
 ctl_width(const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 c;
-	size_t			 w = 0;
+	uint32_t	 c;
+	size_t		 w = 0, len = strlen(s), n;
 
-	while (*p != '\0') {
-		p += ctl_utf8_next(p, &c);
+	while (len > 0) {
+		n = utf8_next(s, len, &c);
+		s += n;
+		len -= n;
 		w += ctl_char_width(c);
 	}
 	return (w);
-}
-
-/* Whether a string is text the JSON library accepts (valid UTF-8). */
-static int
-ctl_utf8_ok(const char *s)
-{
-	json_t	*j;
-
-	if ((j = json_string(s)) == NULL)
-		return (0);
-	json_decref(j);
-	return (1);
 }
 
 /* Start a table with the given column headers. */
@@ -905,7 +859,8 @@ ctl_parse(const struct ctl_command *cmd, int argc, char **argv, json_t **args)
 			goto out;
 		}
 		p = &cmd->params[ch - CTL_PARAM_VAL];
-		if (optarg != NULL && !ctl_utf8_ok(optarg)) {
+		if (optarg != NULL &&
+		    !utf8_valid(optarg, strlen(optarg))) {
 			rc = ctl_usage_error(cmd, "--%s: not valid UTF-8",
 			    p->option);
 			goto out;

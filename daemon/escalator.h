@@ -267,8 +267,12 @@ char		*sign_feishu(const char *secret, int64_t ts_s);		/* base64 */
 char		*sign_webhook(const char *secret, const char *body, size_t len);
 char		*sign_base64(const unsigned char *, size_t);
 
-/* utf8.c -- pure UTF-8 helpers. */
+/* utf8.c -- pure UTF-8 helpers, the one decoder (ctl links it too). */
 int		 utf8_valid(const char *, size_t);
+/* The offset of the first bad byte (len: none). */
+size_t		 utf8_valid_prefix(const char *, size_t);
+/* Decode one character, its length returned; a bad byte is U+FFFD. */
+size_t		 utf8_next(const char *, size_t, uint32_t *);
 
 /* jsonbuf.c: JSON text written into a growing buffer, escaped as jansson
  * escapes (p is malloc'd and NUL-terminated; start from all zeros). */

@@ -420,14 +420,13 @@ import_casecmp(const char *a, const char *b)
 static size_t
 import_space(const char *s)
 {
-	const unsigned char	*u = (const unsigned char *)s;
+	uint32_t	 c;
+	size_t		 n;
 
-	if (*u == ' ' || *u == '\t' || *u == '\r' || *u == '\n')
-		return (1);
-	if (u[0] == 0xc2 && u[1] == 0xa0)
-		return (2);
-	if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
-		return (3);
+	n = utf8_next(s, strnlen(s, 4), &c);
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xa0 ||
+	    c == 0x3000)
+		return (n);
 	return (0);
 }
 
@@ -470,25 +469,20 @@ import_trim(char *s)
 static int
 import_fold(const char *s, char *buf, size_t len, int lower, int nospace)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 o = 0;
-	unsigned int		 c;
+	size_t		 o = 0, n;
+	uint32_t	 c;
 
-	while (*u != '\0') {
-		if (u[0] == 0xef && (u[1] == 0xbc || u[1] == 0xbd) &&
-		    u[2] >= 0x80 && u[2] <= 0xbf) {
-			/* U+FF01..U+FF5E map to 0x21..0x7E. */
-			c = ((u[1] & 0x3) << 6 | (u[2] & 0x3f)) + 0xff00 - 0xfee0;
-			if (c < 0x21 || c > 0x7e)
-				c = 0;
-		} else if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
+	while (*s != '\0') {
+		n = utf8_next(s, strnlen(s, 4), &c);
+		if (c >= 0xff01 && c <= 0xff5e)
+			c -= 0xfee0;	/* U+FF01..U+FF5E map to 0x21..0x7E */
+		else if (c == 0x3000)
 			c = ' ';
-		else
-			c = 0;
-		if (c != 0)
-			u += 3;
-		else
-			c = *u++;
+		else {
+			c = (unsigned char)*s;
+			n = 1;
+		}
+		s += n;
 		if (lower && c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
 		if (nospace && (c == ' ' || c == '\t'))
@@ -862,23 +856,6 @@ import_has_bom(const char *s, size_t len)
 	return (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0);
 }
 
-/* The offset of the first byte where s stops being valid UTF-8. */
-static size_t
-import_utf8_bad(const char *s, size_t len)
-{
-	size_t		 i = 0, n;
-	unsigned char	 c;
-
-	while (i < len) {
-		c = (unsigned char)s[i];
-		n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-		if (n > len - i || !utf8_valid(s + i, n))
-			return (i);
-		i += n;
-	}
-	return (len);
-}
-
 /*
  * Decode the file's bytes into UTF-8 text without a byte-order mark: the
  * bytes themselves when they are UTF-8, else a conversion (malloc'd, in
@@ -939,8 +916,9 @@ import_decode(const char *data, size_t len, const char *encoding,
 		*tlen = len;
 	} else if (!gb || bom) {
 		api_error_set(e, 400, "encoding", "the file is not valid UTF-8"
-		    " (bad byte at offset %zu)%s", import_utf8_bad(data, len) +
-		    bom, bom ? " although it starts with a UTF-8 byte-order mark" :
+		    " (bad byte at offset %zu)%s",
+		    utf8_valid_prefix(data, len) + bom, bom ?
+		    " although it starts with a UTF-8 byte-order mark" :
 		    "; is it GB18030? try encoding gb18030");
 		return (-1);
 	} else if ((rc = import_from_gb18030(data, len, owned, tlen,
@@ -951,7 +929,8 @@ import_decode(const char *data, size_t len, const char *encoding,
 		else if (utf8)
 			api_error_set(e, 400, "encoding", "the file is neither"
 			    " UTF-8 (bad byte at offset %zu) nor GB18030 (bad byte"
-			    " at offset %zu)", import_utf8_bad(data, len), bad);
+			    " at offset %zu)", utf8_valid_prefix(data, len),
+			    bad);
 		else
 			api_error_set(e, 400, "encoding", "the file is not valid"
 			    " GB18030 (bad byte at offset %zu); is it UTF-8?",

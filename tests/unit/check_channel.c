@@ -1163,6 +1163,37 @@ START_TEST(test_utf8_cut)
 }
 END_TEST
 
+/* Decoding one character and finding the first bad byte. */
+START_TEST(test_utf8_next)
+{
+	uint32_t	 c;
+
+	ck_assert_uint_eq(utf8_next("a", 1, &c), 1);
+	ck_assert_uint_eq(c, 'a');
+	ck_assert_uint_eq(utf8_next("\xc2\xa0", 2, &c), 2);
+	ck_assert_uint_eq(c, 0xa0);
+	ck_assert_uint_eq(utf8_next("审", 3, &c), 3);
+	ck_assert_uint_eq(c, 0x5ba1);
+	ck_assert_uint_eq(utf8_next("😀", 4, &c), 4);
+	ck_assert_uint_eq(c, 0x1f600);
+	ck_assert_uint_eq(utf8_next("１", 3, &c), 3);
+	ck_assert_uint_eq(c, 0xff11);
+	/* Bad or truncated: one byte, U+FFFD. */
+	ck_assert_uint_eq(utf8_next("\x80x", 2, &c), 1);
+	ck_assert_uint_eq(c, 0xfffd);
+	ck_assert_uint_eq(utf8_next("\xe5\xae", 2, &c), 1);
+	ck_assert_uint_eq(c, 0xfffd);
+	ck_assert_uint_eq(utf8_next("\xed\xa0\x80", 3, &c), 1);
+	ck_assert_uint_eq(c, 0xfffd);
+	ck_assert_uint_eq(utf8_next("", 0, &c), 0);
+
+	ck_assert_uint_eq(utf8_valid_prefix("审批", 6), 6);
+	ck_assert_uint_eq(utf8_valid_prefix("ab\xc0\xaf" "cd", 6), 2);
+	ck_assert_uint_eq(utf8_valid_prefix("审\xe6\x89", 5), 3);
+	ck_assert_uint_eq(utf8_valid_prefix("", 0), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 
 /* Collect the channel and UTF-8 tests. */
@@ -1213,6 +1244,7 @@ channel_suite(void)
 	tc = tcase_create("utf8");
 	tcase_add_test(tc, test_utf8_valid);
 	tcase_add_test(tc, test_utf8_cut);
+	tcase_add_test(tc, test_utf8_next);
 	suite_add_tcase(s, tc);
 	return (s);
 }
