@@ -1277,9 +1277,7 @@ control_new(struct escalator *esc, char **err)
 	struct control		*ctl;
 	struct sockaddr_un	 sun;
 	const struct config	*conf = esc->conf;
-	char			 host[128];
-	char			*colon;
-	int			 port, probe;
+	int			 probe;
 
 	ctl = xcalloc(1, sizeof *ctl);
 	ctl->esc = esc;
@@ -1326,22 +1324,15 @@ control_new(struct escalator *esc, char **err)
 		xasprintf(err, "%s: cannot accept", conf->socket);
 		goto fail;
 	}
-	if (conf->listen != NULL) {
-		snprintf(host, sizeof host, "%s", conf->listen);
-		if ((colon = strrchr(host, ':')) == NULL ||
-		    (port = atoi(colon + 1)) <= 0 || port > 65535) {
-			xasprintf(err, "listen %s: expected HOST:PORT",
-			    conf->listen);
-			goto fail;
-		}
-		*colon = '\0';
+	if (conf->listen_host != NULL) {
+		/* Parsed (and checked) once, by config.c. */
 		ctl->tcp_http = evhttp_new(esc->base);
 		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_MAX_BODY);
 		evhttp_set_allowed_methods(ctl->tcp_http, EVHTTP_REQ_GET |
 		    EVHTTP_REQ_POST);
 		evhttp_set_gencb(ctl->tcp_http, control_tcp_cb, ctl);
-		if (evhttp_bind_socket(ctl->tcp_http, host,
-		    (uint16_t)port) != 0) {
+		if (evhttp_bind_socket(ctl->tcp_http, conf->listen_host,
+		    (uint16_t)conf->listen_port) != 0) {
 			xasprintf(err, "listen %s: cannot bind", conf->listen);
 			goto fail;
 		}

@@ -444,6 +444,8 @@ struct config {
 	char			*socket;
 	int			 socket_mode;
 	char			*listen;	/* optional TCP "127.0.0.1:8080" */
+	char			*listen_host;	/* its host; IPv6 without [] */
+	int			 listen_port;
 	char			*api_token;	/* secret */
 	char			*link_base;	/* item links, optional */
 	int			 deadline_min;	/* time of day deadlines fall due */
