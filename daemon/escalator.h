@@ -260,6 +260,20 @@ enum delivery_outcome channel_judge(enum channel_type, int curl_ok,
 /* The URL with its credentials replaced by "***" (malloc'd). */
 char		*channel_redact(const struct channel *);
 const char	*delivery_outcome_name(enum delivery_outcome);
+/* What to do after an answer: decided here, applied by outbox.c. */
+struct delivery_plan {
+	const char	*status;	/* the message's: sent queued failed */
+	const char	*outcome;	/* sent retry rate-limited failed */
+	int64_t		 wait_ms;	/* queued: try again this much later */
+	int		 block;		/* the wait holds the channel's queue */
+	int		 pause;		/* credentials refused: stop it all */
+};
+#define CHANNEL_MAX_WAIT_MS	(660 * 1000)	/* > any wait_ms */
+void		 channel_plan(enum channel_type, enum delivery_outcome,
+		    int attempts, uint32_t rnd, struct delivery_plan *);
+int64_t		 channel_backoff_ms(int attempts, uint32_t rnd);
+int64_t		 channel_block_ms(enum channel_type);
+int64_t		 channel_send_delay_ms(enum channel_type, int64_t now_ms);
 
 /* sign.c -- pure signing helpers (OpenSSL HMAC, base64). All malloc'd. */
 char		*sign_dingtalk(const char *secret, int64_t ts_ms);	/* base64 */
