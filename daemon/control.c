@@ -168,8 +168,6 @@ control_status_cb(void *arg, const char *stage, int64_t n)
 static json_t *
 control_status_json(struct escalator *esc)
 {
-	static const char *statuses[] = { "planned", "accepted", "suspended",
-	    "done", "cancelled", NULL };
 	static const char *qs[] = { "queued", "sent", "failed", NULL };
 	json_t		*o = json_object(), *items = json_object(), *q, *chs, *c;
 	json_t		*w = json_array(), *over = json_object();
@@ -184,9 +182,9 @@ control_status_json(struct escalator *esc)
 	json_object_set_new(o, "started_at", json_string(buf));
 	json_object_set_new(o, "config", json_string(esc->conf->path));
 	json_object_set_new(o, "database", json_string(esc->conf->database));
-	for (i = 0; statuses[i] != NULL; i++) {
-		store_count_status(esc->store, statuses[i], &n);
-		json_object_set_new(items, statuses[i], json_integer(n));
+	for (i = 0; model_statuses[i] != NULL; i++) {
+		store_count_status(esc->store, model_statuses[i], &n);
+		json_object_set_new(items, model_statuses[i], json_integer(n));
 	}
 	json_object_set_new(o, "items", items);
 	store_count_stages(esc->store, control_status_cb, over);

@@ -129,7 +129,8 @@ static ctl_exec_fn ctl_cmd_status, ctl_cmd_list, ctl_cmd_show,
 
 static const struct ctl_param ctl_list_params[] = {
 	{ "status", "status", CTL_TEXT, 0, "S",
-	  "planned, accepted, suspended, done or cancelled" },
+	  STATUS_PLANNED ", " STATUS_ACCEPTED ", " STATUS_SUSPENDED ", "
+	  STATUS_DONE " or " STATUS_CANCELLED },
 	{ "project", "project", CTL_TEXT, 0, "CODE",
 	  "only items of project CODE" },
 	{ "limit", "limit", CTL_COUNT, 0, "N", "at most N items" },
@@ -150,7 +151,8 @@ static const struct ctl_param ctl_item_add_params[] = {
 	{ "limit", "limit", CTL_LIMIT, 0, "LIMIT",
 	  "promised time limit: 5wd (working days), 10d, 48h, 30m" },
 	{ "mode", "mode", CTL_TEXT, 0, "M",
-	  "normal, 预审, 容缺受理 or 告知承诺" },
+	  MODE_NORMAL ", " MODE_PRECHECK ", " MODE_SUPPLEMENT " or "
+	  MODE_COMMITMENT },
 	{ "after", "after", CTL_IDLIST, 0, "ID[,ID...]",
 	  "prerequisite items that must be done first" },
 	{ "project-name", "project_name", CTL_TEXT, 0, "N",
@@ -160,9 +162,9 @@ static const struct ctl_param ctl_item_add_params[] = {
 	{ "planned", "planned", CTL_FLAG, 0, NULL,
 	  "not yet accepted: status planned" },
 	{ "supplement-deadline", "supplement_deadline", CTL_DATE, 0, "DATE",
-	  "容缺受理: missing material due" },
+	  MODE_SUPPLEMENT ": missing material due" },
 	{ "commitment-deadline", "commitment_deadline", CTL_DATE, 0, "DATE",
-	  "告知承诺: commitment due" },
+	  MODE_COMMITMENT ": commitment due" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
 
@@ -1626,7 +1628,7 @@ ctl_cmd_item_add(const struct ctl_command *cmd, json_t *args,
 			return (ctl_usage_error(cmd, "--planned and --accepted "
 			    "cannot be used together"));
 		json_object_del(args, "planned");
-		ctl_put(args, "status", json_string("planned"));
+		ctl_put(args, "status", json_string(STATUS_PLANNED));
 	}
 	rc = ctl_call("POST", "/v1/items", args, &a);
 	/* 200 rather than 201: the same project, kind and department

@@ -26,7 +26,7 @@ daemon_status_line(struct escalator *esc)
 	int64_t	 accepted = 0, queued = 0, failed = 0, next;
 	char	 buf[256], when[32] = "none";
 
-	store_count_status(esc->store, "accepted", &accepted);
+	store_count_status(esc->store, STATUS_ACCEPTED, &accepted);
 	store_outbox_count(esc->store, NULL, "queued", &queued);
 	store_outbox_count(esc->store, NULL, "failed", &failed);
 	if ((next = scheduler_next(esc->sched)) > 0)

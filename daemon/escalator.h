@@ -10,7 +10,7 @@
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
  * layer 1 utilities: xmalloc log notify utf8 jsonbuf jsoncheck sign api part
- * layer 2 domain: calendar rules template channel report_period
+ * layer 2 domain: calendar rules template channel report_period model
  * layer 3 config: config
  * layer 4 rendering: message
  * layer 5 store: store store_bulk
@@ -386,6 +386,25 @@ struct stage {
 #define TRACK_COMMITMENT	"commitment"	/* 告知承诺 */
 #define TRACK_RECTIFY		"rectify"	/* 限期整改 after an interview */
 #define TRACK_STALE		"stale"		/* no progress for too long */
+
+/* model.c -- the item statuses and modes: the one spelling of the strings
+ * the database and the API use, and their tables (NULL-terminated). */
+#define STATUS_PLANNED		"planned"	/* not yet accepted */
+#define STATUS_ACCEPTED		"accepted"	/* the clock runs */
+#define STATUS_SUSPENDED	"suspended"	/* the clock stands */
+#define STATUS_DONE		"done"		/* 办结 */
+#define STATUS_CANCELLED	"cancelled"
+#define MODE_NORMAL		"normal"
+#define MODE_PRECHECK		"预审"
+#define MODE_SUPPLEMENT		"容缺受理"	/* with TRACK_SUPPLEMENT */
+#define MODE_COMMITMENT		"告知承诺"	/* with TRACK_COMMITMENT */
+#define SQLQ(s)			"'" s "'"	/* as an SQL literal */
+extern const char *const model_statuses[];
+extern const char *const model_modes[];
+int		 model_valid_status(const char *);
+int		 model_valid_mode(const char *);
+int		 model_status_open(const char *);	/* accepted suspended */
+int		 model_status_closed(const char *);	/* done, cancelled */
 
 struct policy {
 	char		*name;
@@ -876,7 +895,6 @@ int		 item_retrack_all(const struct config *, struct store *, int64_t now);
 struct json_t;
 struct json_t	*item_json(const struct config *, struct store *,
 		    const struct item_row *, int64_t now);
-int		 item_valid_mode(const char *);
 
 /* enqueue.c -- the one path into the outbox; callers hold a transaction. */
 struct jsonbuf;

@@ -13,22 +13,6 @@
 
 #include "escalator.h"
 
-static const char *item_modes[] = {
-	"normal", "预审", "容缺受理", "告知承诺", NULL
-};
-
-/* Whether a mode name is known. */
-int
-item_valid_mode(const char *m)
-{
-	int	 i;
-
-	for (i = 0; item_modes[i] != NULL; i++)
-		if (strcmp(item_modes[i], m) == 0)
-			return (1);
-	return (0);
-}
-
 /* Parse a user time into *t, or fill the error naming the field. */
 static int
 item_time(const char *field, const char *v, int64_t now, int64_t *t,
@@ -91,19 +75,20 @@ item_add(const struct config *conf, struct store *s,
 		api_error_set(e, 400, "department", "missing department");
 		return (-1);
 	}
-	if (in->mode != NULL && !item_valid_mode(in->mode)) {
-		api_error_set(e, 400, "mode", "unknown mode '%s' (normal, 预审,"
-		    " 容缺受理, 告知承诺)", in->mode);
+	if (in->mode != NULL && !model_valid_mode(in->mode)) {
+		api_error_set(e, 400, "mode", "unknown mode '%s' ("
+		    MODE_NORMAL ", " MODE_PRECHECK ", " MODE_SUPPLEMENT ", "
+		    MODE_COMMITMENT ")", in->mode);
 		return (-1);
 	}
-	if (in->status != NULL && strcmp(in->status, "planned") != 0 &&
-	    strcmp(in->status, "accepted") != 0) {
+	if (in->status != NULL && strcmp(in->status, STATUS_PLANNED) != 0 &&
+	    strcmp(in->status, STATUS_ACCEPTED) != 0) {
 		api_error_set(e, 400, "status", "status must be planned or"
 		    " accepted");
 		return (-1);
 	}
 	if (in->deadline == NULL && in->limit == NULL &&
-	    (in->status == NULL || strcmp(in->status, "accepted") == 0)) {
+	    (in->status == NULL || strcmp(in->status, STATUS_ACCEPTED) == 0)) {
 		api_error_set(e, 400, "deadline", "give a deadline or a time"
 		    " limit");
 		return (-1);
@@ -151,7 +136,7 @@ item_add(const struct config *conf, struct store *s,
 		p.code = p.name = p.category = p.region = NULL;
 		r.kind = xstrdup(in->name);
 		r.department = xstrdup(in->department);
-		r.status = xstrdup("planned");
+		r.status = xstrdup(STATUS_PLANNED);
 		r.created_at = now;
 		r.last_progress_at = now;
 		*created = 1;
@@ -163,7 +148,7 @@ item_add(const struct config *conf, struct store *s,
 	}
 	if (in->mode || r.mode == NULL) {
 		free(r.mode);
-		r.mode = xstrdup(in->mode ? in->mode : "normal");
+		r.mode = xstrdup(in->mode ? in->mode : MODE_NORMAL);
 	}
 	if (in->limit) {
 		free(r.limit);
@@ -214,8 +199,8 @@ item_add(const struct config *conf, struct store *s,
 			goto dberr;
 	}
 	/* Accept now unless planned or waiting for prerequisites. */
-	if (strcmp(r.status, "planned") == 0 && (in->status == NULL ||
-	    strcmp(in->status, "accepted") == 0)) {
+	if (strcmp(r.status, STATUS_PLANNED) == 0 && (in->status == NULL ||
+	    strcmp(in->status, STATUS_ACCEPTED) == 0)) {
 		if (store_prereq_pending(s, r.id, pend, 1, &npend) != 0)
 			goto dberr;
 		if (npend > 0 && in->status != NULL) {
@@ -226,12 +211,12 @@ item_add(const struct config *conf, struct store *s,
 		}
 		if (npend == 0) {
 			free(r.status);
-			r.status = xstrdup("accepted");
+			r.status = xstrdup(STATUS_ACCEPTED);
 			if (r.accepted_at == 0)
 				r.accepted_at = now;
 		}
 	}
-	if (strcmp(r.status, "accepted") == 0 &&
+	if (strcmp(r.status, STATUS_ACCEPTED) == 0 &&
 	    item_compute_due(conf, &r, e) != 0)
 		goto fail;
 	if (store_item_update(s, &r) != 0)
@@ -320,8 +305,8 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 #define NEED(cond, msg) do { if (!(cond)) { api_error_set(e, 409, "type", \
 	"item %lld is %s: %s", (long long)id, r.status, msg); goto fail; } } while (0)
 	if (strcmp(type, "accept") == 0) {
-		NEED(strcmp(r.status, "planned") == 0, "only a planned item can"
-		    " be accepted");
+		NEED(strcmp(r.status, STATUS_PLANNED) == 0,
+		    "only a planned item can be accepted");
 		if (store_prereq_pending(s, id, pend, 1, &npend) != 0)
 			goto dberr;
 		if (npend > 0) {
@@ -330,7 +315,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 			    (long long)id, (long long)pend[0]);
 			goto fail;
 		}
-		item_set(&r.status, "accepted");
+		item_set(&r.status, STATUS_ACCEPTED);
 		r.accepted_at = at;
 		r.last_progress_at = at;
 		if (item_compute_due(conf, &r, e) != 0)
@@ -341,19 +326,19 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 			goto fail;
 		}
 	} else if (strcmp(type, "suspend") == 0) {
-		NEED(strcmp(r.status, "accepted") == 0, "only an accepted item"
-		    " can be suspended");
+		NEED(strcmp(r.status, STATUS_ACCEPTED) == 0,
+		    "only an accepted item can be suspended");
 		if (reason == NULL || *reason == '\0') {
 			api_error_set(e, 400, "reason", "a clock stop needs a"
 			    " reason (e.g. 补正材料, 专家评审)");
 			goto fail;
 		}
-		item_set(&r.status, "suspended");
+		item_set(&r.status, STATUS_SUSPENDED);
 		item_set(&r.suspend_reason, reason);
 		r.suspended_at = at;
 	} else if (strcmp(type, "resume") == 0) {
-		NEED(strcmp(r.status, "suspended") == 0, "only a suspended item"
-		    " can be resumed");
+		NEED(strcmp(r.status, STATUS_SUSPENDED) == 0,
+		    "only a suspended item can be resumed");
 		/* The deadline moves by the working days the clock stood. */
 		rules_split(r.suspended_at, &d1, NULL);
 		rules_split(at, &d2, NULL);
@@ -375,24 +360,21 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 			r.due_at = rules_add(conf->calendar, r.due_at, &dd, 1,
 			    NULL);
 		}
-		item_set(&r.status, "accepted");
+		item_set(&r.status, STATUS_ACCEPTED);
 		item_set(&r.suspend_reason, NULL);
 		r.suspended_at = 0;
 		r.last_progress_at = at;
 	} else if (strcmp(type, "done") == 0) {
-		NEED(strcmp(r.status, "accepted") == 0 ||
-		    strcmp(r.status, "suspended") == 0, "only an accepted item"
+		NEED(model_status_open(r.status), "only an accepted item"
 		    " can be done");
-		item_set(&r.status, "done");
+		item_set(&r.status, STATUS_DONE);
 		r.done_at = at;
 		was_done = 1;
 	} else if (strcmp(type, "cancel") == 0) {
-		NEED(strcmp(r.status, "done") != 0 &&
-		    strcmp(r.status, "cancelled") != 0, "already closed");
-		item_set(&r.status, "cancelled");
+		NEED(!model_status_closed(r.status), "already closed");
+		item_set(&r.status, STATUS_CANCELLED);
 	} else if (strcmp(type, "block") == 0) {
-		NEED(strcmp(r.status, "done") != 0 &&
-		    strcmp(r.status, "cancelled") != 0, "already closed");
+		NEED(!model_status_closed(r.status), "already closed");
 		if (reason == NULL || *reason == '\0') {
 			api_error_set(e, 400, "reason", "blocking needs a reason");
 			goto fail;
@@ -404,8 +386,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 		item_set(&r.blocked_reason, NULL);
 		r.blocked_at = 0;
 	} else if (strcmp(type, "raise") == 0) {
-		NEED(strcmp(r.status, "done") != 0 &&
-		    strcmp(r.status, "cancelled") != 0, "already closed");
+		NEED(!model_status_closed(r.status), "already closed");
 		r.raised_at = at;
 		if (reason != NULL)
 			item_set(&r.blocked_reason, reason);
@@ -519,16 +500,18 @@ item_retrack(const struct config *conf, struct store *s,
 	struct track_row	 t;
 	int			 rc;
 
-	active = strcmp(r->status, "accepted") == 0;
+	active = strcmp(r->status, STATUS_ACCEPTED) == 0;
 	if (item_track(conf, s, r, TRACK_MAIN, r->due_at, active, now,
 	    reload) != 0)
 		return (-1);
 	if (item_track(conf, s, r, TRACK_SUPPLEMENT,
-	    strcmp(r->mode, "容缺受理") == 0 ? r->supplement_due : 0, active,
+	    strcmp(r->mode, MODE_SUPPLEMENT) == 0 ? r->supplement_due : 0,
+	    active,
 	    now, reload) != 0)
 		return (-1);
 	if (item_track(conf, s, r, TRACK_COMMITMENT,
-	    strcmp(r->mode, "告知承诺") == 0 ? r->commitment_due : 0, active,
+	    strcmp(r->mode, MODE_COMMITMENT) == 0 ? r->commitment_due : 0,
+	    active,
 	    now, reload) != 0)
 		return (-1);
 	sp = config_policy_for(conf, TRACK_STALE, r->category, r->department,
@@ -642,9 +625,8 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 	json_object_set_new(o, "stopped_workdays",
 	    json_integer(r->stopped_workdays));
 	json_object_set_new(o, "overdue_workdays", json_integer(
-	    strcmp(r->status, "accepted") == 0 || strcmp(r->status,
-	    "suspended") == 0 ? rules_overdue_workdays(conf->calendar,
-	    r->due_at, now) : 0));
+	    model_status_open(r->status) ? rules_overdue_workdays(
+	    conf->calendar, r->due_at, now) : 0));
 	item_json_str(o, "blocked", r->blocked_reason);
 	item_json_str(o, "suspended", r->suspend_reason);
 	item_json_time(o, "raised_at", r->raised_at);

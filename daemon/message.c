@@ -76,7 +76,8 @@ message_lookup(void *arg, const char *name)
 	if (strcmp(name, "region") == 0)
 		return (it->region ? it->region : "");
 	if (strcmp(name, "mode") == 0)
-		return (it->mode && strcmp(it->mode, "normal") != 0 ? it->mode : "");
+		return (it->mode && strcmp(it->mode, MODE_NORMAL) != 0 ?
+		    it->mode : "");
 	if (strcmp(name, "reason") == 0)
 		return (c->entry->reason ? c->entry->reason : "");
 	if (strcmp(name, "index") == 0) {

@@ -384,7 +384,7 @@ report_done_by(const struct item_row *r, int64_t t)
 static int
 report_active(const struct item_row *r, int64_t t)
 {
-	return (strcmp(r->status, "planned") != 0 && r->accepted_at > 0 &&
+	return (strcmp(r->status, STATUS_PLANNED) != 0 && r->accepted_at > 0 &&
 	    r->accepted_at <= t && !report_done_by(r, t));
 }
 
@@ -395,7 +395,7 @@ report_overdue(const struct item_row *r, int64_t t)
 {
 	if (!report_active(r, t) || r->due_at <= 0 || r->due_at >= t)
 		return (0);
-	return (!(strcmp(r->status, "suspended") == 0 &&
+	return (!(strcmp(r->status, STATUS_SUSPENDED) == 0 &&
 	    r->suspended_at > 0 && r->suspended_at <= t));
 }
 
