@@ -32,7 +32,7 @@ ALL_LDFLAGS	 = -pthread $(LDFLAGS) $(SANFLAGS)
 # Pure modules: no globals, sockets or clocks; unit-tested directly.
 UNIT_EXCL	:= daemon/main.c daemon/ctl.c
 DAEMON_SRCS	:= $(filter-out daemon/ctl.c,$(wildcard daemon/*.c))
-CTL_SRCS	:= daemon/ctl.c daemon/xmalloc.c
+CTL_SRCS	:= daemon/ctl.c daemon/xmalloc.c daemon/utf8.c
 UNIT_SRCS	:= $(wildcard tests/unit/check_*.c)
 
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(B)/%.o)

@@ -137,6 +137,16 @@ channel_default_max_bytes(enum channel_type type, enum channel_format format)
 	return (65536);
 }
 
+/* The byte limit a channel's message text is split to: its max_bytes,
+ * or its type's default when none was set. */
+size_t
+channel_max_bytes(const struct channel *ch)
+{
+	if (ch->max_bytes != 0)
+		return (ch->max_bytes);
+	return (channel_default_max_bytes(ch->type, ch->format));
+}
+
 /* Set *err (if wanted) to a formatted message and return -1. */
 static int
 channel_error(char **err, const char *fmt, ...)
@@ -1088,4 +1098,80 @@ delivery_outcome_name(enum delivery_outcome outcome)
 	if ((size_t)outcome >= NITEMS(delivery_outcome_names))
 		return ("unknown");
 	return (delivery_outcome_names[outcome]);
+}
+
+/* Wait before the attempts-th retry after a transient failure: exponential
+ * from 2 s to 5 min, +-25 % from rnd so that senders do not retry in
+ * lockstep. */
+int64_t
+channel_backoff_ms(int attempts, uint32_t rnd)
+{
+	int64_t	 base = 2000, cap = 300000, d;
+
+	d = base << (attempts > 8 ? 8 : attempts - 1 < 0 ? 0 : attempts - 1);
+	if (d > cap)
+		d = cap;
+	return (d * 3 / 4 + (int64_t)(rnd % (uint64_t)(d / 2 + 1)));
+}
+
+/* How long a vendor's rate limit holds the whole channel: DingTalk blocks
+ * a robot for 10 minutes, Feishu for a moment, others about a minute. */
+int64_t
+channel_block_ms(enum channel_type type)
+{
+	switch (type) {
+	case CHANNEL_DINGTALK:
+		return (600000);
+	case CHANNEL_FEISHU:
+		return (2000);
+	case CHANNEL_WECOM:
+	case CHANNEL_WEBHOOK:
+		break;
+	}
+	return (60000);
+}
+
+/* Extra wait before a send at now_ms that would otherwise go at once:
+ * Feishu asks senders to avoid the busy :00 and :30 seconds. */
+int64_t
+channel_send_delay_ms(enum channel_type type, int64_t now_ms)
+{
+	if (type == CHANNEL_FEISHU && (now_ms / 1000) % 30 == 0)
+		return (1100);
+	return (0);
+}
+
+/* What to do after an answer judged out, for the attempts-th attempt (rnd
+ * jitters the backoff): the message's status and log outcome, when to try
+ * again, whether the wait holds the channel, whether to pause it. */
+void
+channel_plan(enum channel_type type, enum delivery_outcome out, int attempts,
+    uint32_t rnd, struct delivery_plan *plan)
+{
+	memset(plan, 0, sizeof *plan);
+	switch (out) {
+	case DELIVERY_OK:
+		plan->status = "sent";
+		plan->outcome = "sent";
+		break;
+	case DELIVERY_RETRY:
+		plan->status = "queued";
+		plan->outcome = "retry";
+		plan->wait_ms = channel_backoff_ms(attempts, rnd);
+		break;
+	case DELIVERY_RATE_LIMITED:
+		plan->status = "queued";
+		plan->outcome = "rate-limited";
+		plan->wait_ms = channel_block_ms(type);
+		plan->block = 1;
+		break;
+	case DELIVERY_AUTH:
+		plan->pause = 1;
+		/* FALLTHROUGH */
+	case DELIVERY_PERMANENT:
+	default:
+		plan->status = "failed";
+		plan->outcome = "failed";
+		break;
+	}
 }

@@ -790,8 +790,7 @@ config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 	struct config		*cf = ctx->cf;
 	const config_setting_t	*s;
 	const char		*listen;
-	char			*host;
-	int			 port, rc;
+	int			 rc;
 
 	rc = config_secret(ctx, root, inline_names, file_names,
 	    &cf->api_token);
@@ -799,18 +798,19 @@ config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 		return;
 	s = config_setting_get_member(root, "listen");
 	cf->listen = xstrdup(listen);
-	if (config_parse_listen(listen, &host, &port) != 0) {
-		config_error(ctx, s, "'listen' must be HOST:PORT, e.g. "
-		    "\"127.0.0.1:8080\", not '%s'", listen);
+	if (config_parse_listen(listen, &cf->listen_host,
+	    &cf->listen_port) != 0) {
+		config_error(ctx, s, "'listen' must be HOST:PORT or "
+		    "[IPV6]:PORT, e.g. \"127.0.0.1:8080\", not '%s'", listen);
 		return;
 	}
 	if (rc == 0)
 		config_error(ctx, s, "'listen' needs 'api_token' or "
 		    "'api_token_file'");
-	if (!config_loopback(host))
+	if (!config_loopback(cf->listen_host))
 		config_warning(ctx, s, "listen address %s is not a loopback "
-		    "address: the API is reachable from the network", host);
-	free(host);
+		    "address: the API is reachable from the network",
+		    cf->listen_host);
 }
 
 /* The scalar settings at the top of the main file. */
@@ -2272,7 +2272,7 @@ static char *
 config_include_name(const char *file, int line)
 {
 	FILE	*f;
-	char	 buf[4096], *p, *q;
+	char	 buf[BUFSIZ], *p, *q;
 	int	 n = 0;
 
 	if ((f = fopen(file, "r")) == NULL)
@@ -2676,6 +2676,7 @@ config_free(struct config *cf)
 	free(cf->timezone);
 	free(cf->socket);
 	free(cf->listen);
+	free(cf->listen_host);
 	config_free_secret(cf->api_token);
 	free(cf->link_base);
 	free(cf->admin_channel);

@@ -210,8 +210,6 @@ control_status_cb(void *arg, const char *stage, int64_t n)
 static json_t *
 control_status_json(struct escalator *esc)
 {
-	static const char *statuses[] = { "planned", "accepted", "suspended",
-	    "done", "cancelled", NULL };
 	static const char *qs[] = { "queued", "sent", "failed", NULL };
 	json_t		*o = json_object(), *items = json_object(), *q, *chs, *c;
 	json_t		*w = json_array(), *over = json_object();
@@ -226,10 +224,10 @@ control_status_json(struct escalator *esc)
 	json_object_set_new(o, "started_at", json_string(buf));
 	json_object_set_new(o, "config", json_string(esc->conf->path));
 	json_object_set_new(o, "database", json_string(esc->conf->database));
-	for (i = 0; statuses[i] != NULL; i++) {
-		if (store_count_status(esc->store, statuses[i], &n) != 0)
+	for (i = 0; model_statuses[i] != NULL; i++) {
+		if (store_count_status(esc->store, model_statuses[i], &n) != 0)
 			bad = 1;
-		json_object_set_new(items, statuses[i], json_integer(n));
+		json_object_set_new(items, model_statuses[i], json_integer(n));
 	}
 	json_object_set_new(o, "items", items);
 	if (store_count_stages(esc->store, control_status_cb, over) != 0)
@@ -1413,9 +1411,7 @@ control_new(struct escalator *esc, char **err)
 	struct control		*ctl;
 	struct sockaddr_un	 sun;
 	const struct config	*conf = esc->conf;
-	char			 host[128];
-	char			*colon;
-	int			 port, probe;
+	int			 probe;
 
 	ctl = xcalloc(1, sizeof *ctl);
 	TAILQ_INIT(&ctl->sims);
@@ -1463,22 +1459,15 @@ control_new(struct escalator *esc, char **err)
 		xasprintf(err, "%s: cannot accept", conf->socket);
 		goto fail;
 	}
-	if (conf->listen != NULL) {
-		snprintf(host, sizeof host, "%s", conf->listen);
-		if ((colon = strrchr(host, ':')) == NULL ||
-		    (port = atoi(colon + 1)) <= 0 || port > 65535) {
-			xasprintf(err, "listen %s: expected HOST:PORT",
-			    conf->listen);
-			goto fail;
-		}
-		*colon = '\0';
+	if (conf->listen_host != NULL) {
+		/* Parsed (and checked) once, by config.c. */
 		ctl->tcp_http = evhttp_new(esc->base);
 		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_MAX_BODY);
 		evhttp_set_allowed_methods(ctl->tcp_http, EVHTTP_REQ_GET |
 		    EVHTTP_REQ_POST);
 		evhttp_set_gencb(ctl->tcp_http, control_tcp_cb, ctl);
-		if (evhttp_bind_socket(ctl->tcp_http, host,
-		    (uint16_t)port) != 0) {
+		if (evhttp_bind_socket(ctl->tcp_http, conf->listen_host,
+		    (uint16_t)conf->listen_port) != 0) {
 			xasprintf(err, "listen %s: cannot bind", conf->listen);
 			goto fail;
 		}

@@ -129,7 +129,8 @@ static ctl_exec_fn ctl_cmd_status, ctl_cmd_list, ctl_cmd_show,
 
 static const struct ctl_param ctl_list_params[] = {
 	{ "status", "status", CTL_TEXT, 0, "S",
-	  "planned, accepted, suspended, done or cancelled" },
+	  STATUS_PLANNED ", " STATUS_ACCEPTED ", " STATUS_SUSPENDED ", "
+	  STATUS_DONE " or " STATUS_CANCELLED },
 	{ "project", "project", CTL_TEXT, 0, "CODE",
 	  "only items of project CODE" },
 	{ "limit", "limit", CTL_COUNT, 0, "N", "at most N items" },
@@ -150,7 +151,8 @@ static const struct ctl_param ctl_item_add_params[] = {
 	{ "limit", "limit", CTL_LIMIT, 0, "LIMIT",
 	  "promised time limit: 5wd (working days), 10d, 48h, 30m" },
 	{ "mode", "mode", CTL_TEXT, 0, "M",
-	  "normal, 预审, 容缺受理 or 告知承诺" },
+	  MODE_NORMAL ", " MODE_PRECHECK ", " MODE_SUPPLEMENT " or "
+	  MODE_COMMITMENT },
 	{ "after", "after", CTL_IDLIST, 0, "ID[,ID...]",
 	  "prerequisite items that must be done first" },
 	{ "project-name", "project_name", CTL_TEXT, 0, "N",
@@ -160,9 +162,9 @@ static const struct ctl_param ctl_item_add_params[] = {
 	{ "planned", "planned", CTL_FLAG, 0, NULL,
 	  "not yet accepted: status planned" },
 	{ "supplement-deadline", "supplement_deadline", CTL_DATE, 0, "DATE",
-	  "容缺受理: missing material due" },
+	  MODE_SUPPLEMENT ": missing material due" },
 	{ "commitment-deadline", "commitment_deadline", CTL_DATE, 0, "DATE",
-	  "告知承诺: commitment due" },
+	  MODE_COMMITMENT ": commitment due" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
 
@@ -318,41 +320,6 @@ ctl_usage_error(const struct ctl_command *cmd, const char *fmt, ...)
 	return (CTL_EUSAGE);
 }
 
-/* Decode one UTF-8 character; an invalid byte counts as one U+FFFD. */
-static size_t
-ctl_utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	uint32_t	 c = s[0];
-	size_t		 n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return (1);
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-	} else {
-		*cp = 0xfffd;
-		return (1);
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = 0xfffd;
-			return (1);
-		}
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	*cp = c;
-	return (n);
-}
-
 /* Terminal columns of one character: 2 for East Asian wide, 0 for marks. */
 static int
 ctl_char_width(uint32_t c)
@@ -391,27 +358,16 @@ ctl_char_width(uint32_t c)
 static size_t
 ctl_width(const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 c;
-	size_t			 w = 0;
+	uint32_t	 c;
+	size_t		 w = 0, len = strlen(s), n;
 
-	while (*p != '\0') {
-		p += ctl_utf8_next(p, &c);
+	while (len > 0) {
+		n = utf8_next(s, len, &c);
+		s += n;
+		len -= n;
 		w += ctl_char_width(c);
 	}
 	return (w);
-}
-
-/* Whether a string is text the JSON library accepts (valid UTF-8). */
-static int
-ctl_utf8_ok(const char *s)
-{
-	json_t	*j;
-
-	if ((j = json_string(s)) == NULL)
-		return (0);
-	json_decref(j);
-	return (1);
 }
 
 /* Start a table with the given column headers. */
@@ -905,7 +861,8 @@ ctl_parse(const struct ctl_command *cmd, int argc, char **argv, json_t **args)
 			goto out;
 		}
 		p = &cmd->params[ch - CTL_PARAM_VAL];
-		if (optarg != NULL && !ctl_utf8_ok(optarg)) {
+		if (optarg != NULL &&
+		    !utf8_valid(optarg, strlen(optarg))) {
 			rc = ctl_usage_error(cmd, "--%s: not valid UTF-8",
 			    p->option);
 			goto out;
@@ -1671,7 +1628,7 @@ ctl_cmd_item_add(const struct ctl_command *cmd, json_t *args,
 			return (ctl_usage_error(cmd, "--planned and --accepted "
 			    "cannot be used together"));
 		json_object_del(args, "planned");
-		ctl_put(args, "status", json_string("planned"));
+		ctl_put(args, "status", json_string(STATUS_PLANNED));
 	}
 	rc = ctl_call("POST", "/v1/items", args, &a);
 	/* 200 rather than 201: the same project, kind and department
@@ -1953,7 +1910,7 @@ ctl_sim_add(char **buf, size_t *len, size_t *size, const char *p, size_t n)
 {
 	if (*len + n + 1 > *size) {
 		while (*len + n + 1 > *size)
-			*size = *size ? *size * 2 : 4096;
+			*size = *size ? *size * 2 : 1024;
 		*buf = xreallocarray(*buf, *size, 1);
 	}
 	memcpy(*buf + *len, p, n);

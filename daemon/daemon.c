@@ -26,7 +26,7 @@ daemon_status_line(struct escalator *esc)
 	int64_t	 accepted = 0, queued = 0, failed = 0, next;
 	char	 buf[256], when[32] = "none";
 
-	if (store_count_status(esc->store, "accepted", &accepted) != 0 ||
+	if (store_count_status(esc->store, STATUS_ACCEPTED, &accepted) != 0 ||
 	    store_outbox_count(esc->store, NULL, "queued", &queued) != 0 ||
 	    store_outbox_count(esc->store, NULL, "failed", &failed) != 0) {
 		snprintf(buf, sizeof buf, "database error: %s",

@@ -10,7 +10,7 @@
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
  * layer 1 utilities: xmalloc log notify utf8 jsonbuf jsoncheck sign api part
- * layer 2 domain: calendar rules template channel report_period
+ * layer 2 domain: calendar rules template channel report_period model
  * layer 3 config: config
  * layer 4 rendering: message
  * layer 5 store: store store_bulk
@@ -98,7 +98,13 @@ void		 api_error_set(struct api_error *, int status, const char *field,
 /* part.c -- markers of split messages: PART_MARK in a stored part's title
  * and heading becomes " (k/n)" when the part is read back. */
 #define PART_MARK	"\x01part\x01"
+#define PART_MARK_WIDEST " (999/999)"	/* the longest it becomes */
+#define PART_RESERVE	64	/* what a channel appends: keywords, @s */
 char		*part_mark(const char *, size_t k, size_t n);
+/* The one splitting rule: what a part of at most max bytes (the channel's
+ * channel_max_bytes) holds beside its frame, and where its body is cut. */
+size_t		 part_room(size_t max, const char *frame);
+size_t		 part_cut(const char *, size_t len, size_t room);
 
 /* ------------------------------------------------------------------ */
 /* calendar.c -- pure working-day arithmetic.
@@ -240,6 +246,8 @@ const char	*channel_format_name(enum channel_format);
 int		 channel_format_parse(const char *, enum channel_format *);
 const char	*channel_default_url(enum channel_type);
 size_t		 channel_default_max_bytes(enum channel_type, enum channel_format);
+/* The channel's byte limit: max_bytes, else its type's default. */
+size_t		 channel_max_bytes(const struct channel *);
 /* Build the request for one message at time now_ms (signing uses it). */
 int		 channel_build(const struct channel *, const struct message *,
 		    int64_t now_ms, struct http_request *, char **err);
@@ -252,6 +260,20 @@ enum delivery_outcome channel_judge(enum channel_type, int curl_ok,
 /* The URL with its credentials replaced by "***" (malloc'd). */
 char		*channel_redact(const struct channel *);
 const char	*delivery_outcome_name(enum delivery_outcome);
+/* What to do after an answer: decided here, applied by outbox.c. */
+struct delivery_plan {
+	const char	*status;	/* the message's: sent queued failed */
+	const char	*outcome;	/* sent retry rate-limited failed */
+	int64_t		 wait_ms;	/* queued: try again this much later */
+	int		 block;		/* the wait holds the channel's queue */
+	int		 pause;		/* credentials refused: stop it all */
+};
+#define CHANNEL_MAX_WAIT_MS	(660 * 1000)	/* > any wait_ms */
+void		 channel_plan(enum channel_type, enum delivery_outcome,
+		    int attempts, uint32_t rnd, struct delivery_plan *);
+int64_t		 channel_backoff_ms(int attempts, uint32_t rnd);
+int64_t		 channel_block_ms(enum channel_type);
+int64_t		 channel_send_delay_ms(enum channel_type, int64_t now_ms);
 
 /* sign.c -- pure signing helpers (OpenSSL HMAC, base64). All malloc'd. */
 char		*sign_dingtalk(const char *secret, int64_t ts_ms);	/* base64 */
@@ -259,8 +281,12 @@ char		*sign_feishu(const char *secret, int64_t ts_s);		/* base64 */
 char		*sign_webhook(const char *secret, const char *body, size_t len);
 char		*sign_base64(const unsigned char *, size_t);
 
-/* utf8.c -- pure UTF-8 helpers. */
+/* utf8.c -- pure UTF-8 helpers, the one decoder (ctl links it too). */
 int		 utf8_valid(const char *, size_t);
+/* The offset of the first bad byte (len: none). */
+size_t		 utf8_valid_prefix(const char *, size_t);
+/* Decode one character, its length returned; a bad byte is U+FFFD. */
+size_t		 utf8_next(const char *, size_t, uint32_t *);
 
 /* jsonbuf.c: JSON text written into a growing buffer, escaped as jansson
  * escapes (p is malloc'd and NUL-terminated; start from all zeros). */
@@ -361,6 +387,25 @@ struct stage {
 #define TRACK_RECTIFY		"rectify"	/* 限期整改 after an interview */
 #define TRACK_STALE		"stale"		/* no progress for too long */
 
+/* model.c -- the item statuses and modes: the one spelling of the strings
+ * the database and the API use, and their tables (NULL-terminated). */
+#define STATUS_PLANNED		"planned"	/* not yet accepted */
+#define STATUS_ACCEPTED		"accepted"	/* the clock runs */
+#define STATUS_SUSPENDED	"suspended"	/* the clock stands */
+#define STATUS_DONE		"done"		/* 办结 */
+#define STATUS_CANCELLED	"cancelled"
+#define MODE_NORMAL		"normal"
+#define MODE_PRECHECK		"预审"
+#define MODE_SUPPLEMENT		"容缺受理"	/* with TRACK_SUPPLEMENT */
+#define MODE_COMMITMENT		"告知承诺"	/* with TRACK_COMMITMENT */
+#define SQLQ(s)			"'" s "'"	/* as an SQL literal */
+extern const char *const model_statuses[];
+extern const char *const model_modes[];
+int		 model_valid_status(const char *);
+int		 model_valid_mode(const char *);
+int		 model_status_open(const char *);	/* accepted suspended */
+int		 model_status_closed(const char *);	/* done, cancelled */
+
 struct policy {
 	char		*name;
 	char		*track;		/* which deadline it escalates */
@@ -432,6 +477,8 @@ struct config {
 	char			*socket;
 	int			 socket_mode;
 	char			*listen;	/* optional TCP "127.0.0.1:8080" */
+	char			*listen_host;	/* its host; IPv6 without [] */
+	int			 listen_port;
 	char			*api_token;	/* secret */
 	char			*link_base;	/* item links, optional */
 	int			 deadline_min;	/* time of day deadlines fall due */
@@ -896,7 +943,6 @@ struct json_t;
 /* NULL when the store cannot be read. */
 struct json_t	*item_json(const struct config *, struct store *,
 		    const struct item_row *, int64_t now);
-int		 item_valid_mode(const char *);
 
 /* enqueue.c -- the one path into the outbox; callers hold a transaction. */
 struct jsonbuf;

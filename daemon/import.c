@@ -97,8 +97,10 @@ static const struct {
 	const char	*text;
 	const char	*mode;
 } import_modes[] = {
-	{ "normal", "normal" }, { "一般", "normal" }, { "普通", "normal" },
-	{ "预审", "预审" }, { "容缺受理", "容缺受理" }, { "告知承诺", "告知承诺" },
+	{ "normal", MODE_NORMAL }, { "一般", MODE_NORMAL }, { "普通", MODE_NORMAL },
+	{ MODE_PRECHECK, MODE_PRECHECK },
+	{ MODE_SUPPLEMENT, MODE_SUPPLEMENT },
+	{ MODE_COMMITMENT, MODE_COMMITMENT },
 };
 
 /* Separators between prerequisite kinds in one cell. */
@@ -418,14 +420,13 @@ import_casecmp(const char *a, const char *b)
 static size_t
 import_space(const char *s)
 {
-	const unsigned char	*u = (const unsigned char *)s;
+	uint32_t	 c;
+	size_t		 n;
 
-	if (*u == ' ' || *u == '\t' || *u == '\r' || *u == '\n')
-		return (1);
-	if (u[0] == 0xc2 && u[1] == 0xa0)
-		return (2);
-	if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
-		return (3);
+	n = utf8_next(s, strnlen(s, 4), &c);
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xa0 ||
+	    c == 0x3000)
+		return (n);
 	return (0);
 }
 
@@ -468,25 +469,20 @@ import_trim(char *s)
 static int
 import_fold(const char *s, char *buf, size_t len, int lower, int nospace)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 o = 0;
-	unsigned int		 c;
+	size_t		 o = 0, n;
+	uint32_t	 c;
 
-	while (*u != '\0') {
-		if (u[0] == 0xef && (u[1] == 0xbc || u[1] == 0xbd) &&
-		    u[2] >= 0x80 && u[2] <= 0xbf) {
-			/* U+FF01..U+FF5E map to 0x21..0x7E. */
-			c = ((u[1] & 0x3) << 6 | (u[2] & 0x3f)) + 0xff00 - 0xfee0;
-			if (c < 0x21 || c > 0x7e)
-				c = 0;
-		} else if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
+	while (*s != '\0') {
+		n = utf8_next(s, strnlen(s, 4), &c);
+		if (c >= 0xff01 && c <= 0xff5e)
+			c -= 0xfee0;	/* U+FF01..U+FF5E map to 0x21..0x7E */
+		else if (c == 0x3000)
 			c = ' ';
-		else
-			c = 0;
-		if (c != 0)
-			u += 3;
-		else
-			c = *u++;
+		else {
+			c = (unsigned char)*s;
+			n = 1;
+		}
+		s += n;
 		if (lower && c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
 		if (nospace && (c == ' ' || c == '\t'))
@@ -726,7 +722,7 @@ import_mode(const char *v)
 	size_t	 i;
 
 	if (v == NULL)
-		return ("normal");
+		return (MODE_NORMAL);
 	for (i = 0; i < sizeof import_modes / sizeof import_modes[0]; i++) {
 		if (import_casecmp(v, import_modes[i].text) == 0)
 			return (import_modes[i].mode);
@@ -860,23 +856,6 @@ import_has_bom(const char *s, size_t len)
 	return (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0);
 }
 
-/* The offset of the first byte where s stops being valid UTF-8. */
-static size_t
-import_utf8_bad(const char *s, size_t len)
-{
-	size_t		 i = 0, n;
-	unsigned char	 c;
-
-	while (i < len) {
-		c = (unsigned char)s[i];
-		n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-		if (n > len - i || !utf8_valid(s + i, n))
-			return (i);
-		i += n;
-	}
-	return (len);
-}
-
 /*
  * Decode the file's bytes into UTF-8 text without a byte-order mark: the
  * bytes themselves when they are UTF-8, else a conversion (malloc'd, in
@@ -937,8 +916,9 @@ import_decode(const char *data, size_t len, const char *encoding,
 		*tlen = len;
 	} else if (!gb || bom) {
 		api_error_set(e, 400, "encoding", "the file is not valid UTF-8"
-		    " (bad byte at offset %zu)%s", import_utf8_bad(data, len) +
-		    bom, bom ? " although it starts with a UTF-8 byte-order mark" :
+		    " (bad byte at offset %zu)%s",
+		    utf8_valid_prefix(data, len) + bom, bom ?
+		    " although it starts with a UTF-8 byte-order mark" :
 		    "; is it GB18030? try encoding gb18030");
 		return (-1);
 	} else if ((rc = import_from_gb18030(data, len, owned, tlen,
@@ -949,7 +929,8 @@ import_decode(const char *data, size_t len, const char *encoding,
 		else if (utf8)
 			api_error_set(e, 400, "encoding", "the file is neither"
 			    " UTF-8 (bad byte at offset %zu) nor GB18030 (bad byte"
-			    " at offset %zu)", import_utf8_bad(data, len), bad);
+			    " at offset %zu)", utf8_valid_prefix(data, len),
+			    bad);
 		else
 			api_error_set(e, 400, "encoding", "the file is not valid"
 			    " GB18030 (bad byte at offset %zu); is it UTF-8?",
@@ -1571,7 +1552,7 @@ import_stored_cb(void *arg, const struct item_row *r)
 {
 	struct import_project	*p = arg;
 
-	if (strcmp(r->status, "cancelled") == 0)
+	if (strcmp(r->status, STATUS_CANCELLED) == 0)
 		return (0);
 	p->stored = xreallocarray(p->stored, p->nstored + 1,
 	    sizeof *p->stored);

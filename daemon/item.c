@@ -19,22 +19,6 @@
 
 #include "escalator.h"
 
-static const char *item_modes[] = {
-	"normal", "预审", "容缺受理", "告知承诺", NULL
-};
-
-/* Whether a mode name is known. */
-int
-item_valid_mode(const char *m)
-{
-	int	 i;
-
-	for (i = 0; item_modes[i] != NULL; i++)
-		if (strcmp(item_modes[i], m) == 0)
-			return (1);
-	return (0);
-}
-
 /* Parse a user time into *t, or fill the error naming the field. */
 static int
 item_time(const char *field, const char *v, int64_t now, int64_t *t,
@@ -172,9 +156,9 @@ item_wants(const struct config *conf, const struct item_row *r,
 	w[0].kind = TRACK_MAIN;
 	w[0].due = r->due_at;
 	w[1].kind = TRACK_SUPPLEMENT;
-	w[1].due = strcmp(r->mode, "容缺受理") == 0 ? r->supplement_due : 0;
+	w[1].due = strcmp(r->mode, MODE_SUPPLEMENT) == 0 ? r->supplement_due : 0;
 	w[2].kind = TRACK_COMMITMENT;
-	w[2].due = strcmp(r->mode, "告知承诺") == 0 ? r->commitment_due : 0;
+	w[2].due = strcmp(r->mode, MODE_COMMITMENT) == 0 ? r->commitment_due : 0;
 	for (i = 0; i < 3; i++)
 		w[i].p = w[i].due > 0 ? config_policy_for(conf, w[i].kind,
 		    r->category, r->department, r->kind, r->mode) : NULL;
@@ -262,7 +246,7 @@ item_plan(const struct config *conf, const struct project_row *p,
 		r->region = p->region;
 		r->kind = item_unconst(in->name);
 		r->department = item_unconst(in->department);
-		r->status = item_unconst("planned");
+		r->status = item_unconst(STATUS_PLANNED);
 		r->created_at = now;
 		r->last_progress_at = now;
 		plan->log_outcome = "created";
@@ -270,7 +254,7 @@ item_plan(const struct config *conf, const struct project_row *p,
 	if (in->handler)
 		r->handler = item_unconst(in->handler);
 	if (in->mode || r->mode == NULL)
-		r->mode = item_unconst(in->mode ? in->mode : "normal");
+		r->mode = item_unconst(in->mode ? in->mode : MODE_NORMAL);
 	if (in->limit) {
 		r->limit = item_unconst(in->limit);
 		r->explicit_due = 0;
@@ -287,8 +271,8 @@ item_plan(const struct config *conf, const struct project_row *p,
 		r->accepted_at = in->accepted_at;
 
 	/* Accept now unless planned or waiting for prerequisites. */
-	if (strcmp(r->status, "planned") == 0 && (in->status == NULL ||
-	    strcmp(in->status, "accepted") == 0)) {
+	if (strcmp(r->status, STATUS_PLANNED) == 0 && (in->status == NULL ||
+	    strcmp(in->status, STATUS_ACCEPTED) == 0)) {
 		if (pending != 0 && in->status != NULL) {
 			api_error_set(e, 409, "status", "item cannot be accepted"
 			    " before prerequisite item %lld is done",
@@ -296,18 +280,18 @@ item_plan(const struct config *conf, const struct project_row *p,
 			return (-1);
 		}
 		if (pending == 0) {
-			r->status = item_unconst("accepted");
+			r->status = item_unconst(STATUS_ACCEPTED);
 			if (r->accepted_at == 0)
 				r->accepted_at = now;
 		}
 	}
-	if (strcmp(r->status, "accepted") == 0 &&
+	if (strcmp(r->status, STATUS_ACCEPTED) == 0 &&
 	    item_compute_due(conf, r, c, &plan->uncovered, e) != 0)
 		return (-1);
 	plan->log_detail = r->kind;
 
 	/* The tracks item_retrack() makes for an item that has none. */
-	if (stored == NULL && strcmp(r->status, "accepted") == 0) {
+	if (stored == NULL && strcmp(r->status, STATUS_ACCEPTED) == 0) {
 		item_wants(conf, r, c, w);
 		for (i = 0; i < ITEM_PLAN_TRACKS; i++)
 			if (w[i].p != NULL)
@@ -362,7 +346,7 @@ item_prereqs(struct store *s, const struct item_input *in, int64_t id,
 			    " item %lld", (long long)in->after[i]);
 			return (-1);
 		}
-		if (id == 0 && strcmp(pre.status, "done") != 0 &&
+		if (id == 0 && strcmp(pre.status, STATUS_DONE) != 0 &&
 		    (*pending == 0 || in->after[i] < *pending))
 			*pending = in->after[i];
 		item_row_clear(&pre);
@@ -409,19 +393,20 @@ item_add(const struct config *conf, struct store *s,
 		api_error_set(e, 400, "department", "missing department");
 		return (-1);
 	}
-	if (in->mode != NULL && !item_valid_mode(in->mode)) {
-		api_error_set(e, 400, "mode", "unknown mode '%s' (normal, 预审,"
-		    " 容缺受理, 告知承诺)", in->mode);
+	if (in->mode != NULL && !model_valid_mode(in->mode)) {
+		api_error_set(e, 400, "mode", "unknown mode '%s' ("
+		    MODE_NORMAL ", " MODE_PRECHECK ", " MODE_SUPPLEMENT ", "
+		    MODE_COMMITMENT ")", in->mode);
 		return (-1);
 	}
-	if (in->status != NULL && strcmp(in->status, "planned") != 0 &&
-	    strcmp(in->status, "accepted") != 0) {
+	if (in->status != NULL && strcmp(in->status, STATUS_PLANNED) != 0 &&
+	    strcmp(in->status, STATUS_ACCEPTED) != 0) {
 		api_error_set(e, 400, "status", "status must be planned or"
 		    " accepted");
 		return (-1);
 	}
 	if (in->deadline == NULL && in->limit == NULL &&
-	    (in->status == NULL || strcmp(in->status, "accepted") == 0)) {
+	    (in->status == NULL || strcmp(in->status, STATUS_ACCEPTED) == 0)) {
 		api_error_set(e, 400, "deadline", "give a deadline or a time"
 		    " limit");
 		return (-1);
@@ -579,8 +564,8 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 #define NEED(cond, msg) do { if (!(cond)) { api_error_set(e, 409, "type", \
 	"item %lld is %s: %s", (long long)id, r.status, msg); goto fail; } } while (0)
 	if (strcmp(type, "accept") == 0) {
-		NEED(strcmp(r.status, "planned") == 0, "only a planned item can"
-		    " be accepted");
+		NEED(strcmp(r.status, STATUS_PLANNED) == 0,
+		    "only a planned item can be accepted");
 		if (store_prereq_pending(s, id, pend, 1, &npend) != 0)
 			goto dberr;
 		if (npend > 0) {
@@ -589,7 +574,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 			    (long long)id, (long long)pend[0]);
 			goto fail;
 		}
-		item_set(&r.status, "accepted");
+		item_set(&r.status, STATUS_ACCEPTED);
 		r.accepted_at = at;
 		r.last_progress_at = at;
 		if (item_compute_due(conf, &r, NULL, &unc, e) != 0)
@@ -602,19 +587,19 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 			goto fail;
 		}
 	} else if (strcmp(type, "suspend") == 0) {
-		NEED(strcmp(r.status, "accepted") == 0, "only an accepted item"
-		    " can be suspended");
+		NEED(strcmp(r.status, STATUS_ACCEPTED) == 0,
+		    "only an accepted item can be suspended");
 		if (reason == NULL || *reason == '\0') {
 			api_error_set(e, 400, "reason", "a clock stop needs a"
 			    " reason (e.g. 补正材料, 专家评审)");
 			goto fail;
 		}
-		item_set(&r.status, "suspended");
+		item_set(&r.status, STATUS_SUSPENDED);
 		item_set(&r.suspend_reason, reason);
 		r.suspended_at = at;
 	} else if (strcmp(type, "resume") == 0) {
-		NEED(strcmp(r.status, "suspended") == 0, "only a suspended item"
-		    " can be resumed");
+		NEED(strcmp(r.status, STATUS_SUSPENDED) == 0,
+		    "only a suspended item can be resumed");
 		/* The deadline moves by the working days the clock stood. */
 		rules_split(r.suspended_at, &d1, NULL);
 		rules_split(at, &d2, NULL);
@@ -636,24 +621,21 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 			r.due_at = rules_add(conf->calendar, r.due_at, &dd, 1,
 			    NULL);
 		}
-		item_set(&r.status, "accepted");
+		item_set(&r.status, STATUS_ACCEPTED);
 		item_set(&r.suspend_reason, NULL);
 		r.suspended_at = 0;
 		r.last_progress_at = at;
 	} else if (strcmp(type, "done") == 0) {
-		NEED(strcmp(r.status, "accepted") == 0 ||
-		    strcmp(r.status, "suspended") == 0, "only an accepted item"
+		NEED(model_status_open(r.status), "only an accepted item"
 		    " can be done");
-		item_set(&r.status, "done");
+		item_set(&r.status, STATUS_DONE);
 		r.done_at = at;
 		was_done = 1;
 	} else if (strcmp(type, "cancel") == 0) {
-		NEED(strcmp(r.status, "done") != 0 &&
-		    strcmp(r.status, "cancelled") != 0, "already closed");
-		item_set(&r.status, "cancelled");
+		NEED(!model_status_closed(r.status), "already closed");
+		item_set(&r.status, STATUS_CANCELLED);
 	} else if (strcmp(type, "block") == 0) {
-		NEED(strcmp(r.status, "done") != 0 &&
-		    strcmp(r.status, "cancelled") != 0, "already closed");
+		NEED(!model_status_closed(r.status), "already closed");
 		if (reason == NULL || *reason == '\0') {
 			api_error_set(e, 400, "reason", "blocking needs a reason");
 			goto fail;
@@ -665,8 +647,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 		item_set(&r.blocked_reason, NULL);
 		r.blocked_at = 0;
 	} else if (strcmp(type, "raise") == 0) {
-		NEED(strcmp(r.status, "done") != 0 &&
-		    strcmp(r.status, "cancelled") != 0, "already closed");
+		NEED(!model_status_closed(r.status), "already closed");
 		r.raised_at = at;
 		if (reason != NULL)
 			item_set(&r.blocked_reason, reason);
@@ -795,7 +776,7 @@ item_retrack(const struct config *conf, struct store *s,
 	size_t			 i;
 	int			 rc, active;
 
-	active = strcmp(r->status, "accepted") == 0;
+	active = strcmp(r->status, STATUS_ACCEPTED) == 0;
 	item_wants(conf, r, NULL, w);
 	for (i = 0; i < ITEM_PLAN_TRACKS; i++) {
 		/* A new progress note restarts the stale ladder. */
@@ -925,9 +906,8 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 	json_object_set_new(o, "stopped_workdays",
 	    json_integer(r->stopped_workdays));
 	json_object_set_new(o, "overdue_workdays", json_integer(
-	    strcmp(r->status, "accepted") == 0 || strcmp(r->status,
-	    "suspended") == 0 ? rules_overdue_workdays(conf->calendar,
-	    r->due_at, now) : 0));
+	    model_status_open(r->status) ? rules_overdue_workdays(
+	    conf->calendar, r->due_at, now) : 0));
 	item_json_str(o, "blocked", r->blocked_reason);
 	item_json_str(o, "suspended", r->suspend_reason);
 	item_json_time(o, "raised_at", r->raised_at);

@@ -76,7 +76,8 @@ message_lookup(void *arg, const char *name)
 	if (strcmp(name, "region") == 0)
 		return (it->region ? it->region : "");
 	if (strcmp(name, "mode") == 0)
-		return (it->mode && strcmp(it->mode, "normal") != 0 ? it->mode : "");
+		return (it->mode && strcmp(it->mode, MODE_NORMAL) != 0 ?
+		    it->mode : "");
 	if (strcmp(name, "reason") == 0)
 		return (c->entry->reason ? c->entry->reason : "");
 	if (strcmp(name, "index") == 0) {
@@ -181,8 +182,9 @@ message_part(const struct template_set *ts, struct message_ctx *c,
  * first) through a callback that may reuse one scratch item between
  * calls.  The part marker " (k/N)" cannot be known before the last part,
  * so each part carries PART_MARK where it belongs and
- * part_mark() puts the real marker in afterwards; the byte limit is
- * measured with the widest marker, so the substitution never overflows.
+ * part_mark() puts the real marker in afterwards; part_room() measures
+ * the byte limit with the widest marker, so the substitution never
+ * overflows.
  */
 int
 message_stream_begin(struct msg_stream *ms, const struct config *conf,
@@ -191,7 +193,6 @@ message_stream_begin(struct msg_stream *ms, const struct config *conf,
 {
 	const struct template_set	*ts;
 	char				*frame;
-	size_t				 overhead, limit;
 
 	memset(ms, 0, sizeof *ms);
 	/* Plain-text channels use the type-independent template. */
@@ -212,7 +213,7 @@ message_stream_begin(struct msg_stream *ms, const struct config *conf,
 	ms->get = get;
 	ms->arg = arg;
 
-	/* Measure the frame (header + footer) with the widest marker. */
+	/* Measure the frame (header + footer) as the parts will have it. */
 	{
 		struct message_ctx c;
 		memset(&c, 0, sizeof c);
@@ -220,13 +221,11 @@ message_stream_begin(struct msg_stream *ms, const struct config *conf,
 		c.batch = b;
 		c.now = now;
 		c.count = n;
-		c.part = " (999/999)";
+		c.part = PART_MARK;
 		frame = message_part(ts, &c, NULL, 0, 0);
 	}
-	overhead = strlen(frame) + 64;	/* mentions appended by the channel */
+	ms->limit = part_room(channel_max_bytes(b->channel), frame);
 	free(frame);
-	limit = b->channel->max_bytes ? b->channel->max_bytes : 4096;
-	ms->limit = limit > overhead + 16 ? limit - overhead : 16;
 	return (0);
 }
 
@@ -250,7 +249,7 @@ message_stream_line(struct msg_stream *ms, size_t i)
 		line = xstrdup("");
 	l = strlen(line) + 1;
 	if (l > ms->limit)
-		line[utf8_cut(line, l - 1, ms->limit - 1)] = '\0';
+		line[part_cut(line, l - 1, ms->limit - 1)] = '\0';
 	return (line);
 }
 

@@ -85,8 +85,7 @@ metrics_delivery_cb(void *arg, const char *channel, const char *what,
 char *
 metrics_render(struct escalator *esc)
 {
-	static const char *statuses[] = { "planned", "accepted", "suspended",
-	    "done", "cancelled", NULL };
+	const char *const	*statuses = model_statuses;
 	struct metrics_buf	 b = { NULL, 0 };
 	struct channel		*ch;
 	int64_t			 n;

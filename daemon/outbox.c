@@ -20,7 +20,6 @@
 
 #define OUTBOX_MAX_RESPONSE	65536
 #define OUTBOX_WINDOW_SLOTS	128
-#define OUTBOX_MAX_RETRY_MS	(660 * 1000)	/* > backoff cap and blocks */
 
 /* An answer that could not be recorded yet (database locked, disk full). */
 struct pending {
@@ -122,19 +121,6 @@ outbox_transfer_free(struct transfer *t)
 	free(t->resp);
 	free(t->channel);
 	free(t);
-}
-
-/* Backoff for the n-th failed attempt: exponential with jitter. */
-static int64_t
-outbox_backoff_ms(int attempts)
-{
-	int64_t	 base = 2000, cap = 300000, d;
-
-	d = base << (attempts > 8 ? 8 : attempts - 1 < 0 ? 0 : attempts - 1);
-	if (d > cap)
-		d = cap;
-	/* +-25 % so that many senders do not retry in lockstep */
-	return (d * 3 / 4 + (int64_t)(random() % (d / 2 + 1)));
 }
 
 /* A sender's timer fired. */
@@ -338,16 +324,15 @@ outbox_sender_run(struct sender *sd)
 	/* A retry is never more than the longest backoff or block away;
 	 * further means the wall clock was set back: try now. */
 	at = o.next_attempt * 1000;
-	if (at > now + OUTBOX_MAX_RETRY_MS)
+	if (at > now + CHANNEL_MAX_WAIT_MS)
 		at = now;
 	if (o.not_before * 1000 > at)
 		at = o.not_before * 1000;
 	wait = at - now;
 	if ((at = outbox_throttle(sd, ch, mono)) > 0 && at - mono > wait)
 		wait = at - mono;
-	/* Feishu asks senders to avoid the busy :00 and :30 seconds. */
-	if (ch->type == CHANNEL_FEISHU && wait <= 0 && (now / 1000) % 30 == 0)
-		wait = 1100;
+	if (wait <= 0)
+		wait = channel_send_delay_ms(ch->type, now);
 	if (wait > 0) {
 		outbox_sender_wait(sd, wait);
 		outbox_row_clear(&o);
@@ -426,7 +411,8 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 {
 	struct store		*s = ob->esc->store;
 	struct outbox_row	 o;
-	int64_t			 now = outbox_now_ms(), retry_at = 0;
+	struct delivery_plan	 plan;
+	int64_t			 now = outbox_now_ms(), retry_at;
 	const char		*outcome;
 	char			 detail[320];
 	int			 rc;
@@ -441,33 +427,18 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 	o.code = code;
 	free(o.error);
 	o.error = NULL;
+	/* The vendor's rules (channel.c) decide; this only applies them. */
+	channel_plan(type, out, o.attempts, (uint32_t)random(), &plan);
 	free(o.status);
-	switch (out) {
-	case DELIVERY_OK:
-		o.status = xstrdup("sent");
+	o.status = xstrdup(plan.status);
+	outcome = plan.outcome;
+	if (out == DELIVERY_OK)
 		o.sent_at = now / 1000;
-		outcome = "sent";
-		break;
-	case DELIVERY_RETRY:
-	case DELIVERY_RATE_LIMITED:
-		o.status = xstrdup("queued");
-		if (out == DELIVERY_RATE_LIMITED) {
-			/* DingTalk blocks a robot for 10 minutes. */
-			retry_at = now + (type == CHANNEL_DINGTALK ? 600000 :
-			    type == CHANNEL_FEISHU ? 2000 : 60000);
-		} else
-			retry_at = now + outbox_backoff_ms(o.attempts);
+	else
+		o.error = xstrdup(msg);
+	if (plan.wait_ms > 0) {
+		retry_at = now + plan.wait_ms;
 		o.next_attempt = (retry_at + 999) / 1000;
-		o.error = xstrdup(msg);
-		outcome = out == DELIVERY_RETRY ? "retry" : "rate-limited";
-		break;
-	case DELIVERY_PERMANENT:
-	case DELIVERY_AUTH:
-	default:
-		o.status = xstrdup("failed");
-		o.error = xstrdup(msg);
-		outcome = "failed";
-		break;
 	}
 	snprintf(detail, sizeof detail, "http %ld, code %ld: %s", http, code,
 	    msg);
@@ -478,7 +449,7 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		outbox_row_clear(&o);
 		return (-1);
 	}
-	if (out == DELIVERY_AUTH && (store_outbox_fail_channel(s, o.channel,
+	if (plan.pause && (store_outbox_fail_channel(s, o.channel,
 	    code, "channel paused: credentials refused") != 0 ||
 	    store_log(s, now / 1000, 0, NULL, NULL, o.channel, "paused",
 	    detail) != 0 ||
@@ -495,13 +466,13 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 	/* On record: only now do the counters and the sender's state change. */
 	if (out == DELIVERY_OK)
 		sd->sent++;
-	else if (out == DELIVERY_RETRY || out == DELIVERY_RATE_LIMITED) {
+	else if (plan.wait_ms > 0)
 		sd->retried++;
-		if (out == DELIVERY_RATE_LIMITED)
-			sd->blocked_until = outbox_mono_ms() + (retry_at - now);
-	} else
+	else
 		sd->failed++;
-	if (out == DELIVERY_AUTH)
+	if (plan.block)
+		sd->blocked_until = outbox_mono_ms() + plan.wait_ms;
+	if (plan.pause)
 		sd->paused = 1;
 	{
 		int64_t	*ids = NULL;
@@ -514,11 +485,11 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		    outcome, detail);
 		free(ids);
 	}
-	if (out == DELIVERY_AUTH)
+	if (plan.pause)
 		log_warnx("channel %s paused: credentials refused (code %ld);"
 		    " fix the configuration and reload", o.channel, code);
 	outbox_row_clear(&o);
-	if (out == DELIVERY_AUTH && ob->esc->conf->admin_channel != NULL)
+	if (plan.pause && ob->esc->conf->admin_channel != NULL)
 		outbox_kick(ob, ob->esc->conf->admin_channel);
 	return (0);
 }

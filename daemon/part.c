@@ -38,3 +38,31 @@ part_mark(const char *s, size_t k, size_t n)
 	strcpy(o, p);
 	return (out);
 }
+
+/* Bytes of body a part of at most max bytes can hold beside its frame (the
+ * text around the body, PART_MARK counted as the widest marker) and what
+ * the channel appends; never less than 16. */
+size_t
+part_room(size_t max, const char *frame)
+{
+	const char	*p, *q;
+	size_t		 used = PART_RESERVE, pl = strlen(PART_MARK);
+
+	for (p = frame; (q = strstr(p, PART_MARK)) != NULL; p = q + pl)
+		used += (size_t)(q - p) + strlen(PART_MARK_WIDEST);
+	used += strlen(p);
+	return (max > used + 16 ? max - used : 16);
+}
+
+/* Bytes of s[0..len) that go into a part with room bytes left: up to the
+ * last line break that fits, else a character boundary; never 0 while
+ * there is text and room. */
+size_t
+part_cut(const char *s, size_t len, size_t room)
+{
+	size_t	 cut;
+
+	if ((cut = utf8_cut(s, len, room)) == 0)
+		cut = len < room ? len : room;
+	return (cut);
+}

@@ -192,7 +192,7 @@ report_grow(struct report *rep, size_t n)
 	if (rep->len + n + 1 <= rep->cap)
 		return;
 	while (rep->len + n + 1 > rep->cap)
-		rep->cap = rep->cap ? rep->cap * 2 : 4096;
+		rep->cap = rep->cap ? rep->cap * 2 : 1024;
 	rep->buf = xreallocarray(rep->buf, rep->cap, 1);
 }
 
@@ -384,7 +384,7 @@ report_done_by(const struct item_row *r, int64_t t)
 static int
 report_active(const struct item_row *r, int64_t t)
 {
-	return (strcmp(r->status, "planned") != 0 && r->accepted_at > 0 &&
+	return (strcmp(r->status, STATUS_PLANNED) != 0 && r->accepted_at > 0 &&
 	    r->accepted_at <= t && !report_done_by(r, t));
 }
 
@@ -395,7 +395,7 @@ report_overdue(const struct item_row *r, int64_t t)
 {
 	if (!report_active(r, t) || r->due_at <= 0 || r->due_at >= t)
 		return (0);
-	return (!(strcmp(r->status, "suspended") == 0 &&
+	return (!(strcmp(r->status, STATUS_SUSPENDED) == 0 &&
 	    r->suspended_at > 0 && r->suspended_at <= t));
 }
 
@@ -1420,8 +1420,9 @@ report_render(const struct config *conf, struct store *s,
 	    text, len));
 }
 
-/* Cut a report into parts of at most max bytes at line boundaries; each
- * part repeats the heading (the first line) with a " (i/n)" marker. */
+/* Cut a report into parts of at most max bytes at line boundaries by the
+ * one splitting rule (part.c); each part repeats the heading (the first
+ * line) with a " (i/n)" marker. */
 void
 report_split(const char *title, const char *text, size_t max,
     struct msg_part **partsp, size_t *nparts)
@@ -1430,9 +1431,9 @@ report_split(const char *title, const char *text, size_t max,
 	const char	*nl, *body, **at;
 	size_t		 len = strlen(text), headlen, room, rest, n = 0, i;
 	size_t		*cut;
-	char		 marker[64];
+	char		*head, *s;
 
-	if (len <= max) {
+	if (len <= part_room(max, "")) {
 		parts = xcalloc(1, sizeof *parts);
 		parts[0].title = xstrdup(title);
 		parts[0].text = xstrdup(text);
@@ -1443,7 +1444,8 @@ report_split(const char *title, const char *text, size_t max,
 	nl = strchr(text, '\n');
 	headlen = nl != NULL ? (size_t)(nl - text) : 0;
 	body = nl != NULL ? nl + 1 : text;
-	room = max > headlen + 64 ? max - headlen - sizeof " (99/99)" : 64;
+	xasprintf(&head, "%.*s%s\n", (int)headlen, text, PART_MARK);
+	room = part_room(max, head);
 
 	at = NULL;
 	cut = NULL;
@@ -1458,9 +1460,7 @@ report_split(const char *title, const char *text, size_t max,
 		at = xreallocarray(at, n + 1, sizeof *at);
 		cut = xreallocarray(cut, n + 1, sizeof *cut);
 		at[n] = body;
-		cut[n] = utf8_cut(body, rest, room);
-		if (cut[n] == 0)
-			cut[n] = rest < room ? rest : room;
+		cut[n] = part_cut(body, rest, room);
 		body += cut[n];
 		rest -= cut[n];
 		while (cut[n] > 0 && at[n][cut[n] - 1] == '\n')
@@ -1469,11 +1469,14 @@ report_split(const char *title, const char *text, size_t max,
 	}
 	parts = xcalloc(n ? n : 1, sizeof *parts);
 	for (i = 0; i < n; i++) {
-		snprintf(marker, sizeof marker, " (%zu/%zu)", i + 1, n);
-		xasprintf(&parts[i].title, "%s%s", title, marker);
-		xasprintf(&parts[i].text, "%.*s%s\n%.*s", (int)headlen, text,
-		    marker, (int)cut[i], at[i]);
+		xasprintf(&s, "%s%s", title, PART_MARK);
+		parts[i].title = part_mark(s, i + 1, n);
+		free(s);
+		xasprintf(&s, "%s%.*s", head, (int)cut[i], at[i]);
+		parts[i].text = part_mark(s, i + 1, n);
+		free(s);
 	}
+	free(head);
 	free(at);
 	free(cut);
 	*partsp = parts;
@@ -1501,7 +1504,7 @@ report_send_one(const struct config *conf, struct store *s,
 {
 	const struct channel	*ch = config_channel(conf, chname);
 	struct msg_part		*parts;
-	size_t			 nparts, i, len, max;
+	size_t			 nparts, i, len;
 	char			*title, *text;
 	int			 n = 0;
 
@@ -1516,10 +1519,7 @@ report_send_one(const struct config *conf, struct store *s,
 		    store_error(s));
 		return (-1);
 	}
-	/* Leave room for a keyword or mention the channel appends. */
-	max = ch->max_bytes ? ch->max_bytes : 4096;
-	max = max > 512 ? max - 64 : max;
-	report_split(title, text, max, &parts, &nparts);
+	report_split(title, text, channel_max_bytes(ch), &parts, &nparts);
 	for (i = 0; i < nparts; i++) {
 		if (enqueue_text(conf, s, ch->name, "report",
 		    parts[i].title, parts[i].text, "info", now) != 0) {

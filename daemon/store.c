@@ -27,7 +27,8 @@ static const char *store_migrations[] = {
 	"  id INTEGER PRIMARY KEY,"
 	"  project_id INTEGER NOT NULL REFERENCES projects(id),"
 	"  kind TEXT NOT NULL, department TEXT NOT NULL, handler TEXT,"
-	"  mode TEXT NOT NULL DEFAULT 'normal', status TEXT NOT NULL,"
+	"  mode TEXT NOT NULL DEFAULT " SQLQ(MODE_NORMAL) ","
+	" status TEXT NOT NULL,"
 	"  accepted_at INTEGER NOT NULL DEFAULT 0, lim TEXT,"
 	"  due_at INTEGER NOT NULL DEFAULT 0, explicit_due INTEGER NOT NULL DEFAULT 0,"
 	"  supplement_due INTEGER NOT NULL DEFAULT 0,"
@@ -197,12 +198,13 @@ static const char *store_sql[S__COUNT] = {
 	[S_ITEM_LIST] = "SELECT " ITEM_COLS " WHERE (?1 IS NULL OR i.status = ?1)"
 	    " AND (?2 IS NULL OR p.code = ?2) ORDER BY i.id LIMIT ?3",
 	[S_ITEM_ACTIVE] = "SELECT " ITEM_COLS " WHERE i.status IN"
-	    " ('planned', 'accepted', 'suspended') ORDER BY i.id",
+	    " (" SQLQ(STATUS_PLANNED) ", " SQLQ(STATUS_ACCEPTED) ", "
+	    SQLQ(STATUS_SUSPENDED) ") ORDER BY i.id",
 	[S_PREREQ_ADD] = "INSERT OR IGNORE INTO prereqs (item_id, needs_id)"
 	    " VALUES (?, ?)",
 	[S_PREREQ_PENDING] = "SELECT r.needs_id FROM prereqs r JOIN items i"
-	    " ON i.id = r.needs_id WHERE r.item_id = ? AND i.status <> 'done'"
-	    " ORDER BY r.needs_id",
+	    " ON i.id = r.needs_id WHERE r.item_id = ? AND i.status <> "
+	    SQLQ(STATUS_DONE) " ORDER BY r.needs_id",
 	[S_PREREQ_LIST] = "SELECT needs_id FROM prereqs WHERE item_id = ?"
 	    " ORDER BY needs_id",
 	[S_PROGRESS_ADD] = "INSERT INTO progress_notes (project_id, item_id, at,"
@@ -274,7 +276,8 @@ static const char *store_sql[S__COUNT] = {
 	[S_COUNT_STATUS] = "SELECT count(*) FROM items WHERE status = ?",
 	[S_COUNT_STAGES] = "SELECT t.stage_name, count(*) FROM tracks t JOIN items i"
 	    " ON i.id = t.item_id WHERE t.kind = 'main' AND t.stage >= 0 AND"
-	    " i.status IN ('accepted', 'suspended') GROUP BY t.stage_name",
+	    " i.status IN (" SQLQ(STATUS_ACCEPTED) ", " SQLQ(STATUS_SUSPENDED)
+	    ") GROUP BY t.stage_name",
 	[S_REPORT_CLAIM] = "INSERT OR IGNORE INTO reports (name, period, sent_at)"
 	    " VALUES (?, ?, ?)",
 	[S_REPORT_LAST] = "SELECT period FROM reports WHERE name = ?"
@@ -284,7 +287,8 @@ static const char *store_sql[S__COUNT] = {
 	[S_REPORT_LAST_AT] = "SELECT coalesce(max(sent_at), 0) FROM reports"
 	    " WHERE name = ?",
 	[S_ITEMS_REPORT] = "SELECT x.*, t.policy, t.stage_name FROM (SELECT "
-	    ITEM_COLS " WHERE i.status <> 'cancelled' AND (i.status <> 'done'"
+	    ITEM_COLS " WHERE i.status <> " SQLQ(STATUS_CANCELLED) " AND"
+	    " (i.status <> " SQLQ(STATUS_DONE)
 	    " OR i.done_at >= ?1)) x LEFT JOIN tracks t ON t.item_id = x.id"
 	    " AND t.kind = 'main' ORDER BY x.id",
 };
@@ -1006,7 +1010,7 @@ item_bind(sqlite3_stmt *st, const struct item_row *r)
 	bind_text(st, 2, r->kind);
 	bind_text(st, 3, r->department);
 	bind_text(st, 4, r->handler);
-	bind_text(st, 5, r->mode ? r->mode : "normal");
+	bind_text(st, 5, r->mode ? r->mode : MODE_NORMAL);
 	bind_text(st, 6, r->status);
 	sqlite3_bind_int64(st, 7, r->accepted_at);
 	bind_text(st, 8, r->limit);

@@ -66,7 +66,8 @@ static const char *bulk_sql[B__COUNT] = {
 	    " region, content, planned_start) VALUES (?, ?, ?, ?, ?, ?)",
 	[B_ITEM_FIND] = "SELECT id FROM items WHERE project_id = ? AND"
 	    " kind = ? AND department = ?",
-	[B_ITEM_PENDING] = "SELECT status <> 'done' FROM items WHERE id = ?",
+	[B_ITEM_PENDING] = "SELECT status <> " SQLQ(STATUS_DONE)
+	    " FROM items WHERE id = ?",
 	[B_PREREQ_ADD] = "INSERT OR IGNORE INTO prereqs (item_id, needs_id)"
 	    " VALUES (?, ?)",
 	/* The ids SQLite would give the next rows: one past the largest. */
@@ -364,7 +365,7 @@ bulk_bind_item(sqlite3_stmt *st, int base, const struct item_row *r)
 	bulk_text(st, base + 3, r->kind);
 	bulk_text(st, base + 4, r->department);
 	bulk_text(st, base + 5, r->handler);
-	bulk_text(st, base + 6, r->mode ? r->mode : "normal");
+	bulk_text(st, base + 6, r->mode ? r->mode : MODE_NORMAL);
 	bulk_text(st, base + 7, r->status);
 	sqlite3_bind_int64(st, base + 8, r->accepted_at);
 	bulk_text(st, base + 9, r->limit);

@@ -2,12 +2,15 @@
 # completion, refused credentials, bad input, reload and shutdown, with the
 # real daemon, the real control tool and the mock chat server.
 
+import json
 import os
 import re
 import signal
+import socket
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -110,6 +113,27 @@ class ConfigCheck(H.E2ETestCase):
         self.assertEqual(rc, 1, out + err)
         self.assertProblem(err, path, 4, "colour")
         self.assertProblem(err, path, 6, "nosuch")
+
+
+class TcpApi(H.E2ETestCase):
+    """The HTTP API on a TCP address, an IPv6 one in brackets included."""
+
+    def test_ipv6_listen_address_in_brackets(self):
+        try:
+            s = socket.socket(socket.AF_INET6)
+            s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback here")
+        port = s.getsockname()[1]
+        s.close()
+        self.simple_setup(extra={"listen": "[::1]:%d" % port,
+                                 "api_token": "e2e-token-123456"})
+        req = urllib.request.Request(
+            "http://[::1]:%d/v1/status" % port,
+            headers={"Authorization": "Bearer e2e-token-123456"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            status = json.load(r)
+        self.assertIn("accepted", status["items"])
 
 
 class Ladder(H.E2ETestCase):

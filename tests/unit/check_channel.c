@@ -1163,6 +1163,102 @@ START_TEST(test_utf8_cut)
 }
 END_TEST
 
+/* What the outbox does after each answer, decided by channel_plan(). */
+START_TEST(test_plan)
+{
+	struct delivery_plan	 p;
+	int			 a;
+
+	channel_plan(CHANNEL_WECOM, DELIVERY_OK, 1, 0, &p);
+	ck_assert_str_eq(p.status, "sent");
+	ck_assert_str_eq(p.outcome, "sent");
+	ck_assert(p.wait_ms == 0 && !p.block && !p.pause);
+
+	channel_plan(CHANNEL_WECOM, DELIVERY_RETRY, 1, 0, &p);
+	ck_assert_str_eq(p.status, "queued");
+	ck_assert_str_eq(p.outcome, "retry");
+	ck_assert_int_eq(p.wait_ms, 1500);
+	ck_assert(!p.block && !p.pause);
+
+	/* DingTalk blocks a robot for ten minutes; the wait holds it all. */
+	channel_plan(CHANNEL_DINGTALK, DELIVERY_RATE_LIMITED, 3, 12345, &p);
+	ck_assert_str_eq(p.status, "queued");
+	ck_assert_str_eq(p.outcome, "rate-limited");
+	ck_assert_int_eq(p.wait_ms, 10 * 60 * 1000);
+	ck_assert(p.block && !p.pause);
+	channel_plan(CHANNEL_FEISHU, DELIVERY_RATE_LIMITED, 1, 0, &p);
+	ck_assert_int_eq(p.wait_ms, 2000);
+	channel_plan(CHANNEL_WECOM, DELIVERY_RATE_LIMITED, 1, 0, &p);
+	ck_assert_int_eq(p.wait_ms, 60000);
+	channel_plan(CHANNEL_WEBHOOK, DELIVERY_RATE_LIMITED, 1, 0, &p);
+	ck_assert_int_eq(p.wait_ms, 60000);
+
+	channel_plan(CHANNEL_FEISHU, DELIVERY_PERMANENT, 1, 0, &p);
+	ck_assert_str_eq(p.status, "failed");
+	ck_assert_str_eq(p.outcome, "failed");
+	ck_assert(p.wait_ms == 0 && !p.block && !p.pause);
+
+	/* Refused credentials fail the message and pause the channel. */
+	channel_plan(CHANNEL_DINGTALK, DELIVERY_AUTH, 1, 0, &p);
+	ck_assert_str_eq(p.status, "failed");
+	ck_assert(p.wait_ms == 0 && !p.block && p.pause);
+
+	/* Backoff: 2 s doubling to a 5 min cap, +-25 %, within the bound
+	 * past which the outbox takes a retry time for a clock set back. */
+	ck_assert_int_eq(channel_backoff_ms(0, 0), 1500);
+	ck_assert_int_eq(channel_backoff_ms(1, 1000), 2500);
+	ck_assert_int_eq(channel_backoff_ms(1, 1001), 1500);
+	ck_assert_int_eq(channel_backoff_ms(2, 0), 3000);
+	ck_assert_int_eq(channel_backoff_ms(20, 0), 225000);
+	ck_assert_int_eq(channel_backoff_ms(20, 150000), 375000);
+	for (a = 0; a < 40; a++) {
+		ck_assert_int_lt(channel_backoff_ms(a, UINT32_MAX),
+		    CHANNEL_MAX_WAIT_MS);
+		ck_assert_int_le(channel_backoff_ms(a, 0),
+		    channel_backoff_ms(a + 1, 0));
+	}
+	ck_assert_int_lt(channel_block_ms(CHANNEL_DINGTALK),
+	    CHANNEL_MAX_WAIT_MS);
+
+	/* Feishu: not on the busy :00 and :30 seconds. */
+	ck_assert_int_eq(channel_send_delay_ms(CHANNEL_FEISHU, 1800000), 1100);
+	ck_assert_int_eq(channel_send_delay_ms(CHANNEL_FEISHU, 1830999), 1100);
+	ck_assert_int_eq(channel_send_delay_ms(CHANNEL_FEISHU, 1831000), 0);
+	ck_assert_int_eq(channel_send_delay_ms(CHANNEL_WECOM, 1800000), 0);
+}
+END_TEST
+
+/* Decoding one character and finding the first bad byte. */
+START_TEST(test_utf8_next)
+{
+	uint32_t	 c;
+
+	ck_assert_uint_eq(utf8_next("a", 1, &c), 1);
+	ck_assert_uint_eq(c, 'a');
+	ck_assert_uint_eq(utf8_next("\xc2\xa0", 2, &c), 2);
+	ck_assert_uint_eq(c, 0xa0);
+	ck_assert_uint_eq(utf8_next("审", 3, &c), 3);
+	ck_assert_uint_eq(c, 0x5ba1);
+	ck_assert_uint_eq(utf8_next("😀", 4, &c), 4);
+	ck_assert_uint_eq(c, 0x1f600);
+	ck_assert_uint_eq(utf8_next("１", 3, &c), 3);
+	ck_assert_uint_eq(c, 0xff11);
+	/* Bad or truncated: one byte, U+FFFD. */
+	ck_assert_uint_eq(utf8_next("\x80x", 2, &c), 1);
+	ck_assert_uint_eq(c, 0xfffd);
+	ck_assert_uint_eq(utf8_next("\xe5\xae", 2, &c), 1);
+	ck_assert_uint_eq(c, 0xfffd);
+	ck_assert_uint_eq(utf8_next("\xed\xa0\x80", 3, &c), 1);
+	ck_assert_uint_eq(c, 0xfffd);
+	ck_assert_uint_eq(utf8_next("", 0, &c), 0);
+
+	ck_assert_uint_eq(utf8_valid_prefix("审批", 6), 6);
+	ck_assert_uint_eq(utf8_valid_prefix("ab\xc0\xaf" "cd", 6), 2);
+	ck_assert_uint_eq(utf8_valid_prefix("审\xe6\x89", 5), 3);
+	ck_assert_uint_eq(utf8_valid_prefix("", 0), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 
 /* Collect the channel and UTF-8 tests. */
@@ -1204,6 +1300,7 @@ channel_suite(void)
 	tcase_add_test(tc, test_judge_feishu);
 	tcase_add_test(tc, test_judge_webhook);
 	tcase_add_test(tc, test_judge_reason);
+	tcase_add_test(tc, test_plan);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("redact");
@@ -1213,6 +1310,7 @@ channel_suite(void)
 	tc = tcase_create("utf8");
 	tcase_add_test(tc, test_utf8_valid);
 	tcase_add_test(tc, test_utf8_cut);
+	tcase_add_test(tc, test_utf8_next);
 	suite_add_tcase(s, tc);
 	return (s);
 }

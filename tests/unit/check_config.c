@@ -845,6 +845,46 @@ START_TEST(test_listen)
 }
 END_TEST
 
+/* The listen address is parsed once, here: host and port, IPv6 in
+ * brackets, a bad value a "file:line: message" problem. */
+START_TEST(test_listen_address)
+{
+	struct result	 r;
+
+	write_file("api.token", "tok\n", 0600);
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "listen = \"127.0.0.1:8080\";\n"		/* 12 */
+	    "api_token_file = \"api.token\";\n");
+	ck_loaded(&r);
+	ck_assert_str_eq(r.cf->listen, "127.0.0.1:8080");
+	ck_assert_str_eq(r.cf->listen_host, "127.0.0.1");
+	ck_assert_int_eq(r.cf->listen_port, 8080);
+	ck_assert_uint_eq(r.cf->nwarnings, 0);
+	result_free(&r);
+
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "listen = \"[::1]:8080\";\n"			/* 12 */
+	    "api_token_file = \"api.token\";\n");
+	ck_loaded(&r);
+	ck_assert_str_eq(r.cf->listen_host, "::1");
+	ck_assert_int_eq(r.cf->listen_port, 8080);
+	ck_assert_uint_eq(r.cf->nwarnings, 0);	/* ::1 is loopback */
+	result_free(&r);
+
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "listen = \"::1:8080\";\n"			/* 12 */
+	    "api_token_file = \"api.token\";\n");
+	ck_problem(&r, "main.conf", 12, "'listen' must be HOST:PORT");
+	result_free(&r);
+
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "listen = \"[::1]:70000\";\n"			/* 12 */
+	    "api_token_file = \"api.token\";\n");
+	ck_problem(&r, "main.conf", 12, "'listen' must be HOST:PORT");
+	result_free(&r);
+}
+END_TEST
+
 /* Roles need the configuration that resolves them. */
 START_TEST(test_roles)
 {
@@ -992,6 +1032,7 @@ config_suite(void)
 	tcase_add_test(tc, test_missing_include);
 	tcase_add_test(tc, test_missing_main);
 	tcase_add_test(tc, test_listen);
+	tcase_add_test(tc, test_listen_address);
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_policy_match);
 	tcase_add_test(tc, test_no_policies);

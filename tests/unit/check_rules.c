@@ -305,6 +305,38 @@ START_TEST(test_grouping_split)
 }
 END_TEST
 
+/* The status and mode table: the strings the database and API keep. */
+START_TEST(test_model)
+{
+	static const char *const statuses[] = { "planned", "accepted",
+	    "suspended", "done", "cancelled", NULL };
+	static const char *const modes[] = { "normal", "预审", "容缺受理",
+	    "告知承诺", NULL };
+	size_t	 i;
+
+	for (i = 0; statuses[i] != NULL; i++) {
+		ck_assert_str_eq(model_statuses[i], statuses[i]);
+		ck_assert(model_valid_status(statuses[i]));
+	}
+	ck_assert_ptr_null(model_statuses[i]);
+	for (i = 0; modes[i] != NULL; i++) {
+		ck_assert_str_eq(model_modes[i], modes[i]);
+		ck_assert(model_valid_mode(modes[i]));
+	}
+	ck_assert_ptr_null(model_modes[i]);
+	ck_assert(!model_valid_status("active"));
+	ck_assert(!model_valid_mode("容缺"));
+	ck_assert(model_status_open(STATUS_ACCEPTED));
+	ck_assert(model_status_open(STATUS_SUSPENDED));
+	ck_assert(!model_status_open(STATUS_PLANNED));
+	ck_assert(!model_status_open(STATUS_DONE));
+	ck_assert(model_status_closed(STATUS_DONE));
+	ck_assert(model_status_closed(STATUS_CANCELLED));
+	ck_assert(!model_status_closed(STATUS_ACCEPTED));
+	ck_assert_str_eq(SQLQ(STATUS_DONE), "'done'");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -320,6 +352,7 @@ main(void)
 	tcase_add_test(tc, test_windows);
 	tcase_add_test(tc, test_overdue);
 	tcase_add_test(tc, test_grouping_split);
+	tcase_add_test(tc, test_model);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
