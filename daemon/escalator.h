@@ -9,7 +9,7 @@
  * the hooks in struct escalator).  `make check` enforces this on the
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
- * layer 1 utilities: xmalloc log notify utf8 jsonbuf jsoncheck sign api part
+ * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part
  * layer 2 domain: calendar rules template channel report_period model
  * layer 3 config: config
  * layer 4 rendering: message

@@ -760,11 +760,8 @@ START_TEST(test_webhook)
 	json_decref(root);
 	http_request_clear(&req);
 
-	/* Errors: bad event, vendor formats, no URL. */
-	m.event_json = "{not json";
-	build_fails(&c, &m);
-	m.event_json = "[1, 2]";
-	build_fails(&c, &m);
+	/* Errors: vendor formats, no URL.  (The event is the daemon's own
+	 * JSON object, spliced as enqueue.c wrote it: not checked here.) */
 	m.event_json = NULL;
 	c.format = FORMAT_MARKDOWN;
 	build_fails(&c, &m);
