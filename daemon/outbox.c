@@ -41,7 +41,7 @@ struct sender {
 	struct event		*timer;
 	/* Throttle state on the monotonic clock, so that a wall clock set
 	 * back cannot leave a sender waiting for "future" send times. */
-	int64_t			 slots[OUTBOX_WINDOW_SLOTS];	/* send times, ms */
+	int64_t			 slots[OUTBOX_WINDOW_SLOTS];	/* answer times, ms */
 	size_t			 nslots;
 	int64_t			 blocked_until;			/* ms */
 	int64_t			 sent, failed, retried;
@@ -373,7 +373,7 @@ outbox_sender_run(struct sender *sd)
 		return;
 	}
 	sd->busy = 1;
-	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = mono;
+	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = mono;	/* till answered */
 }
 
 /* Tell the admin channel that a robot's credentials were refused; -1
@@ -523,6 +523,17 @@ outbox_check_done(struct outbox *ob)
 		ob->latency_ms_sum += outbox_mono_ms() - t->started_ms;
 		ob->latency_count++;
 		if (t->sd != NULL) {
+			/*
+			 * The throttle counts this send from its answer, not
+			 * from when it was built: only the answer proves the
+			 * server has seen the request, and a first request
+			 * delayed on its way (network, server queue, a busy
+			 * loop here) would otherwise arrive less than the
+			 * window before the next.  One transfer per sender,
+			 * so its slot is the latest.
+			 */
+			t->sd->slots[(t->sd->nslots - 1) %
+			    OUTBOX_WINDOW_SLOTS] = outbox_mono_ms();
 			t->sd->busy = 0;
 			if (outbox_done(ob, t->sd, t->outbox_id, t->type, out,
 			    http, code, why) != 0) {

@@ -242,6 +242,10 @@ class Mock:
         """Install (or with None clear) a fault on one robot."""
         return self._call("POST", "/_control/fault", {"vendor": vendor, "id": rid, "fault": fault})
 
+    def fault_left(self, vendor, rid):
+        """The fault a robot still has (None once a count-limited one is used up)."""
+        return self._call("GET", "/_control/fault" + self._query(vendor, rid))["fault"]
+
     def reset(self):
         return self._call("POST", "/_control/reset", {})
 
@@ -518,6 +522,37 @@ class E2ETestCase(unittest.TestCase):
             for s in secrets:
                 self.assertNotIn(s, text, "secret %r appears in %s" % (s[:4] + "...", name))
 
+
+
+class DueTogether:
+    """Many items falling due at one moment, however long adding them takes.
+
+    The items are added due in an hour under a ladder whose one stage is at
+    the deadline; then the stage is moved an hour earlier and the
+    configuration reloaded: every item is due at once, in one step.  No
+    deadline races the clock, so a slow (busy, sanitized) machine only
+    makes the test slower.
+    """
+
+    def start_group(self, robots, channels, to, extra=None, label="催办"):
+        mock = self.start_mock(robots)
+
+        def write(offset):
+            return self.write_config(self.config_text(
+                mock, channels=channels, extra=extra,
+                policies=[ladder(("reminder", label, offset, to))]))
+        d = self.start_daemon(write("0s"))
+
+        def fire(specs, add=None):
+            """Add the items (dicts of add_item options; add: how), then make them due."""
+            add = add or (lambda many: [d.add_item(**o) for o in many])
+            items = add([dict(o, deadline="+3600") for o in specs])
+            self.assertEqual(mock.received(), [])
+            write("-3600s")
+            r = d.ctl("reload")
+            self.assertEqual(r.rc, 0, r)
+            return items
+        return mock, d, fire
 
 
 def texts(messages):

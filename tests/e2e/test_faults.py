@@ -2,9 +2,9 @@
 # dropped connections are retried until delivered once; a stalled robot
 # delays only its own chat; a rate-limited DingTalk robot is left alone for
 # its block; many items due together become one grouped message (split to
-# the byte limit); and a daemon killed mid-storm loses nothing on restart.
+# the byte limit) sent no faster than the robot allows.  (A daemon killed
+# mid-storm: tests/faults/test_faults.py, KillStorm.)
 
-import collections
 import concurrent.futures
 import os
 import re
@@ -26,43 +26,6 @@ def add_many(d, specs, workers=4):
         return list(ex.map(lambda o: d.add_item(**o), specs))
 
 
-def deadline_in(seconds):
-    """An absolute deadline that many seconds from now, in the daemon's local time."""
-    return H.local_time(int(time.time()) + int(seconds))
-
-
-def deadline_for(n):
-    """A common deadline far enough ahead to add n (a few dozen) items before it falls due."""
-    return deadline_in(2 + n * 0.05)
-
-
-class DueTogether:
-    """Many items falling due at one moment, however long adding them takes.
-
-    The items are added due in an hour under a ladder whose one stage is at
-    the deadline; then the stage is moved an hour earlier and the
-    configuration reloaded: every item is due at once, in one step.
-    """
-
-    def start_group(self, robots, channels, to, extra=None):
-        mock = self.start_mock(robots)
-
-        def write(offset):
-            return self.write_config(self.config_text(
-                mock, channels=channels, extra=extra,
-                policies=[H.ladder(("reminder", "催办", offset, to))]))
-        d = self.start_daemon(write("0s"))
-
-        def fire(specs):
-            items = add_many(d, [dict(o, deadline="+3600") for o in specs])
-            self.assertEqual(mock.received(), [])
-            write("-3600s")
-            r = d.ctl("reload")
-            self.assertEqual(r.rc, 0, r)
-            return items
-        return mock, d, fire
-
-
 PART = re.compile(r"\((\d+)/(\d+)\)")
 
 
@@ -81,8 +44,9 @@ class Retries(H.E2ETestCase):
                    "delivery after two dropped connections")
         H.wait_for(lambda: mock.received("wecom", "wk-5xx"), 40,
                    "delivery after three 502 answers")
+        # Drained: every answer is on record, and the mock records a
+        # message before it answers, so nothing more can come.
         H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
-        time.sleep(0.5)
         for rid, n in (("wk-5xx", 3), ("wk-drop", 2)):
             got = mock.received("wecom", rid)
             self.assertEqual(len(got), 1, "%s: %r" % (rid, H.texts(got)))
@@ -109,12 +73,14 @@ class Isolation(H.E2ETestCase):
     def test_a_stalled_robot_does_not_hold_up_another_chat(self):
         robots = {"wecom": {"wk-slow": {"fault": {"kind": "stall", "seconds": 30, "count": 1}},
                             "wk-fast": {}}}
-        channels = [{"name": "slow", "type": "wecom", "key": "wk-slow", "timeout": 2},
+        # The slow chat's request times out after 5 s: time enough for a
+        # busy machine to deliver the fast chat's message meanwhile.
+        channels = [{"name": "slow", "type": "wecom", "key": "wk-slow", "timeout": 5},
                     {"name": "fast", "type": "wecom", "key": "wk-fast"}]
         mock, d, _ = self.simple_setup(robots=robots, channels=channels,
                                        policies=one_stage(["slow", "fast"]))
         d.add_item(project="STALL-1", deadline="+1")
-        # The slow robot's first request times out after 2 s and is retried.
+        # The slow robot's first request times out and is retried.
         H.wait_for(lambda: mock.received("wecom", "wk-slow"), 30, "the slow chat's retry")
         fast = mock.received("wecom", "wk-fast")
         self.assertEqual(len(fast), 1, "the healthy chat got nothing while the other stalled")
@@ -153,14 +119,16 @@ class RateLimit(H.E2ETestCase):
         self.assertEqual(len(mock.received("dingtalk")), 3)
         after_block = ding_requests()
         chat_before = len(mock.received("wecom"))
-        # The mock lifts its block after 3 s; the daemon must still wait (10 minutes).
-        time.sleep(4.5)
+        blocked_at = [r["t"] for r in mock.rejected("dingtalk") if r["code"] == 130101][0]
+        # The other chat goes on delivering; meanwhile the mock lifts its
+        # block (3 s after it began): the daemon must still wait (10 minutes).
+        H.wait_for(lambda: len(mock.received("wecom")) > chat_before, 20,
+                   "the other chat to deliver after the block")
+        H.wait_for(lambda: len(mock.received("wecom")) == 6, 20, "every message to the other chat")
+        H.wait_for(lambda: time.time() > blocked_at + 3.5, 10, "the mock to lift its block")
         self.assertEqual(ding_requests(), after_block,
                          "the daemon kept sending to a blocked DingTalk robot: %r"
                          % mock.rejected("dingtalk"))
-        self.assertGreater(len(mock.received("wecom")), chat_before,
-                           "the other chat stopped delivering too")
-        H.wait_for(lambda: len(mock.received("wecom")) == 6, 10, "every message to the other chat")
         log = d.log()
         self.assertTrue([e for e in log if e["outcome"] == "rate-limited"
                          and e["channel"] == "ding"], log)
@@ -174,7 +142,7 @@ class RateLimit(H.E2ETestCase):
         self.assertGreaterEqual(nxt, time.time() + 480, "retry planned too soon")
 
 
-class Grouping(DueTogether, H.E2ETestCase):
+class Grouping(H.DueTogether, H.E2ETestCase):
 
     def check_parts(self, msgs, codes, limit):
         """Parts carry consistent (k/N) markers, stay under limit, list each code once."""
@@ -192,19 +160,14 @@ class Grouping(DueTogether, H.E2ETestCase):
                              % (code, joined.count(code)))
 
     def test_thirty_items_due_together_make_one_message(self):
-        robots = {"wecom": {"wk-grp": {}}}
-        mock, d, _ = self.simple_setup(robots=robots,
-                                       channels=[{"name": "chat", "type": "wecom",
-                                                  "key": "wk-grp"}],
-                                       policies=one_stage(["chat"]))
-        due = deadline_for(30)
+        # Due together however long adding them takes: see H.DueTogether.
+        mock, d, fire = self.start_group(
+            {"wecom": {"wk-grp": {}}}, [{"name": "chat", "type": "wecom", "key": "wk-grp"}],
+            ["chat"])
         codes = ["GRP-%03d" % i for i in range(30)]
-        add_many(d, [{"project": c, "deadline": due} for c in codes])
-        self.assertLess(time.time(), H.parse_local(due), "adding 30 items took too long for"
-                        " them to fall due together")
+        fire([{"project": c} for c in codes], add=lambda many: add_many(d, many))
         H.wait_for(lambda: mock.received(), 20, "the grouped message")
         H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
-        time.sleep(1)
         msgs = mock.received()
         self.assertLessEqual(len(msgs), 3, "30 items gave %d messages" % len(msgs))
         self.check_parts(msgs, codes, 4096)
@@ -218,10 +181,10 @@ class Grouping(DueTogether, H.E2ETestCase):
                "project_name": "%s第%03d号" % (long_name, i),
                "name": "建设工程规划许可证核发（含临时建设工程）",
                "department": "建设工程审批科（市政务服务中心建设工程综合窗口）",
-               "handler": "承办人%03d" % i} for i in range(200)])
+               "handler": "承办人%03d" % i} for i in range(200)],
+             add=lambda many: add_many(d, many))
         H.wait_for(lambda: mock.received(), 40, "the grouped message")
         H.wait_for(lambda: d.queue()["queued"] == 0, 30, "the queue to drain")
-        time.sleep(1)
         msgs = mock.received()
         self.assertEqual(mock.rejected(), [])
         self.assertGreater(len(msgs), 1)
@@ -230,14 +193,26 @@ class Grouping(DueTogether, H.E2ETestCase):
 
     def test_parts_respect_a_per_second_limit(self):
         # Feishu allows 5 a second; this bot allows 1, and so does the channel.
-        robots = {"feishu": {"fs-tight": {"per_sec": 1, "per_min": 0}}}
-        mock, d, _ = self.simple_setup(
-            robots=robots, policies=one_stage(["fs"]),
-            channels=[{"name": "fs", "type": "feishu", "key": "fs-tight", "per_second": 1,
-                       "per_minute": 0, "max_bytes": 1400}])
-        due = deadline_for(20)
+        self.check_per_second({"per_sec": 1, "per_min": 0})
+
+    def test_a_request_delayed_on_its_way_still_counts_for_a_second(self):
+        # The first request reaches the bot's limiter 0.3 s late (a slow
+        # network, a queue in front of the server, a busy machine): the
+        # daemon may send the next only a second after the bot has seen
+        # it, which it knows only from the answer.  A throttle counting
+        # from when it sent (daemon/outbox.c before this test) let the
+        # second arrive 0.75 s after the first: refused with 11232.
+        self.check_per_second({"per_sec": 1, "per_min": 0,
+                               "fault": {"kind": "stall", "seconds": 0.3, "count": 1}})
+
+    def check_per_second(self, robot):
+        """20 items due together to a Feishu bot allowing 1 message a second."""
+        mock, d, fire = self.start_group(
+            {"feishu": {"fs-tight": robot}},
+            [{"name": "fs", "type": "feishu", "key": "fs-tight", "per_second": 1,
+              "per_minute": 0, "max_bytes": 1400}], ["fs"])
         codes = ["PSEC-%03d" % i for i in range(20)]
-        add_many(d, [{"project": c, "deadline": due} for c in codes])
+        fire([{"project": c} for c in codes], add=lambda many: add_many(d, many))
         H.wait_for(lambda: mock.received(), 20, "the first part")
         H.wait_for(lambda: d.queue()["queued"] == 0, 30, "every part")
         msgs = mock.received()
@@ -247,47 +222,6 @@ class Grouping(DueTogether, H.E2ETestCase):
         for c in codes:
             self.assertEqual(joined.count(c), 1, c)
         self.assertFalse([e for e in d.log() if e["outcome"] in ("rate-limited", "retry")])
-
-
-class Crash(DueTogether, H.E2ETestCase):
-
-    def test_sigkill_during_a_storm_loses_nothing(self):
-        stall = {"kind": "stall", "seconds": 0.2}
-        robots = {"wecom": {"wk-a": {"limit_per_min": 0, "fault": stall},
-                            "wk-b": {"limit_per_min": 0, "fault": stall},
-                            "wk-c": {"limit_per_min": 0, "fault": stall}}}
-        channels = [{"name": n, "type": "wecom", "key": "wk-" + n, "per_minute": 600,
-                     "max_bytes": 1024} for n in "abc"]
-        depts = {"departments": [{"name": "科" + n, "channel": n} for n in "abc"]}
-        mock, d, fire = self.start_group(robots, channels, ["department"], extra=depts)
-        codes = ["STORM-%03d" % i for i in range(300)]
-        fire([{"project": c, "department": "科" + "abc"[i % 3]} for i, c in enumerate(codes)])
-        # Kill it while messages are going out.
-        H.wait_for(lambda: len(mock.received()) >= 6, 60, "delivery to start")
-        d.kill9()
-        queued = H.db_query(d.database,
-                            "SELECT count(*) FROM outbox WHERE status = 'queued'")[0][0]
-        total = H.db_query(d.database, "SELECT count(*) FROM outbox")[0][0]
-        self.assertGreater(queued, 0, "the storm was over before the kill: nothing tested")
-        self.assertGreater(total, 9)
-
-        d.start()
-        H.wait_for(lambda: d.queue()["queued"] == 0, 90, "the queue to drain after restart")
-        time.sleep(0.5)     # a stalled request may still be landing
-        msgs = mock.received()
-        self.assertEqual(mock.rejected(), [])
-        joined = "\n".join(H.texts(msgs))
-        missing = [c for c in codes if c not in joined]
-        self.assertEqual(missing, [], "items never delivered")
-        counts = collections.Counter((m["id"], m["text"]) for m in msgs)
-        dups = sum(n - 1 for n in counts.values())
-        self.assertLessEqual(dups, 3, "%d duplicate messages (at most one in flight per chat)"
-                             % dups)
-        self.assertEqual(len(msgs) - dups, total, "messages received vs outbox rows")
-        st = d.status()
-        self.assertEqual(st["queue"], {"queued": 0, "sent": total, "failed": 0})
-        d.stop()
-        self.assertEqual(H.db_query(d.database, "PRAGMA integrity_check"), [("ok",)])
 
 
 class BigStep(H.E2ETestCase):

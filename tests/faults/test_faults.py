@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -188,28 +189,38 @@ class KillStorm(FaultCase):
     KILLS = 10
 
     def test_sigkill_storm(self):
+        # The one SIGKILL storm test (it replaces tests/e2e/test_faults.py's
+        # Crash test, whose checks are all here).
         robots = {"wecom": {"wk-%s" % c: {"limit_per_min": 0} for c in "abc"}}
         mock = self.start_mock(robots)
         channels = [{"name": c, "type": "wecom", "key": "wk-" + c, "per_minute": 0,
                      "max_bytes": 256, "format": "text"} for c in "abc"]
-        policy = [H.ladder(("reminder", "催办", "0s", ["a", "b", "c"]))]
-        d = self.start_daemon(self.config(mock, channels, policy))
+
+        def write(offset):
+            return self.config(mock, channels, [H.ladder(("reminder", "催办", offset,
+                                                          ["a", "b", "c"]))])
+        d = self.start_daemon(write("0s"))
         api = self.api(d)
         # Every item has its own long project name: one item per message.
-        due = self.deadline_in(8 * H.SLOW)
+        # Added due in an hour, then all made due at once by moving the
+        # stage an hour earlier (a reload): however long adding takes.
         codes = ["KS-%04d" % i for i in range(self.ITEMS)]
         for c in codes:
             api.add_item(project=c, project_name="风暴测试项目" * 5 + c, name="立项",
-                         department="科a", deadline=due)
+                         department="科a", deadline="+3600")
         api.close()
-        self.assertLess(time.time(), H.parse_local(due), "adding the items took too long")
+        self.assertEqual(mock.received(), [])
+        write("-3600s")
 
-        # The first kill lands near the deadline, inside or right after the
-        # step that queues all the messages; each later one once the mock
-        # has received a random number of messages (sorted, so the kills
-        # are spread over the whole storm), plus a random few milliseconds.
+        # The first kill lands right after the reload, inside or right
+        # after the step that queues all the messages; each later one once
+        # the mock has received a random number of messages (sorted, so the
+        # kills are spread over the whole storm), plus a random few
+        # milliseconds.
         total = 3 * self.ITEMS
-        time.sleep(max(0, H.parse_local(due) - time.time()) + self.rng.uniform(0, 0.08))
+        r = d.ctl("reload")
+        self.assertEqual(r.rc, 0, r)
+        time.sleep(self.rng.uniform(0, 0.08))
         targets = [0] + sorted(self.rng.sample(range(1, total * 85 // 100), self.KILLS - 1))
         kills, queued = [], []
         for k, want in enumerate(targets):
@@ -224,7 +235,8 @@ class KillStorm(FaultCase):
         H.wait_for(lambda: outbox_counts(d.database)["queued"] == 0
                    and outbox_counts(d.database)["sent"] >= 3 * self.ITEMS, 180,
                    "the queue to drain after %d kills" % self.KILLS)
-        time.sleep(0.5)        # the last answers may still be landing
+        # Drained: every answer is on record, and the mock records a
+        # message before it answers, so nothing more is landing.
 
         self.assertGreater(kills[-1], 0, self.msg("no message went out before the last kill"))
         self.assertTrue(all(q > 0 for q in queued[1:]),
@@ -240,8 +252,11 @@ class KillStorm(FaultCase):
         self.assertLessEqual(dups, 3 * self.KILLS, self.msg("%d duplicates" % dups))
         counts = outbox_counts(d.database)
         self.assertEqual(counts, {"queued": 0, "sent": counts["sent"], "failed": 0})
+        self.assertGreaterEqual(counts["sent"], 3 * self.ITEMS)
         self.assertEqual(len(mock.received()) - dups, counts["sent"],
                          self.msg("messages received vs outbox rows sent"))
+        # The running daemon says the same as its database.
+        self.assertEqual(d.status()["queue"], counts)
         fired = H.db_query(d.database, "SELECT count(*), count(DISTINCT track_id) FROM fired")[0]
         self.assertEqual(fired, (self.ITEMS, self.ITEMS), "a stage fired twice")
         self.assertEqual(d.stop(), 0)
@@ -320,11 +335,18 @@ class ChatDown(FaultCase):
         # The healthy chat is not held up by the broken ones.
         H.wait_for(lambda: len([m for m in mock.received("wecom", "wk-ok")]) >= 2 * len(codes),
                    30, "the healthy chat's messages during the outage")
-        time.sleep(max(0, t_down + self.OUTAGE - time.time()))
+
+        def retries():
+            return dict(H.db_query(d.database, "SELECT channel, count(*) FROM log WHERE"
+                                   " outcome = 'retry' GROUP BY channel"))
+        # The outage lasts until both broken chats have been retried a few
+        # times (at least OUTAGE s) with every stage of every item queued.
+        H.wait_for(lambda: retries().get("bad", 0) > 2 and retries().get("gone", 0) > 2
+                   and outbox_counts(d.database)["queued"] == 4 * len(codes)
+                   and time.time() >= t_down + self.OUTAGE, 60 + self.OUTAGE,
+                   "retries of both broken chats during the outage")
         self.assertEqual(mock.received("wecom", "wk-503"), [])
-        retries = H.db_query(d.database, "SELECT channel, count(*) FROM log WHERE outcome ="
-                             " 'retry' GROUP BY channel")
-        retries = dict(retries)
+        retries = retries()
         self.assertGreater(retries.get("bad", 0), 2, retries)
         self.assertGreater(retries.get("gone", 0), 2, retries)
         queued = outbox_counts(d.database)["queued"]
@@ -339,7 +361,6 @@ class ChatDown(FaultCase):
         # about that far away.
         H.wait_for(lambda: outbox_counts(d.database)["queued"] == 0, 2 * self.OUTAGE + 30,
                    "the queue to drain after healing")
-        time.sleep(0.5)
         for rid, vendor, m in (("wk-503", "wecom", mock), ("wk-ok", "wecom", mock),
                                ("down", "webhook", mock_b)):
             got = m.received(vendor, rid)
@@ -374,7 +395,8 @@ class LockedDatabase(FaultCase):
                    "the first message to be queued", interval=0.02)
         api.add_item(project="LOCK-DUE", name="立项", department="科a",
                      deadline=self.deadline_in(4))
-        time.sleep(0.5)         # the stalled request is in flight
+        H.wait_for(lambda: mock.fault_left("wecom", "wk") is None, 10,
+                   "the stalled request to reach the mock")
 
         con = sqlite3.connect(d.database, timeout=30, isolation_level=None)
         con.execute("BEGIN EXCLUSIVE")
@@ -417,7 +439,6 @@ class LockedDatabase(FaultCase):
             return all(any(p in t for t in got) for p in projects) and \
                 outbox_counts(d.database)["queued"] == 0
         H.wait_for(seen, 40, "every escalation after the lock")
-        time.sleep(0.5)
         got = H.texts(mock.received())
         for p in projects:
             n = len([t for t in got if p in t])
@@ -499,7 +520,8 @@ class DiskFull(FaultCase):
         filler = fill_disk(mnt)
         st = os.statvfs(mnt)
         self.assertLess(st.f_bavail * st.f_frsize, 8192, "the file system is not full")
-        time.sleep(max(0, H.parse_local(due) - time.time()) + 1)
+        H.wait_for(lambda: time.time() >= H.parse_local(due) + 1, 20,
+                   "the items' deadline to pass")
         status, ans = api.call("POST", "/v1/items", {
             "project": "FULL-API", "name": "立项", "department": "科a",
             "deadline": self.deadline_in(2)})
@@ -508,11 +530,11 @@ class DiskFull(FaultCase):
         if status >= 300:
             self.assertIn("error", ans)
         api_added = status < 300
-        time.sleep(6)           # the step retries every 5 s
+        # The step fails and is retried every 5 s; some write says why.
+        full = re.compile(r"(?i)disk is full|disk I/O|database or disk")
+        H.wait_for(lambda: full.search(d.stderr()) or not d.running(), 30,
+                   "an error reported while the disk is full")
         self.assertTrue(d.running(), "the daemon died when the disk was full")
-        errors = d.stderr()
-        self.assertRegex(errors, r"(?i)disk is full|disk I/O|database or disk",
-                         "no error reported while the disk was full")
         self.assertEqual(integrity(d.database), [("ok",)])
 
         os.unlink(filler)
@@ -523,7 +545,6 @@ class DiskFull(FaultCase):
             return all(p + ":" in got for p in projects) and \
                 outbox_counts(d.database)["queued"] == 0
         H.wait_for(done, 40, "every escalation after space returned")
-        time.sleep(0.5)
         got = H.texts(mock.received())
         for p in projects:
             n = len([t for t in got if p + ":" in t])
@@ -535,6 +556,26 @@ class DiskFull(FaultCase):
         self.assertEqual(integrity(d.database), [("ok",)])
         sys.stderr.write("\n  disk full: POST /v1/items answered %d %s\n" % (status, ans))
 
+
+
+def reload_time(d):
+    """When the daemon last reloaded, on its own clock (from GET /metrics), or None."""
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(d.socket)
+        s.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+    except OSError:
+        return None
+    m = re.search(rb"^escalator_last_reload_timestamp_seconds (\d+)$", data, re.M)
+    return int(m.group(1)) if m else None
 
 
 def faketime_lib():
@@ -601,10 +642,19 @@ class ClockStep(FaultCase):
         """Set the clock and tell the daemon.  The daemon notices a real
         clock step through a TFD_TIMER_CANCEL_ON_SET timerfd, which
         libfaketime cannot trigger; SIGHUP re-arms the timer the same way
-        (a reload of the unchanged configuration)."""
+        (a reload of the unchanged configuration).  Done when the daemon
+        says it reloaded at a time on the new clock."""
         d.set_clock(offset)
-        time.sleep(0.2)
-        d.signal(signal.SIGHUP)
+        want = int(offset)
+
+        def reloaded_on_new_clock():
+            at = reload_time(d)
+            if at is not None and abs(at - (time.time() + want)) < 60:
+                return True
+            d.signal(signal.SIGHUP)
+            return False
+        H.wait_for(reloaded_on_new_clock, 20, "a reload on the clock set to %s" % offset,
+                   interval=0.3)
 
     def test_clock_stepped_forward_and_back(self):
         if faketime_lib() is None:
@@ -625,11 +675,21 @@ class ClockStep(FaultCase):
             return [(t.splitlines()[0], sorted(x.split(":")[0] for x in t.splitlines()[1:]))
                     for t in H.texts(mock.received())]
 
+        offset = [0]
+
+        def settled():
+            """Nothing queued and nothing due on the daemon's clock: no more can come now."""
+            now = int(time.time()) + offset[0]
+            due = H.db_query(d.database, "SELECT count(*) FROM tracks WHERE next_at > 0"
+                             " AND next_at <= ?", (now,))[0][0]
+            return due == 0 and outbox_counts(d.database)["queued"] == 0
+
         def wait_count(n, what):
             H.wait_for(lambda: len(mock.received()) >= n, 20, what)
-            time.sleep(1.5)
+            H.wait_for(settled, 20, "the daemon to settle after %s" % what)
             self.assertEqual(len(mock.received()), n, "a burst after %s: %r"
                              % (what, messages()))
+            self.assertEqual(H.db_query(d.database, "SELECT count(*) FROM outbox")[0][0], n)
 
         # Real time: two reminders (one grouped message each wake-up).
         api.add_item(project="CLK-A1", name="立项", department="科a", deadline="+2")
@@ -639,6 +699,7 @@ class ClockStep(FaultCase):
 
         # A day forward: the supervision (+1d) of all three falls due, once.
         self.step(d, "+86410")
+        offset[0] = 86410
         wait_count(3, "the step forward")
         self.assertEqual(messages()[2], ("督查", ["CLK-A1", "CLK-A2", "CLK-B"]))
 
@@ -646,6 +707,7 @@ class ClockStep(FaultCase):
         # new item falling due on the stepped-back clock is still sent
         # promptly although three messages went out "in the future".
         self.step(d, "-86400")
+        offset[0] = -86400
         api.add_item(project="CLK-C", name="立项", department="科a", deadline="+3")
         wait_count(4, "the step back")
         self.assertEqual(messages()[3], ("催办", ["CLK-C"]))
@@ -653,6 +715,7 @@ class ClockStep(FaultCase):
         # Back to real time: CLK-C's supervision (+1d on the clock it was
         # added under, i.e. now) is not missed; nothing else repeats.
         self.step(d, "+0")
+        offset[0] = 0
         wait_count(5, "the return to real time")
         self.assertEqual(messages()[4], ("督查", ["CLK-C"]))
         fired = H.db_query(d.database, "SELECT count(*), count(DISTINCT track_id || stage"

@@ -25,6 +25,7 @@ Control API:
   GET  /_control/rejected[?vendor=V&id=I]  rejected requests and their codes
   POST /_control/reset               forget messages, rate windows, faults
   POST /_control/fault               {"vendor": V, "id": I, "fault": F}
+  GET  /_control/fault?vendor=V&id=I  {"fault": F or null}: the fault left
 
 robots.json maps vendor -> robot id -> settings (every setting optional):
   wecom:    label, fault, limit_per_min=20, text_max_bytes=2048,
@@ -1083,6 +1084,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return Reply(200, {"ok": True})
         if req.method == "POST" and name == "fault":
             return self.control_fault(req)
+        if req.method == "GET" and name == "fault":
+            # The fault a robot still has: a test sees a count-limited
+            # fault used up, i.e. that its request has arrived.
+            robot = hub.robot(req.query.get("vendor"), req.query.get("id"))
+            if robot is None:
+                return Reply(404, {"ok": False, "error": "no such robot"})
+            with robot.lock:
+                return Reply(200, {"fault": dict(robot.fault) if robot.fault else None})
         return Reply(404, {"ok": False, "error": "no such control endpoint"})
 
     def control_fault(self, req):

@@ -156,21 +156,25 @@ class NotifyProtocol(unittest.TestCase):
 
     def test_status_line(self):
         self.wait_ready()
-        m = self.wait_for("STATUS", timeout=5)
+        m = self.wait_for("STATUS")
         self.assertRegex(m["STATUS"], r"\d+ active items")
 
     def test_watchdog_cadence(self):
         self.wait_ready()
-        got = self.collect(3.6)
-        pings = [t for t, m in got if m.get("WATCHDOG") == "1"]
-        self.assertGreaterEqual(len(pings), 3,
-                                "WATCHDOG=1 %d times in 3.6 s with "
-                                "WATCHDOG_USEC=%d" % (len(pings),
-                                                      WATCHDOG_USEC))
-        # Half the interval is 1 s; protocol, not performance.
-        for a, b in zip(pings, pings[1:]):
-            self.assertTrue(0.4 < b - a < 1.9,
-                            "watchdog gap %.2f s" % (b - a))
+        # Five pings, however long a busy machine takes to deliver them.
+        pings = []
+        while len(pings) < 5:
+            self.wait_for("WATCHDOG", "1")
+            pings.append(self.msgs[-1][0])
+        # Half the interval is 1 s; protocol, not performance: the typical
+        # gap (the median, so one late wake-up on a loaded machine does
+        # not count) is about a second, neither a flood nor the whole
+        # interval.
+        gaps = sorted(b - a for a, b in zip(pings, pings[1:]))
+        median = (gaps[1] + gaps[2]) / 2
+        self.assertTrue(0.4 < median < 1.9,
+                        "watchdog gaps %s s with WATCHDOG_USEC=%d"
+                        % (["%.2f" % g for g in gaps], WATCHDOG_USEC))
         self.assert_running()
 
     def test_reload(self):
@@ -189,7 +193,9 @@ class NotifyProtocol(unittest.TestCase):
         m = self.wait_for("RELOADING", "1", timeout=10)
         self.assert_reloading(m)
         self.wait_for("READY", "1", timeout=10)
-        time.sleep(0.2)
+        until = time.monotonic() + START_TIMEOUT
+        while "reload failed" not in self.log_tail() and time.monotonic() < until:
+            time.sleep(0.05)
         self.assert_running()
         self.assertIn("reload failed", self.log_tail())
         # Still serving: the watchdog keeps coming.

@@ -2,9 +2,10 @@
  * Unit tests for report.c: the period arithmetic on the working-day
  * calendar (holidays, make-up days, clamped days of the month), each
  * report's content and ranking on fixture data, CSV and plain-text output,
- * splitting at a byte limit, the "reports" configuration, and sending once
+ * the "reports" configuration, and sending once
  * per period, also across a restart and after downtime.  Runs from the
  * repository root with the shipped rules (rules/reports.conf included).
+ * (A report split at a byte limit: check_message.c.)
  *
  * With CHECK_REPORT_SAMPLES=DIR set, the fixture's reports are also
  * written to DIR (the samples in docs/REPORTS.md come from there).
@@ -712,53 +713,6 @@ START_TEST(test_agenda_content)
 }
 END_TEST
 
-/* Long text splits at line boundaries, each part within the limit. */
-START_TEST(test_split)
-{
-	struct msg_part	*parts;
-	char		*text, *p;
-	size_t		 n, i, lines = 0, seen = 0, cap = 8192, len = 0;
-	char		 line[128];
-
-	text = xmalloc(cap);
-	len = (size_t)snprintf(text, cap, "## 标题\n");
-	for (i = 0; i < 60; i++) {
-		snprintf(line, sizeof line, "%zu. 第%zu项审批事项逾期未办结\n", i + 1,
-		    i + 1);
-		memcpy(text + len, line, strlen(line) + 1);
-		len += strlen(line);
-	}
-	report_split("标题", text, 400, &parts, &n);
-	ck_assert_uint_ge(n, 4);
-	for (i = 0; i < n; i++) {
-		snprintf(line, sizeof line, "## 标题 (%zu/%zu)\n", i + 1, n);
-		ck_assert_msg(strncmp(parts[i].text, line, strlen(line)) == 0,
-		    "%s", parts[i].text);
-		snprintf(line, sizeof line, "标题 (%zu/%zu)", i + 1, n);
-		ck_assert_str_eq(parts[i].title, line);
-		ck_assert_uint_le(strlen(parts[i].text), 400);
-		ck_assert(utf8_valid(parts[i].text, strlen(parts[i].text)));
-		ck_assert(parts[i].text[strlen(parts[i].text) - 1] != '\n');
-		for (p = parts[i].text; (p = strstr(p, "项审批事项")) != NULL;
-		    p++)
-			seen++;
-	}
-	/* Every line is in exactly one part, whole. */
-	for (p = text; (p = strchr(p, '\n')) != NULL; p++)
-		lines++;
-	ck_assert_uint_eq(seen, lines - 1);
-	message_parts_free(parts, n);
-
-	/* Short text: one part, unmarked. */
-	report_split("标题", "## 标题\n短", 400, &parts, &n);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(parts[0].title, "标题");
-	ck_assert_str_eq(parts[0].text, "## 标题\n短");
-	message_parts_free(parts, n);
-	free(text);
-}
-END_TEST
-
 /* ------------------------------------------------------------------ */
 /* Sending once per period. */
 
@@ -1136,7 +1090,6 @@ report_suite(void)
 	tcase_add_test(tc, test_review_content);
 	tcase_add_test(tc, test_bulletin_content);
 	tcase_add_test(tc, test_agenda_content);
-	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_claim_once);
 	tcase_add_test(tc, test_reporter_restart);
 	tcase_add_test(tc, test_send);

@@ -1,7 +1,7 @@
 /*
- * Unit tests for the rule engine's arithmetic (daemon/rules.c) and for
- * message grouping and splitting (daemon/message.c), on the shipped
- * configuration and calendar, in Asia/Shanghai.
+ * Unit tests for the rule engine's arithmetic (daemon/rules.c), on the
+ * shipped configuration and calendar, in Asia/Shanghai.  (Message
+ * grouping and splitting: check_message.c.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,93 +218,6 @@ START_TEST(test_overdue)
 }
 END_TEST
 
-/* Fake items for the grouping test. */
-static struct item_row	 items[200];
-static struct msg_entry	 entries[200];
-static char		 names[200][64];
-
-START_TEST(test_grouping_split)
-{
-	struct channel		 ch;
-	struct msg_batch	 b;
-	struct msg_part		*parts;
-	size_t			 nparts, i, k, total = 0;
-	char			*err = NULL, key[80];
-	int			 seen;
-
-	memset(&ch, 0, sizeof ch);
-	ch.name = (char *)(uintptr_t)"social";
-	ch.type = CHANNEL_WECOM;
-	ch.format = FORMAT_MARKDOWN;
-	ch.max_bytes = 4096;
-	for (i = 0; i < 200; i++) {
-		memset(&items[i], 0, sizeof items[i]);
-		snprintf(names[i], sizeof names[i], "滨江科创产业园第%03zu期工程", i);
-		items[i].id = (int64_t)i + 1;
-		items[i].project_code = names[i];
-		items[i].project_name = names[i];
-		items[i].kind = (char *)(uintptr_t)"规划许可";
-		items[i].department = (char *)(uintptr_t)"建设工程审批科";
-		items[i].status = (char *)(uintptr_t)"accepted";
-		entries[i].item = &items[i];
-		/* later items are more overdue: they must come first */
-		entries[i].due = at("2026-11-20 18:00") - (int64_t)i * 60;
-	}
-	memset(&b, 0, sizeof b);
-	b.channel = &ch;
-	b.template = "reminder";
-	b.stage = "reminder";
-	b.stage_label = "催办";
-	b.severity = "warning";
-	b.group = "社会投资类推进组";
-	b.entries = entries;
-	b.nentries = 200;
-	ck_assert_int_eq(message_render(conf, &b, at("2026-11-24 09:00"),
-	    &parts, &nparts, &err), 0);
-	ck_assert_int_gt(nparts, 1);
-	for (i = 0; i < nparts; i++) {
-		ck_assert_uint_le(strlen(parts[i].text), 4096 - 64);
-		ck_assert(utf8_valid(parts[i].text, strlen(parts[i].text)));
-		snprintf(key, sizeof key, "(%zu/%zu)", i + 1, nparts);
-		ck_assert_msg(strstr(parts[i].text, key) != NULL, "no %s", key);
-	}
-	/* Every item exactly once across the parts. */
-	for (k = 0; k < 200; k++) {
-		seen = 0;
-		for (i = 0; i < nparts; i++) {
-			const char *p = parts[i].text;
-			while ((p = strstr(p, names[k])) != NULL) {
-				seen++;
-				p += strlen(names[k]);
-			}
-		}
-		ck_assert_msg(seen == 1, "%s seen %d times", names[k], seen);
-		total += (size_t)seen;
-	}
-	ck_assert_uint_eq(total, 200);
-	/* Most overdue first. */
-	ck_assert_ptr_nonnull(strstr(parts[0].text, names[199]));
-	ck_assert(strstr(parts[0].text, names[199]) <
-	    strstr(parts[0].text, names[198]));
-	message_parts_free(parts, nparts);
-
-	/* A small batch is one message without a part marker. */
-	b.nentries = 3;
-	ck_assert_int_eq(message_render(conf, &b, at("2026-11-24 09:00"),
-	    &parts, &nparts, &err), 0);
-	ck_assert_uint_eq(nparts, 1);
-	ck_assert_ptr_null(strstr(parts[0].text, "(1/"));
-	ck_assert_ptr_nonnull(strstr(parts[0].title, "3"));
-	message_parts_free(parts, nparts);
-
-	/* An unknown template is an error, not a blank message. */
-	b.template = "nonexistent";
-	ck_assert_int_eq(message_render(conf, &b, 0, &parts, &nparts, &err), -1);
-	ck_assert_ptr_nonnull(err);
-	free(err);
-}
-END_TEST
-
 /* The status and mode table: the strings the database and API keep. */
 START_TEST(test_model)
 {
@@ -351,7 +264,6 @@ main(void)
 	tcase_add_test(tc, test_ladder_times);
 	tcase_add_test(tc, test_windows);
 	tcase_add_test(tc, test_overdue);
-	tcase_add_test(tc, test_grouping_split);
 	tcase_add_test(tc, test_model);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
