@@ -2067,8 +2067,9 @@ import_problems_json(struct import_ctx *ctx)
 	json_t	*a = json_array();
 	size_t	 i;
 
-	qsort(ctx->problems, ctx->nproblems, sizeof *ctx->problems,
-	    import_problem_cmp);
+	if (ctx->nproblems > 1)
+		qsort(ctx->problems, ctx->nproblems, sizeof *ctx->problems,
+		    import_problem_cmp);
 	for (i = 0; i < ctx->nproblems; i++)
 		json_array_append_new(a, json_pack("{s:i, s:s, s:s}", "row",
 		    ctx->problems[i].row, "column", ctx->problems[i].column,

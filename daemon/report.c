@@ -1096,7 +1096,8 @@ report_ranking(struct report *rep, const char *what,
 		    units[i].active > 0)
 			v[n++] = units[i];
 	}
-	qsort(v, n, sizeof *v, report_unit_rank);
+	if (n > 1)
+		qsort(v, n, sizeof *v, report_unit_rank);
 	for (i = 0; i < n; i++) {
 		report_rate(&v[i], rate, sizeof rate);
 		report_line(rep, L_PLAIN, "%zu. %s：按时办结率 %s（办结 %d 项，"
@@ -1185,7 +1186,8 @@ report_bulletin(struct report *rep)
 
 	/* Commended: departments with on-time completions, named items. */
 	report_line(rep, L_HEAD, "四、通报表扬");
-	qsort(depts, ndepts, sizeof *depts, report_unit_praise);
+	if (ndepts > 1)
+		qsort(depts, ndepts, sizeof *depts, report_unit_praise);
 	mine = xcalloc(rep->nitems + 1, sizeof *mine);
 	for (i = 0, k = 0; i < ndepts && depts[i].ontime > 0; i++) {
 		if (k++ == 0)
@@ -1228,7 +1230,8 @@ report_bulletin(struct report *rep)
 		if (depts[i].over > 0)
 			lag[nlag++] = depts[i];
 	}
-	qsort(lag, nlag, sizeof *lag, report_unit_lag);
+	if (nlag > 1)
+		qsort(lag, nlag, sizeof *lag, report_unit_lag);
 	if (nlag > 0)
 		report_line(rep, L_PLAIN, "以下单位存在逾期未办结事项，予以通报：");
 	for (i = 0; i < nlag; i++)
