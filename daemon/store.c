@@ -266,7 +266,8 @@ static const char *store_sql[S__COUNT] = {
 	[S_OUTBOX_SINCE] = "SELECT " OUTBOX_COLS " WHERE id > ? ORDER BY id",
 	[S_OUTBOX_CHANNELS] = "SELECT DISTINCT o.channel FROM outbox o JOIN"
 	    " outbox_items x ON x.outbox_id = o.id WHERE x.item_id = ? AND"
-	    " o.stage NOT IN ('done', 'test', 'report') ORDER BY o.channel",
+	    " o.stage NOT IN ('done', 'test', 'report', 'verify-fail')"
+	    " ORDER BY o.channel",
 	[S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE channel = ? AND"
 	    " status = ?",
 	[S_OUTBOX_COUNT_ALL] = "SELECT count(*) FROM outbox WHERE status = ?",
