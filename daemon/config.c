@@ -2257,9 +2257,12 @@ config_load_templates(struct config_ctx *ctx)
 
 	if (ctx->tmpldir == NULL)
 		return;
-	/* "done" and "test" are loaded whenever they exist. */
+	/* "done", "test" and "verify-fail" (a 告知承诺 commitment that
+	 * failed verification) are loaded whenever they exist. */
 	config_need_template(ctx, "done", ctx->types, 0, ctx->cf->path, 0);
 	config_need_template(ctx, "test", ctx->types, 0, ctx->cf->path, 0);
+	config_need_template(ctx, "verify-fail", ctx->types, 0, ctx->cf->path,
+	    0);
 	for (i = 0; i < ctx->nneeds; i++)
 		config_template_load(ctx, &ctx->needs[i]);
 }

@@ -269,6 +269,16 @@ static const struct ctl_command ctl_commands[] = {
 	  "raise the item to the city government (提级)" },
 	{ "item progress", ctl_cmd_item_event, "ID", 1, ctl_event_note_params,
 	  "record progress on the item" },
+	{ "item supplied", ctl_cmd_item_event, "ID", 1, ctl_event_params,
+	  MODE_SUPPLEMENT ": the missing material was supplied (补正材料已收齐);"
+	  " its supplement reminders end, the main ladder goes on" },
+	{ "item verify-pass", ctl_cmd_item_event, "ID", 1, ctl_event_params,
+	  MODE_COMMITMENT ": the commitment passed verification (核查通过);"
+	  " its commitment reminders end, also after done" },
+	{ "item verify-fail", ctl_cmd_item_event, "ID", 1,
+	  ctl_event_reason_params,
+	  MODE_COMMITMENT ": the commitment failed verification (核查不通过);"
+	  " its reminders end, the group chat and the head are told why" },
 	{ "project add", ctl_cmd_project_add, NULL, 0, ctl_project_add_params,
 	  "add a project" },
 	{ "project list", ctl_cmd_project_list, NULL, 0, NULL,
@@ -1405,6 +1415,9 @@ ctl_item_block(json_t *item)
 		{ "last_progress_at", "last progress", PLAIN },
 		{ "supplement_deadline", "supplement due", PLAIN },
 		{ "commitment_deadline", "commitment due", PLAIN },
+		{ "supplement_done_at", "supplied", PLAIN },
+		{ "commitment_result", "verified", PLAIN },
+		{ "commitment_verified_at", "verified at", PLAIN },
 		{ "done_at", "done", PLAIN },
 		{ "id", NULL, HIDDEN },
 		{ "stage_label", NULL, HIDDEN },

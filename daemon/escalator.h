@@ -398,11 +398,17 @@ struct stage {
 #define MODE_PRECHECK		"预审"
 #define MODE_SUPPLEMENT		"容缺受理"	/* with TRACK_SUPPLEMENT */
 #define MODE_COMMITMENT		"告知承诺"	/* with TRACK_COMMITMENT */
+/* The outcome of a 告知承诺 item's verification (核查), after which its
+ * commitment track ends; it runs on after the item is done until then. */
+#define COMMITMENT_PASS		"pass"		/* 核查通过 */
+#define COMMITMENT_FAIL		"fail"		/* 核查不通过 */
 #define SQLQ(s)			"'" s "'"	/* as an SQL literal */
 extern const char *const model_statuses[];
 extern const char *const model_modes[];
+extern const char *const model_results[];
 int		 model_valid_status(const char *);
 int		 model_valid_mode(const char *);
+int		 model_valid_result(const char *);	/* COMMITMENT_* */
 int		 model_status_open(const char *);	/* accepted suspended */
 int		 model_status_closed(const char *);	/* done, cancelled */
 
@@ -588,6 +594,9 @@ struct item_row {
 	int64_t		 last_progress_at;
 	int64_t		 done_at;
 	int64_t		 created_at;
+	int64_t		 supplement_done_at;	/* 补正材料已收齐, 0 not yet */
+	int64_t		 commitment_verified_at; /* 承诺核查, 0 not yet */
+	char		*commitment_result;	/* COMMITMENT_* or NULL */
 };
 
 struct track_row {
@@ -885,10 +894,13 @@ struct item_input {
 	const char	*limit;
 	const char	*supplement;
 	const char	*commitment;
+	const char	*supplement_done;	/* 补正材料收齐时间 */
+	const char	*commitment_result;	/* COMMITMENT_* */
+	const char	*commitment_verified;	/* 承诺核查时间 */
 	const int64_t	*after;
 	size_t		 nafter;
 	/*
-	 * The four times above resolved, as item_plan() reads them (0 not
+	 * The times above resolved, as item_plan() reads them (0 not
 	 * given): item_add() parses the text into them, the importer sets
 	 * them and leaves the text NULL.
 	 */
@@ -896,6 +908,8 @@ struct item_input {
 	int64_t		 accepted_at;
 	int64_t		 supplement_at;
 	int64_t		 commitment_at;
+	int64_t		 supplement_done_at;
+	int64_t		 commitment_verified_at;
 };
 /*
  * What adding an item writes, as item_plan() decides it: the finished
@@ -932,6 +946,9 @@ int		 item_add(const struct config *, struct store *,
 int		 item_event(const struct config *, struct store *, int64_t id,
 		    const char *type, const char *reason, const char *note,
 		    int64_t at, int64_t now, struct api_error *);
+/* Whether a track of an item runs: every track of an accepted item, and
+ * the commitment track of a done 告知承诺 item until it is verified. */
+int		 item_track_runs(const struct item_row *, const char *kind);
 /* Re-derive an item's tracks; reload: after new rules (old: the rules
  * before, NULL when unknown, as at start-up). */
 int		 item_retrack(const struct config *, struct store *,

@@ -49,6 +49,9 @@ enum import_field {
 	IF_DEADLINE,
 	IF_SUPPLEMENT,
 	IF_COMMITMENT,
+	IF_SUPPLEMENT_DONE,
+	IF_RESULT,
+	IF_VERIFIED,
 	IF_AFTER,
 	IF__COUNT
 };
@@ -77,6 +80,12 @@ static const char *const import_names[IF__COUNT][6] = {
 	/* The second deadlines of 容缺受理 and 告知承诺 items. */
 	[IF_SUPPLEMENT] = { "补正期限", "supplement_deadline", NULL },
 	[IF_COMMITMENT] = { "承诺兑现期限", "commitment_deadline", NULL },
+	/* Their endings: material supplied, commitment verified. */
+	[IF_SUPPLEMENT_DONE] = { "补正材料收齐时间", "supplement_done",
+	    "supplement_done_at", NULL },
+	[IF_RESULT] = { "承诺核查结果", "commitment_result", NULL },
+	[IF_VERIFIED] = { "承诺核查时间", "commitment_verified",
+	    "commitment_verified_at", NULL },
 	[IF_AFTER] = { "前置事项", "after", NULL },
 };
 
@@ -101,6 +110,18 @@ static const struct {
 	{ MODE_PRECHECK, MODE_PRECHECK },
 	{ MODE_SUPPLEMENT, MODE_SUPPLEMENT },
 	{ MODE_COMMITMENT, MODE_COMMITMENT },
+};
+
+/* Verification results as people write them, and the daemon's names. */
+static const struct {
+	const char	*text;
+	const char	*result;
+} import_results[] = {
+	{ COMMITMENT_PASS, COMMITMENT_PASS }, { "通过", COMMITMENT_PASS },
+	{ "核查通过", COMMITMENT_PASS }, { "passed", COMMITMENT_PASS },
+	{ COMMITMENT_FAIL, COMMITMENT_FAIL }, { "不通过", COMMITMENT_FAIL },
+	{ "未通过", COMMITMENT_FAIL }, { "核查不通过", COMMITMENT_FAIL },
+	{ "failed", COMMITMENT_FAIL },
 };
 
 /* Separators between prerequisite kinds in one cell. */
@@ -190,6 +211,9 @@ struct import_row {
 	struct import_when deadline;
 	struct import_when supplement;
 	struct import_when commitment;
+	struct import_when supplement_done;
+	struct import_when verified;
+	const char	*result;	/* COMMITMENT_* or NULL */
 	struct import_after *after;
 	int64_t		 id;
 };
@@ -726,6 +750,20 @@ import_mode(const char *v)
 	for (i = 0; i < sizeof import_modes / sizeof import_modes[0]; i++) {
 		if (import_casecmp(v, import_modes[i].text) == 0)
 			return (import_modes[i].mode);
+	}
+	return (NULL);
+}
+
+/* A verification result as the daemon names it; NULL if unknown. */
+static const char *
+import_result(const char *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof import_results / sizeof import_results[0];
+	    i++) {
+		if (import_casecmp(v, import_results[i].text) == 0)
+			return (import_results[i].result);
 	}
 	return (NULL);
 }
@@ -1335,7 +1373,8 @@ import_check_date(struct import_ctx *ctx, int line, const char *v,
 {
 	int	 day_min;
 
-	day_min = f == IF_START || f == IF_ACCEPTED ? 0 :
+	day_min = f == IF_START || f == IF_ACCEPTED ||
+	    f == IF_SUPPLEMENT_DONE || f == IF_VERIFIED ? 0 :
 	    ctx->conf->deadline_min;
 	if (import_date(v, f == IF_START, day_min, w) == 0)
 		return (0);
@@ -1368,6 +1407,47 @@ import_check_project(struct import_ctx *ctx, const struct import_row *row,
 			import_problem(ctx, row->line, import_colname(ctx, f),
 			    "'%s' differs from '%s' given for project %s in row"
 			    " %d", v[f], p->v[f], p->code, p->vrow[f]);
+	}
+}
+
+/*
+ * Check a row's endings of the second deadlines: when the missing
+ * material was supplied (容缺受理), the verification's result and time
+ * (告知承诺).  A mode cell of another mode is a problem here; an item
+ * stored in another mode is one when item_plan() refuses it.
+ */
+static void
+import_check_endings(struct import_ctx *ctx, struct import_row *row,
+    const char *const *v)
+{
+	int	 given = v[IF_MODE] != NULL && row->mode != NULL;
+
+	if (v[IF_SUPPLEMENT_DONE] != NULL) {
+		(void)import_check_date(ctx, row->line, v[IF_SUPPLEMENT_DONE],
+		    IF_SUPPLEMENT_DONE, &row->supplement_done);
+		if (given && strcmp(row->mode, MODE_SUPPLEMENT) != 0)
+			import_problem(ctx, row->line, import_colname(ctx,
+			    IF_SUPPLEMENT_DONE), "only a " MODE_SUPPLEMENT
+			    " item has missing material to supply (mode is"
+			    " %s)", row->mode);
+	}
+	if (v[IF_RESULT] != NULL) {
+		if ((row->result = import_result(v[IF_RESULT])) == NULL)
+			import_problem(ctx, row->line, import_colname(ctx,
+			    IF_RESULT), "unknown verification result '%s'"
+			    " (通过/pass or 不通过/fail)", v[IF_RESULT]);
+		else if (given && strcmp(row->mode, MODE_COMMITMENT) != 0)
+			import_problem(ctx, row->line, import_colname(ctx,
+			    IF_RESULT), "only a " MODE_COMMITMENT " item has a"
+			    " commitment to verify (mode is %s)", row->mode);
+	}
+	if (v[IF_VERIFIED] != NULL) {
+		(void)import_check_date(ctx, row->line, v[IF_VERIFIED],
+		    IF_VERIFIED, &row->verified);
+		if (v[IF_RESULT] == NULL)
+			import_problem(ctx, row->line, import_colname(ctx,
+			    IF_VERIFIED), "a verification time needs its"
+			    " result (%s)", import_colname(ctx, IF_RESULT));
 	}
 }
 
@@ -1447,6 +1527,7 @@ import_check_row(struct import_ctx *ctx, size_t i, const char *const *v)
 	if (v[IF_COMMITMENT] != NULL)
 		(void)import_check_date(ctx, row->line, v[IF_COMMITMENT],
 		    IF_COMMITMENT, &row->commitment);
+	import_check_endings(ctx, row, v);
 	if (row->accepted.set && row->deadline.set &&
 	    import_when_before(&row->deadline, &row->accepted))
 		import_problem(ctx, row->line, import_colname(ctx, IF_DEADLINE),
@@ -1836,6 +1917,9 @@ import_error_column(const struct import_ctx *ctx, const char *field)
 		{ "accepted_at", IF_ACCEPTED },
 		{ "supplement_deadline", IF_SUPPLEMENT },
 		{ "commitment_deadline", IF_COMMITMENT }, { "after", IF_AFTER },
+		{ "supplement_done_at", IF_SUPPLEMENT_DONE },
+		{ "commitment_result", IF_RESULT },
+		{ "commitment_verified_at", IF_VERIFIED },
 	};
 	size_t	 i;
 
@@ -1874,6 +1958,7 @@ import_item_add(struct import_ctx *ctx, struct import_row *row,
 	struct api_error	 ie;
 	int64_t			*after;
 	char			 acc[20], dl[20], sup[20], com[20];
+	char			 sdone[20], ver[20];
 	size_t			 n;
 	int			 created;
 
@@ -1889,6 +1974,9 @@ import_item_add(struct import_ctx *ctx, struct import_row *row,
 	in.accepted = import_when_text(&row->accepted, acc);
 	in.supplement = import_when_text(&row->supplement, sup);
 	in.commitment = import_when_text(&row->commitment, com);
+	in.supplement_done = import_when_text(&row->supplement_done, sdone);
+	in.commitment_result = row->result;
+	in.commitment_verified = import_when_text(&row->verified, ver);
 	after = import_after_ids(ctx, row, &n);
 	in.after = after;
 	in.nafter = n;
@@ -1950,6 +2038,13 @@ import_bulk_item(struct import_ctx *ctx, struct store_bulk *b,
 		in.commitment_at = import_when_time(ctx, &row->commitment);
 	if (row->accepted.set)
 		in.accepted_at = import_when_time(ctx, &row->accepted);
+	if (row->supplement_done.set)
+		in.supplement_done_at = import_when_time(ctx,
+		    &row->supplement_done);
+	in.commitment_result = row->result;
+	if (row->verified.set)
+		in.commitment_verified_at = import_when_time(ctx,
+		    &row->verified);
 
 	/*
 	 * A prerequisite not done yet.  One written by the bulk path is new,

@@ -4,6 +4,12 @@
  * progress notes.  Every change re-derives the item's deadline tracks so
  * the scheduler sees it at once.  Callers hold the transaction.
  *
+ * The second deadlines of the innovation modes end on their own: a
+ * 容缺受理 item's supplement track when the missing material is supplied
+ * (event "supplied"), a 告知承诺 item's commitment track when the
+ * commitment is verified ("verify-pass", "verify-fail") -- not when the
+ * item is done, since a commitment is verified after approval.
+ *
  * Adding an item is decided in one place, item_plan(), without the
  * store: its status, acceptance time, deadline, the tracks it starts
  * with and its log entry.  item_add() (the API, ctl, the importer's
@@ -141,8 +147,9 @@ item_compute_due(const struct config *conf, struct item_row *r,
 
 /*
  * The deadline and policy of each kind of track an item follows, in the
- * order they are written: main, supplement (容缺受理), commitment
- * (告知承诺) and stale (from the later of acceptance and progress).
+ * order they are written: main, supplement (容缺受理, until the material
+ * is supplied), commitment (告知承诺, until it is verified) and stale
+ * (from the later of acceptance and progress).
  */
 static void
 item_wants(const struct config *conf, const struct item_row *r,
@@ -156,9 +163,11 @@ item_wants(const struct config *conf, const struct item_row *r,
 	w[0].kind = TRACK_MAIN;
 	w[0].due = r->due_at;
 	w[1].kind = TRACK_SUPPLEMENT;
-	w[1].due = strcmp(r->mode, MODE_SUPPLEMENT) == 0 ? r->supplement_due : 0;
+	w[1].due = strcmp(r->mode, MODE_SUPPLEMENT) == 0 &&
+	    r->supplement_done_at == 0 ? r->supplement_due : 0;
 	w[2].kind = TRACK_COMMITMENT;
-	w[2].due = strcmp(r->mode, MODE_COMMITMENT) == 0 ? r->commitment_due : 0;
+	w[2].due = strcmp(r->mode, MODE_COMMITMENT) == 0 &&
+	    r->commitment_verified_at == 0 ? r->commitment_due : 0;
 	for (i = 0; i < 3; i++)
 		w[i].p = w[i].due > 0 ? config_policy_for(conf, w[i].kind,
 		    r->category, r->department, r->kind, r->mode) : NULL;
@@ -218,6 +227,55 @@ item_given(const char *text, int64_t at)
 }
 
 /*
+ * Apply the endings an input gives (the importer's columns): when a
+ * 容缺受理 item's material was supplied, how and when a 告知承诺 item's
+ * commitment was verified (now when no time is given and none is
+ * stored).  An ending of another mode's deadline is refused.
+ */
+static int
+item_plan_endings(struct item_row *r, const struct item_input *in,
+    int64_t now, struct api_error *e)
+{
+	if (item_given(in->supplement_done, in->supplement_done_at)) {
+		if (strcmp(r->mode, MODE_SUPPLEMENT) != 0) {
+			api_error_set(e, 400, "supplement_done_at", "only a "
+			    MODE_SUPPLEMENT " item has missing material to"
+			    " supply (mode is %s)", r->mode);
+			return (-1);
+		}
+		r->supplement_done_at = in->supplement_done_at;
+	}
+	if (in->commitment_result == NULL) {
+		if (item_given(in->commitment_verified,
+		    in->commitment_verified_at)) {
+			api_error_set(e, 400, "commitment_verified_at", "a"
+			    " verification time needs its result ("
+			    COMMITMENT_PASS " or " COMMITMENT_FAIL ")");
+			return (-1);
+		}
+		return (0);
+	}
+	if (!model_valid_result(in->commitment_result)) {
+		api_error_set(e, 400, "commitment_result", "unknown result '%s'"
+		    " (" COMMITMENT_PASS " or " COMMITMENT_FAIL ")",
+		    in->commitment_result);
+		return (-1);
+	}
+	if (strcmp(r->mode, MODE_COMMITMENT) != 0) {
+		api_error_set(e, 400, "commitment_result", "only a "
+		    MODE_COMMITMENT " item has a commitment to verify (mode is"
+		    " %s)", r->mode);
+		return (-1);
+	}
+	r->commitment_result = item_unconst(in->commitment_result);
+	if (item_given(in->commitment_verified, in->commitment_verified_at))
+		r->commitment_verified_at = in->commitment_verified_at;
+	else if (r->commitment_verified_at == 0)
+		r->commitment_verified_at = now;
+	return (0);
+}
+
+/*
  * Decide what adding an item writes, touching no store: the stored row
  * updated by the input, or a new row in project p; accepted unless
  * planned or a prerequisite is not done (pending); its deadline from the
@@ -269,6 +327,8 @@ item_plan(const struct config *conf, const struct project_row *p,
 		r->commitment_due = in->commitment_at;
 	if (item_given(in->accepted, in->accepted_at))
 		r->accepted_at = in->accepted_at;
+	if (item_plan_endings(r, in, now, e) != 0)
+		return (-1);
 
 	/* Accept now unless planned or waiting for prerequisites. */
 	if (strcmp(r->status, STATUS_PLANNED) == 0 && (in->status == NULL ||
@@ -455,6 +515,12 @@ item_add(const struct config *conf, struct store *s,
 	if (in->accepted && item_time("accepted_at", in->accepted, now,
 	    &rin.accepted_at, e) != 0)
 		goto fail;
+	if (in->supplement_done && item_time("supplement_done_at",
+	    in->supplement_done, now, &rin.supplement_done_at, e) != 0)
+		goto fail;
+	if (in->commitment_verified && item_time("commitment_verified_at",
+	    in->commitment_verified, now, &rin.commitment_verified_at, e) != 0)
+		goto fail;
 
 	if (item_prereqs(s, &rin, *created ? 0 : id, &pending, e) != 0)
 		goto fail;
@@ -533,6 +599,114 @@ item_done_notice(const struct config *conf, struct store *s,
 	return (rc);
 }
 
+/*
+ * Queue the notice that a 告知承诺 item's commitment failed verification
+ * (template "verify-fail") for the item's work-group chat and the
+ * task-force head's, @-mentioning the head; one message when both are
+ * the same chat.  A recipient without a chat falls back to the admin
+ * channel, as the ladder's do.
+ */
+static int
+item_verify_fail_notice(const struct config *conf, struct store *s,
+    const struct item_row *r, const char *reason, int64_t now)
+{
+	const struct group	*g;
+	const struct person	*head;
+	const struct channel	*ch[2];
+	struct msg_batch	 b;
+	struct msg_entry	 ent;
+	json_t			*mob, *uid;
+	const char		*u, *m, *name[2];
+	size_t			 i;
+	int			 by_name, rc = 0;
+
+	g = r->category ? config_group_for(conf, r->category) : NULL;
+	head = conf->head ? config_person(conf, conf->head) : NULL;
+	name[0] = g != NULL && g->channel != NULL ? g->channel :
+	    conf->admin_channel;
+	name[1] = conf->head_channel ? conf->head_channel :
+	    conf->admin_channel;
+	for (i = 0; i < 2; i++)
+		ch[i] = name[i] ? config_channel(conf, name[i]) : NULL;
+	if (ch[1] == ch[0])
+		ch[0] = NULL;	/* the head's chat is the group's */
+	for (i = 0; i < 2; i++) {
+		if (ch[i] == NULL) {
+			if (i == 1 && store_log(s, now, r->id, r->project_code,
+			    "verify-fail", NULL, "no-recipient", "no channel"
+			    " configured for the head or the group") != 0)
+				rc = -1;
+			continue;
+		}
+		if (config_template(conf, "verify-fail", ch[i]->type) == NULL) {
+			if (store_log(s, now, r->id, r->project_code,
+			    "verify-fail", ch[i]->name, "no-template", "no"
+			    " verify-fail template for this channel") != 0)
+				rc = -1;
+			continue;
+		}
+		memset(&b, 0, sizeof b);
+		memset(&ent, 0, sizeof ent);
+		ent.item = r;
+		ent.due = r->commitment_due;
+		ent.reason = reason;
+		b.channel = ch[i];
+		b.template = "verify-fail";
+		b.stage = "verify-fail";
+		b.stage_label = "承诺核查不通过";
+		b.severity = "warning";
+		b.group = g != NULL ? g->name : "";
+		b.category = r->category;
+		b.entries = &ent;
+		b.nentries = 1;
+		mob = json_array();
+		uid = json_array();
+		if (i == 1 && head != NULL) {
+			enqueue_mention_plan(ch[i]->type, head, &u, &m,
+			    &by_name);
+			if (u != NULL)
+				enqueue_add_unique(uid, u);
+			if (m != NULL)
+				enqueue_add_unique(mob, m);
+			if (by_name)
+				enqueue_mention_name(&b.mentions, head->name);
+		}
+		b.mentions_json[0] = json_array_size(mob) ?
+		    json_dumps(mob, JSON_COMPACT) : NULL;
+		b.mentions_json[1] = json_array_size(uid) ?
+		    json_dumps(uid, JSON_COMPACT) : NULL;
+		if (enqueue_batch(conf, s, &b, now, r->id) < 0)
+			rc = -1;
+		free(b.mentions_json[0]);
+		free(b.mentions_json[1]);
+		free(b.mentions);
+		json_decref(mob);
+		json_decref(uid);
+	}
+	return (rc);
+}
+
+/* The event type a Chinese name stands for, else the type itself. */
+static const char *
+item_event_type(const char *type)
+{
+	static const struct {
+		const char	*zh;
+		const char	*type;
+	} names[] = {
+		{ "核查通过", "verify-pass" },
+		{ "核查不通过", "verify-fail" },
+		{ "补正材料已收齐", "supplied" },
+		{ "材料已收齐", "supplied" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(type, names[i].zh) == 0)
+			return (names[i].type);
+	return (type);
+}
+
 /* Replace a string field. */
 static void
 item_set(char **field, const char *v)
@@ -551,7 +725,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 	int64_t		 pend[1];
 	size_t		 npend;
 	int32_t		 d1, d2;
-	int		 rc, wd, unc, was_done = 0;
+	int		 rc, wd, unc, was_done = 0, failed = 0;
 
 	if ((rc = store_item_get(s, id, &r)) != 0) {
 		if (rc < 0)
@@ -563,7 +737,47 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 	}
 #define NEED(cond, msg) do { if (!(cond)) { api_error_set(e, 409, "type", \
 	"item %lld is %s: %s", (long long)id, r.status, msg); goto fail; } } while (0)
-	if (strcmp(type, "accept") == 0) {
+/* An ending that does not apply: a 409 naming the field, nothing changed. */
+#define NEED_FIELD(cond, field, ...) do { if (!(cond)) { \
+	api_error_set(e, 409, field, __VA_ARGS__); goto fail; } } while (0)
+	type = item_event_type(type);
+	if (strcmp(type, "verify-pass") == 0 ||
+	    strcmp(type, "verify-fail") == 0) {
+		failed = strcmp(type, "verify-fail") == 0;
+		NEED_FIELD(strcmp(r.mode, MODE_COMMITMENT) == 0, "mode",
+		    "item %lld is %s, not " MODE_COMMITMENT ": it has no"
+		    " commitment to verify", (long long)id, r.mode);
+		NEED_FIELD(r.commitment_verified_at == 0, "commitment_result",
+		    "item %lld's commitment was already verified: %s",
+		    (long long)id, r.commitment_result ? r.commitment_result :
+		    "?");
+		NEED(strcmp(r.status, STATUS_PLANNED) != 0 &&
+		    strcmp(r.status, STATUS_CANCELLED) != 0,
+		    "only an accepted or done item's commitment is verified");
+		if (failed && (reason == NULL || *reason == '\0')) {
+			if (note == NULL || *note == '\0') {
+				api_error_set(e, 400, "reason", "a failed"
+				    " verification needs a reason");
+				goto fail;
+			}
+			reason = note;
+		}
+		r.commitment_verified_at = at;
+		item_set(&r.commitment_result, failed ? COMMITMENT_FAIL :
+		    COMMITMENT_PASS);
+	} else if (strcmp(type, "supplied") == 0) {
+		NEED_FIELD(strcmp(r.mode, MODE_SUPPLEMENT) == 0, "mode",
+		    "item %lld is %s, not " MODE_SUPPLEMENT ": it has no"
+		    " missing material", (long long)id, r.mode);
+		NEED_FIELD(r.supplement_done_at == 0, "supplement_done_at",
+		    "item %lld's missing material was already supplied",
+		    (long long)id);
+		NEED(strcmp(r.status, STATUS_PLANNED) != 0 &&
+		    strcmp(r.status, STATUS_CANCELLED) != 0,
+		    "only an accepted or done item's material is supplied");
+		r.supplement_done_at = at;
+		r.last_progress_at = at;
+	} else if (strcmp(type, "accept") == 0) {
 		NEED(strcmp(r.status, STATUS_PLANNED) == 0,
 		    "only a planned item can be accepted");
 		if (store_prereq_pending(s, id, pend, 1, &npend) != 0)
@@ -663,6 +877,7 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 		api_error_set(e, 400, "type", "unknown event type '%s'", type);
 		goto fail;
 	}
+#undef NEED_FIELD
 #undef NEED
 	if (store_item_update(s, &r) != 0)
 		goto dberr;
@@ -675,6 +890,8 @@ item_event(const struct config *conf, struct store *s, int64_t id,
 		if (item_done_notice(conf, s, &r, now) != 0)
 			goto dberr;
 	}
+	if (failed && item_verify_fail_notice(conf, s, &r, reason, now) != 0)
+		goto dberr;
 	item_row_clear(&r);
 	return (0);
 dberr:
@@ -765,6 +982,19 @@ fail:
 	return (-1);
 }
 
+/* Whether a track of an item runs: every track of an accepted item; the
+ * commitment track of a done 告知承诺 item too, until it is verified. */
+int
+item_track_runs(const struct item_row *r, const char *kind)
+{
+	if (strcmp(r->status, STATUS_ACCEPTED) == 0)
+		return (1);
+	return (strcmp(r->status, STATUS_DONE) == 0 &&
+	    strcmp(kind, TRACK_COMMITMENT) == 0 &&
+	    strcmp(r->mode, MODE_COMMITMENT) == 0 &&
+	    r->commitment_verified_at == 0);
+}
+
 /* Re-derive all tracks of one item from its state and the rules. */
 int
 item_retrack(const struct config *conf, struct store *s,
@@ -774,9 +1004,8 @@ item_retrack(const struct config *conf, struct store *s,
 	struct item_want	 w[ITEM_PLAN_TRACKS], rw;
 	struct track_row	 t;
 	size_t			 i;
-	int			 rc, active;
+	int			 rc;
 
-	active = strcmp(r->status, STATUS_ACCEPTED) == 0;
 	item_wants(conf, r, NULL, w);
 	for (i = 0; i < ITEM_PLAN_TRACKS; i++) {
 		/* A new progress note restarts the stale ladder. */
@@ -797,8 +1026,8 @@ item_retrack(const struct config *conf, struct store *s,
 			if (rc == 0)
 				track_row_clear(&t);
 		}
-		if (item_track(conf, s, r, &w[i], active, now, reload,
-		    old) != 0)
+		if (item_track(conf, s, r, &w[i], item_track_runs(r,
+		    w[i].kind), now, reload, old) != 0)
 			return (-1);
 	}
 	/* The rectification deadline is created by the interview stage. */
@@ -808,7 +1037,8 @@ item_retrack(const struct config *conf, struct store *s,
 		rw.p = rw.due > 0 ? config_policy_for(conf, TRACK_RECTIFY,
 		    r->category, r->department, r->kind, r->mode) : NULL;
 		track_row_clear(&t);
-		if (item_track(conf, s, r, &rw, active, now, reload, old) != 0)
+		if (item_track(conf, s, r, &rw, item_track_runs(r, rw.kind),
+		    now, reload, old) != 0)
 			return (-1);
 	} else if (rc < 0)
 		return (-1);
@@ -903,6 +1133,9 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 	item_json_time(o, "deadline", r->due_at);
 	item_json_time(o, "supplement_deadline", r->supplement_due);
 	item_json_time(o, "commitment_deadline", r->commitment_due);
+	item_json_time(o, "supplement_done_at", r->supplement_done_at);
+	item_json_str(o, "commitment_result", r->commitment_result);
+	item_json_time(o, "commitment_verified_at", r->commitment_verified_at);
 	json_object_set_new(o, "stopped_workdays",
 	    json_integer(r->stopped_workdays));
 	json_object_set_new(o, "overdue_workdays", json_integer(

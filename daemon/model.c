@@ -20,6 +20,11 @@ const char *const model_modes[] = {
 	MODE_NORMAL, MODE_PRECHECK, MODE_SUPPLEMENT, MODE_COMMITMENT, NULL
 };
 
+/* Every outcome of a commitment's verification. */
+const char *const model_results[] = {
+	COMMITMENT_PASS, COMMITMENT_FAIL, NULL
+};
+
 /* Whether s is one of a NULL-terminated list. */
 static int
 model_in(const char *const *list, const char *s)
@@ -45,6 +50,13 @@ int
 model_valid_mode(const char *m)
 {
 	return (model_in(model_modes, m));
+}
+
+/* Whether a verification outcome is known. */
+int
+model_valid_result(const char *r)
+{
+	return (model_in(model_results, r));
 }
 
 /* Whether an item with this status is being handled: its clock runs or

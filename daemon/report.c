@@ -371,6 +371,7 @@ report_row_copy(struct item_row *d, const struct item_row *s)
 	d->limit = report_strdup(s->limit);
 	d->suspend_reason = report_strdup(s->suspend_reason);
 	d->blocked_reason = report_strdup(s->blocked_reason);
+	d->commitment_result = report_strdup(s->commitment_result);
 }
 
 /* Whether an item was done by t. */

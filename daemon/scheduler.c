@@ -452,7 +452,7 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 	}
 	p = config_policy_for(st->conf, t.kind, it->category, it->department,
 	    it->kind, it->mode);
-	if (p == NULL || strcmp(it->status, STATUS_ACCEPTED) != 0) {
+	if (p == NULL || !item_track_runs(it, t.kind)) {
 		t.next_at = 0;
 		return (step_track_save(st, &t) != 0 ? -1 : 0);
 	}

@@ -14,7 +14,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -120,6 +120,17 @@ static const char *store_migrations[] = {
 	 */
 	"ALTER TABLE outbox ADD COLUMN part INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE outbox ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 5: the endings of the innovation modes' second deadlines: when a
+	 * 容缺受理 item's missing material was supplied, and when and how a
+	 * 告知承诺 item's commitment was verified (its track runs on after
+	 * the item is done until then).
+	 */
+	"ALTER TABLE items ADD COLUMN supplement_done_at INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE items ADD COLUMN commitment_verified_at INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE items ADD COLUMN commitment_result TEXT;",
 };
 
 #define ITEM_SEL \
@@ -128,7 +139,9 @@ static const char *store_migrations[] = {
 	" i.due_at, i.explicit_due, i.supplement_due, i.commitment_due," \
 	" i.suspended_at, i.suspend_reason, i.stopped_workdays," \
 	" i.stopped_seconds, i.blocked_reason, i.blocked_at, i.raised_at," \
-	" i.last_progress_at, i.done_at, i.created_at"
+	" i.last_progress_at, i.done_at, i.created_at, i.supplement_done_at," \
+	" i.commitment_verified_at, i.commitment_result"
+#define ITEM_NCOLS	30	/* the columns of ITEM_SEL */
 #define ITEM_COLS \
 	ITEM_SEL " FROM items i JOIN projects p ON p.id = i.project_id"
 #define TRACK_COLS \
@@ -186,20 +199,27 @@ static const char *store_sql[S__COUNT] = {
 	    " handler, mode, status, accepted_at, lim, due_at, explicit_due,"
 	    " supplement_due, commitment_due, suspended_at, suspend_reason,"
 	    " stopped_workdays, stopped_seconds, blocked_reason, blocked_at,"
-	    " raised_at, last_progress_at, done_at, created_at) VALUES"
-	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    " raised_at, last_progress_at, done_at, created_at,"
+	    " supplement_done_at, commitment_verified_at, commitment_result)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?)",
 	[S_ITEM_UPDATE] = "UPDATE items SET project_id = ?, kind = ?,"
 	    " department = ?, handler = ?, mode = ?, status = ?,"
 	    " accepted_at = ?, lim = ?, due_at = ?, explicit_due = ?,"
 	    " supplement_due = ?, commitment_due = ?, suspended_at = ?,"
 	    " suspend_reason = ?, stopped_workdays = ?, stopped_seconds = ?,"
 	    " blocked_reason = ?, blocked_at = ?, raised_at = ?,"
-	    " last_progress_at = ?, done_at = ?, created_at = ? WHERE id = ?",
+	    " last_progress_at = ?, done_at = ?, created_at = ?,"
+	    " supplement_done_at = ?, commitment_verified_at = ?,"
+	    " commitment_result = ? WHERE id = ?",
 	[S_ITEM_LIST] = "SELECT " ITEM_COLS " WHERE (?1 IS NULL OR i.status = ?1)"
 	    " AND (?2 IS NULL OR p.code = ?2) ORDER BY i.id LIMIT ?3",
+	/* Done 告知承诺 items too until verified: their track runs on. */
 	[S_ITEM_ACTIVE] = "SELECT " ITEM_COLS " WHERE i.status IN"
 	    " (" SQLQ(STATUS_PLANNED) ", " SQLQ(STATUS_ACCEPTED) ", "
-	    SQLQ(STATUS_SUSPENDED) ") ORDER BY i.id",
+	    SQLQ(STATUS_SUSPENDED) ") OR (i.status = " SQLQ(STATUS_DONE)
+	    " AND i.mode = " SQLQ(MODE_COMMITMENT) " AND"
+	    " i.commitment_verified_at = 0) ORDER BY i.id",
 	[S_PREREQ_ADD] = "INSERT OR IGNORE INTO prereqs (item_id, needs_id)"
 	    " VALUES (?, ?)",
 	[S_PREREQ_PENDING] = "SELECT r.needs_id FROM prereqs r JOIN items i"
@@ -246,7 +266,8 @@ static const char *store_sql[S__COUNT] = {
 	[S_OUTBOX_SINCE] = "SELECT " OUTBOX_COLS " WHERE id > ? ORDER BY id",
 	[S_OUTBOX_CHANNELS] = "SELECT DISTINCT o.channel FROM outbox o JOIN"
 	    " outbox_items x ON x.outbox_id = o.id WHERE x.item_id = ? AND"
-	    " o.stage NOT IN ('done', 'test', 'report') ORDER BY o.channel",
+	    " o.stage NOT IN ('done', 'test', 'report', 'verify-fail')"
+	    " ORDER BY o.channel",
 	[S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE channel = ? AND"
 	    " status = ?",
 	[S_OUTBOX_COUNT_ALL] = "SELECT count(*) FROM outbox WHERE status = ?",
@@ -781,6 +802,7 @@ item_row_clear(struct item_row *r)
 	free(r->limit);
 	free(r->suspend_reason);
 	free(r->blocked_reason);
+	free(r->commitment_result);
 	memset(r, 0, sizeof *r);
 }
 
@@ -957,6 +979,9 @@ item_read_at(sqlite3_stmt *st, int c, struct item_row *r)
 	r->last_progress_at = sqlite3_column_int64(st, c + 24);
 	r->done_at = sqlite3_column_int64(st, c + 25);
 	r->created_at = sqlite3_column_int64(st, c + 26);
+	r->supplement_done_at = sqlite3_column_int64(st, c + 27);
+	r->commitment_verified_at = sqlite3_column_int64(st, c + 28);
+	r->commitment_result = col_text(st, c + 29);
 }
 
 /* Read an item row from column 0. */
@@ -1028,6 +1053,9 @@ item_bind(sqlite3_stmt *st, const struct item_row *r)
 	sqlite3_bind_int64(st, 20, r->last_progress_at);
 	sqlite3_bind_int64(st, 21, r->done_at);
 	sqlite3_bind_int64(st, 22, r->created_at);
+	sqlite3_bind_int64(st, 23, r->supplement_done_at);
+	sqlite3_bind_int64(st, 24, r->commitment_verified_at);
+	bind_text(st, 25, r->commitment_result);
 }
 
 /* Insert an item; sets r->id. */
@@ -1050,7 +1078,7 @@ store_item_update(struct store *s, const struct item_row *r)
 	sqlite3_stmt	*st = store_stmt(s, S_ITEM_UPDATE);
 
 	item_bind(st, r);
-	sqlite3_bind_int64(st, 23, r->id);
+	sqlite3_bind_int64(st, 26, r->id);
 	return (store_done(s, st));
 }
 
@@ -1088,7 +1116,8 @@ store_item_list(struct store *s, const char *status, const char *project,
 	return (store_item_walk(s, st, cb, arg));
 }
 
-/* Every item not yet done or cancelled. */
+/* Every item not yet done or cancelled, and every done 告知承诺 item
+ * whose commitment is not verified yet. */
 int
 store_item_each_active(struct store *s, store_item_cb cb, void *arg)
 {
@@ -2131,8 +2160,8 @@ store_items_report(struct store *s, int64_t done_since,
 		pol = xreallocarray(pol, n + 1, sizeof *pol);
 		stage = xreallocarray(stage, n + 1, sizeof *stage);
 		item_read(st, &rows[n]);
-		pol[n] = col_text(st, 27);
-		stage[n] = col_text(st, 28);
+		pol[n] = col_text(st, ITEM_NCOLS);
+		stage[n] = col_text(st, ITEM_NCOLS + 1);
 		n++;
 	}
 	sqlite3_reset(st);

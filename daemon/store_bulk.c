@@ -46,11 +46,12 @@ enum {
 	" department, handler, mode, status, accepted_at, lim, due_at," \
 	" explicit_due, supplement_due, commitment_due, suspended_at," \
 	" suspend_reason, stopped_workdays, stopped_seconds, blocked_reason," \
-	" blocked_at, raised_at, last_progress_at, done_at, created_at)" \
+	" blocked_at, raised_at, last_progress_at, done_at, created_at," \
+	" supplement_done_at, commitment_verified_at, commitment_result)" \
 	" VALUES "
 #define ITEM_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?," \
-	" ?, ?, ?, ?, ?)"
-#define ITEM_PARAMS 23
+	" ?, ?, ?, ?, ?, ?, ?, ?)"
+#define ITEM_PARAMS 26
 #define TRACK_INSERT "INSERT OR IGNORE INTO tracks (id, item_id, kind," \
 	" policy, due_at, stage, stage_name, rep, next_at) VALUES "
 #define TRACK_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -383,6 +384,9 @@ bulk_bind_item(sqlite3_stmt *st, int base, const struct item_row *r)
 	sqlite3_bind_int64(st, base + 21, r->last_progress_at);
 	sqlite3_bind_int64(st, base + 22, r->done_at);
 	sqlite3_bind_int64(st, base + 23, r->created_at);
+	sqlite3_bind_int64(st, base + 24, r->supplement_done_at);
+	sqlite3_bind_int64(st, base + 25, r->commitment_verified_at);
+	bulk_text(st, base + 26, r->commitment_result);
 }
 
 /* Bind a track row from parameter base + 1. */

@@ -130,7 +130,7 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 4)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 5)
         self.assertEqual(H.db_query(db, "PRAGMA integrity_check"), [("ok",)])
         self.assertEqual(H.db_query(db, "SELECT track_id, stage, rep, item_id FROM fired"
                                         " ORDER BY stage"),

@@ -774,6 +774,110 @@ START_TEST(test_headers)
 }
 END_TEST
 
+/* Whether an item has a track of a kind that runs (next_at > 0). */
+static int
+track_runs(int64_t item, const char *kind)
+{
+	struct track_row	 t;
+	int			 rc, runs;
+
+	memset(&t, 0, sizeof t);
+	ck_assert_int_ge(rc = store_track_get(st, item, kind, &t), 0);
+	if (rc == 1)
+		return (0);
+	runs = t.next_at > 0;
+	track_row_clear(&t);
+	return (runs);
+}
+
+/*
+ * The endings of the second deadlines as columns, Chinese and English:
+ * when a 容缺受理 item's material was supplied, a 告知承诺 item's
+ * verification result and time (now when none is given).  An ended
+ * track is not started; re-importing a result ends a running one.
+ * Endings of another mode, unknown results and a time without a result
+ * are problems at their row and column.
+ */
+START_TEST(test_endings)
+{
+	struct answer	 a;
+	struct item_row	 r;
+	int64_t		 id;
+
+	import_text("项目编码,审批事项,承办部门,办理模式,承诺时限,受理时间,"
+	    "补正期限,补正材料收齐时间,承诺兑现期限,承诺核查结果,承诺核查时间\n"
+	    "E,a,投资项目审批科,容缺受理,5wd,2026-03-02,2026-03-09,"
+	    "2026-03-04 09:30,,,\n"
+	    "E,b,投资项目审批科,告知承诺,5wd,2026-03-02,,,2026-04-01,不通过,"
+	    "2026年3月20日\n"
+	    "E,c,投资项目审批科,告知承诺,5wd,2026-03-02,,,2026-04-01,通过,\n"
+	    "E,d,投资项目审批科,告知承诺,5wd,2026-03-02,,,2026-04-01,,\n",
+	    "auto", 0, &a);
+	ck_assert_msg(a.rc == 0, "%s %s", a.err.msg, dump(a.problems));
+	answer_clear(&a);
+	get_item("E", "a", "投资项目审批科", &r);
+	ck_assert_int_eq(r.supplement_done_at, at("2026-03-04 09:30"));
+	ck_assert_int_eq(r.supplement_due, at("2026-03-09 18:00"));
+	ck_assert_int_eq(track_runs(r.id, TRACK_SUPPLEMENT), 0);
+	ck_assert_int_eq(track_runs(r.id, TRACK_MAIN), 1);
+	item_row_clear(&r);
+	get_item("E", "b", "投资项目审批科", &r);
+	ck_assert_str_eq(r.commitment_result, COMMITMENT_FAIL);
+	ck_assert_int_eq(r.commitment_verified_at, at("2026-03-20 00:00"));
+	ck_assert_int_eq(track_runs(r.id, TRACK_COMMITMENT), 0);
+	item_row_clear(&r);
+	get_item("E", "c", "投资项目审批科", &r);
+	ck_assert_str_eq(r.commitment_result, COMMITMENT_PASS);
+	ck_assert_int_eq(r.commitment_verified_at, now);
+	item_row_clear(&r);
+	get_item("E", "d", "投资项目审批科", &r);
+	ck_assert_ptr_null(r.commitment_result);
+	ck_assert_int_eq(r.commitment_verified_at, 0);
+	ck_assert_int_eq(track_runs(r.id, TRACK_COMMITMENT), 1);
+	id = r.id;
+	item_row_clear(&r);
+
+	/* English headers; the stored item is updated and its track ends. */
+	import_text("code,item,department,limit,commitment_result,"
+	    "commitment_verified\n"
+	    "E,d,投资项目审批科,5wd,PASS,2026-03-21 10:00\n", "auto", 0, &a);
+	ck_assert_msg(a.rc == 0, "%s %s", a.err.msg, dump(a.problems));
+	ck_assert_int_eq(count(&a, "items", "updated"), 1);
+	answer_clear(&a);
+	ck_assert_int_eq(store_item_get(st, id, &r), 0);
+	ck_assert_str_eq(r.commitment_result, COMMITMENT_PASS);
+	ck_assert_int_eq(r.commitment_verified_at, at("2026-03-21 10:00"));
+	item_row_clear(&r);
+	ck_assert_int_eq(track_runs(id, TRACK_COMMITMENT), 0);
+
+	/* Problems, each at its row and column. */
+	import_text("项目编码,审批事项,承办部门,办理模式,承诺时限,"
+	    "补正材料收齐时间,承诺核查结果,承诺核查时间\n"
+	    "P,a,投资项目审批科,一般,5wd,2026-03-04,,\n"
+	    "P,b,投资项目审批科,告知承诺,5wd,,maybe,\n"
+	    "P,c,投资项目审批科,容缺受理,5wd,,通过,\n"
+	    "P,d,投资项目审批科,告知承诺,5wd,,,2026-03-05\n"
+	    "P,e,投资项目审批科,容缺受理,5wd,2026-13-01,,\n", "auto", 0, &a);
+	want_rejected(&a, 5);
+	want_problem(&a, 2, "补正材料收齐时间", "only a 容缺受理 item");
+	want_problem(&a, 3, "承诺核查结果", "unknown verification result");
+	want_problem(&a, 4, "承诺核查结果", "only a 告知承诺 item");
+	want_problem(&a, 5, "承诺核查时间", "needs its result");
+	want_problem(&a, 6, "补正材料收齐时间", "impossible date");
+	answer_clear(&a);
+
+	/* A stored item of another mode: item_plan() refuses, at the column. */
+	import_text("项目编码,审批事项,承办部门,承诺时限,承诺核查结果\n"
+	    "E,a,投资项目审批科,5wd,通过\n", "auto", 0, &a);
+	want_rejected(&a, 1);
+	want_problem(&a, 2, "承诺核查结果", "only a 告知承诺 item");
+	answer_clear(&a);
+	get_item("E", "a", "投资项目审批科", &r);
+	ck_assert_ptr_null(r.commitment_result);
+	item_row_clear(&r);
+}
+END_TEST
+
 /* Malformed CSV (strict RFC 4180) is a problem at the record's row. */
 START_TEST(test_malformed)
 {
@@ -934,6 +1038,7 @@ import_suite(void)
 	tcase_add_test(tc, test_formats);
 	tcase_add_test(tc, test_headers);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_endings);
 	tcase_add_test(tc, test_undecodable);
 	tcase_add_test(tc, test_no_header);
 	tcase_add_test(tc, test_progress);

@@ -7,7 +7,9 @@
  * times) and the action log -- with the same ids.  The scenarios mix new
  * projects, new items in stored projects, updates of stored items,
  * prerequisites in the file and in the store (done and not), every mode,
- * time-limit unit and explicit deadline, deadlines past the holiday
+ * time-limit unit and explicit deadline, the endings of the modes'
+ * second deadlines (material supplied, commitment verified), deadlines
+ * past the holiday
  * calendar, and enough rows to fill the bulk path's multi-row inserts
  * many times over; under the shipped rules and under policies matched by
  * category, department, kind and mode.  Runs from the repository root.
@@ -267,7 +269,8 @@ event_both(const struct config *conf, const char *code, const char *kind,
 }
 
 #define HEADER "项目编码,项目名称,项目类别,所属地区,形象进度,审批事项,承办部门," \
-	"承办人,办理模式,承诺时限,受理时间,办结时限,补正期限,承诺兑现期限,前置事项\n"
+	"承办人,办理模式,承诺时限,受理时间,办结时限,补正期限,承诺兑现期限,前置事项," \
+	"补正材料收齐时间,承诺核查结果,承诺核查时间\n"
 
 static const char *const depts[] = { "投资项目审批科", "建设工程审批科",
     "社会事务审批科", "工程项目建设服务科", "现场勘验科", "农业水利审批科",
@@ -323,6 +326,14 @@ generated(int first, int n, int salt)
 			cat(&s, "%s,", i % 5 == 0 ? "2026-07-15 12:00" : "");
 			if (p % 3 == 0 && k > 0)
 				cat(&s, "%s", kinds[k - 1]);
+			/* The endings, for the items of their modes. */
+			cat(&s, ",%s,", i % 6 == 3 && i % 4 == 0 ?
+			    "2026-03-03 09:00" : "");
+			if (i % 6 == 4 && i % 3 != 0)
+				cat(&s, "%s,%s", i % 2 ? "通过" : "fail",
+				    i % 5 == 1 ? "2026/3/4" : "");
+			else
+				cat(&s, ",");
 			cat(&s, "\n");
 		}
 	}

@@ -5,7 +5,11 @@
  * calendar, with its National Day holiday and make-up days) or by the
  * seconds of a limit in seconds; block and unblock; progress notes; and
  * the errors: unknown event types, unknown items, events an item's state
- * does not allow (409), missing reasons and notes (400).  The checks read
+ * does not allow (409), missing reasons and notes (400).  The endings of
+ * the innovation modes' second deadlines: a 告知承诺 item's commitment
+ * track runs on after done until verify-pass or verify-fail (which
+ * notifies the group chat and the head), a 容缺受理 item's supplement
+ * track ends at supplied while its main ladder goes on.  The checks read
  * the item row, its main track (store_track_get) and the log.  Runs from
  * the repository root (templates and calendars of rules/).
  */
@@ -29,13 +33,27 @@ static const char *config_fmt =
 "socket = \"%s/unused.sock\";\n"
 "templates = \"%s/rules/templates\";\n"
 "@include \"%s/rules/calendar/cn-2026.conf\"\n"
-"channels = ( { name = \"a\"; type = \"wecom\"; key = \"ka\"; } );\n"
+"channels = ( { name = \"a\"; type = \"wecom\"; key = \"ka\"; },\n"
+"  { name = \"g\"; type = \"wecom\"; key = \"kg\"; },\n"
+"  { name = \"h\"; type = \"dingtalk\"; key = \"kh\"; } );\n"
+"head = \"p-head\";\n"
+"head_channel = \"h\";\n"
+"people = ( { id = \"p-head\"; name = \"专班负责人\"; mobile = \"13800000001\"; },\n"
+"  { id = \"p-lead\"; name = \"组长\"; mobile = \"13800000002\"; } );\n"
+"groups = ( { name = \"社会投资类推进组\"; leader = \"p-lead\"; channel = \"g\";\n"
+"  categories = [ \"社会投资类\" ]; } );\n"
 "policies = (\n"
 "  { name = \"default\"; track = \"main\";\n"
 "    stages = (\n"
 "      { name = \"reminder\"; label = \"催办\"; offset = \"0s\"; to = [\"a\"]; },\n"
 "      { name = \"supervision\"; label = \"督查\"; offset = \"+1d\"; to = [\"a\"]; }\n"
-"    ); }\n"
+"    ); },\n"
+"  { name = \"supplement\"; track = \"supplement\";\n"
+"    stages = ( { name = \"supplement\"; label = \"容缺补正提醒\"; offset = \"-1d\";\n"
+"      repeat = \"1d\"; to = [\"a\"]; } ); },\n"
+"  { name = \"commitment\"; track = \"commitment\";\n"
+"    stages = ( { name = \"commitment\"; label = \"告知承诺核查提醒\"; offset = \"-1d\";\n"
+"      repeat = \"1d\"; to = [\"a\"]; } ); }\n"
 ");\n";
 
 /* A local instant from "YYYY-MM-DD HH:MM[:SS]" (Asia/Shanghai). */
@@ -122,6 +140,34 @@ add(const char *project, const char *accepted, const char *limit,
 	return (id);
 }
 
+/* Add an accepted item of the 社会投资类 group in a mode, with its
+ * second deadline (supplement or commitment, either may be NULL). */
+static int64_t
+add_mode(const char *project, const char *mode, const char *deadline,
+    const char *supplement, const char *commitment)
+{
+	struct item_input	 in;
+	struct api_error	 e;
+	int64_t			 id = 0;
+	int			 created = 0;
+
+	memset(&in, 0, sizeof in);
+	memset(&e, 0, sizeof e);
+	in.project = project;
+	in.category = "社会投资类";
+	in.name = "施工许可";
+	in.department = "建设工程审批科";
+	in.mode = mode;
+	in.deadline = deadline;
+	in.supplement = supplement;
+	in.commitment = commitment;
+	ck_assert_int_eq(store_begin(store), 0);
+	ck_assert_msg(item_add(conf, store, &in, at("2026-09-24 10:00"), &id,
+	    &created, &e) == 0, "item_add %s: %s", project, e.msg);
+	ck_assert_int_eq(store_commit(store), 0);
+	return (id);
+}
+
 /* Apply an event in a transaction (committed on success, rolled back on
  * error); 0 or -1, with the error in *e. */
 static int
@@ -184,6 +230,52 @@ track(int64_t id)
 	memset(&t, 0, sizeof t);
 	ck_assert_int_eq(store_track_get(store, id, TRACK_MAIN, &t), 0);
 	return (t);
+}
+
+/* A track of an item by kind; next_at -1 when the item has none. */
+static int64_t
+track_next(int64_t id, const char *kind)
+{
+	struct track_row	 t;
+	int64_t			 next;
+	int			 rc;
+
+	memset(&t, 0, sizeof t);
+	ck_assert_int_ge(rc = store_track_get(store, id, kind, &t), 0);
+	if (rc == 1)
+		return (-1);
+	next = t.next_at;
+	track_row_clear(&t);
+	return (next);
+}
+
+/* Run the step at a time in its own transaction (scheduler_step). */
+static int
+step(const char *when)
+{
+	return (scheduler_step(conf, store, at(when)));
+}
+
+/* Messages queued so far as "channel|stage|text" lines. */
+static int
+outbox_cb(void *arg, const struct outbox_row *o)
+{
+	char	*buf = arg;
+	size_t	 len = strlen(buf);
+
+	snprintf(buf + len, 16384 - len, "%s|%s|%s|%s\n", o->channel, o->stage,
+	    o->mobiles ? o->mobiles : "", o->text);
+	return (0);
+}
+
+static const char *
+outbox_of(void)
+{
+	static char	 buf[16384];
+
+	buf[0] = '\0';
+	ck_assert_int_eq(store_outbox_since(store, 0, outbox_cb, buf), 0);
+	return (buf);
 }
 
 /* The log of an item as "outcome:detail" lines. */
@@ -384,6 +476,160 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/*
+ * 告知承诺: done ends the main ladder, not the commitment track, which
+ * runs on (also when the rules are re-applied, as on a reload) until
+ * verify-pass ends it, logged; the item keeps the result and when.
+ */
+START_TEST(test_commitment_runs_after_done)
+{
+	struct item_row	 r;
+	int64_t		 id, next;
+
+	id = add_mode("COM-1", MODE_COMMITMENT, "2026-09-29 10:00", NULL,
+	    "2026-10-20 18:00");
+	ck_assert_int_gt(track_next(id, TRACK_COMMITMENT), 0);
+	ok(id, "done", NULL, NULL, "2026-09-28 15:00");
+	ck_assert_int_eq(track_next(id, TRACK_MAIN), 0);
+	next = track_next(id, TRACK_COMMITMENT);
+	ck_assert_str_eq(fmt(next), "2026-10-19 18:00:00");
+
+	/* A reload re-derives the tracks of the item: it is still followed. */
+	ck_assert_int_eq(store_begin(store), 0);
+	ck_assert_int_eq(item_retrack_all(conf, store, at("2026-10-01 10:00"),
+	    conf), 0);
+	ck_assert_int_eq(store_commit(store), 0);
+	ck_assert_int_eq(track_next(id, TRACK_COMMITMENT), next);
+
+	/* Its reminders go out after done, and repeat. */
+	ck_assert_int_eq(step("2026-10-19 18:00"), 1);
+	ck_assert_int_gt(track_next(id, TRACK_COMMITMENT), next);
+	ck_assert_ptr_nonnull(strstr(outbox_of(), "a|commitment|"));
+
+	ok(id, "verify-pass", NULL, "现场核查已履约", "2026-10-20 09:00");
+	r = item(id);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_str_eq(r.commitment_result, COMMITMENT_PASS);
+	ck_assert_int_eq(r.commitment_verified_at, at("2026-10-20 09:00"));
+	item_row_clear(&r);
+	ck_assert_int_eq(track_next(id, TRACK_COMMITMENT), 0);
+	ck_assert_int_eq(step("2026-10-27 18:00"), 0);
+	ck_assert_ptr_nonnull(strstr(log_of(id), "verify-pass:现场核查已履约\n"));
+
+	/* Twice, or the other result after it: 409, nothing changes. */
+	fails(id, "verify-pass", NULL, NULL, 409, "commitment_result");
+	fails(id, "verify-fail", "未履约", NULL, 409, "commitment_result");
+	r = item(id);
+	ck_assert_str_eq(r.commitment_result, COMMITMENT_PASS);
+	ck_assert_int_eq(r.commitment_verified_at, at("2026-10-20 09:00"));
+	item_row_clear(&r);
+
+	/* A cancelled item ends every track, the commitment's too. */
+	id = add_mode("COM-2", MODE_COMMITMENT, "2026-09-29 10:00", NULL,
+	    "2026-10-20 18:00");
+	ok(id, "cancel", NULL, NULL, "2026-09-28 15:00");
+	ck_assert_int_eq(track_next(id, TRACK_COMMITMENT), 0);
+	fails(id, "verify-pass", NULL, NULL, 409, "type");
+}
+END_TEST
+
+/*
+ * verify-fail needs a reason; it ends the commitment track and queues its
+ * own message to the group chat and the head's chat (the head
+ * @-mentioned) naming the item, the commitment deadline and the reason.
+ * The Chinese name of the event does the same.
+ */
+START_TEST(test_commitment_verify_fail)
+{
+	struct item_row	 r;
+	const char	*ob;
+	int64_t		 id;
+
+	id = add_mode("COM-3", MODE_COMMITMENT, "2026-10-09 10:00", NULL,
+	    "2026-10-20 18:00");
+	fails(id, "verify-fail", NULL, NULL, 400, "reason");
+	ck_assert_str_eq(outbox_of(), "");
+	ok(id, "verify-fail", "承诺的消防设施未按期建成", NULL,
+	    "2026-10-21 10:00");
+	r = item(id);
+	ck_assert_str_eq(r.status, "accepted");
+	ck_assert_str_eq(r.commitment_result, COMMITMENT_FAIL);
+	ck_assert_int_eq(r.commitment_verified_at, at("2026-10-21 10:00"));
+	item_row_clear(&r);
+	ck_assert_int_eq(track_next(id, TRACK_COMMITMENT), 0);
+	ck_assert_int_gt(track_next(id, TRACK_MAIN), 0);
+	ob = outbox_of();
+	ck_assert_msg(strstr(ob, "g|verify-fail||") != NULL, "%s", ob);
+	ck_assert_msg(strstr(ob, "h|verify-fail|[\"13800000001\"]|") != NULL,
+	    "%s", ob);
+	ck_assert_ptr_nonnull(strstr(ob, "承诺的消防设施未按期建成"));
+	ck_assert_ptr_nonnull(strstr(ob, "COM-3"));
+	ck_assert_ptr_nonnull(strstr(ob, "施工许可"));
+	ck_assert_ptr_nonnull(strstr(ob, "2026-10-20"));
+	ck_assert_ptr_nonnull(strstr(log_of(id),
+	    "verify-fail:承诺的消防设施未按期建成\n"));
+
+	/* 核查通过 is verify-pass. */
+	id = add_mode("COM-4", MODE_COMMITMENT, "2026-10-09 10:00", NULL,
+	    "2026-10-20 18:00");
+	ok(id, "核查通过", NULL, NULL, "2026-10-21 10:00");
+	r = item(id);
+	ck_assert_str_eq(r.commitment_result, COMMITMENT_PASS);
+	item_row_clear(&r);
+	ck_assert_ptr_nonnull(strstr(log_of(id), "verify-pass:"));
+}
+END_TEST
+
+/*
+ * 容缺受理: supplied ends the supplement track, the main ladder goes on;
+ * the item keeps when.  Events of the other mode, and twice, are 409s
+ * naming the field, and change nothing.
+ */
+START_TEST(test_supplied)
+{
+	struct item_row	 r;
+	int64_t		 id, main_next;
+
+	id = add_mode("SUP-1", MODE_SUPPLEMENT, "2026-10-20 10:00",
+	    "2026-10-09 18:00", NULL);
+	main_next = track_next(id, TRACK_MAIN);
+	ck_assert_int_gt(main_next, 0);
+	ck_assert_int_gt(track_next(id, TRACK_SUPPLEMENT), 0);
+	fails(id, "verify-pass", NULL, NULL, 409, "mode");
+	fails(id, "verify-fail", "x", NULL, 409, "mode");
+	ok(id, "补正材料已收齐", NULL, NULL, "2026-09-30 10:00");
+	r = item(id);
+	ck_assert_int_eq(r.supplement_done_at, at("2026-09-30 10:00"));
+	ck_assert_str_eq(r.status, "accepted");
+	ck_assert_ptr_null(r.commitment_result);
+	item_row_clear(&r);
+	ck_assert_int_eq(track_next(id, TRACK_SUPPLEMENT), 0);
+	ck_assert_int_eq(track_next(id, TRACK_MAIN), main_next);
+	ck_assert_ptr_nonnull(strstr(log_of(id), "supplied:"));
+	fails(id, "supplied", NULL, NULL, 409, "supplement_done_at");
+
+	/* Re-applying the rules keeps the supplement track ended. */
+	ck_assert_int_eq(store_begin(store), 0);
+	ck_assert_int_eq(item_retrack_all(conf, store, at("2026-10-01 10:00"),
+	    conf), 0);
+	ck_assert_int_eq(store_commit(store), 0);
+	ck_assert_int_eq(track_next(id, TRACK_SUPPLEMENT), 0);
+	ck_assert_int_eq(track_next(id, TRACK_MAIN), main_next);
+
+	/* Neither applies to a normal item; supplied not to 告知承诺. */
+	id = add("SUP-2", NULL, NULL, "2026-10-20 10:00");
+	fails(id, "supplied", NULL, NULL, 409, "mode");
+	fails(id, "verify-pass", NULL, NULL, 409, "mode");
+	id = add_mode("SUP-3", MODE_COMMITMENT, "2026-10-20 10:00", NULL,
+	    "2026-10-20 18:00");
+	fails(id, "supplied", NULL, NULL, 409, "mode");
+	r = item(id);
+	ck_assert_int_eq(r.supplement_done_at, 0);
+	item_row_clear(&r);
+	ck_assert_str_eq(outbox_of(), "");
+}
+END_TEST
+
 static Suite *
 item_suite(void)
 {
@@ -397,6 +643,9 @@ item_suite(void)
 	tcase_add_test(tc, test_block);
 	tcase_add_test(tc, test_progress);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_commitment_runs_after_done);
+	tcase_add_test(tc, test_commitment_verify_fail);
+	tcase_add_test(tc, test_supplied);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return (s);
