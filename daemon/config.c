@@ -34,6 +34,8 @@ struct config_need {
 	const char	*name;		/* points into the stage or a literal */
 	unsigned	 types;		/* bit per enum channel_type */
 	int		 required;
+	const char	*stage;		/* the stage's name; NULL: a notice */
+	int		 rectify;	/* the stage sets a rectification */
 	const char	*file;		/* interned in the config */
 	int		 line;
 };
@@ -1538,6 +1540,8 @@ config_need_template(struct config_ctx *ctx, const char *name,
 	n->name = name;
 	n->types = types;
 	n->required = required;
+	n->stage = NULL;
+	n->rectify = 0;
 	n->file = file;
 	n->line = line;
 }
@@ -1680,6 +1684,8 @@ config_parse_stage(struct config_ctx *ctx, const config_setting_t *g,
 	types = config_parse_recipients(ctx, g, st);
 	config_where(ctx, g, &file, &line);
 	config_need_template(ctx, st->template, types, 1, file, line);
+	ctx->needs[ctx->nneeds - 1].stage = st->name;
+	ctx->needs[ctx->nneeds - 1].rectify = st->rectify.n > 0;
 	return (0);
 }
 
@@ -1829,6 +1835,177 @@ config_parse_policy(struct config_ctx *ctx, const config_setting_t *g,
 	return (0);
 }
 
+/* What a rectification check enumerates: per match dimension, the values
+ * an item of the stage's policy can have (NULL: one no list names). */
+struct config_cover {
+	const char	**v[4];
+	size_t		  n[4];
+	const char	 *at[4];	/* the combination being tried */
+	size_t		  tried;
+};
+#define CONFIG_COVER_MAX	100000	/* combinations tried at most */
+
+/* The values of one dimension: the policy's own list, or, when it matches
+ * anything, every mode, or every value a rectify policy names plus NULL. */
+static void
+config_cover_values(const struct config *cf, struct config_cover *cv,
+    int dim, char *const *own, size_t nown)
+{
+	const struct policy	*r;
+	char *const		*list;
+	size_t			 i, j, k, n;
+
+	cv->v[dim] = xcalloc(1, sizeof *cv->v[dim]);
+	cv->n[dim] = 0;
+	if (nown == 0 && dim == 3) {
+		/* Modes are a closed set: every item has one of them. */
+		for (n = 0; model_modes[n] != NULL; n++)
+			continue;
+		own = (char *const *)(uintptr_t)model_modes;
+		nown = n;
+	}
+	if (nown > 0) {
+		cv->v[dim] = xreallocarray(cv->v[dim], nown, sizeof *cv->v[dim]);
+		for (i = 0; i < nown; i++)
+			cv->v[dim][cv->n[dim]++] = own[i];
+		return;
+	}
+	cv->v[dim][cv->n[dim]++] = NULL;
+	for (i = 0; i < cf->npolicies; i++) {
+		r = &cf->policies[i];
+		if (strcmp(r->track, TRACK_RECTIFY) != 0)
+			continue;
+		list = dim == 0 ? r->categories : dim == 1 ? r->departments :
+		    dim == 2 ? r->kinds : r->modes;
+		n = dim == 0 ? r->ncategories : dim == 1 ? r->ndepartments :
+		    dim == 2 ? r->nkinds : r->nmodes;
+		for (j = 0; j < n; j++) {
+			for (k = 1; k < cv->n[dim]; k++) {
+				if (strcmp(cv->v[dim][k], list[j]) == 0)
+					break;
+			}
+			if (k < cv->n[dim])
+				continue;
+			cv->v[dim] = xreallocarray(cv->v[dim], cv->n[dim] + 1,
+			    sizeof *cv->v[dim]);
+			cv->v[dim][cv->n[dim]++] = list[j];
+		}
+	}
+}
+
+/* Whether every combination from dimension dim on has a rectify policy;
+ * 0 leaves the first one without in cv->at. */
+static int
+config_cover_walk(const struct config *cf, struct config_cover *cv, int dim)
+{
+	size_t	 i;
+
+	if (dim == 4) {
+		cv->tried++;
+		return (config_policy_for(cf, TRACK_RECTIFY, cv->at[0],
+		    cv->at[1], cv->at[2], cv->at[3]) != NULL);
+	}
+	for (i = 0; i < cv->n[dim] && cv->tried < CONFIG_COVER_MAX; i++) {
+		cv->at[dim] = cv->v[dim][i];
+		if (!config_cover_walk(cf, cv, dim + 1))
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Warn when a stage sets "rectify" but the rectification deadline it
+ * creates would have no ladder for some of the items its policy matches:
+ * no policy of track "rectify" at all, or none matching some combination
+ * of category, department, kind and mode the policy can see.
+ */
+static void
+config_check_rectify_cover(struct config_ctx *ctx, const config_setting_t *s,
+    const struct policy *p, const struct stage *st)
+{
+	static const char *const dims[] = {
+		"category", "department", "kind", "mode"
+	};
+	const struct config	*cf = ctx->cf;
+	struct config_cover	 cv;
+	char			*what = xstrdup(""), *next;
+	size_t			 i;
+	int			 any = 0, covered;
+
+	for (i = 0; i < cf->npolicies; i++)
+		any |= strcmp(cf->policies[i].track, TRACK_RECTIFY) == 0;
+	if (!any) {
+		config_warning(ctx, s, "stage '%s' of policy '%s' sets "
+		    "'rectify', but no policy has track 'rectify': the "
+		    "rectification deadline will not be escalated", st->name,
+		    p->name);
+		free(what);
+		return;
+	}
+	memset(&cv, 0, sizeof cv);
+	config_cover_values(cf, &cv, 0, p->categories, p->ncategories);
+	config_cover_values(cf, &cv, 1, p->departments, p->ndepartments);
+	config_cover_values(cf, &cv, 2, p->kinds, p->nkinds);
+	config_cover_values(cf, &cv, 3, p->modes, p->nmodes);
+	covered = config_cover_walk(cf, &cv, 0);
+	if (!covered) {
+		for (i = 0; i < 4; i++) {
+			if (cv.at[i] != NULL)
+				xasprintf(&next, "%s%s%s '%s'", what,
+				    *what != '\0' ? ", " : "", dims[i],
+				    cv.at[i]);
+			else if (cv.n[i] > 1)
+				xasprintf(&next, "%s%sa %s no such policy "
+				    "names", what, *what != '\0' ? ", " : "",
+				    dims[i]);
+			else
+				continue;
+			free(what);
+			what = next;
+		}
+		config_warning(ctx, s, "stage '%s' of policy '%s' sets "
+		    "'rectify', but no policy with track 'rectify' matches "
+		    "items of %s: their rectification deadline will not be "
+		    "escalated", st->name, p->name, what);
+	}
+	for (i = 0; i < 4; i++)
+		free(cv.v[i]);
+	free(what);
+}
+
+/* Check the rectification of every stage that sets one, at the stage. */
+static void
+config_check_rectify(struct config_ctx *ctx, const config_setting_t *list)
+{
+	const config_setting_t	*e, *stages, *g;
+	const struct policy	*p;
+	const char		*name;
+	int			 k, j, n, m;
+	size_t			 i;
+
+	n = config_setting_length(list);
+	for (k = 0; k < n; k++) {
+		if ((e = config_group_elem(list, k)) == NULL ||
+		    !config_setting_lookup_string(e, "name", &name) ||
+		    (p = config_policy(ctx->cf, name)) == NULL ||
+		    (stages = config_setting_get_member(e, "stages")) == NULL ||
+		    !config_setting_is_list(stages))
+			continue;
+		m = config_setting_length(stages);
+		for (j = 0; j < m; j++) {
+			if ((g = config_group_elem(stages, j)) == NULL ||
+			    !config_setting_lookup_string(g, "name", &name))
+				continue;
+			for (i = 0; i < p->nstages; i++) {
+				if (strcmp(p->stages[i].name, name) == 0 &&
+				    p->stages[i].rectify.n > 0)
+					config_check_rectify_cover(ctx, g, p,
+					    &p->stages[i]);
+			}
+		}
+	}
+}
+
 /* The policies list, and the "done" template their notices need. */
 static void
 config_parse_policies(struct config_ctx *ctx, const config_setting_t *root)
@@ -1853,6 +2030,7 @@ config_parse_policies(struct config_ctx *ctx, const config_setting_t *root)
 		if (config_parse_policy(ctx, e, &p) == 0)
 			cf->policies[cf->npolicies++] = p;
 	}
+	config_check_rectify(ctx, list);
 
 	/* One need for the first policy with done notices is enough. */
 	for (i = 0; i < cf->npolicies; i++) {
@@ -2249,6 +2427,70 @@ config_template_load(struct config_ctx *ctx, const struct config_need *n)
 	free(plain);
 }
 
+/* Whether any section of a template set uses a placeholder. */
+static int
+config_template_uses(const struct template_set *ts, const char *name)
+{
+	return ((ts->title != NULL && template_uses(ts->title, name)) ||
+	    (ts->header != NULL && template_uses(ts->header, name)) ||
+	    (ts->item != NULL && template_uses(ts->item, name)) ||
+	    (ts->footer != NULL && template_uses(ts->footer, name)));
+}
+
+/* Whether a notice's need (no stage) came earlier: it is checked once. */
+static int
+config_need_seen(const struct config_ctx *ctx, size_t i)
+{
+	size_t	 k;
+
+	if (ctx->needs[i].stage != NULL)
+		return (0);
+	for (k = 0; k < i; k++) {
+		if (ctx->needs[k].stage == NULL &&
+		    strcmp(ctx->needs[k].name, ctx->needs[i].name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * {rectify_deadline} is known only where a stage sets "rectify": a notice
+ * never has an empty field, so a template a stage without it (or the done
+ * or test notice) uses must not name it.  Reported at the stage, or at the
+ * template file for the notices.
+ */
+static void
+config_check_rectify_templates(struct config_ctx *ctx)
+{
+	const struct config		*cf = ctx->cf;
+	const struct config_need	*n;
+	const struct template_entry	*te;
+	size_t				 i, j;
+
+	for (i = 0; i < ctx->nneeds; i++) {
+		n = &ctx->needs[i];
+		if (n->rectify || config_need_seen(ctx, i))
+			continue;
+		for (j = 0; j < cf->ntemplates; j++) {
+			te = &cf->templates[j];
+			if (strcmp(te->name, n->name) != 0 ||
+			    !config_template_uses(&te->set, "rectify_deadline"))
+				continue;
+			if (n->stage != NULL)
+				config_error_at(ctx, n->file, n->line,
+				    "stage '%s': template %s uses "
+				    "{rectify_deadline}, but the stage sets no "
+				    "'rectify'", n->stage, te->path);
+			else
+				config_error_at(ctx, te->path, 0,
+				    "{rectify_deadline} is known only to a "
+				    "stage that sets 'rectify', not to the "
+				    "'%s' notice", n->name);
+			break;
+		}
+	}
+}
+
 /* Load every template the policies need. */
 static void
 config_load_templates(struct config_ctx *ctx)
@@ -2265,6 +2507,7 @@ config_load_templates(struct config_ctx *ctx)
 	    0);
 	for (i = 0; i < ctx->nneeds; i++)
 		config_template_load(ctx, &ctx->needs[i]);
+	config_check_rectify_templates(ctx);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1386,7 +1386,7 @@ ctl_kv_workdays(const char *label, json_t *v)
 static void
 ctl_item_block(json_t *item)
 {
-	enum { PLAIN, STAGE, WORKDAYS, HIDDEN };
+	enum { PLAIN, STAGE, RSTAGE, WORKDAYS, HIDDEN };
 	static const struct {
 		const char	*key;
 		const char	*label;
@@ -1418,9 +1418,12 @@ ctl_item_block(json_t *item)
 		{ "supplement_done_at", "supplied", PLAIN },
 		{ "commitment_result", "verified", PLAIN },
 		{ "commitment_verified_at", "verified at", PLAIN },
+		{ "rectify_deadline", "rectify due", PLAIN },
+		{ "rectify_stage", "rectify stage", RSTAGE },
 		{ "done_at", "done", PLAIN },
 		{ "id", NULL, HIDDEN },
 		{ "stage_label", NULL, HIDDEN },
+		{ "rectify_stage_label", NULL, HIDDEN },
 	};
 	const char	*key, *stage, *label;
 	json_t		*v;
@@ -1431,16 +1434,24 @@ ctl_item_block(json_t *item)
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		switch (fields[i].how) {
 		case STAGE:
-			stage = ctl_get(item, "stage", b1, sizeof b1, NULL);
-			label = ctl_get(item, "stage_label", b2, sizeof b2,
+		case RSTAGE:
+			/* The rectification's only when there is one. */
+			if (fields[i].how == RSTAGE && ctl_get(item,
+			    "rectify_deadline", b1, sizeof b1, NULL) == NULL)
+				break;
+			stage = ctl_get(item, fields[i].key, b1, sizeof b1,
 			    NULL);
+			label = ctl_get(item, fields[i].how == STAGE ?
+			    "stage_label" : "rectify_stage_label", b2,
+			    sizeof b2, NULL);
 			if (stage != NULL && label != NULL &&
 			    strcmp(stage, label) != 0) {
 				xasprintf(&s, "%s (%s)", label, stage);
-				ctl_kv("stage", s);
+				ctl_kv(fields[i].label, s);
 				free(s);
 			} else
-				ctl_kv("stage", label != NULL ? label : stage);
+				ctl_kv(fields[i].label, label != NULL ? label :
+				    stage);
 			break;
 		case WORKDAYS:
 			ctl_kv_workdays(fields[i].label,
@@ -1521,6 +1532,28 @@ out:
 	return (CTL_OK);
 }
 
+/* A list cell: the rectification deadline and its stage, or empty. */
+static void
+ctl_list_rectify(struct ctl_table *t, json_t *item)
+{
+	const char	*due, *stage;
+	char		 b1[64], b2[512], *s;
+
+	if ((due = ctl_get(item, "rectify_deadline", b1, sizeof b1,
+	    NULL)) == NULL) {
+		ctl_table_cell(t, "");
+		return;
+	}
+	if ((stage = ctl_get(item, "rectify_stage_label", b2, sizeof b2,
+	    NULL)) == NULL)
+		stage = ctl_get(item, "rectify_stage", b2, sizeof b2, NULL);
+	/* To the minute, as deadlines are shown in messages. */
+	xasprintf(&s, "%.16s%s%s", due, stage != NULL ? " " : "",
+	    stage != NULL ? stage : "");
+	ctl_table_cell(t, s);
+	free(s);
+}
+
 /* list: items as a table, one per line. */
 static int
 ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
@@ -1528,7 +1561,7 @@ ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 {
 	static const char *const headers[] = {
 		"ID", "PROJECT", "ITEM", "DEPARTMENT", "STATUS", "DEADLINE",
-		"STAGE", "BLOCKED"
+		"STAGE", "RECTIFY", "BLOCKED"
 	};
 	struct ctl_table	*t;
 	json_t			*a, *items, *item;
@@ -1554,7 +1587,7 @@ ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		printf("no items\n");
 		goto out;
 	}
-	t = ctl_table_new(headers, 8, 1U << 0, 0);
+	t = ctl_table_new(headers, 9, 1U << 0, 0);
 	json_array_foreach(items, i, item) {
 		ctl_table_cell(t, ctl_get(item, "id", b, sizeof b, "?"));
 		ctl_table_cell(t, ctl_get(item, "project", b, sizeof b, "-"));
@@ -1567,6 +1600,7 @@ ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		    NULL)) == NULL)
 			stage = ctl_get(item, "stage", b, sizeof b, "-");
 		ctl_table_cell(t, stage);
+		ctl_list_rectify(t, item);
 		ctl_table_cell(t, ctl_get(item, "blocked", b, sizeof b, NULL) !=
 		    NULL ? "yes" : "");
 	}

@@ -783,6 +783,10 @@ int64_t		 rules_deadline(const struct calendar *, int64_t accepted,
 		    const struct duration *limit, int deadline_min, int *uncovered);
 int64_t		 rules_stage_time(const struct calendar *, const struct stage *,
 		    int64_t due, int rep, int *uncovered);
+/* The rectification deadline a stage (an interview) firing at now sets:
+ * 0 when it sets none. */
+int64_t		 rules_rectify_due(const struct calendar *, const struct stage *,
+		    int64_t now, int *uncovered);
 /* The latest (stage, rep) due at now beyond the last fired one: 1 and
  * stage and rep set, or 0 when nothing is due. */
 int		 rules_due(const struct policy *, const struct calendar *,
@@ -807,6 +811,8 @@ int		 rules_stage_index(const struct policy *, const char *name);
 struct msg_entry {
 	const struct item_row	*item;
 	int64_t			 due;		/* the track's deadline */
+	int64_t			 rectify_due;	/* the rectification deadline
+						   the stage sets, 0 none */
 	const char		*reason;	/* blocked/suspend reason */
 };
 struct msg_batch {

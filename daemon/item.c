@@ -1161,6 +1161,22 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 		item_json_str(o, "stage_label", NULL);
 		item_json_time(o, "next_action_at", 0);
 	}
+	/* The rectification an interview ordered, and where its ladder is. */
+	if ((rc = store_track_get(s, r->id, TRACK_RECTIFY, &t)) < 0)
+		goto fail;
+	if (rc == 0) {
+		p = t.policy ? config_policy(conf, t.policy) : NULL;
+		idx = p ? rules_stage_index(p, t.stage_name) : -1;
+		item_json_time(o, "rectify_deadline", t.due_at);
+		item_json_str(o, "rectify_stage", t.stage_name);
+		item_json_str(o, "rectify_stage_label", idx >= 0 ?
+		    p->stages[idx].label : NULL);
+		track_row_clear(&t);
+	} else {
+		item_json_time(o, "rectify_deadline", 0);
+		item_json_str(o, "rectify_stage", NULL);
+		item_json_str(o, "rectify_stage_label", NULL);
+	}
 	if (store_prereq_list(s, r->id, ids, 64, &n) != 0)
 		goto fail;
 	for (i = 0; i < n && i < 64; i++)

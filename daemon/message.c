@@ -22,6 +22,23 @@ struct message_ctx {
 	char			 buf[256];
 };
 
+/* A time as a notice states it, "2026年10月20日 18:00" ("" for 0). */
+static void
+message_format_cn(int64_t t, char *buf, size_t len)
+{
+	int32_t	 day;
+	int	 sec, y, m, d;
+
+	if (t <= 0) {
+		*buf = '\0';
+		return;
+	}
+	rules_split(t, &day, &sec);
+	calendar_civil(day, &y, &m, &d);
+	snprintf(buf, len, "%d年%d月%d日 %02d:%02d", y, m, d, sec / 3600,
+	    sec / 60 % 60);
+}
+
 /* Look up a placeholder for the group sections or the current item. */
 static const char *
 message_lookup(void *arg, const char *name)
@@ -90,6 +107,11 @@ message_lookup(void *arg, const char *name)
 			return ("");
 		rules_format(t, c->buf, sizeof c->buf);
 		c->buf[16] = '\0';
+		return (c->buf);
+	}
+	if (strcmp(name, "rectify_deadline") == 0) {
+		message_format_cn(c->entry->rectify_due, c->buf,
+		    sizeof c->buf);
 		return (c->buf);
 	}
 	if (strcmp(name, "overdue_days") == 0) {

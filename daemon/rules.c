@@ -179,6 +179,17 @@ rules_stage_time(const struct calendar *cal, const struct stage *st,
 	return (t);
 }
 
+/* The rectification deadline an interview stage firing at now sets, 0 when
+ * the stage sets none: what the rectify track is created with. */
+int64_t
+rules_rectify_due(const struct calendar *cal, const struct stage *st,
+    int64_t now, int *uncovered)
+{
+	if (st->rectify.n <= 0)
+		return (0);
+	return (rules_add(cal, now, &st->rectify, 1, uncovered));
+}
+
 /* The last repetition of a stage falling at or before now. */
 static int
 rules_last_rep(const struct calendar *cal, const struct stage *st, int64_t due,

@@ -39,6 +39,7 @@ typedef uint32_t step_str;	/* a string of the step: index, 0 is NULL */
 struct step_entry {
 	int64_t		 item_id;
 	int64_t		 due;		/* the track's deadline */
+	int64_t		 rectify_due;	/* set by the stage, 0 none */
 	int64_t		 accepted_at;
 	step_str	 project_code;
 	step_str	 project_name;
@@ -334,6 +335,7 @@ step_entry(struct step *st, const struct track_row *t,
 	e = &st->entries[st->nentries];
 	e->item_id = it->id;
 	e->due = t->due_at;
+	e->rectify_due = 0;
 	e->accepted_at = it->accepted_at;
 	e->project_code = step_intern(&st->strings, it->project_code);
 	e->project_name = step_intern(&st->strings, it->project_name);
@@ -415,8 +417,8 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 			rt.item_id = it->id;
 			rt.kind = xstrdup(TRACK_RECTIFY);
 			rt.stage = -1;
-			rt.due_at = rules_add(st->conf->calendar, st->now,
-			    &sg->rectify, 1, NULL);
+			rt.due_at = rules_rectify_due(st->conf->calendar, sg,
+			    st->now, NULL);
 			/* Its own ladder starts at once (as a reload would
 			 * start it): its policy and first action. */
 			rp = config_policy_for(st->conf, TRACK_RECTIFY,
@@ -431,6 +433,9 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 				return (-1);
 			}
 		}
+		/* The notice states the deadline the track holds. */
+		if (ei >= 0)
+			st->entries[ei].rectify_due = rt.due_at;
 		track_row_clear(&rt);
 	}
 	return (0);
@@ -526,6 +531,7 @@ step_feed_get(void *arg, size_t i)
 	it->accepted_at = e->accepted_at;
 	f->entry.item = it;
 	f->entry.due = e->due;
+	f->entry.rectify_due = e->rectify_due;
 	f->entry.reason = step_text(ss, e->reason);
 	return (&f->entry);
 }

@@ -88,6 +88,8 @@ const char *const template_item_names[] = {
 	"link",		/* may be empty */
 	"index",	/* 1-based position in the message */
 	"accepted",	/* date accepted */
+	"rectify_deadline", /* the rectification deadline an interview sets:
+			   only for a stage with "rectify" */
 	NULL
 };
 

@@ -167,11 +167,13 @@ def ladder(*stages, name="default", **extra):
     return p
 
 
-# The ladder most tests use: 催办 at the deadline, 督查 2 s and 约谈 4 s after.
+# The ladder most tests use: 催办 at the deadline, 督查 2 s and 约谈 4 s after
+# (the 约谈 orders rectification within a minute: its notice states that
+# deadline; no rectify policy escalates it here).
 def default_policy(to=("chat",), **extra):
     return ladder(("reminder", "催办", "0s", to),
                   ("supervision", "督查", "+2s", to),
-                  ("interview", "约谈", "+4s", to), **extra)
+                  ("interview", "约谈", "+4s", to, {"rectify": "+60s"}), **extra)
 
 
 # ---------------------------------------------------------------------------

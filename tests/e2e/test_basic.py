@@ -89,6 +89,31 @@ class ConfigCheck(H.E2ETestCase):
         self.assertNotIn("configuration OK", out)
         self.assertProblem(err, path, 6, "colour")
 
+    def test_interview_rectification(self):
+        # The shipped 约谈 notice states {rectify_deadline}: a stage without
+        # "rectify" using it is refused at the stage's line; with it and no
+        # rectify policy to escalate that deadline, a warning at the same line.
+        def conf(rectify, rest=""):
+            return self.broken(self.head() + [
+                'channels = ( { name = "chat"; type = "wecom"; key = "K1"; } );',  # 4
+                'policies = ( { name = "default"; stages = (',                     # 5
+                '  { name = "interview"; label = "约谈"; offset = "5wd";',          # 6
+                '    to = [ "chat" ]; %s } ); }%s );' % (rectify, rest)])
+        path = conf("")
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertProblem(err, path, 6, "interview.tmpl", "{rectify_deadline}", "'rectify'")
+        path = conf('rectify = "5wd";')
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("warning: %s:6: stage 'interview' of policy 'default' sets 'rectify', "
+                      "but no policy has track 'rectify'" % path, err)
+        path = conf('rectify = "5wd";', ', { name = "r"; track = "rectify"; stages = ( '
+                    '{ name = "rectify"; label = "限期整改提醒"; offset = "-2wd"; to = [ "chat" ]; } ); }')
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 0, out + err)
+        self.assertNotIn("warning", err)
+
     def test_dangling_channel_is_rejected_with_file_and_line(self):
         path = self.broken(self.head() + [
             'channels = ( { name = "chat"; type = "wecom"; key = "K1"; } );',      # 4
@@ -148,7 +173,7 @@ class Ladder(H.DueTogether, H.E2ETestCase):
         # Nothing more may come: the ladder is at its last stage and has
         # no next time, and no other message is queued.
         self.assertEqual(H.db_query(d.database, "SELECT stage_name, next_at FROM tracks"
-                                    " WHERE item_id = ?", (item["id"],)), [("interview", 0)])
+                                    " WHERE item_id = ? AND kind = 'main'", (item["id"],)), [("interview", 0)])
         got = mock.received()
         self.assertEqual([stage_of(t) for t in H.texts(got)], STAGE_LABELS,
                          "messages: %r" % H.texts(got))

@@ -27,7 +27,7 @@ class ReloadSemantics(H.E2ETestCase):
         mock = self.start_mock({"wecom": {self.WECOM_KEY: {}}})
         a = H.ladder(("reminder", "催办", "0s", ["chat"]),
                      ("supervision", "督查", "+6s", ["chat"]),
-                     ("interview", "约谈", "+8s", ["chat"]))
+                     ("interview", "约谈", "+8s", ["chat"], {"rectify": "+60s"}))
         d = self.start_daemon(self.write_config(self.config_text(mock, policies=[a])))
         item = d.add_item(project="RL-1", deadline="+1")
         H.wait_for(lambda: len(self.texts(mock)) == 1, 20, "the reminder")
@@ -35,12 +35,12 @@ class ReloadSemantics(H.E2ETestCase):
         b = H.ladder(("early", "早期提醒", "-5s", ["chat"], {"template": "warning"}),
                      ("reminder", "催办", "0s", ["chat"]),
                      ("supervision", "督查", "+6s", ["chat"]),
-                     ("interview", "约谈", "+8s", ["chat"]))
+                     ("interview", "约谈", "+8s", ["chat"], {"rectify": "+60s"}))
         self.reload_to(d, mock, b)
         H.wait_for(lambda: len(self.texts(mock)) >= 3, 30, "supervision and interview")
         H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
         self.assertEqual(H.db_query(d.database, "SELECT stage_name, next_at FROM tracks"
-                                    " WHERE item_id = ?", (item["id"],)), [("interview", 0)])
+                                    " WHERE item_id = ? AND kind = 'main'", (item["id"],)), [("interview", 0)])
         texts = self.texts(mock)
         self.assertEqual(len(texts), 3, texts)
         self.assertIn("催办", texts[0])
@@ -54,13 +54,13 @@ class ReloadSemantics(H.E2ETestCase):
     def test_removed_current_stage_skips_passed_stages_with_a_log(self):
         mock = self.start_mock({"wecom": {self.WECOM_KEY: {}}})
         a = H.ladder(("reminder", "催办", "0s", ["chat"]),
-                     ("interview", "约谈", "+9s", ["chat"]))
+                     ("interview", "约谈", "+9s", ["chat"], {"rectify": "+60s"}))
         d = self.start_daemon(self.write_config(self.config_text(mock, policies=[a])))
         item = d.add_item(project="RL-2", deadline="+1")
         H.wait_for(lambda: len(self.texts(mock)) == 1, 20, "the reminder")
         # The current stage disappears; a new stage's time has passed.
         b = H.ladder(("check", "核查", "+1s", ["chat"], {"template": "stale"}),
-                     ("interview", "约谈", "+9s", ["chat"]))
+                     ("interview", "约谈", "+9s", ["chat"], {"rectify": "+60s"}))
         due = H.parse_local(d.show(item["id"])["deadline"])
         H.wait_for(lambda: time.time() >= due + 2, 10, "the new stage's time to pass")
         self.reload_to(d, mock, b)
@@ -68,7 +68,7 @@ class ReloadSemantics(H.E2ETestCase):
         # Nothing more can come: the ladder is at its last stage, nothing queued.
         H.wait_for(lambda: d.queue()["queued"] == 0, 10, "the queue to drain")
         self.assertEqual(H.db_query(d.database, "SELECT stage_name, next_at FROM tracks"
-                                    " WHERE item_id = ?", (item["id"],)), [("interview", 0)])
+                                    " WHERE item_id = ? AND kind = 'main'", (item["id"],)), [("interview", 0)])
         texts = self.texts(mock)
         self.assertEqual(len(texts), 2, texts)
         self.assertIn("约谈", texts[1])

@@ -1,6 +1,7 @@
 # test_workflow.py -- end-to-end: the approval-item model through the
 # control tool: prerequisites, clock stops moving the deadline on the
-# working-day calendar, and simulate (which must change nothing).
+# working-day calendar, simulate (which must change nothing), and the
+# rectification an interview orders.
 
 import os
 import sys
@@ -16,7 +17,7 @@ FAR = [H.ladder(("reminder", "催办", "30d", ["chat"]))]
 WORKDAY_LADDER = [H.ladder(("warning", "临期提醒", "-2wd", ["chat"]),
                            ("reminder", "催办", "0wd", ["chat"]),
                            ("supervision", "督查", "3wd", ["chat"]),
-                           ("interview", "约谈", "5wd", ["chat"]))]
+                           ("interview", "约谈", "5wd", ["chat"], {"rectify": "5wd"}))]
 
 
 class Prerequisites(H.E2ETestCase):
@@ -188,6 +189,82 @@ class Simulate(H.E2ETestCase):
         self.assertEqual(snapshot(), before)
         self.assertEqual(mock.received(), [])
         self.assertEqual(d.show(item["id"])["stage"], None)
+
+
+def cn_time(t):
+    """Epoch seconds as a notice states a deadline: "2026年10月20日 18:00"."""
+    tm = time.gmtime(t + 8 * 3600)
+    return "%d年%d月%d日 %02d:%02d" % (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min)
+
+
+# 约谈 4 s after the deadline orders rectification within 20 s; the
+# rectification deadline has its own ladder: 限期整改提醒 15 s before it,
+# 整改逾期提级 1 s after it.
+RECTIFY_LADDERS = [H.ladder(("reminder", "催办", "0s", ["chat"]),
+                            ("supervision", "督查", "+2s", ["chat"]),
+                            ("interview", "约谈", "+4s", ["chat"], {"rectify": "+20s"})),
+                   H.ladder(("rectify", "限期整改提醒", "-15s", ["chat"]),
+                            ("rectify-escalate", "整改逾期提级", "+1s", ["chat"],
+                             {"template": "escalate"}),
+                            name="rectify", track="rectify")]
+
+
+class Rectification(H.E2ETestCase):
+
+    def test_interview_states_the_rectification_deadline_and_its_ladder_follows(self):
+        mock, d, _ = self.simple_setup(policies=RECTIFY_LADDERS)
+        item = d.add_item(project="RECT-1", project_name="整改项目E2E", deadline="+2")
+        self.assertIsNone(item["rectify_deadline"])
+
+        def text_with(mark):
+            return next((t for t in H.texts(mock.received()) if mark in t), None)
+        H.wait_for(lambda: text_with("【约谈】") is not None, 60, "the interview")
+        shown = d.show(item["id"])
+        self.assertIsNotNone(shown["rectify_deadline"], shown)
+        due = H.parse_local(shown["rectify_deadline"])
+        # The deadline is the interview's time plus the stage's 20 s.
+        fired = [e for e in d.log(item=item["id"])
+                 if e["stage"] == "interview" and e["outcome"] == "escalated"]
+        self.assertEqual(len(fired), 1, fired)
+        self.assertEqual(due, H.parse_local(fired[0]["at"]) + 20)
+        # The 约谈 notice states it.
+        interview = text_with("【约谈】")
+        self.assertIn("整改项目E2E", interview)
+        self.assertIn("限期整改：请于 **%s** 前整改办结" % cn_time(due), interview)
+
+        # The rectification's own ladder: the reminder, before the deadline,
+        # stating it, then the escalation.
+        H.wait_for(lambda: text_with("【提级】") is not None, 90, "the rectify escalation")
+        got = H.texts(mock.received())
+        order = [next((m for m in ("【约谈】", "【限期整改】", "【提级】") if m in t), None)
+                 for t in got]
+        self.assertEqual([m for m in order if m is not None],
+                         ["【约谈】", "【限期整改】", "【提级】"], got)
+        reminder = text_with("【限期整改】")
+        self.assertIn("整改期限 %s" % H.local_time(due)[:16], reminder)
+        log = d.log(item=item["id"])
+        reminded = [H.parse_local(e["at"]) for e in log
+                    if e["stage"] == "rectify" and e["outcome"] == "escalated"]
+        self.assertEqual(len(reminded), 1, log)
+        self.assertLess(reminded[0], due)
+        escalated = [H.parse_local(e["at"]) for e in log
+                     if e["stage"] == "rectify-escalate" and e["outcome"] == "escalated"]
+        self.assertEqual(len(escalated), 1, log)
+        self.assertGreater(escalated[0], due)
+
+        # show and list state the deadline and where its ladder is.
+        shown = d.show(item["id"])
+        self.assertEqual(H.parse_local(shown["rectify_deadline"]), due)
+        self.assertEqual(shown["rectify_stage"], "rectify-escalate")
+        self.assertEqual(shown["rectify_stage_label"], "整改逾期提级")
+        r = d.ctl("show", item["id"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("rectify due:    %s" % shown["rectify_deadline"], r.out)
+        self.assertIn("rectify stage:  整改逾期提级 (rectify-escalate)", r.out)
+        r = d.ctl("list")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("RECTIFY", r.out.splitlines()[0])
+        self.assertIn("%s 整改逾期提级" % shown["rectify_deadline"][:16], r.out)
 
 
 if __name__ == "__main__":

@@ -960,6 +960,129 @@ START_TEST(test_policy_match)
 }
 END_TEST
 
+/* A configuration whose stage "warning" (line 9) is tried with and
+ * without "rectify", and rectify policies after it. */
+#define RECTIFY_CONF(rectify, match, rest)				\
+	BASE_HEAD BASE_CHANNELS						\
+	"policies = (\n"				/* 7 */		\
+	"  { name = \"p\"; done_notice = false; " match " stages = (\n" \
+	"    { name = \"warning\"; label = \"约谈\"; offset = \"5wd\"; "	\
+	    "to = [ \"chat\" ]; " rectify " }\n"	/* 9 */		\
+	"  ); }" rest "\n"				/* 10 */	\
+	");\n"
+
+/* A rectify policy of the given match, escalating with "reminder". */
+#define RECTIFY_POLICY(name, match)					\
+	",\n  { name = \"" name "\"; track = \"rectify\"; " match	\
+	" stages = ( { name = \"reminder\"; label = \"限期整改提醒\"; "	\
+	"offset = \"-2wd\"; to = [ \"chat\" ]; } ); }"
+
+/* {rectify_deadline} only where a stage sets "rectify": elsewhere the
+ * notice would have an empty field, so it is an error at the stage (or
+ * at the template, for the done notice). */
+START_TEST(test_rectify_template)
+{
+	struct result	 r;
+	char		 msg[4096];
+
+	write_templates();
+	write_file("tmpl/warning.tmpl", "@title\n{stage_label}\n@item\n"
+	    "{project} 请于 {rectify_deadline} 前整改办结\n", 0644);
+	write_file("main.conf", RECTIFY_CONF("", "", RECTIFY_POLICY("r", "")),
+	    0644);
+	r = load(tmp("main.conf"));
+	snprintf(msg, sizeof msg, "stage 'warning': template "
+	    "%s/tmpl/warning.tmpl uses {rectify_deadline}, but the stage sets "
+	    "no 'rectify'", tmpdir);
+	ck_problem(&r, "main.conf", 9, msg);
+	ck_assert_uint_eq(r.n, 1);
+	result_free(&r);
+
+	/* With "rectify" the stage knows the deadline. */
+	write_file("main.conf", RECTIFY_CONF("rectify = \"5wd\";", "",
+	    RECTIFY_POLICY("r", "")), 0644);
+	r = load(tmp("main.conf"));
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nwarnings, 0);
+	result_free(&r);
+
+	/* The done notice never knows it. */
+	write_file("tmpl/done.tmpl", "@title\n办结\n@item\n"
+	    "{project} {rectify_deadline}\n", 0644);
+	write_file("main.conf", RECTIFY_CONF("rectify = \"5wd\";", "",
+	    RECTIFY_POLICY("r", "")), 0644);
+	r = load(tmp("main.conf"));
+	ck_problem(&r, "tmpl/done.tmpl", 0, "{rectify_deadline} is known only "
+	    "to a stage that sets 'rectify', not to the 'done' notice");
+	ck_assert_uint_eq(r.n, 1);
+	result_free(&r);
+}
+END_TEST
+
+/* A stage that sets "rectify" without a policy to escalate the deadline
+ * it creates: a warning (-t and reload show it) at the stage. */
+START_TEST(test_rectify_uncovered)
+{
+	struct result	 r;
+
+	/* No rectify policy at all. */
+	r = load_text(RECTIFY_CONF("rectify = \"5wd\";", "", ""));
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nwarnings, 1);
+	ck_assert_msg(has(r.cf->warnings, 1, "main.conf", 9, "stage 'warning' "
+	    "of policy 'p' sets 'rectify', but no policy has track 'rectify'"),
+	    "%s", r.cf->warnings[0]);
+	result_free(&r);
+
+	/* One for some categories only, the stage's policy for any. */
+	r = load_text(RECTIFY_CONF("rectify = \"5wd\";", "",
+	    RECTIFY_POLICY("r", "match = { categories = [ \"社会投资类\" ]; };")));
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nwarnings, 2);	/* and: no such group */
+	ck_assert_msg(has(r.cf->warnings, 2, "main.conf", 9, "stage 'warning' "
+	    "of policy 'p' sets 'rectify', but no policy with track 'rectify' "
+	    "matches items of a category no such policy names"), "%s",
+	    r.cf->warnings[1]);
+	result_free(&r);
+
+	/* The stage's policy names a mode none covers. */
+	r = load_text(RECTIFY_CONF("rectify = \"5wd\";",
+	    "match = { modes = [ \"normal\", \"容缺受理\" ]; };",
+	    RECTIFY_POLICY("r", "match = { modes = [ \"normal\" ]; };")));
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nwarnings, 1);
+	ck_assert_msg(has(r.cf->warnings, 1, "main.conf", 9, "stage 'warning' "
+	    "of policy 'p' sets 'rectify', but no policy with track 'rectify' "
+	    "matches items of mode '容缺受理'"), "%s", r.cf->warnings[0]);
+	result_free(&r);
+
+	/* Two rectify policies that together cover what it matches. */
+	r = load_text(RECTIFY_CONF("rectify = \"5wd\";",
+	    "match = { modes = [ \"normal\", \"容缺受理\" ]; };",
+	    RECTIFY_POLICY("r1", "match = { modes = [ \"normal\" ]; };")
+	    RECTIFY_POLICY("r2", "match = { modes = [ \"容缺受理\" ]; "
+	    "kinds = [ \"立项\" ]; };")
+	    RECTIFY_POLICY("r3", "match = { modes = [ \"容缺受理\" ]; };")));
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nwarnings, 0);
+	result_free(&r);
+
+	/* Every mode named is every mode there is. */
+	r = load_text(RECTIFY_CONF("rectify = \"5wd\";", "",
+	    RECTIFY_POLICY("r", "match = { modes = [ \"normal\", \"预审\", "
+	    "\"容缺受理\", \"告知承诺\" ]; };")));
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nwarnings, 0);
+	result_free(&r);
+
+	/* Without "rectify", no rectify policy is needed. */
+	r = load_text(RECTIFY_CONF("", "", ""));
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nwarnings, 0);
+	result_free(&r);
+}
+END_TEST
+
 /* The fixtures in tests/unit/config/: each names its expected problem
  * in its first line, "# expect: LINE: message". */
 START_TEST(test_fixtures)
@@ -1015,6 +1138,8 @@ config_suite(void)
 	tc = tcase_create("broken");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_base);
+	tcase_add_test(tc, test_rectify_template);
+	tcase_add_test(tc, test_rectify_uncovered);
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_unknown_keys);
 	tcase_add_test(tc, test_wrong_type);

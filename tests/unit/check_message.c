@@ -3,7 +3,8 @@
  * together rendered as one message per chat (message.c), split at the
  * channel's byte limit into parts marked (k/N) with every item in exactly
  * one part, most overdue first; a long report split at line boundaries
- * (report_split); the part markers (part.c).  Every grouping and
+ * (report_split); the part markers (part.c); the shipped notices
+ * rendered at a realistic size for every app.  Every grouping and
  * splitting test is here.  Runs from the repository root on the shipped
  * configuration and calendar, in Asia/Shanghai.
  */
@@ -202,6 +203,179 @@ START_TEST(test_part_mark)
 }
 END_TEST
 
+/* The channels a notice goes to: each app's natural format, and text. */
+static const struct {
+	const char		*name;
+	enum channel_type	 type;
+	enum channel_format	 format;
+} apps[] = {
+	{ "plain", CHANNEL_WECOM, FORMAT_TEXT },
+	{ "wecom", CHANNEL_WECOM, FORMAT_MARKDOWN },
+	{ "dingtalk", CHANNEL_DINGTALK, FORMAT_DEFAULT },
+	{ "feishu", CHANNEL_FEISHU, FORMAT_DEFAULT },
+	{ "webhook", CHANNEL_WEBHOOK, FORMAT_JSON },
+};
+
+/*
+ * Render a grouped message of 50 items of one stage for every app, as
+ * the step would: the parts within the app's limit, every item once, no
+ * placeholder left, no labelled field empty ("标签：" or "标签 " before a
+ * separator or the line's end).  The texts are written to
+ * $MESSAGE_SAMPLES/<template>.<app>.txt when that is set, to be read.
+ */
+static void
+render_50(const char *template, const char *stage, const char *label,
+    int64_t due0, int64_t rectify, int64_t now, const char *const *want,
+    const char *const *never)
+{
+	static const char *const kinds[] = { "立项", "规划许可", "施工许可",
+	    "环评", "人防报建" };
+	static const char *const depts[] = { "建设工程审批科", "投资项目审批科",
+	    "东城区行政审批局", "现场勘验科" };
+	static const char *const empty[] = { "：｜", "： ｜", "：\n", "： \n",
+	    "｜｜", "｜\n", "期限 ｜", "请于  前", "请于 **** 前", "{", "}",
+	    NULL };
+	const char *const	*w;
+	struct channel		 ch;
+	struct msg_batch	 b;
+	struct msg_part		*parts;
+	size_t			 nparts, a, i, k, seen;
+	char			*err = NULL, path[1024];
+	const char		*dir = getenv("MESSAGE_SAMPLES");
+	FILE			*f;
+
+	for (i = 0; i < 50; i++) {
+		memset(&items[i], 0, sizeof items[i]);
+		snprintf(names[i], sizeof names[i], "滨江科创产业园第%03zu期工程",
+		    i);
+		items[i].id = (int64_t)i + 1;
+		items[i].project_code = names[i];
+		items[i].project_name = names[i];
+		items[i].category = (char *)(uintptr_t)"社会投资类";
+		items[i].kind = (char *)(uintptr_t)kinds[i % 5];
+		items[i].department = (char *)(uintptr_t)depts[i % 4];
+		items[i].handler = (char *)(uintptr_t)"承办人甲";
+		items[i].mode = (char *)(uintptr_t)MODE_SUPPLEMENT;
+		items[i].status = (char *)(uintptr_t)STATUS_ACCEPTED;
+		items[i].accepted_at = due0 - 10 * 86400;
+		entries[i].item = &items[i];
+		entries[i].due = due0 + (int64_t)(i % 3) * 86400;
+		entries[i].rectify_due = rectify;
+	}
+	for (a = 0; a < sizeof apps / sizeof apps[0]; a++) {
+		memset(&ch, 0, sizeof ch);
+		ch.name = (char *)(uintptr_t)apps[a].name;
+		ch.type = apps[a].type;
+		ch.format = apps[a].format;
+		memset(&b, 0, sizeof b);
+		b.channel = &ch;
+		b.template = template;
+		b.stage = stage;
+		b.stage_label = label;
+		b.severity = "warning";
+		b.group = "社会投资类推进组";
+		b.category = "社会投资类";
+		b.entries = entries;
+		b.nentries = 50;
+		ck_assert_msg(message_render(conf, &b, now, &parts, &nparts,
+		    &err) == 0, "%s", err);
+		f = NULL;
+		if (dir != NULL) {
+			snprintf(path, sizeof path, "%s/%s.%s.txt", dir,
+			    template, apps[a].name);
+			f = fopen(path, "w");
+		}
+		for (i = 0; i < nparts; i++) {
+			const char *t = parts[i].text;
+			if (f != NULL)
+				fprintf(f, "=== %s\n%s\n", parts[i].title, t);
+			ck_assert_uint_le(strlen(t),
+			    channel_max_bytes(&ch) - PART_RESERVE);
+			ck_assert(utf8_valid(t, strlen(t)));
+			for (w = empty; *w != NULL; w++)
+				ck_assert_msg(strstr(t, *w) == NULL,
+				    "%s %s: \"%s\" in:\n%s", template,
+				    apps[a].name, *w, t);
+			for (w = never; *w != NULL; w++)
+				ck_assert_msg(strstr(t, *w) == NULL,
+				    "%s %s: \"%s\" in:\n%s", template,
+				    apps[a].name, *w, t);
+		}
+		if (f != NULL)
+			fclose(f);
+		/* What the message says, in one part or another. */
+		for (w = want; *w != NULL; w++) {
+			for (i = 0; i < nparts; i++) {
+				if (strstr(parts[i].text, *w) != NULL)
+					break;
+			}
+			ck_assert_msg(i < nparts, "%s %s: no \"%s\" in:\n%s",
+			    template, apps[a].name, *w, parts[0].text);
+		}
+		/* Every item once across the parts. */
+		for (k = 0; k < 50; k++) {
+			for (seen = 0, i = 0; i < nparts; i++) {
+				const char *p = parts[i].text;
+				while ((p = strstr(p, names[k])) != NULL) {
+					seen++;
+					p += strlen(names[k]);
+				}
+			}
+			ck_assert_msg(seen == 1, "%s %s: %s seen %zu times",
+			    template, apps[a].name, names[k], seen);
+		}
+		message_parts_free(parts, nparts);
+	}
+}
+
+/* The 约谈 notice states the rectification deadline the interview set. */
+START_TEST(test_interview_rectify_deadline)
+{
+	static const char *const want[] = { "【约谈】",
+	    "前整改办结", "2026年12月1日 09:00", "时限 2026-11-16 18:00",
+	    NULL };
+	static const char *const never[] = { NULL };
+	int64_t	 now = at("2026-11-24 09:00");
+
+	/* What the step gives the track, the notice states. */
+	ck_assert_int_eq(rules_rectify_due(conf->calendar,
+	    &config_policy(conf, "default")->stages[3], now, NULL),
+	    at("2026-12-01 09:00"));
+	ck_assert_int_eq(rules_rectify_due(conf->calendar,
+	    &config_policy(conf, "default")->stages[2], now, NULL), 0);
+	render_50("interview", "interview", "约谈", at("2026-11-16 18:00"),
+	    at("2026-12-01 09:00"), now, want, never);
+}
+END_TEST
+
+/* The overdue notices of 容缺受理 and 告知承诺 say what is overdue, whose,
+ * and by which deadline: the track's, not the approval's. */
+START_TEST(test_supplement_commitment_overdue)
+{
+	static const char *const sup_want[] = { "【容缺补正逾期】",
+	    "补正期限 2026-11-16 18:00", "项目建设单位", "建设工程审批科",
+	    "逾期5个工作日", "社会投资类推进组", NULL };
+	static const char *const com_want[] = { "【告知承诺逾期】",
+	    "承诺期限 2026-11-16 18:00", "申请人", "投资项目审批科",
+	    "逾期5个工作日", NULL };
+	/* Not the approval's overdue story, nor the next rung's threat. */
+	static const char *const never[] = { "审批事项超期未办结", "约谈",
+	    "说明原因", "时限 ", NULL };
+	const struct policy	*p;
+
+	p = config_policy(conf, "supplement");
+	ck_assert_str_eq(p->stages[p->nstages - 1].template,
+	    "supplement-overdue");
+	p = config_policy(conf, "commitment");
+	ck_assert_str_eq(p->stages[p->nstages - 1].template,
+	    "commitment-overdue");
+	render_50("supplement-overdue", "supplement-supervision", "容缺补正逾期督查",
+	    at("2026-11-16 18:00"), 0, at("2026-11-23 09:00"), sup_want, never);
+	render_50("commitment-overdue", "commitment-supervision", "告知承诺逾期督查",
+	    at("2026-11-16 18:00"), 0, at("2026-11-23 09:00"), com_want, never);
+}
+END_TEST
+
 /* Collect the grouping and splitting tests. */
 static Suite *
 message_suite(void)
@@ -213,6 +387,8 @@ message_suite(void)
 	tcase_add_test(tc, test_grouping_split);
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_part_mark);
+	tcase_add_test(tc, test_interview_rectify_deadline);
+	tcase_add_test(tc, test_supplement_commitment_overdue);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -28,7 +28,8 @@ static char		 root[PATH_MAX];
 /*
  * Two departments, each with its own chat; a ladder of a reminder at the
  * deadline repeated hourly, a supervision a day later to the department
- * and chat "b", an interview two days later.  done_notice: an item done
+ * and chat "b", an interview two days later (ordering
+ * rectification within 5 working days).  done_notice: an item done
  * is announced where its reminders went.
  */
 static const char *config_fmt =
@@ -49,7 +50,7 @@ static const char *config_fmt =
 "    stages = (\n"
 "      { name = \"reminder\"; label = \"催办\"; offset = \"0s\"; repeat = \"1h\"; to = [\"department\"]; },\n"
 "      { name = \"supervision\"; label = \"督查\"; offset = \"+1d\"; to = [\"department\", \"b\"]; },\n"
-"      { name = \"interview\"; label = \"约谈\"; offset = \"+2d\"; to = [\"department\"]; }\n"
+"      { name = \"interview\"; label = \"约谈\"; offset = \"+2d\"; to = [\"department\"]; rectify = \"5wd\"; }\n"
 "    ); }\n"
 ");\n";
 

@@ -37,6 +37,7 @@ static const char *const sample_values[][2] = {
 	{ "link", "https://example.org/items/42" },
 	{ "index", "1" },
 	{ "accepted", "2026-09-24" },
+	{ "rectify_deadline", "2026年10月20日 18:00" },
 	{ NULL, NULL }
 };
 
@@ -245,7 +246,7 @@ START_TEST(test_names)
 		template_free(t);
 		free(text);
 	}
-	ck_assert_uint_eq(i, 18);
+	ck_assert_uint_eq(i, 19);
 }
 END_TEST
 
@@ -465,7 +466,8 @@ START_TEST(test_shipped)
 {
 	static const char *const stages[] = { "warning", "reminder",
 	    "supervision", "interview", "escalate", "done", "stale",
-	    "supplement", "commitment", "rectify", "test", NULL };
+	    "supplement", "commitment", "rectify", "test",
+	    "supplement-overdue", "commitment-overdue", NULL };
 	static const char *const types[] = { "", "wecom", "dingtalk",
 	    "feishu", "webhook", NULL };
 	const char *const	*stage, *const *type;
