@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -323,6 +324,8 @@ static const char *store_sql[S__COUNT] = {
  */
 #define STORE_CKPT_FRAMES	1000
 
+#define STORE_CKPT_RETRY	1	/* seconds after a partial checkpoint */
+
 struct store_ckpt {
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
@@ -486,18 +489,37 @@ store_ckpt_main(void *arg)
 	struct store_ckpt	*c = arg;
 	int			 nlog, nckpt;
 
+	struct timespec		 ts;
+	int			 partial = 0;
+
 	pthread_setname_np(pthread_self(), "checkpointer");
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (!c->want && !c->stop)
-			pthread_cond_wait(&c->cv, &c->mu);
+		/*
+		 * Wait for a long log; after a partial checkpoint (a reader
+		 * held frames back) try again a second later until the whole
+		 * log is copied, or the log would wait for the next big
+		 * commit.  Nothing wakes while the log is short.
+		 */
+		while (!c->want && !c->stop) {
+			if (!partial) {
+				pthread_cond_wait(&c->cv, &c->mu);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += STORE_CKPT_RETRY;
+			if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0)
+				break;
+		}
 		if (c->stop)
 			break;
 		c->want = 0;
 		pthread_mutex_unlock(&c->mu);
 		/* PASSIVE: never waits for, nor blocks, the loop's writes. */
-		(void)sqlite3_wal_checkpoint_v2(c->db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+		nlog = nckpt = 0;
+		partial = sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt) == SQLITE_OK &&
+		    nckpt < nlog;
 		pthread_mutex_lock(&c->mu);
 		c->runs++;
 	}
