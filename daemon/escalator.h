@@ -705,8 +705,10 @@ int		 store_track_due_items(struct store *, int64_t now,
 		    store_track_item_cb, void *);
 int		 store_next_wakeup(struct store *, int64_t *at);	/* 1: none */
 
-int		 store_fired_insert(struct store *, int64_t track, int64_t item,
-		    const char *stage, int rep, int64_t at);	/* 1: already */
+/* A claim is per track, deadline (due_at), stage and repetition. */
+int		 store_fired_insert(struct store *, int64_t track, int64_t due,
+		    int64_t item, const char *stage, int rep,
+		    int64_t at);	/* 1: already */
 int		 store_outbox_insert(struct store *, struct outbox_row *);
 int		 store_outbox_link(struct store *, int64_t outbox, int64_t item);
 int		 store_outbox_links(struct store *, int64_t outbox,
@@ -781,8 +783,11 @@ int64_t		 rules_add(const struct calendar *, int64_t t,
 		    const struct duration *, int64_t times, int *uncovered);
 int64_t		 rules_deadline(const struct calendar *, int64_t accepted,
 		    const struct duration *limit, int deadline_min, int *uncovered);
-int64_t		 rules_stage_time(const struct calendar *, const struct stage *,
-		    int64_t due, int rep, int *uncovered);
+/* When repetition rep of a stage falls: offsets and repeats in days or
+ * working days name a day, and fall at the opening of the window (NULL:
+ * none) on it; working days count from the deadline's working day. */
+int64_t		 rules_stage_time(const struct calendar *, const struct window *,
+		    const struct stage *, int64_t due, int rep, int *uncovered);
 /* The rectification deadline a stage (an interview) firing at now sets:
  * 0 when it sets none. */
 int64_t		 rules_rectify_due(const struct calendar *, const struct stage *,
@@ -790,16 +795,21 @@ int64_t		 rules_rectify_due(const struct calendar *, const struct stage *,
 /* The latest (stage, rep) due at now beyond the last fired one: 1 and
  * stage and rep set, or 0 when nothing is due. */
 int		 rules_due(const struct policy *, const struct calendar *,
-		    int64_t due, int last_stage, int last_rep, int64_t now,
-		    int *stage, int *rep);
+		    const struct window *, int64_t due, int last_stage,
+		    int last_rep, int64_t now, int *stage, int *rep);
 /* When the next (stage, rep) after the last fired one falls: 0 if none. */
 int64_t		 rules_next_time(const struct policy *, const struct calendar *,
-		    int64_t due, int last_stage, int last_rep);
+		    const struct window *, int64_t due, int last_stage,
+		    int last_rep);
 int		 rules_in_window(const struct calendar *, const struct window *,
 		    int64_t t);
 int64_t		 rules_window_next(const struct calendar *, const struct window *,
 		    int64_t t);
+/* Working days past due, and left before it, counted from the deadline's
+ * working day (the next one when it falls on a day off). */
 int		 rules_overdue_workdays(const struct calendar *, int64_t due,
+		    int64_t now);
+int		 rules_days_left(const struct calendar *, int64_t due,
 		    int64_t now);
 int		 rules_stage_index(const struct policy *, const char *name);
 

@@ -212,8 +212,8 @@ item_track_start(const struct config *conf, const struct item_row *r,
 	if (hit)
 		t->next_at = m->v;
 	else {
-		t->next_at = rules_next_time(w->p, conf->calendar, w->due, -1,
-		    0);
+		t->next_at = rules_next_time(w->p, conf->calendar,
+		    config_window(conf, w->p->window), w->due, -1, 0);
 		if (m != NULL)
 			m->v = t->next_at;
 	}
@@ -942,8 +942,8 @@ item_track(const struct config *conf, struct store *s,
 		 */
 		idx = rules_stage_index(p, t.stage_name);
 		if (t.stage >= 0 && idx < 0) {
-			if (rules_due(p, conf->calendar, due, -1, -1, now, &idx,
-			    &i) == 0) {
+			if (rules_due(p, conf->calendar, config_window(conf,
+			    p->window), due, -1, -1, now, &idx, &i) == 0) {
 				idx = -1;
 				i = 0;
 			}
@@ -963,8 +963,8 @@ item_track(const struct config *conf, struct store *s,
 		free(t.policy);
 		t.policy = xstrdup(p->name);
 	}
-	next = active ? rules_next_time(p, conf->calendar, due, t.stage,
-	    t.rep) : 0;
+	next = active ? rules_next_time(p, conf->calendar, config_window(conf,
+	    p->window), due, t.stage, t.rep) : 0;
 	/*
 	 * A reload that changes nothing for this track (same deadline, same
 	 * stage, and its policy escalates alike) keeps the next action the

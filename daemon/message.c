@@ -121,11 +121,7 @@ message_lookup(void *arg, const char *name)
 		return (c->buf);
 	}
 	if (strcmp(name, "days_left") == 0) {
-		int32_t d1, d2;
-		rules_split(c->now, &d1, NULL);
-		rules_split(c->entry->due, &d2, NULL);
-		n = c->entry->due > c->now ?
-		    calendar_count_workdays(c->conf->calendar, d1, d2, NULL) : 0;
+		n = rules_days_left(c->conf->calendar, c->entry->due, c->now);
 		snprintf(c->buf, sizeof c->buf, "%d", n);
 		return (c->buf);
 	}

@@ -166,17 +166,65 @@ rules_deadline(const struct calendar *cal, int64_t accepted,
 	return (rules_local(day, deadline_min * 60));
 }
 
-/* When repetition rep of a stage falls for a deadline. */
-int64_t
-rules_stage_time(const struct calendar *cal, const struct stage *st,
-    int64_t due, int rep, int *uncovered)
+/*
+ * The working day a deadline or stage falls on for counting working days:
+ * its own day, or the next working day when that is a day off.
+ */
+static int32_t
+rules_workday_of(const struct calendar *cal, int32_t day, int *uncovered)
 {
-	int64_t	 t;
+	return (calendar_next_workday(cal, day, uncovered));
+}
 
-	t = rules_add(cal, due, &st->offset, 1, uncovered);
-	if (rep > 0 && st->repeat.n > 0)
-		t = rules_add(cal, t, &st->repeat, rep, uncovered);
-	return (t);
+/*
+ * When repetition rep of a stage falls for a deadline.  Offsets and
+ * repeats in seconds name instants; in days or working days they name a
+ * day, and the stage falls on it at the opening of the window w (with no
+ * window, at the time of day of the deadline, or of an instant stage).
+ * Working days count from the working day the deadline or the stage's
+ * first time falls on, so "-2wd" is due on the second working day before
+ * the deadline's and a "1wd" repeat once on each following working day.
+ */
+int64_t
+rules_stage_time(const struct calendar *cal, const struct window *w,
+    const struct stage *st, int64_t due, int rep, int *uncovered)
+{
+	int64_t	 t, n;
+	int32_t	 day;
+	int	 sec;
+
+	if (st->offset.unit == DUR_SECONDS) {
+		t = due + st->offset.n;
+		if (rep <= 0 || st->repeat.n <= 0)
+			return (t);
+		if (st->repeat.unit == DUR_SECONDS)
+			return (t + st->repeat.n * rep);
+		rules_split(t, &day, &sec);
+	} else {
+		rules_split(due, &day, &sec);
+		if (st->offset.unit == DUR_DAYS)
+			day += (int32_t)st->offset.n;
+		else
+			day = calendar_add_workdays(cal, rules_workday_of(cal,
+			    day, uncovered), (int)st->offset.n, uncovered);
+	}
+	if (w != NULL)
+		sec = w->start_min * 60;
+	if (rep <= 0 || st->repeat.n <= 0)
+		return (rules_local(day, sec));
+	n = st->repeat.n * rep;
+	switch (st->repeat.unit) {
+	case DUR_SECONDS:
+		return (rules_local(day, sec) + n);
+	case DUR_DAYS:
+		day += (int32_t)n;
+		break;
+	case DUR_WORKDAYS:
+		day = calendar_add_workdays(cal, rules_workday_of(cal, day,
+		    uncovered), (int)n, uncovered);
+		break;
+	}
+	return (rules_local(day, sec));
 }
 
 /* The rectification deadline an interview stage firing at now sets, 0 when
@@ -192,14 +240,14 @@ rules_rectify_due(const struct calendar *cal, const struct stage *st,
 
 /* The last repetition of a stage falling at or before now. */
 static int
-rules_last_rep(const struct calendar *cal, const struct stage *st, int64_t due,
-    int64_t now)
+rules_last_rep(const struct calendar *cal, const struct window *w,
+    const struct stage *st, int64_t due, int64_t now)
 {
 	int64_t	 t0, r;
 
 	if (st->repeat.n <= 0)
 		return (0);
-	t0 = rules_stage_time(cal, st, due, 0, NULL);
+	t0 = rules_stage_time(cal, w, st, due, 0, NULL);
 	if (st->repeat.unit == DUR_SECONDS)
 		return ((int)((now - t0) / st->repeat.n));
 	/* Days: estimate from elapsed seconds, then correct. */
@@ -208,26 +256,27 @@ rules_last_rep(const struct calendar *cal, const struct stage *st, int64_t due,
 		r = r * 5 / 7;
 	if (r < 0)
 		r = 0;
-	while (r > 0 && rules_stage_time(cal, st, due, (int)r, NULL) > now)
+	while (r > 0 && rules_stage_time(cal, w, st, due, (int)r, NULL) > now)
 		r--;
-	while (rules_stage_time(cal, st, due, (int)r + 1, NULL) <= now)
+	while (rules_stage_time(cal, w, st, due, (int)r + 1, NULL) <= now)
 		r++;
 	return ((int)r);
 }
 
 /* The latest (stage, rep) due at now and not yet fired. */
 int
-rules_due(const struct policy *p, const struct calendar *cal, int64_t due,
-    int last_stage, int last_rep, int64_t now, int *stage, int *rep)
+rules_due(const struct policy *p, const struct calendar *cal,
+    const struct window *w, int64_t due, int last_stage, int last_rep,
+    int64_t now, int *stage, int *rep)
 {
 	int	 s, r;
 
 	for (s = (int)p->nstages - 1; s >= 0; s--)
-		if (rules_stage_time(cal, &p->stages[s], due, 0, NULL) <= now)
+		if (rules_stage_time(cal, w, &p->stages[s], due, 0, NULL) <= now)
 			break;
 	if (s < 0 || s < last_stage)
 		return (0);
-	r = rules_last_rep(cal, &p->stages[s], due, now);
+	r = rules_last_rep(cal, w, &p->stages[s], due, now);
 	if (s == last_stage && r <= last_rep)
 		return (0);
 	*stage = s;
@@ -238,16 +287,16 @@ rules_due(const struct policy *p, const struct calendar *cal, int64_t due,
 /* When the next (stage, rep) after the last fired one falls, 0 if none. */
 int64_t
 rules_next_time(const struct policy *p, const struct calendar *cal,
-    int64_t due, int last_stage, int last_rep)
+    const struct window *w, int64_t due, int last_stage, int last_rep)
 {
 	int64_t	 next = 0, t;
 
 	if (last_stage + 1 < (int)p->nstages)
-		next = rules_stage_time(cal, &p->stages[last_stage + 1], due, 0,
-		    NULL);
+		next = rules_stage_time(cal, w, &p->stages[last_stage + 1], due,
+		    0, NULL);
 	if (last_stage >= 0 && last_stage < (int)p->nstages &&
 	    p->stages[last_stage].repeat.n > 0) {
-		t = rules_stage_time(cal, &p->stages[last_stage], due,
+		t = rules_stage_time(cal, w, &p->stages[last_stage], due,
 		    last_rep + 1, NULL);
 		if (next == 0 || t < next)
 			next = t;
@@ -290,17 +339,42 @@ rules_window_next(const struct calendar *cal, const struct window *w, int64_t t)
 	return (rules_local(day, w->start_min * 60));
 }
 
-/* Working days by which now is past due (0 when not overdue). */
+/*
+ * Working days by which now is past due (0 when not overdue), counted
+ * from the deadline's working day: on the day a "+Nwd" stage falls, N.
+ */
 int
 rules_overdue_workdays(const struct calendar *cal, int64_t due, int64_t now)
 {
 	int32_t	 d1, d2;
+	int	 n;
 
 	if (due <= 0 || now <= due)
 		return (0);
 	rules_split(due, &d1, NULL);
 	rules_split(now, &d2, NULL);
-	return (calendar_count_workdays(cal, d1, d2, NULL));
+	n = calendar_count_workdays(cal, rules_workday_of(cal, d1, NULL), d2,
+	    NULL);
+	return (n > 0 ? n : 0);
+}
+
+/*
+ * Working days left before the deadline's working day (0 when due): on
+ * the day a "-Nwd" stage falls, N.
+ */
+int
+rules_days_left(const struct calendar *cal, int64_t due, int64_t now)
+{
+	int32_t	 d1, d2;
+	int	 n;
+
+	if (due <= now)
+		return (0);
+	rules_split(now, &d1, NULL);
+	rules_split(due, &d2, NULL);
+	n = calendar_count_workdays(cal, d1, rules_workday_of(cal, d2, NULL),
+	    NULL);
+	return (n > 0 ? n : 0);
 }
 
 /* Index of a stage by name, -1 if the policy has none by that name. */

@@ -375,8 +375,8 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 		    NULL, "skipped", detail) != 0)
 			return (-1);
 	}
-	if ((rc = store_fired_insert(st->store, t->id, it->id, sg->name, rep,
-	    st->now)) < 0)
+	if ((rc = store_fired_insert(st->store, t->id, t->due_at, it->id,
+	    sg->name, rep, st->now)) < 0)
 		return (-1);
 	if (rc == 1)
 		return (0);	/* already fired: never twice */
@@ -426,7 +426,8 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 			if (rp != NULL) {
 				rt.policy = xstrdup(rp->name);
 				rt.next_at = rules_next_time(rp,
-				    st->conf->calendar, rt.due_at, -1, 0);
+				    st->conf->calendar, config_window(st->conf,
+				    rp->window), rt.due_at, -1, 0);
 			}
 			if (step_track_save(st, &rt) != 0) {
 				track_row_clear(&rt);
@@ -461,9 +462,9 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 		t.next_at = 0;
 		return (step_track_save(st, &t) != 0 ? -1 : 0);
 	}
-	if (rules_due(p, st->conf->calendar, t.due_at, t.stage, t.rep, st->now,
-	    &sidx, &rep)) {
-		w = config_window(st->conf, p->window);
+	w = config_window(st->conf, p->window);
+	if (rules_due(p, st->conf->calendar, w, t.due_at, t.stage, t.rep,
+	    st->now, &sidx, &rep)) {
 		if (w != NULL && !p->stages[sidx].urgent &&
 		    !rules_in_window(st->conf->calendar, w, st->now)) {
 			/* Outside the send window: wait for it, then group. */
@@ -479,8 +480,8 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 		if (before != sidx || t.stage_name == NULL)
 			t.stage_name = p->stages[sidx].name;
 	}
-	t.next_at = rules_next_time(p, st->conf->calendar, t.due_at, t.stage,
-	    t.rep);
+	t.next_at = rules_next_time(p, st->conf->calendar, w, t.due_at,
+	    t.stage, t.rep);
 	if (t.next_at != 0 && t.next_at <= st->now)
 		t.next_at = st->now + 1;
 	if (t.policy == NULL || strcmp(t.policy, p->name) != 0)

@@ -15,7 +15,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -132,6 +132,22 @@ static const char *store_migrations[] = {
 	"ALTER TABLE items ADD COLUMN commitment_verified_at INTEGER NOT NULL"
 	"  DEFAULT 0;"
 	"ALTER TABLE items ADD COLUMN commitment_result TEXT;",
+	/*
+	 * 6: a claim names the deadline whose ladder fired it: a ladder that
+	 * starts again for a new deadline (a progress note restarting the
+	 * stale track) fires its stages afresh.  Old claims belong to the
+	 * track's current deadline, unless the track stands before its first
+	 * stage: then they were made by a ladder since restarted.
+	 */
+	"CREATE TABLE fired5 (track_id INTEGER NOT NULL,"
+	"  due_at INTEGER NOT NULL, stage TEXT NOT NULL, rep INTEGER NOT NULL,"
+	"  item_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (track_id, due_at, stage, rep)) WITHOUT ROWID;"
+	"INSERT INTO fired5 SELECT f.track_id, CASE WHEN t.stage >= 0 THEN"
+	"  t.due_at ELSE 0 END, f.stage, f.rep, f.item_id, f.at FROM fired f"
+	"  LEFT JOIN tracks t ON t.id = f.track_id;"
+	"DROP TABLE fired;"
+	"ALTER TABLE fired5 RENAME TO fired;",
 };
 
 #define ITEM_SEL \
@@ -247,8 +263,8 @@ static const char *store_sql[S__COUNT] = {
 	    " WHERE t.next_at > 0 AND t.next_at <= ?1 AND (t.next_at > ?2 OR"
 	    " (t.next_at = ?2 AND t.id > ?3)) ORDER BY t.next_at, t.id LIMIT ?4",
 	[S_NEXT_WAKEUP] = "SELECT min(next_at) FROM tracks WHERE next_at > 0",
-	[S_FIRED_INSERT] = "INSERT OR IGNORE INTO fired (track_id, item_id,"
-	    " stage, rep, at) VALUES (?, ?, ?, ?, ?)",
+	[S_FIRED_INSERT] = "INSERT OR IGNORE INTO fired (track_id, due_at,"
+	    " item_id, stage, rep, at) VALUES (?, ?, ?, ?, ?, ?)",
 	[S_OUTBOX_INSERT] = "INSERT INTO outbox (channel, stage, severity,"
 	    " mobiles, userids, status, attempts, not_before, next_attempt,"
 	    " created_at) VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
@@ -1581,18 +1597,20 @@ store_next_wakeup(struct store *s, int64_t *at)
 	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? none : -1);
 }
 
-/* Claim a (track, stage, repetition): 0 new, 1 already fired, -1 error. */
+/* Claim a (track, deadline, stage, repetition): 0 new, 1 already fired,
+ * -1 error. */
 int
-store_fired_insert(struct store *s, int64_t track, int64_t item,
+store_fired_insert(struct store *s, int64_t track, int64_t due, int64_t item,
     const char *stage, int rep, int64_t at)
 {
 	sqlite3_stmt	*st = store_stmt(s, S_FIRED_INSERT);
 
 	sqlite3_bind_int64(st, 1, track);
-	sqlite3_bind_int64(st, 2, item);
-	bind_text(st, 3, stage);
-	sqlite3_bind_int(st, 4, rep);
-	sqlite3_bind_int64(st, 5, at);
+	sqlite3_bind_int64(st, 2, due);
+	sqlite3_bind_int64(st, 3, item);
+	bind_text(st, 4, stage);
+	sqlite3_bind_int(st, 5, rep);
+	sqlite3_bind_int64(st, 6, at);
 	if (store_done(s, st) != 0)
 		return (-1);
 	return (sqlite3_changes(s->db) == 0 ? 1 : 0);

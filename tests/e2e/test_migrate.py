@@ -130,11 +130,13 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 5)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 6)
         self.assertEqual(H.db_query(db, "PRAGMA integrity_check"), [("ok",)])
-        self.assertEqual(H.db_query(db, "SELECT track_id, stage, rep, item_id FROM fired"
-                                        " ORDER BY stage"),
-                         [(1, "reminder", 0, 1), (1, "supervision", 0, 1)])
+        # Schema 5: each claim names the deadline whose ladder fired it.
+        self.assertEqual(H.db_query(db, "SELECT track_id, due_at, stage, rep, item_id"
+                                        " FROM fired ORDER BY stage"),
+                         [(1, T0 + 86400, "reminder", 0, 1),
+                          (1, T0 + 86400, "supervision", 0, 1)])
         self.assertEqual(H.db_query(db, "SELECT outbox_id, item_id FROM outbox_items"
                                         " ORDER BY outbox_id"), [(1, 1), (2, 1)])
         # Bodies moved out of the outbox rows, every one kept.

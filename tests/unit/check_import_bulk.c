@@ -459,8 +459,9 @@ START_TEST(test_bulk_item)
 	ck_assert_int_eq(store_track_get(sa, id, TRACK_MAIN, &t), 0);
 	ck_assert_str_eq(t.policy, "default");
 	ck_assert_int_eq(t.stage, -1);
-	/* The warning, two working days before the deadline. */
-	ck_assert_int_eq(t.next_at, at("2026-03-05 18:00:00"));
+	/* The warning, on the second working day before the deadline's,
+	 * at the office window's opening. */
+	ck_assert_int_eq(t.next_at, at("2026-03-05 08:30:00"));
 	track_row_clear(&t);
 	ck_assert_int_eq(store_track_get(sa, id, TRACK_STALE, &t), 0);
 	ck_assert_int_eq(t.due_at, at("2026-03-09 10:00:00"));
@@ -543,7 +544,7 @@ START_TEST(test_plan)
 	ck_assert_uint_ge(a.ntracks, 2);
 	ck_assert_str_eq(a.tracks[0].kind, TRACK_MAIN);
 	ck_assert_int_eq(a.tracks[0].stage, -1);
-	ck_assert_int_eq(a.tracks[0].next_at, at("2026-03-05 18:00:00"));
+	ck_assert_int_eq(a.tracks[0].next_at, at("2026-03-05 08:30:00"));
 	ck_assert_str_eq(a.tracks[a.ntracks - 1].kind, TRACK_STALE);
 	item_plan_set_id(&a, 42);
 	ck_assert_int_eq(a.tracks[0].item_id, 42);

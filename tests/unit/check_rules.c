@@ -143,40 +143,40 @@ START_TEST(test_ladder_times)
 	int		 s, r;
 
 	/* Warning two working days before; the holiday week is skipped. */
-	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, &p->stages[0],
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, NULL, &p->stages[0],
 	    due, 0, NULL)), "2026-09-28 18:00:00");
 	/* Reminders repeat each working day: 10-08 and 10-09 after 09-30. */
-	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, &p->stages[1],
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, NULL, &p->stages[1],
 	    due, 1, NULL)), "2026-10-08 18:00:00");
-	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, &p->stages[1],
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, NULL, &p->stages[1],
 	    due, 2, NULL)), "2026-10-09 18:00:00");
 	/* Supervision 3 working days overdue: 10-08, 10-09, Sat 10-10
 	 * (a make-up working day). */
-	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, &p->stages[2],
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, NULL, &p->stages[2],
 	    due, 0, NULL)), "2026-10-10 18:00:00");
 
 	/* Nothing due before the warning. */
-	ck_assert_int_eq(rules_due(p, conf->calendar, due, -1, 0,
+	ck_assert_int_eq(rules_due(p, conf->calendar, NULL, due, -1, 0,
 	    at("2026-09-28 17:59"), &s, &r), 0);
-	ck_assert_int_eq(rules_due(p, conf->calendar, due, -1, 0,
+	ck_assert_int_eq(rules_due(p, conf->calendar, NULL, due, -1, 0,
 	    at("2026-09-28 18:00"), &s, &r), 1);
 	ck_assert_int_eq(s, 0);
 	/* After downtime only the latest due (stage, repetition) fires. */
-	ck_assert_int_eq(rules_due(p, conf->calendar, due, 0, 0,
+	ck_assert_int_eq(rules_due(p, conf->calendar, NULL, due, 0, 0,
 	    at("2026-10-09 19:00"), &s, &r), 1);
 	ck_assert_int_eq(s, 1);
 	ck_assert_int_eq(r, 2);
-	ck_assert_int_eq(rules_due(p, conf->calendar, due, 1, 2,
+	ck_assert_int_eq(rules_due(p, conf->calendar, NULL, due, 1, 2,
 	    at("2026-10-09 19:00"), &s, &r), 0);
-	ck_assert_int_eq(rules_due(p, conf->calendar, due, -1, 0,
+	ck_assert_int_eq(rules_due(p, conf->calendar, NULL, due, -1, 0,
 	    at("2026-10-12 09:00"), &s, &r), 1);
 	ck_assert_int_eq(s, 2);
 	/* Next time: the next repetition or the next stage, whichever first. */
-	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, due, 1, 0)),
+	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, NULL, due, 1, 0)),
 	    "2026-10-08 18:00:00");
-	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, due, 1, 2)),
+	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, NULL, due, 1, 2)),
 	    "2026-10-10 18:00:00");
-	ck_assert_int_eq(rules_next_time(p, conf->calendar, due, 2, 0), 0);
+	ck_assert_int_eq(rules_next_time(p, conf->calendar, NULL, due, 2, 0), 0);
 	ck_assert_int_eq(rules_stage_index(p, "supervision"), 2);
 	ck_assert_int_eq(rules_stage_index(p, "gone"), -1);
 }
@@ -215,6 +215,185 @@ START_TEST(test_overdue)
 	    at("2026-09-30 18:00"), at("2026-10-09 10:00")), 2);
 	ck_assert_int_eq(rules_overdue_workdays(conf->calendar,
 	    at("2026-09-30 18:00"), at("2026-09-30 17:00")), 0);
+}
+END_TEST
+
+/*
+ * The shipped ladder on the real calendar: a stage of N working days
+ * arrives on that working day, at the office window's opening, and its
+ * text says N.  Accepted Thu 2026-09-24, 5wd: due Fri 10-09 18:00 (中秋
+ * 09-25..27 and 国庆 10-01..07 off, Sat 10-10 a make-up working day).
+ */
+START_TEST(test_workday_stages_arrive_on_their_day)
+{
+	const struct policy	*p = config_policy(conf, "default");
+	const struct window	*w;
+	struct duration		 d;
+	int64_t			 due, t;
+	int			 s, r;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(w = config_window(conf, p->window));
+	ck_assert_int_eq(config_parse_duration("5wd", &d), 0);
+	due = rules_deadline(conf->calendar, at("2026-09-24 10:00"), &d,
+	    conf->deadline_min, NULL);
+	ck_assert_str_eq(fmt(due), "2026-10-09 18:00:00");
+
+	/* 临期提醒 -2wd: Wed 09-30 (10-08 is -1), 剩余2个工作日. */
+	t = rules_stage_time(conf->calendar, w, &p->stages[0], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-09-30 08:30:00");
+	ck_assert(rules_in_window(conf->calendar, w, t));
+	ck_assert_int_eq(rules_days_left(conf->calendar, due, t), 2);
+	ck_assert_int_eq(rules_days_left(conf->calendar, due,
+	    at("2026-10-08 08:30")), 1);
+	/* 催办 0wd on the deadline's day, then each working day. */
+	t = rules_stage_time(conf->calendar, w, &p->stages[1], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-10-09 08:30:00");
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due, t), 0);
+	ck_assert_int_eq(rules_days_left(conf->calendar, due, t), 0);
+	t = rules_stage_time(conf->calendar, w, &p->stages[1], due, 1, NULL);
+	ck_assert_str_eq(fmt(t), "2026-10-10 08:30:00");
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due, t), 1);
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w,
+	    &p->stages[1], due, 2, NULL)), "2026-10-12 08:30:00");
+	/* 督查 3wd: 10-10, 10-12, Tue 10-13. */
+	t = rules_stage_time(conf->calendar, w, &p->stages[2], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-10-13 08:30:00");
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due, t), 3);
+	/* 约谈 5wd: Thu 10-15, 超期5个工作日 (not 6, the next morning). */
+	t = rules_stage_time(conf->calendar, w, &p->stages[3], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-10-15 08:30:00");
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due, t), 5);
+	/* 提级 10wd: Thu 10-22, 超期10个工作日. */
+	t = rules_stage_time(conf->calendar, w, &p->stages[4], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-10-22 08:30:00");
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due, t), 10);
+
+	/* What is due when: the warning from its opening on, not before. */
+	ck_assert_int_eq(rules_due(p, conf->calendar, w, due, -1, 0,
+	    at("2026-09-30 08:29:59"), &s, &r), 0);
+	ck_assert_int_eq(rules_due(p, conf->calendar, w, due, -1, 0,
+	    at("2026-09-30 08:30"), &s, &r), 1);
+	ck_assert_int_eq(s, 0);
+	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, w, due, 0, 0)),
+	    "2026-10-09 08:30:00");
+	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, w, due, 1, 2)),
+	    "2026-10-13 08:30:00");
+
+	/* 春节: accepted Thu 02-12, 3wd, due Tue 02-24; the warning on Fri
+	 * 02-13 (Sat 02-14 is the make-up working day, -1). */
+	ck_assert_int_eq(config_parse_duration("3wd", &d), 0);
+	due = rules_deadline(conf->calendar, at("2026-02-12 09:00"), &d,
+	    conf->deadline_min, NULL);
+	t = rules_stage_time(conf->calendar, w, &p->stages[0], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-02-13 08:30:00");
+	ck_assert_int_eq(rules_days_left(conf->calendar, due, t), 2);
+}
+END_TEST
+
+/*
+ * A deadline on a day off counts from the next working day: one 催办 per
+ * working day from it, never two on one morning (Sun 10-04 10:00, in 国庆:
+ * Thu 10-08, Fri 10-09, Sat 10-10, then 督查 on Mon 10-12).
+ */
+START_TEST(test_day_off_deadline)
+{
+	const struct policy	*p = config_policy(conf, "default");
+	const struct window	*w = config_window(conf, p->window);
+	int64_t			 due = at("2026-10-04 10:00"), t;
+	int			 s, r;
+
+	t = rules_stage_time(conf->calendar, w, &p->stages[0], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-09-29 08:30:00");
+	ck_assert_int_eq(rules_days_left(conf->calendar, due, t), 2);
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w,
+	    &p->stages[1], due, 0, NULL)), "2026-10-08 08:30:00");
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w,
+	    &p->stages[1], due, 1, NULL)), "2026-10-09 08:30:00");
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w,
+	    &p->stages[1], due, 2, NULL)), "2026-10-10 08:30:00");
+	t = rules_stage_time(conf->calendar, w, &p->stages[2], due, 0, NULL);
+	ck_assert_str_eq(fmt(t), "2026-10-12 08:30:00");
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due, t), 3);
+	/* On the first working morning: the first 催办, 超期0; the next one
+	 * is the next working day's. */
+	t = at("2026-10-08 08:30");
+	ck_assert_int_eq(rules_due(p, conf->calendar, w, due, 0, 0, t, &s,
+	    &r), 1);
+	ck_assert_int_eq(s, 1);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due, t), 0);
+	ck_assert_int_eq(rules_due(p, conf->calendar, w, due, 1, 0,
+	    at("2026-10-08 17:59"), &s, &r), 0);
+	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, w, due, 1, 0)),
+	    "2026-10-09 08:30:00");
+	/* Still overdue by nothing on the holiday itself. */
+	ck_assert_int_eq(rules_overdue_workdays(conf->calendar, due,
+	    at("2026-10-05 09:00")), 0);
+}
+END_TEST
+
+/* Repeats: in days once per calendar day (a weekend's wait for the window
+ * gives one message on Monday), in seconds as they are. */
+START_TEST(test_repeat_units)
+{
+	static struct stage	 st;
+	static struct policy	 p;
+	const struct window	*w = config_window(conf,
+	    config_policy(conf, "default")->window);
+	int64_t			 due = at("2026-11-27 10:00");	/* a Friday */
+	int			 s, r;
+
+	memset(&st, 0, sizeof st);
+	memset(&p, 0, sizeof p);
+	st.name = (char *)(uintptr_t)"daily";
+	config_parse_duration("0d", &st.offset);
+	config_parse_duration("1d", &st.repeat);
+	p.name = (char *)(uintptr_t)"d";
+	p.stages = &st;
+	p.nstages = 1;
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w, &st, due, 0,
+	    NULL)), "2026-11-27 08:30:00");
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w, &st, due, 1,
+	    NULL)), "2026-11-28 08:30:00");
+	/* Monday's opening: the repetitions of Sat, Sun and Mon are one. */
+	ck_assert_int_eq(rules_due(&p, conf->calendar, w, due, 0, 0,
+	    at("2026-11-30 08:30"), &s, &r), 1);
+	ck_assert_int_eq(r, 3);
+	ck_assert_str_eq(fmt(rules_next_time(&p, conf->calendar, w, due, 0, 3)),
+	    "2026-12-01 08:30:00");
+
+	/* Seconds: instants, window or not. */
+	config_parse_duration("0", &st.offset);
+	config_parse_duration("2h", &st.repeat);
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w, &st, due, 0,
+	    NULL)), "2026-11-27 10:00:00");
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w, &st, due, 3,
+	    NULL)), "2026-11-27 16:00:00");
+	/* An instant stage repeated in working days: from the next working
+	 * day on, at the window's opening. */
+	config_parse_duration("1wd", &st.repeat);
+	ck_assert_str_eq(fmt(rules_stage_time(conf->calendar, w, &st, due, 1,
+	    NULL)), "2026-11-30 08:30:00");
+}
+END_TEST
+
+/* The shipped stale ladder: a note on Wed 09-30 10:00 is answered on the
+ * fifth working day after it (Tue 10-13), then every fifth. */
+START_TEST(test_stale_after_a_note)
+{
+	const struct policy	*p = config_policy(conf, "stale");
+	const struct window	*w = config_window(conf, p->window);
+	int64_t			 due;
+
+	ck_assert_int_eq(p->stale_after.n, 5);
+	due = rules_add(conf->calendar, at("2026-09-30 10:00"), &p->stale_after,
+	    1, NULL);
+	ck_assert_str_eq(fmt(due), "2026-10-13 10:00:00");
+	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, w, due, -1, 0)),
+	    "2026-10-13 08:30:00");
+	ck_assert_str_eq(fmt(rules_next_time(p, conf->calendar, w, due, 0, 0)),
+	    "2026-10-20 08:30:00");
 }
 END_TEST
 
@@ -264,6 +443,10 @@ main(void)
 	tcase_add_test(tc, test_ladder_times);
 	tcase_add_test(tc, test_windows);
 	tcase_add_test(tc, test_overdue);
+	tcase_add_test(tc, test_workday_stages_arrive_on_their_day);
+	tcase_add_test(tc, test_day_off_deadline);
+	tcase_add_test(tc, test_repeat_units);
+	tcase_add_test(tc, test_stale_after_a_note);
 	tcase_add_test(tc, test_model);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

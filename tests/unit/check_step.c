@@ -316,8 +316,8 @@ START_TEST(test_never_twice)
 	ck_assert_int_eq(logged(id, "reminder", "escalated"), 1);
 	/* The claim is what stopped it; the track moved on. */
 	t = track(id);
-	ck_assert_int_eq(store_fired_insert(store, t.id, id, "reminder", 0,
-	    at(DUE)), 1);
+	ck_assert_int_eq(store_fired_insert(store, t.id, t.due_at, id,
+	    "reminder", 0, at(DUE)), 1);
 	ck_assert_str_eq(t.stage_name, "reminder");
 	track_row_clear(&t);
 }
@@ -475,6 +475,223 @@ START_TEST(test_done_stops_the_ladder)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/*
+ * The shipped rules (rules/approval-escalatord.conf: the office window
+ * 08:30-18:00 on working days, deadlines at 18:00) on the real 2026
+ * calendar, stepped from one wake-up to the next as the daemon's timer
+ * would: a stage of N working days arrives on that working day and says N.
+ */
+
+static void
+shipped_setup(void)
+{
+	char	**problems = NULL, *err = NULL;
+	size_t	  n = 0, i;
+
+	setenv("TZ", "Asia/Shanghai", 1);
+	tzset();
+	conf = config_load("rules/approval-escalatord.conf", &problems, &n);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "problem: %s\n", problems[i]);
+	config_problems_free(problems, n);
+	ck_assert_ptr_nonnull(conf);
+	store = store_open(":memory:", &err);
+	ck_assert_msg(store != NULL, "%s", err ? err : "");
+}
+
+/* Add an item under the shipped rules at now: accepted with a limit, or
+ * with an explicit deadline; its id. */
+static int64_t
+add_shipped(const char *project, const char *accepted, const char *limit,
+    const char *deadline, int64_t now)
+{
+	struct item_input	 in;
+	struct api_error	 e;
+	int64_t			 id = 0;
+	int			 created = 0;
+
+	memset(&in, 0, sizeof in);
+	memset(&e, 0, sizeof e);
+	in.project = project;
+	in.category = "社会投资类";
+	in.name = "立项";
+	in.department = "投资项目审批科";
+	in.accepted = accepted;
+	in.limit = limit;
+	in.deadline = deadline;
+	ck_assert_int_eq(store_begin(store), 0);
+	ck_assert_msg(item_add(conf, store, &in, now, &id, &created, &e) == 0,
+	    "item_add %s: %s", project, e.msg);
+	ck_assert_int_eq(store_commit(store), 0);
+	return (id);
+}
+
+/* The messages stepped out: "YYYY-MM-DD HH:MM" and stage, and texts. */
+struct sent {
+	int64_t	 after;
+	int	 n;
+	char	 when[64][17];
+	char	 stage[64][32];
+	char	 text[64][4096];
+};
+
+static int
+sent_cb(void *arg, const struct outbox_row *o)
+{
+	struct sent	*s = arg;
+	char		 buf[32];
+
+	s->after = o->id;
+	ck_assert_int_lt(s->n, 64);
+	rules_format(o->created_at, buf, sizeof buf);
+	snprintf(s->when[s->n], sizeof s->when[s->n], "%.16s", buf);
+	snprintf(s->stage[s->n], sizeof s->stage[s->n], "%s", o->stage);
+	snprintf(s->text[s->n], sizeof s->text[s->n], "%s", o->text);
+	s->n++;
+	return (0);
+}
+
+/* Step at each wake-up the store asks for up to until; what was queued
+ * (since the last call) is in *s. */
+static void
+drive(int64_t until, struct sent *s)
+{
+	int64_t	 t;
+
+	s->n = 0;
+	while (store_next_wakeup(store, &t) == 0 && t <= until) {
+		step(t);
+		ck_assert_int_eq(store_outbox_since(store, s->after, sent_cb,
+		    s), 0);
+	}
+}
+
+/* When a stage was queued: its distinct times, comma-separated. */
+static const char *
+times_of(const struct sent *s, const char *stage)
+{
+	static char	 buf[1024];
+	const char	*last = NULL;
+	size_t		 off = 0;
+	int		 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->n && off < sizeof buf; i++) {
+		if (strcmp(s->stage[i], stage) != 0 ||
+		    (last != NULL && strcmp(last, s->when[i]) == 0))
+			continue;
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
+		    last != NULL ? "," : "", s->when[i]);
+		last = s->when[i];
+	}
+	return (buf);
+}
+
+/* Whether every message of a stage queued at when contains needle. */
+static int
+says(const struct sent *s, const char *stage, const char *when,
+    const char *needle)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (strcmp(s->stage[i], stage) != 0 ||
+		    strcmp(s->when[i], when) != 0)
+			continue;
+		if (strstr(s->text[i], needle) == NULL) {
+			fprintf(stderr, "%s at %s lacks %s:\n%s\n", stage,
+			    when, needle, s->text[i]);
+			return (0);
+		}
+		n++;
+	}
+	return (n > 0);
+}
+
+/* Accepted Thu 2026-09-24, 5wd: due Fri 10-09 18:00 (中秋, 国庆 off, Sat
+ * 10-10 a make-up working day).  Each stage on its working day. */
+START_TEST(test_shipped_stages_on_their_working_day)
+{
+	static struct sent	 s;
+
+	memset(&s, 0, sizeof s);
+	add_shipped("WD-1", "2026-09-24 10:00", "5wd", NULL,
+	    at("2026-09-24 10:00"));
+	drive(at("2026-10-23 00:00"), &s);
+	ck_assert_str_eq(times_of(&s, "warning"), "2026-09-30 08:30");
+	ck_assert(says(&s, "warning", "2026-09-30 08:30", "剩余2个工作日"));
+	ck_assert_str_eq(times_of(&s, "reminder"),
+	    "2026-10-09 08:30,2026-10-10 08:30,2026-10-12 08:30");
+	ck_assert(says(&s, "reminder", "2026-10-09 08:30", "超期0个工作日"));
+	ck_assert(says(&s, "reminder", "2026-10-10 08:30", "超期1个工作日"));
+	ck_assert(says(&s, "reminder", "2026-10-12 08:30", "超期2个工作日"));
+	ck_assert_str_eq(times_of(&s, "supervision"), "2026-10-13 08:30");
+	ck_assert(says(&s, "supervision", "2026-10-13 08:30", "超期3个工作日"));
+	ck_assert_str_eq(times_of(&s, "interview"), "2026-10-15 08:30");
+	ck_assert(says(&s, "interview", "2026-10-15 08:30", "超期5个工作日"));
+	ck_assert_str_eq(times_of(&s, "escalate"), "2026-10-22 08:30");
+	ck_assert(says(&s, "escalate", "2026-10-22 08:30", "超期10个工作日"));
+}
+END_TEST
+
+/* A deadline on a day off (Sun 10-04 10:00, in 国庆): one 催办 per working
+ * day from the next working day, never two on one morning. */
+START_TEST(test_day_off_deadline_one_reminder_a_day)
+{
+	static struct sent	 s;
+
+	memset(&s, 0, sizeof s);
+	add_shipped("WD-2", NULL, NULL, "2026-10-04 10:00",
+	    at("2026-09-21 09:00"));
+	drive(at("2026-10-12 23:00"), &s);
+	ck_assert_str_eq(times_of(&s, "warning"), "2026-09-29 08:30");
+	ck_assert(says(&s, "warning", "2026-09-29 08:30", "剩余2个工作日"));
+	ck_assert_str_eq(times_of(&s, "reminder"),
+	    "2026-10-08 08:30,2026-10-09 08:30,2026-10-10 08:30");
+	ck_assert(says(&s, "reminder", "2026-10-08 08:30", "超期0个工作日"));
+	ck_assert(says(&s, "reminder", "2026-10-10 08:30", "超期2个工作日"));
+	ck_assert_str_eq(times_of(&s, "supervision"), "2026-10-12 08:30");
+	ck_assert(says(&s, "supervision", "2026-10-12 08:30", "超期3个工作日"));
+}
+END_TEST
+
+/* stale_after = 5wd: a progress note restarts the count, and the restarted
+ * ladder's first 无进展提醒 comes on the fifth working day after the note
+ * (its claim is not mistaken for the one the old ladder made). */
+START_TEST(test_progress_restarts_the_stale_count)
+{
+	static struct sent	 s;
+	struct api_error	 e;
+	struct track_row	 t;
+	int64_t			 id;
+
+	memset(&s, 0, sizeof s);
+	/* Mon 11-02; the main deadline (30wd) is far away. */
+	id = add_shipped("ST-1", "2026-11-02 09:00", "30wd", NULL,
+	    at("2026-11-02 09:00"));
+	drive(at("2026-11-11 10:00"), &s);
+	ck_assert_str_eq(times_of(&s, "stale"), "2026-11-09 08:30");
+
+	/* A note on Wed 11-11: five working days on is Wed 11-18. */
+	memset(&e, 0, sizeof e);
+	ck_assert_int_eq(store_begin(store), 0);
+	ck_assert_msg(item_event(conf, store, id, "progress", NULL, "已上会",
+	    at("2026-11-11 10:00"), at("2026-11-11 10:00"), &e) == 0, "%s",
+	    e.msg);
+	ck_assert_int_eq(store_commit(store), 0);
+	memset(&t, 0, sizeof t);
+	ck_assert_int_eq(store_track_get(store, id, TRACK_STALE, &t), 0);
+	ck_assert_int_eq(t.stage, -1);
+	ck_assert_int_eq(t.next_at, at("2026-11-18 08:30"));
+	track_row_clear(&t);
+	drive(at("2026-11-26 00:00"), &s);
+	ck_assert_str_eq(times_of(&s, "stale"),
+	    "2026-11-18 08:30,2026-11-25 08:30");
+	ck_assert_int_eq(logged(id, "stale", "escalated"), 3);
+}
+END_TEST
+
 static Suite *
 step_suite(void)
 {
@@ -487,6 +704,14 @@ step_suite(void)
 	tcase_add_test(tc, test_one_message_per_chat_and_stage);
 	tcase_add_test(tc, test_repeats);
 	tcase_add_test(tc, test_done_stops_the_ladder);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("shipped");
+	tcase_add_checked_fixture(tc, shipped_setup, teardown);
+	tcase_add_test(tc, test_shipped_stages_on_their_working_day);
+	tcase_add_test(tc, test_day_off_deadline_one_reminder_a_day);
+	tcase_add_test(tc, test_progress_restarts_the_stale_count);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return (s);
