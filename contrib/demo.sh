@@ -79,6 +79,12 @@ policies = (
       { name = "supervision"; label = "督查";     offset = "+15s"; to = ["leader", "group"]; },
       { name = "interview";   label = "约谈";     offset = "+30s"; to = ["head"]; rectify = "+60s"; severity = "critical"; }
     );
+  },
+  { name = "demo-rectify"; track = "rectify";
+    stages = (
+      { name = "rectify";          label = "限期整改提醒"; offset = "-30s"; to = ["department", "group"]; },
+      { name = "rectify-overdue";  label = "整改逾期提级"; offset = "0s";   to = ["head"]; severity = "critical"; }
+    );
   }
 );
 CONF

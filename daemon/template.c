@@ -12,10 +12,14 @@
 
 #include "escalator.h"
 
-/* One piece of a compiled template: literal text or a placeholder name. */
+/* One piece of a compiled template: literal text, a placeholder name, or
+ * the start of an optional line ("?" at the start of a template line: the
+ * line is left out when a placeholder on it renders empty, so that a
+ * notice never shows a label with nothing after it). */
+enum template_seg_kind { SEG_TEXT, SEG_PLACEHOLDER, SEG_OPTIONAL };
 struct template_seg {
-	int	 placeholder;
-	char	*text;
+	int	 placeholder;		/* enum template_seg_kind */
+	char	*text;			/* NULL for SEG_OPTIONAL */
 };
 
 struct template {
@@ -182,6 +186,11 @@ template_compile(const char *text, const char *const *allowed, int *line,
 
 	t = xcalloc(1, sizeof *t);
 	for (p = text; *p != '\0'; p++) {
+		if (*p == '?' && (p == text || p[-1] == '\n')) {
+			template_flush_literal(t, &lit);
+			template_add_seg(t, SEG_OPTIONAL, NULL);
+			continue;
+		}
 		if (*p == '{' && p[1] == '{') {
 			template_buf_add(&lit, "{", 1);
 			p++;
@@ -223,7 +232,7 @@ template_compile(const char *text, const char *const *allowed, int *line,
 			goto fail;
 		}
 		template_flush_literal(t, &lit);
-		template_add_seg(t, 1, xstrndup(p + 1, n));
+		template_add_seg(t, SEG_PLACEHOLDER, xstrndup(p + 1, n));
 		p = q;
 	}
 	template_flush_literal(t, &lit);
@@ -275,32 +284,61 @@ template_uses(const struct template *t, const char *name)
 	if (t == NULL)
 		return (0);
 	for (i = 0; i < t->nsegs; i++) {
-		if (t->segs[i].placeholder && strcmp(t->segs[i].text, name) == 0)
+		if (t->segs[i].placeholder == SEG_PLACEHOLDER &&
+		    strcmp(t->segs[i].text, name) == 0)
 			return (1);
 	}
 	return (0);
 }
 
-/* Render into a new string; placeholders the lookup returns NULL for
- * become empty. */
+/*
+ * Render into a new string; placeholders the lookup returns NULL for
+ * become empty.  An optional line ("?" at its start) is left out, with its
+ * line break, when any placeholder on it renders empty.
+ */
 char *
 template_render(const struct template *t, template_lookup_fn lookup,
     void *arg)
 {
 	struct template_buf	 out = { NULL, 0, 0 };
-	const char		*v;
-	size_t			 i;
+	const char		*v, *nl;
+	size_t			 i, start = 0;
+	int			 optional = 0, drop = 0;
 
 	if (t == NULL)
 		return (xstrdup(""));
 	for (i = 0; i < t->nsegs; i++) {
-		if (!t->segs[i].placeholder)
+		switch (t->segs[i].placeholder) {
+		case SEG_OPTIONAL:
+			optional = 1;
+			drop = 0;
+			start = out.len;
+			continue;
+		case SEG_PLACEHOLDER:
+			if (lookup == NULL ||
+			    (v = lookup(arg, t->segs[i].text)) == NULL)
+				v = "";
+			if (optional && *v == '\0')
+				drop = 1;
+			break;
+		default:
 			v = t->segs[i].text;
-		else if (lookup == NULL || (v = lookup(arg, t->segs[i].text)) ==
-		    NULL)
-			v = "";
+			if (optional && (nl = strchr(v, '\n')) != NULL) {
+				/* The optional line ends here. */
+				if (drop) {
+					out.len = start;
+					v = nl + 1;
+				}
+				optional = drop = 0;
+			}
+			break;
+		}
 		template_buf_add(&out, v, strlen(v));
 	}
+	if (optional && drop)
+		out.len = start;
+	if (out.data != NULL)
+		out.data[out.len] = '\0';
 	return (template_buf_take(&out));
 }
 

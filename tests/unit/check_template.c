@@ -165,6 +165,39 @@ START_TEST(test_render_missing)
 }
 END_TEST
 
+/* A line starting with "?" is left out, with its line break, when a
+ * placeholder on it renders empty: no label with nothing after it. */
+START_TEST(test_optional_lines)
+{
+	static const char *const names[] = { "a", "b", NULL };
+	static const char *values[][2] = { { "a", "A" }, { NULL, NULL } };
+	struct template	*t;
+	char		*s;
+
+	t = template_parse("x\n?  难点：{b}\n?  甲：{a}\ny\n", names, NULL);
+	ck_assert_ptr_nonnull(t);
+	s = template_render(t, sample_lookup, values);
+	ck_assert_str_eq(s, "x\n  甲：A\ny\n");
+	free(s);
+	template_free(t);
+
+	/* Any empty placeholder drops the line; the last line has no break. */
+	t = template_parse("x\n?{a}-{b}\n?{a}", names, NULL);
+	s = template_render(t, sample_lookup, values);
+	ck_assert_str_eq(s, "x\nA");
+	free(s);
+	template_free(t);
+
+	/* Only at a line's start; without placeholders the line stays. */
+	t = template_parse("a?{b}\n?plain\n", names, NULL);
+	s = template_render(t, sample_lookup, values);
+	ck_assert_str_eq(s, "a?\nplain\n");
+	free(s);
+	ck_assert_int_eq(template_uses(t, "b"), 1);
+	template_free(t);
+}
+END_TEST
+
 START_TEST(test_literal_braces)
 {
 	char	*s;
@@ -519,6 +552,7 @@ template_suite(void)
 	tcase_add_test(tc, test_render);
 	tcase_add_test(tc, test_render_missing);
 	tcase_add_test(tc, test_literal_braces);
+	tcase_add_test(tc, test_optional_lines);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_uses);
 	tcase_add_test(tc, test_names);
