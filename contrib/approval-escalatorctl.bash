@@ -44,7 +44,7 @@ _approval_escalatorctl()
 	local global="-s --socket --url --token --json -h --help --version"
 	local common="--json --help --socket --url --token"
 	local commands="status list show item project log reload send-test
-	    simulate report import help"
+	    simulate report import outbox help"
 	local event_opts="--note --at --event-id"
 
 	# Values of options, whatever the command.
@@ -61,6 +61,18 @@ _approval_escalatorctl()
 		;;
 	--encoding)
 		_approval_escalatorctl_reply -W "auto utf-8 gb18030"
+		return
+		;;
+	--state)
+		_approval_escalatorctl_reply -W "queued failed sent dropped all"
+		return
+		;;
+	--channel|--from|--to)
+		# simulate --from takes a date; outbox's take channel names.
+		if [[ $prev == --channel || " ${words[*]} " == *" outbox "* ]]; then
+			local IFS=$'\n'
+			_approval_escalatorctl_reply -W "$(_approval_escalatorctl_channels)"
+		fi
 		return
 		;;
 	--mode)
@@ -80,7 +92,7 @@ _approval_escalatorctl()
 	--url|--token|--project|--name|--department|--handler|--deadline|\
 	--accepted|--after|--project-name|--region|--supplement-deadline|\
 	--commitment-deadline|--code|--content|--planned-start|--note|--at|\
-	--event-id|--reason|--item|--until|--from|--group)
+	--event-id|--reason|--item|--until|--group|--timeout|--after)
 		return
 		;;
 	esac
@@ -98,7 +110,8 @@ _approval_escalatorctl()
 			if [[ -z $cmd ]]; then
 				cmd=${words[i]}
 				ncmd=$i
-			elif [[ -z $sub && ( $cmd == item || $cmd == project ) ]]; then
+			elif [[ -z $sub && ( $cmd == item || $cmd == project ||
+			    $cmd == outbox ) ]]; then
 				sub=${words[i]}
 			fi
 			;;
@@ -174,7 +187,26 @@ _approval_escalatorctl()
 		opts="--until --from"
 		;;
 	report)
-		opts="--group --at --send --csv --text"
+		opts="--group --at --send --wait --timeout --csv --text"
+		;;
+	outbox)
+		case $sub in
+		"")
+			[[ $cur != -* ]] &&
+			    _approval_escalatorctl_reply -W "retry move drop" &&
+			    return
+			opts="--channel --state --item --limit --after"
+			;;
+		retry)
+			opts="--channel --all-failed"
+			;;
+		move)
+			opts="--from --to"
+			;;
+		drop)
+			opts="--channel --reason"
+			;;
+		esac
 		;;
 	import)
 		opts="--dry-run --encoding"
@@ -192,6 +224,8 @@ _approval_escalatorctl()
 			    cancel block unblock raise progress"
 		elif [[ $((cword - ncmd)) -eq 2 && ${words[ncmd+1]} == project ]]; then
 			_approval_escalatorctl_reply -W "add list progress"
+		elif [[ $((cword - ncmd)) -eq 2 && ${words[ncmd+1]} == outbox ]]; then
+			_approval_escalatorctl_reply -W "retry move drop"
 		fi
 		return
 		;;

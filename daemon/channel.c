@@ -898,6 +898,56 @@ channel_vendor_outcome(enum channel_type type, long code)
 	}
 }
 
+/* What a vendor's error code means, in a few words for an administrator
+ * (WEBHOOKS.md), or NULL when it is not one the vendor documents. */
+const char *
+channel_code_text(enum channel_type type, long code)
+{
+	switch (type) {
+	case CHANNEL_WECOM:
+		switch (code) {
+		case 40058:
+			return ("content too long");
+		case 93000:
+			return ("invalid webhook key");
+		case 45009:
+			return ("frequency limit");
+		}
+		break;
+	case CHANNEL_DINGTALK:
+		switch (code) {
+		case 460101:
+		case 101002:
+			return ("content too long");
+		case 310000:
+			return ("keyword, signature, timestamp or IP refused");
+		case 300001:
+		case 300005:
+			return ("token does not exist");
+		case 130101:
+			return ("send too fast");
+		}
+		break;
+	case CHANNEL_FEISHU:
+		switch (code) {
+		case 9499:
+			return ("bad request or content too long");
+		case 19021:
+			return ("signature mismatch or stale timestamp");
+		case 19022:
+			return ("IP not allowed");
+		case 19024:
+			return ("keyword not found");
+		case 11232:
+			return ("rate limit");
+		}
+		break;
+	case CHANNEL_WEBHOOK:
+		break;
+	}
+	return (NULL);
+}
+
 /* Read the vendor's code and message out of a JSON answer; -1 if it is not
  * a JSON object carrying a code. */
 static int

@@ -206,13 +206,50 @@ control_status_cb(void *arg, const char *stage, int64_t n)
 	json_object_set_new(arg, stage ? stage : "?", json_integer(n));
 }
 
+struct control_orphans {
+	const struct config	*conf;
+	json_t			*arr;
+};
+
+/* A channel with queued messages: listed when the configuration no
+ * longer knows it. */
+static void
+control_orphan_cb(void *arg, const char *channel, int64_t n)
+{
+	struct control_orphans	*co = arg;
+	json_t			*o;
+
+	if (channel == NULL || config_channel(co->conf, channel) != NULL)
+		return;
+	o = json_object();
+	json_object_set_new(o, "channel", json_string(channel));
+	json_object_set_new(o, "queued", json_integer(n));
+	json_array_append_new(co->arr, o);
+}
+
+/* Messages waiting for channels the configuration does not know (a
+ * reload removed or renamed them); NULL when the store cannot be read. */
+static json_t *
+control_orphans(struct escalator *esc)
+{
+	struct control_orphans	 co;
+
+	co.conf = esc->conf;
+	co.arr = json_array();
+	if (store_outbox_waiting(esc->store, control_orphan_cb, &co) != 0) {
+		json_decref(co.arr);
+		return (NULL);
+	}
+	return (co.arr);
+}
+
 /* Build the status object; NULL when the store cannot be read. */
 static json_t *
 control_status_json(struct escalator *esc)
 {
 	static const char *qs[] = { "queued", "sent", "failed", NULL };
 	json_t		*o = json_object(), *items = json_object(), *q, *chs, *c;
-	json_t		*w = json_array(), *over = json_object();
+	json_t		*w = json_array(), *over = json_object(), *orphans;
 	struct channel	*ch;
 	int64_t		 n, next;
 	char		 buf[32], *red;
@@ -271,6 +308,25 @@ control_status_json(struct escalator *esc)
 	json_object_set_new(o, "channels", chs);
 	for (i = 0; i < esc->conf->nwarnings; i++)
 		json_array_append_new(w, json_string(esc->conf->warnings[i]));
+	if ((orphans = control_orphans(esc)) == NULL)
+		bad = 1;
+	else {
+		json_array_foreach(orphans, i, c) {
+			char *m;
+			xasprintf(&m, "%lld message(s) wait for channel '%s',"
+			    " which the configuration no longer has: approval-"
+			    "escalatorctl outbox move --from '%s' --to CHANNEL,"
+			    " or outbox drop --channel '%s' --reason TEXT",
+			    (long long)json_integer_value(json_object_get(c,
+			    "queued")), json_string_value(json_object_get(c,
+			    "channel")), json_string_value(json_object_get(c,
+			    "channel")), json_string_value(json_object_get(c,
+			    "channel")));
+			json_array_append_new(w, json_string(m));
+			free(m);
+		}
+		json_object_set_new(o, "orphaned", orphans);
+	}
 	y = calendar_last_year(esc->conf->calendar);
 	{
 		int32_t today; int cy, cm, cd;
@@ -740,6 +796,9 @@ control_reload(struct control_req *cr)
 	if ((rc = daemon_reload(cr->ctl->esc, &problems, &n)) == 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_true());
+		/* Messages left waiting for a channel the reload removed. */
+		if ((arr = control_orphans(cr->ctl->esc)) != NULL)
+			json_object_set_new(o, "orphaned", arr);
 		control_reply(cr->req, 200, o);
 		return;
 	}
@@ -1118,9 +1177,9 @@ control_report_send(struct control_req *cr, const char *name)
 	const struct group	*g;
 	struct api_error	 e;
 	const char		*group, *at;
-	int64_t			 t;
+	int64_t			 t, before = 0, after = 0, id;
 	int			 n;
-	json_t			*o;
+	json_t			*o, *ids;
 
 	memset(&e, 0, sizeof e);
 	if (control_keys(cr, known) != 0 ||
@@ -1133,8 +1192,11 @@ control_report_send(struct control_req *cr, const char *name)
 		control_db_error(cr, 503);
 		return;
 	}
-	if ((n = report_send(esc->conf, esc->store, rc, g, t, 0, NULL,
-	    control_now(), &e)) < 0 || store_commit(esc->store) != 0) {
+	/* One transaction: the messages queued are the ids after before. */
+	if (store_outbox_max_id(esc->store, &before) != 0 ||
+	    (n = report_send(esc->conf, esc->store, rc, g, t, 0, NULL,
+	    control_now(), &e)) < 0 || store_outbox_max_id(esc->store,
+	    &after) != 0 || store_commit(esc->store) != 0) {
 		control_fail(cr, &e);
 		return;
 	}
@@ -1142,7 +1204,12 @@ control_report_send(struct control_req *cr, const char *name)
 	log_info("report %s sent on request: %d message(s) queued", rc->name,
 	    n);
 	o = json_object();
-	json_object_set_new(o, "sent", json_integer(n));
+	json_object_set_new(o, "queued", json_integer(n));
+	json_object_set_new(o, "sent", json_integer(n));	/* old name */
+	ids = json_array();
+	for (id = before + 1; id <= after; id++)
+		json_array_append_new(ids, json_integer(id));
+	json_object_set_new(o, "ids", ids);
 	control_reply(cr->req, 200, o);
 }
 
@@ -1253,6 +1320,296 @@ control_import(struct control_req *cr)
 	control_reply(cr->req, 200, result);
 }
 
+/* ------------------------------------------------------------------ */
+/* The outbox: GET /v1/outbox lists messages, POST /v1/outbox/retry, move
+ * and drop act on them for an operator (each message logged with the
+ * actor). */
+
+/* A time member: the local time, or null for 0. */
+static json_t *
+control_time(int64_t t)
+{
+	char	 buf[32];
+
+	if (t <= 0)
+		return (json_null());
+	rules_format(t, buf, sizeof buf);
+	return (json_string(buf));
+}
+
+struct control_outbox_list {
+	const struct config	*conf;
+	json_t			*arr;
+	int64_t			 last;
+};
+
+/* One message of the outbox list (no text, no recipients). */
+static int
+control_outbox_cb(void *arg, const struct outbox_row *r)
+{
+	struct control_outbox_list	*cl = arg;
+	json_t				*o = json_object();
+
+	json_object_set_new(o, "id", json_integer(r->id));
+	json_object_set_new(o, "channel", json_string(r->channel));
+	json_object_set_new(o, "channel_known", json_boolean(
+	    config_channel(cl->conf, r->channel) != NULL));
+	json_object_set_new(o, "stage", json_string(r->stage));
+	json_object_set_new(o, "state", json_string(r->status));
+	json_object_set_new(o, "attempts", json_integer(r->attempts));
+	json_object_set_new(o, "code", r->code != 0 ?
+	    json_integer(r->code) : json_null());
+	json_object_set_new(o, "error", r->error != NULL ?
+	    json_string(r->error) : json_null());
+	json_object_set_new(o, "created_at", control_time(r->created_at));
+	json_object_set_new(o, "next_attempt_at", strcmp(r->status,
+	    "queued") == 0 ? control_time(r->next_attempt > r->not_before ?
+	    r->next_attempt : r->not_before) : json_null());
+	json_object_set_new(o, "sent_at", control_time(r->sent_at));
+	json_object_set_new(o, "title", r->title != NULL ?
+	    json_string(r->title) : json_null());
+	json_array_append_new(cl->arr, o);
+	cl->last = r->id;
+	return (0);
+}
+
+/* A positive integer query parameter: 0 absent, -1 after answering. */
+static int64_t
+control_query_id(struct control_req *cr, const char *key, int zero_ok)
+{
+	const char	*v = evhttp_find_header(&cr->query, key);
+	char		*end, msg[128];
+	long long	 n;
+
+	if (v == NULL)
+		return (0);
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < (zero_ok ? 0 : 1)) {
+		snprintf(msg, sizeof msg, "%s must be a %s integer", key,
+		    zero_ok ? "non-negative" : "positive");
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
+	return (n);
+}
+
+/* GET /v1/outbox?channel=&state=queued|failed|sent|dropped|all&item=
+ * &after=&limit= */
+static void
+control_outbox_get(struct control_req *cr)
+{
+	static const char *known[] = { "channel", "state", "item", "after",
+	    "limit", NULL };
+	static const char *states[] = { "queued", "failed", "sent",
+	    "dropped", "all", NULL };
+	struct escalator		*esc = cr->ctl->esc;
+	struct control_outbox_list	 cl;
+	struct outbox_filter		 f;
+	struct evkeyval			*kv;
+	int64_t				 v;
+	size_t				 i;
+	char				 msg[160];
+	json_t				*o;
+
+	TAILQ_FOREACH(kv, &cr->query, next) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], kv->key) == 0)
+				break;
+		if (known[i] == NULL) {
+			snprintf(msg, sizeof msg, "unknown parameter '%s'",
+			    kv->key);
+			control_error(cr->req, 400, kv->key, msg);
+			return;
+		}
+	}
+	memset(&f, 0, sizeof f);
+	f.channel = evhttp_find_header(&cr->query, "channel");
+	f.status = evhttp_find_header(&cr->query, "state");
+	if (f.status != NULL) {
+		for (i = 0; states[i] != NULL; i++)
+			if (strcmp(states[i], f.status) == 0)
+				break;
+		if (states[i] == NULL) {
+			control_error(cr->req, 400, "state", "state must be"
+			    " queued, failed, sent, dropped or all");
+			return;
+		}
+	}
+	if ((f.item = control_query_id(cr, "item", 0)) < 0 ||
+	    (f.after = control_query_id(cr, "after", 1)) < 0 ||
+	    (v = control_query_id(cr, "limit", 1)) < 0)
+		return;
+	f.limit = v == 0 ? 100 : v > 10000 ? 10000 : (int)v;
+	cl.conf = esc->conf;
+	cl.arr = json_array();
+	cl.last = 0;
+	if (store_outbox_list(esc->store, &f, control_outbox_cb, &cl) != 0) {
+		json_decref(cl.arr);
+		control_db_error(cr, 500);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "next_after", (int)json_array_size(cl.arr) ==
+	    f.limit ? json_integer(cl.last) : json_null());
+	json_object_set_new(o, "messages", cl.arr);
+	control_reply(cr->req, 200, o);
+}
+
+/* An integer body member (0 absent); -1 after answering. */
+static int
+control_int(struct control_req *cr, const char *key, int64_t *v)
+{
+	json_t	*x = cr->body ? json_object_get(cr->body, key) : NULL;
+	char	 msg[128];
+
+	*v = 0;
+	if (x == NULL || json_is_null(x))
+		return (0);
+	if (!json_is_integer(x) || json_integer_value(x) <= 0) {
+		snprintf(msg, sizeof msg, "'%s' must be a positive integer",
+		    key);
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
+	*v = json_integer_value(x);
+	return (0);
+}
+
+/* POST /v1/outbox/retry|move|drop: an operator's action on messages. */
+static void
+control_outbox_act(struct control_req *cr, enum outbox_action what)
+{
+	static const char *known[] = { "id", "channel", "all_failed", "from",
+	    "to", "reason", "actor", NULL };
+	static const char *names[] = { "retry", "move", "drop" };
+	struct escalator	*esc = cr->ctl->esc;
+	struct outbox_act	 a;
+	const char		*actor, *from;
+	json_t			*all, *o;
+	int64_t			 n;
+	char			*detail;
+
+	memset(&a, 0, sizeof a);
+	if (control_keys(cr, known) != 0 || control_int(cr, "id", &a.id) != 0 ||
+	    control_str(cr, "channel", &a.channel) != 0 ||
+	    control_str(cr, "from", &from) != 0 ||
+	    control_str(cr, "to", &a.to) != 0 ||
+	    control_str(cr, "reason", &a.reason) != 0 ||
+	    control_str(cr, "actor", &actor) != 0)
+		return;
+	all = cr->body ? json_object_get(cr->body, "all_failed") : NULL;
+	if (all != NULL && !json_is_boolean(all)) {
+		control_error(cr->req, 400, "all_failed", "'all_failed' must be"
+		    " true or false");
+		return;
+	}
+	if (from != NULL) {
+		if (a.channel != NULL) {
+			control_error(cr->req, 400, "from", "give 'from' or"
+			    " 'channel', not both");
+			return;
+		}
+		a.channel = from;
+	}
+	if (actor == NULL || *actor == '\0')
+		actor = "api";
+	switch (what) {
+	case OUTBOX_RETRY:
+		if ((a.id != 0) + (a.channel != NULL) + json_is_true(all) !=
+		    1) {
+			control_error(cr->req, 400, "id", "give one of 'id',"
+			    " 'channel' or 'all_failed'");
+			return;
+		}
+		if (a.channel != NULL && config_channel(esc->conf,
+		    a.channel) == NULL) {
+			control_error(cr->req, 404, "channel", "no such channel"
+			    " (move its messages to a configured one first)");
+			return;
+		}
+		xasprintf(&detail, "re-queued by %s", actor);
+		break;
+	case OUTBOX_MOVE:
+		if (a.channel == NULL || *a.channel == '\0') {
+			control_error(cr->req, 400, "from", "'from' is"
+			    " required: the channel the messages wait for");
+			return;
+		}
+		if (a.to == NULL || config_channel(esc->conf, a.to) == NULL) {
+			control_error(cr->req, a.to == NULL ? 400 : 404, "to",
+			    a.to == NULL ? "'to' is required" :
+			    "no such channel");
+			return;
+		}
+		if (strcmp(a.to, a.channel) == 0) {
+			control_error(cr->req, 400, "to", "'to' is the channel"
+			    " the messages are for already");
+			return;
+		}
+		xasprintf(&detail, "moved from %s to %s by %s", a.channel, a.to,
+		    actor);
+		break;
+	case OUTBOX_DROP:
+	default:
+		if ((a.id != 0) + (a.channel != NULL) != 1) {
+			control_error(cr->req, 400, "channel", "give one of"
+			    " 'channel' or 'id'");
+			return;
+		}
+		if (a.reason == NULL || *a.reason == '\0') {
+			control_error(cr->req, 400, "reason", "'reason' is"
+			    " required: why the messages are dropped");
+			return;
+		}
+		xasprintf(&detail, "dropped by %s: %s", actor, a.reason);
+		break;
+	}
+	if (store_begin(esc->store) != 0) {
+		free(detail);
+		control_db_error(cr, 503);
+		return;
+	}
+	if (store_outbox_act(esc->store, what, &a, control_now(), detail,
+	    &n) != 0 || store_commit(esc->store) != 0) {
+		free(detail);
+		control_db_error(cr, 500);
+		return;
+	}
+	log_action(0, NULL, NULL, what == OUTBOX_MOVE ? a.to : a.channel,
+	    names[what], "outbox %s: %lld message(s)%s%s: %s", names[what],
+	    (long long)n, a.channel != NULL ? " of " : "", a.channel != NULL ?
+	    a.channel : "", detail);
+	free(detail);
+	if (n > 0 && what != OUTBOX_DROP)
+		outbox_kick(esc->outbox, what == OUTBOX_MOVE ? a.to :
+		    a.channel);
+	o = json_object();
+	json_object_set_new(o, what == OUTBOX_RETRY ? "requeued" :
+	    what == OUTBOX_MOVE ? "moved" : "dropped", json_integer(n));
+	control_reply(cr->req, 200, o);
+}
+
+/* Route /v1/outbox[/retry|/move|/drop]. */
+static void
+control_outbox(struct control_req *cr, enum evhttp_cmd_type m,
+    const char *rest)
+{
+	if (*rest == '\0') {
+		if (m == EVHTTP_REQ_GET)
+			control_outbox_get(cr);
+		else
+			control_error(cr->req, 405, NULL, "method not allowed");
+	} else if (strcmp(rest, "/retry") == 0 || strcmp(rest, "/move") == 0 ||
+	    strcmp(rest, "/drop") == 0) {
+		if (m != EVHTTP_REQ_POST)
+			control_error(cr->req, 405, NULL, "method not allowed");
+		else
+			control_outbox_act(cr, rest[1] == 'r' ? OUTBOX_RETRY :
+			    rest[1] == 'm' ? OUTBOX_MOVE : OUTBOX_DROP);
+	} else
+		control_error(cr->req, 404, NULL, "no such endpoint");
+}
+
 /* Route one request. */
 static void
 control_route(struct control_req *cr, enum evhttp_cmd_type m)
@@ -1303,6 +1660,9 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 		control_simulate(cr);
 	} else if (strncmp(p, "/reports/", 9) == 0) {
 		control_reports(cr, m, p + 9);
+	} else if (strncmp(p, "/outbox", 7) == 0 && (p[7] == '\0' ||
+	    p[7] == '/')) {
+		control_outbox(cr, m, p + 7);
 	} else
 		control_error(cr->req, 404, NULL, "no such endpoint");
 }

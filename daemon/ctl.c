@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -125,7 +126,7 @@ static ctl_exec_fn ctl_cmd_status, ctl_cmd_list, ctl_cmd_show,
     ctl_cmd_item_add, ctl_cmd_item_event, ctl_cmd_project_add,
     ctl_cmd_project_list, ctl_cmd_project_progress, ctl_cmd_log,
     ctl_cmd_reload, ctl_cmd_send_test, ctl_cmd_simulate, ctl_cmd_report,
-    ctl_cmd_import, ctl_cmd_help;
+    ctl_cmd_import, ctl_cmd_outbox, ctl_cmd_outbox_act, ctl_cmd_help;
 
 static const struct ctl_param ctl_list_params[] = {
 	{ "status", "status", CTL_TEXT, 0, "S",
@@ -228,9 +229,46 @@ static const struct ctl_param ctl_report_params[] = {
 	{ "group", "group", CTL_TEXT, 0, "G", "the work group (default: all)" },
 	{ "at", "at", CTL_DATE, 0, "DATE", "report as of DATE (default: now)" },
 	{ "send", "send", CTL_FLAG, 0, NULL,
-	  "send it to the channels instead" },
+	  "queue it for the channels instead" },
+	{ "wait", "wait", CTL_FLAG, 0, NULL,
+	  "with --send: wait for the chats' answers (sent or failed)" },
+	{ "timeout", "timeout", CTL_COUNT, 0, "SECONDS",
+	  "with --wait: give up after SECONDS (default 60)" },
 	{ "csv", "csv", CTL_FLAG, 0, NULL, "print CSV" },
 	{ "text", "text", CTL_FLAG, 0, NULL, "print plain text, not markdown" },
+	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
+};
+
+static const struct ctl_param ctl_outbox_params[] = {
+	{ "channel", "channel", CTL_TEXT, 0, "NAME", "only messages for NAME" },
+	{ "state", "state", CTL_TEXT, 0, "S",
+	  "queued, failed, sent, dropped or all (default: queued and failed)" },
+	{ "item", "item", CTL_ID, 0, "ID", "only messages listing item ID" },
+	{ "limit", "limit", CTL_COUNT, 0, "N", "at most N messages (default 100)" },
+	{ "after", "after", CTL_ID, 0, "ID",
+	  "the page after message ID (the next page's --after is printed)" },
+	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
+};
+
+static const struct ctl_param ctl_outbox_retry_params[] = {
+	{ "channel", "channel", CTL_TEXT, 0, "NAME",
+	  "every failed message for NAME" },
+	{ "all-failed", "all_failed", CTL_FLAG, 0, NULL,
+	  "every failed message" },
+	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
+};
+
+static const struct ctl_param ctl_outbox_move_params[] = {
+	{ "from", "from", CTL_TEXT, 1, "OLD",
+	  "the channel the messages wait for (removed or renamed)" },
+	{ "to", "to", CTL_TEXT, 1, "NEW", "a configured channel" },
+	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
+};
+
+static const struct ctl_param ctl_outbox_drop_params[] = {
+	{ "channel", "channel", CTL_TEXT, 0, "NAME",
+	  "every unsent message for NAME" },
+	{ "reason", "reason", CTL_TEXT, 1, "TEXT", "why, for the log" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
 
@@ -298,6 +336,19 @@ static const struct ctl_command ctl_commands[] = {
 	  "print or send a report (digest, bulletin)" },
 	{ "import", ctl_cmd_import, "FILE", 1, ctl_import_params,
 	  "import projects and items from a CSV file (- for stdin)" },
+	/* Before "outbox": the first name that matches is taken. */
+	{ "outbox retry", ctl_cmd_outbox_act, "[ID]", -1,
+	  ctl_outbox_retry_params,
+	  "re-queue failed messages after a fix: message ID, --channel or"
+	  " --all-failed" },
+	{ "outbox move", ctl_cmd_outbox_act, NULL, 0, ctl_outbox_move_params,
+	  "give the unsent messages of a removed or renamed channel to"
+	  " another" },
+	{ "outbox drop", ctl_cmd_outbox_act, "[ID]", -1,
+	  ctl_outbox_drop_params,
+	  "give up unsent messages (message ID or --channel), with a reason" },
+	{ "outbox", ctl_cmd_outbox, NULL, 0, ctl_outbox_params,
+	  "list queued and failed messages" },
 	{ "help", ctl_cmd_help, "[COMMAND]", -1, NULL,
 	  "show the help of a command" },
 };
@@ -1094,6 +1145,8 @@ ctl_send(const char *method, const char *path, const char *body, size_t len,
 
 	errbuf[0] = '\0';
 	cc = CURLE_OK;
+	/* A second request on the handle (report --wait) starts afresh. */
+	curl_easy_reset(ctl.curl);
 	if (curl_easy_setopt(ctl.curl, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(ctl.curl, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
 	    curl_easy_setopt(ctl.curl, CURLOPT_ERRORBUFFER, errbuf) !=
@@ -1471,6 +1524,187 @@ ctl_item_block(json_t *item)
 		if (i == sizeof fields / sizeof fields[0])
 			ctl_kv(key, ctl_text(v, b1, sizeof b1));
 	}
+}
+
+/* outbox: the messages waiting or failed, as a table. */
+static int
+ctl_cmd_outbox(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
+    CTL_UNUSED int argc, CTL_UNUSED char **argv)
+{
+	static const char *const headers[] = {
+		"ID", "CHANNEL", "STAGE", "STATE", "TRIES", "ERROR", "CREATED",
+		"NEXT", "TITLE"
+	};
+	struct ctl_table	*t;
+	json_t			*a, *list, *m, *next;
+	char			*query, *path, b[1024], e[1024], ch[512];
+	const char		*code;
+	size_t			 i;
+	int			 rc;
+
+	query = ctl_query(args);
+	xasprintf(&path, "/v1/outbox%s", query);
+	free(query);
+	rc = ctl_call("GET", path, NULL, &a);
+	free(path);
+	if (rc != CTL_OK)
+		return (rc);
+	if (ctl.json)
+		goto out;
+	if ((list = ctl_member(a, "messages", JSON_ARRAY)) == NULL) {
+		json_decref(a);
+		return (CTL_EDAEMON);
+	}
+	if (json_array_size(list) == 0) {
+		printf("no messages\n");
+		goto out;
+	}
+	t = ctl_table_new(headers, 9, 1U << 0 | 1U << 4, 0);
+	json_array_foreach(list, i, m) {
+		ctl_table_cell(t, ctl_get(m, "id", b, sizeof b, "-"));
+		snprintf(ch, sizeof ch, "%s%s", ctl_get(m, "channel", b,
+		    sizeof b, "-"), json_is_false(json_object_get(m,
+		    "channel_known")) ? " (unknown)" : "");
+		ctl_table_cell(t, ch);
+		ctl_table_cell(t, ctl_get(m, "stage", b, sizeof b, "-"));
+		ctl_table_cell(t, ctl_get(m, "state", b, sizeof b, "-"));
+		ctl_table_cell(t, ctl_get(m, "attempts", b, sizeof b, "0"));
+		code = ctl_get(m, "code", b, sizeof b, NULL);
+		if (code != NULL)
+			snprintf(e, sizeof e, "%s %s", code, ctl_get(m,
+			    "error", ch, sizeof ch, ""));
+		else
+			snprintf(e, sizeof e, "%s", ctl_get(m, "error", ch,
+			    sizeof ch, ""));
+		ctl_table_cell(t, e);
+		ctl_table_cell(t, ctl_get(m, "created_at", b, sizeof b, "-"));
+		ctl_table_cell(t, ctl_get(m, "next_attempt_at", b, sizeof b,
+		    "-"));
+		ctl_table_cell(t, ctl_get(m, "title", b, sizeof b, ""));
+	}
+	ctl_table_print(t, stdout);
+	ctl_table_free(t);
+	next = json_object_get(a, "next_after");
+	if (json_is_integer(next))
+		printf("more: --after %lld\n", (long long)json_integer_value(
+		    next));
+out:
+	json_decref(a);
+	return (CTL_OK);
+}
+
+/* outbox retry / move / drop: an action on messages, logged as "ctl". */
+static int
+ctl_cmd_outbox_act(const struct ctl_command *cmd, json_t *args, int argc,
+    char **argv)
+{
+	const char	*what = strchr(cmd->name, ' ') + 1, *key;
+	json_t		*a;
+	long long	 id;
+	char		*path, b[64];
+	int		 rc;
+
+	if (argc > 1)
+		return (ctl_usage_error(cmd, "unexpected argument \"%s\"",
+		    argv[1]));
+	if (argc == 1) {
+		if (ctl_parse_number(argv[0], INT64_MAX, &id) != 0)
+			return (ctl_usage_error(cmd, "\"%s\" is not a message"
+			    " id", argv[0]));
+		ctl_put(args, "id", json_integer(id));
+	}
+	if (strcmp(what, "retry") == 0 && (argc == 1) +
+	    (json_object_get(args, "channel") != NULL) +
+	    (json_object_get(args, "all_failed") != NULL) != 1)
+		return (ctl_usage_error(cmd, "give one of ID, --channel or"
+		    " --all-failed"));
+	if (strcmp(what, "drop") == 0 && (argc == 1) +
+	    (json_object_get(args, "channel") != NULL) != 1)
+		return (ctl_usage_error(cmd, "give one of ID or --channel"));
+	ctl_put(args, "actor", json_string("ctl"));
+	xasprintf(&path, "/v1/outbox/%s", what);
+	rc = ctl_call("POST", path, args, &a);
+	free(path);
+	if (rc == CTL_OK && !ctl.json) {
+		key = what[0] == 'r' ? "requeued" : what[0] == 'm' ? "moved" :
+		    "dropped";
+		printf("%s %s message(s)\n", key, ctl_get(a, key, b, sizeof b,
+		    "0"));
+	}
+	json_decref(a);
+	return (rc);
+}
+
+/* Wait until the messages queued with ids have an answer or timeout
+ * seconds pass; print each one's end.  0 all sent, 1 one failed or
+ * none answered in time. */
+static int
+ctl_wait_sent(json_t *ids, long long timeout)
+{
+	json_t		*a, *list, *m;
+	struct timespec	 ts, nap = { 0, 200 * 1000 * 1000 };
+	long long	 first, n, deadline;
+	char		*path, b[64], c[64], e[512], ch[256];
+	const char	*state;
+	size_t		 i;
+	int		 rc, open;
+
+	n = (long long)json_array_size(ids);
+	if (n == 0)
+		return (CTL_OK);
+	first = json_integer_value(json_array_get(ids, 0));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = ts.tv_sec + timeout;
+	for (;;) {
+		xasprintf(&path, "/v1/outbox?state=all&after=%lld&limit=%lld",
+		    first - 1, n);
+		rc = ctl_call("GET", path, NULL, &a);
+		free(path);
+		if (rc != CTL_OK)
+			return (rc);
+		if ((list = ctl_member(a, "messages", JSON_ARRAY)) == NULL) {
+			json_decref(a);
+			return (CTL_EDAEMON);
+		}
+		open = 0;
+		json_array_foreach(list, i, m) {
+			state = json_string_value(json_object_get(m, "state"));
+			if (state != NULL && strcmp(state, "queued") == 0)
+				open = 1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (!open || ts.tv_sec >= deadline)
+			break;
+		json_decref(a);
+		nanosleep(&nap, NULL);
+	}
+	rc = CTL_OK;
+	json_array_foreach(list, i, m) {
+		state = json_string_value(json_object_get(m, "state"));
+		snprintf(ch, sizeof ch, "%s", ctl_get(m, "channel", b,
+		    sizeof b, "-"));
+		if (state != NULL && strcmp(state, "sent") == 0)
+			printf("message %s to %s: sent\n", ctl_get(m, "id", c,
+			    sizeof c, "?"), ch);
+		else if (state != NULL && strcmp(state, "queued") == 0) {
+			printf("message %s to %s: no answer within %lld s"
+			    " (still queued%s%s)\n", ctl_get(m, "id", c,
+			    sizeof c, "?"), ch, timeout,
+			    json_is_string(json_object_get(m, "error")) ?
+			    ", last error: " : "", ctl_get(m, "error", e,
+			    sizeof e, ""));
+			rc = CTL_EDAEMON;
+		} else {
+			printf("message %s to %s: %s (%s%s%s)\n", ctl_get(m,
+			    "id", c, sizeof c, "?"), ch, state ? state : "?",
+			    ctl_get(m, "code", b, sizeof b, ""),
+			    json_is_integer(json_object_get(m, "code")) ?
+			    " " : "", ctl_get(m, "error", e, sizeof e, ""));
+			rc = CTL_EDAEMON;
+		}
+	}
+	json_decref(a);
+	return (rc);
 }
 
 /* status: the daemon's state as a block, channels as a table. */
@@ -1856,12 +2090,23 @@ static int
 ctl_cmd_reload(CTL_UNUSED const struct ctl_command *cmd,
     CTL_UNUSED json_t *args, CTL_UNUSED int argc, CTL_UNUSED char **argv)
 {
-	json_t	*a;
+	json_t	*a, *o;
+	size_t	 i;
+	char	 b[64], c[512];
 	int	 rc;
 
 	rc = ctl_call("POST", "/v1/reload", NULL, &a);
-	if (rc == CTL_OK && !ctl.json)
+	if (rc == CTL_OK && !ctl.json) {
 		printf("configuration reloaded\n");
+		/* Messages left for a channel the reload removed. */
+		json_array_foreach(json_object_get(a, "orphaned"), i, o)
+			printf("warning: %s message(s) wait for channel '%s',"
+			    " which is no longer configured: outbox move --from"
+			    " '%s' --to CHANNEL, or outbox drop --channel '%s'"
+			    " --reason TEXT\n", ctl_get(o, "queued", b, sizeof b,
+			    "0"), ctl_get(o, "channel", c, sizeof c, "?"),
+			    c, c);
+	}
 	json_decref(a);
 	return (rc);
 }
@@ -2138,11 +2383,23 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	json_t			*a;
 	const char		*title, *text, *nl;
 	char			*name, *query, *path, b[64];
-	int			 send, csv, plain, rc;
+	long long		 timeout = 60;
+	int			 send, csv, plain, wait, rc;
 
 	send = json_object_get(args, "send") != NULL;
 	csv = json_object_get(args, "csv") != NULL;
 	plain = json_object_get(args, "text") != NULL;
+	wait = json_object_get(args, "wait") != NULL;
+	if (json_is_integer(json_object_get(args, "timeout")))
+		timeout = json_integer_value(json_object_get(args, "timeout"));
+	else if (json_object_get(args, "timeout") != NULL)
+		return (ctl_usage_error(cmd, "--timeout needs --wait"));
+	if (json_object_get(args, "timeout") != NULL && !wait)
+		return (ctl_usage_error(cmd, "--timeout needs --wait"));
+	if (wait && !send)
+		return (ctl_usage_error(cmd, "--wait needs --send"));
+	json_object_del(args, "wait");
+	json_object_del(args, "timeout");
 	json_object_del(args, "send");
 	json_object_del(args, "csv");
 	json_object_del(args, "text");
@@ -2160,8 +2417,10 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 		rc = ctl_call("POST", path, args, &a);
 		free(path);
 		if (rc == CTL_OK && !ctl.json)
-			printf("report %s: sent %s message(s)\n", argv[0],
-			    ctl_get(a, "sent", b, sizeof b, "0"));
+			printf("report %s: queued %s message(s)\n", argv[0],
+			    ctl_get(a, "queued", b, sizeof b, "0"));
+		if (rc == CTL_OK && wait)
+			rc = ctl_wait_sent(json_object_get(a, "ids"), timeout);
 		json_decref(a);
 		return (rc);
 	}

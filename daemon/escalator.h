@@ -14,7 +14,7 @@
  * layer 3 config: config
  * layer 4 rendering: message
  * layer 5 store: store store_bulk
- * layer 6 services: item enqueue import report
+ * layer 6 services: item enqueue import report notice
  * layer 7 engines (apart): scheduler outbox reporter
  * layer 8 shell: daemon control metrics simulate
  * layer 9 main: main ctl
@@ -257,6 +257,8 @@ void		 http_request_clear(struct http_request *);
 enum delivery_outcome channel_judge(enum channel_type, int curl_ok,
 		    long http_status, const char *body, size_t len, long *code,
 		    char *msg, size_t msglen);
+/* A vendor's documented error code in a few words, or NULL. */
+const char	*channel_code_text(enum channel_type, long code);
 /* The URL with its credentials replaced by "***" (malloc'd). */
 char		*channel_redact(const struct channel *);
 const char	*delivery_outcome_name(enum delivery_outcome);
@@ -732,7 +734,57 @@ int		 store_outbox_channels_of_item(struct store *, int64_t item,
 int		 store_outbox_count(struct store *, const char *channel,
 		    const char *status, int64_t *n);
 int		 store_outbox_fail_channel(struct store *, const char *channel,
-		    long code, const char *why);
+		    long code, const char *why, int64_t *n);
+int		 store_outbox_title(struct store *, int64_t id, char **title);
+/* What GET /v1/outbox lists: status NULL for the unsent (queued and
+ * failed), "all" for any; item 0 any; after and limit page by id. */
+struct outbox_filter {
+	const char	*channel;
+	const char	*status;
+	int64_t		 item;
+	int64_t		 after;
+	int		 limit;		/* <= 0: all */
+};
+int		 store_outbox_list(struct store *, const struct outbox_filter *,
+		    store_outbox_cb, void *);
+/* Queued messages per channel. */
+int		 store_outbox_waiting(struct store *, void (*)(void *,
+		    const char *channel, int64_t n), void *);
+/* An operator's action on messages (approval-escalatorctl outbox): which
+ * ones (id 0 any, channel NULL any), and the move's target or the drop's
+ * reason.  Each message acted on is logged with the detail. */
+enum outbox_action { OUTBOX_RETRY, OUTBOX_MOVE, OUTBOX_DROP };
+struct outbox_act {
+	int64_t		 id;
+	const char	*channel;
+	const char	*to;
+	const char	*reason;
+};
+int		 store_outbox_act(struct store *, enum outbox_action,
+		    const struct outbox_act *, int64_t at, const char *detail,
+		    int64_t *n);
+/* Permanent failures not yet told to the admin channel, per channel and
+ * vendor code (reason and title of the first; paused: credentials). */
+struct failure_row {
+	char		*channel;
+	long		 code;
+	char		*reason;
+	int64_t		 n;
+	int64_t		 since;
+	char		*title;
+	int		 paused;
+};
+int		 store_failure_add(struct store *, const char *channel, long code,
+		    const char *reason, int64_t n, int64_t at, const char *title,
+		    int paused);
+int		 store_failure_list(struct store *, const char *channel,
+		    struct failure_row **, size_t *);
+void		 failure_rows_free(struct failure_row *, size_t);
+int		 store_failure_clear(struct store *, const char *channel);
+int		 store_notice_get(struct store *, const char *channel,
+		    int64_t *at);
+int		 store_notice_set(struct store *, const char *channel,
+		    int64_t at);
 
 /* The ids of the items a message lists (malloc'd array). */
 int		 store_outbox_item_ids(struct store *, int64_t outbox,
@@ -1002,6 +1054,19 @@ int64_t		 enqueue_not_before(const struct config *,
 int		 enqueue_log_queued(struct store *, const struct msg_batch *,
 		    int64_t outbox_id, int64_t now, const int64_t *ids,
 		    size_t nitems, const char *project, size_t k, size_t nparts);
+
+/* notice.c -- permanent delivery failures told to the admin channel, at
+ * most once an hour per failing channel; callers hold a transaction. */
+#define NOTICE_INTERVAL	3600	/* seconds between notices of a channel */
+int64_t		 notice_due_at(int64_t last, int64_t now);
+void		 notice_text(const char *channel, const struct failure_row *,
+		    size_t, int64_t now, char **title, char **text);
+int		 notice_failure(const struct config *, struct store *,
+		    const char *channel, enum channel_type, long code,
+		    const char *msg, const char *title, int64_t n, int paused,
+		    int64_t now, int64_t *next);
+int		 notice_flush(const struct config *, struct store *, int64_t now,
+		    int64_t *next);
 
 /* outbox.c -- delivery of queued messages through libcurl's multi
  * interface on the libevent loop, per-channel throttling and retries. */

@@ -72,11 +72,17 @@ struct outbox {
 	TAILQ_HEAD(, sender)	 senders;
 	TAILQ_HEAD(, transfer)	 transfers;
 	int			 inflight;
+	struct event		*notice_timer;	/* admin notices held back */
+	int64_t			 notice_at;	/* when it fires, 0 unarmed */
 	int64_t			 latency_ms_sum;
 	int64_t			 latency_count;
 };
 
 static void	outbox_sender_run(struct sender *);
+static void	outbox_notice_arm(struct outbox *, int64_t);
+static int	outbox_failed(struct outbox *, const struct outbox_row *,
+		    enum channel_type, long, const char *, int64_t, int,
+		    int64_t, int64_t *);
 static int	outbox_done(struct outbox *, struct sender *, int64_t,
 		    enum channel_type, enum delivery_outcome, long, long,
 		    const char *);
@@ -254,9 +260,12 @@ outbox_start(struct outbox *ob, struct transfer *t, const struct channel *ch)
 /* Record a failed build (bad message for this channel) as permanent;
  * -1 when the database refused, the message then stays queued. */
 static int
-outbox_build_failed(struct outbox *ob, struct outbox_row *o, const char *err)
+outbox_build_failed(struct outbox *ob, struct outbox_row *o,
+    enum channel_type type, const char *err)
 {
 	struct store	*s = ob->esc->store;
+	int64_t		 now = (int64_t)time(NULL), next;
+	int		 told;
 
 	free(o->status);
 	o->status = xstrdup("failed");
@@ -264,8 +273,9 @@ outbox_build_failed(struct outbox *ob, struct outbox_row *o, const char *err)
 	o->error = xstrdup(err);
 	o->attempts++;
 	if (store_begin(s) != 0 || store_outbox_update(s, o) != 0 ||
-	    store_log(s, (int64_t)time(NULL), 0, NULL, o->stage, o->channel,
-	    "failed", err) != 0 || store_commit(s) != 0) {
+	    store_log(s, now, 0, NULL, o->stage, o->channel,
+	    "failed", err) != 0 || (told = outbox_failed(ob, o, type, 0, err,
+	    1, 0, now, &next)) < 0 || store_commit(s) != 0) {
 		log_warnx("outbox: cannot record that message %lld to %s cannot"
 		    " be built: %s", (long long)o->id, o->channel,
 		    store_error(s));
@@ -275,6 +285,9 @@ outbox_build_failed(struct outbox *ob, struct outbox_row *o, const char *err)
 	log_action(0, NULL, o->stage, o->channel, "failed",
 	    "message %lld to %s cannot be built: %s", (long long)o->id,
 	    o->channel, err);
+	if (told > 0)
+		outbox_kick(ob, ob->esc->conf->admin_channel);
+	outbox_notice_arm(ob, next);
 	return (0);
 }
 
@@ -358,7 +371,7 @@ outbox_sender_run(struct sender *sd)
 	json_decref(ju);
 	if (rc != 0) {
 		/* Not on record: try again later, not in a busy loop. */
-		rc = outbox_build_failed(ob, &o, err ? err :
+		rc = outbox_build_failed(ob, &o, ch->type, err ? err :
 		    "cannot build request");
 		free(err);
 		outbox_transfer_free(t);
@@ -376,27 +389,88 @@ outbox_sender_run(struct sender *sd)
 	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = mono;	/* till answered */
 }
 
-/* Tell the admin channel that a robot's credentials were refused; -1
- * when the notice cannot be queued. */
-static int
-outbox_alert_admin(struct outbox *ob, const char *channel, long code,
-    const char *msg, int64_t now)
+/* Arm the admin notices' timer for wall-clock time at, unless it fires
+ * sooner already. */
+static void
+outbox_notice_arm(struct outbox *ob, int64_t at)
 {
-	const struct config	*conf = ob->esc->conf;
-	char			*text;
-	int			 rc;
+	struct timeval	 tv;
+	int64_t		 now = (int64_t)time(NULL), d;
 
-	if (conf->admin_channel == NULL ||
-	    strcmp(conf->admin_channel, channel) == 0)
+	if (at <= 0 || (ob->notice_at > 0 && ob->notice_at <= at))
+		return;
+	d = at > now ? at - now : 0;
+	if (d > NOTICE_INTERVAL)	/* the wall clock was set back */
+		d = NOTICE_INTERVAL;
+	ob->notice_at = at;
+	tv.tv_sec = (time_t)d;
+	tv.tv_usec = 0;
+	evtimer_add(ob->notice_timer, &tv);
+}
+
+/* Queue the admin notices whose hour has come, in a transaction of
+ * their own, and arm the timer for the next. */
+static void
+outbox_notices(struct outbox *ob)
+{
+	struct escalator	*esc = ob->esc;
+	int64_t			 next = 0;
+	int			 n;
+
+	ob->notice_at = 0;
+	evtimer_del(ob->notice_timer);
+	if (store_begin(esc->store) != 0 || (n = notice_flush(esc->conf,
+	    esc->store, (int64_t)time(NULL), &next)) < 0 ||
+	    store_commit(esc->store) != 0) {
+		log_warnx("outbox: cannot queue the admin notices: %s",
+		    store_error(esc->store));
+		store_rollback(esc->store);
+		outbox_notice_arm(ob, (int64_t)time(NULL) + 60);
+		return;
+	}
+	if (n > 0)
+		outbox_kick(ob, esc->conf->admin_channel);
+	outbox_notice_arm(ob, next);
+}
+
+/* The admin notices' timer fired. */
+static void
+outbox_notice_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	outbox_notices(arg);
+}
+
+/*
+ * Count a permanent failure for the admin channel, inside the caller's
+ * transaction: 1 when a notice was queued, 0 when none (then *next is
+ * when one may go), -1 error.  The admin channel's own failures are only
+ * logged.
+ */
+static int
+outbox_failed(struct outbox *ob, const struct outbox_row *o,
+    enum channel_type type, long code, const char *msg, int64_t n,
+    int paused, int64_t now, int64_t *next)
+{
+	struct store	*s = ob->esc->store;
+	char		*title = NULL;
+	int		 rc;
+
+	*next = 0;
+	if (ob->esc->conf->admin_channel != NULL &&
+	    strcmp(ob->esc->conf->admin_channel, o->channel) == 0) {
+		log_warnx("outbox: message %lld to the admin channel %s failed"
+		    " (code %ld: %s); not told to itself", (long long)o->id,
+		    o->channel, code, msg);
 		return (0);
-	xasprintf(&text, "【系统告警】机器人 %s 的凭据或安全设置被拒绝"
-	    "（错误码 %ld：%s），该通道已暂停发送，待管理员修正配置并重新加载"
-	    "（systemctl reload approval-escalatord）后恢复。", channel, code,
-	    msg);
-	rc = enqueue_text(conf, ob->esc->store, conf->admin_channel,
-	    "admin", "通道暂停告警", text, "critical", now);
-	free(text);
-	return (rc < 0 ? -1 : 0);
+	}
+	if (store_outbox_title(s, o->id, &title) < 0)
+		return (-1);
+	rc = notice_failure(ob->esc->conf, s, o->channel, type, code, msg,
+	    title, n, paused, now, next);
+	free(title);
+	return (rc);
 }
 
 /*
@@ -413,9 +487,10 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 	struct outbox_row	 o;
 	struct delivery_plan	 plan;
 	int64_t			 now = outbox_now_ms(), retry_at;
+	int64_t			 nfailed = 0, notice_next = 0;
 	const char		*outcome;
 	char			 detail[320];
-	int			 rc;
+	int			 rc, told = 0;
 
 	if ((rc = store_outbox_get(s, outbox_id, &o)) != 0)
 		return (rc < 0 ? -1 : 0);
@@ -450,10 +525,17 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		return (-1);
 	}
 	if (plan.pause && (store_outbox_fail_channel(s, o.channel,
-	    code, "channel paused: credentials refused") != 0 ||
+	    code, "channel paused: credentials refused", &nfailed) != 0 ||
 	    store_log(s, now / 1000, 0, NULL, NULL, o.channel, "paused",
-	    detail) != 0 ||
-	    outbox_alert_admin(ob, o.channel, code, msg, now / 1000) != 0)) {
+	    detail) != 0)) {
+		store_rollback(s);
+		outbox_row_clear(&o);
+		return (-1);
+	}
+	/* Every permanent failure is counted for the admin channel. */
+	if (strcmp(plan.status, "failed") == 0 && (told = outbox_failed(ob,
+	    &o, type, code, msg, 1 + nfailed, plan.pause, now / 1000,
+	    &notice_next)) < 0) {
 		store_rollback(s);
 		outbox_row_clear(&o);
 		return (-1);
@@ -489,8 +571,9 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		log_warnx("channel %s paused: credentials refused (code %ld);"
 		    " fix the configuration and reload", o.channel, code);
 	outbox_row_clear(&o);
-	if (plan.pause && ob->esc->conf->admin_channel != NULL)
+	if (told > 0)
 		outbox_kick(ob, ob->esc->conf->admin_channel);
+	outbox_notice_arm(ob, notice_next);
 	return (0);
 }
 
@@ -645,6 +728,7 @@ outbox_new(struct escalator *esc)
 	if (ob->multi == NULL)
 		fatalx("curl_multi_init failed");
 	ob->timer = evtimer_new(esc->base, outbox_timer_cb, ob);
+	ob->notice_timer = evtimer_new(esc->base, outbox_notice_timer, ob);
 	curl_multi_setopt(ob->multi, CURLMOPT_SOCKETFUNCTION, outbox_socket_cb);
 	curl_multi_setopt(ob->multi, CURLMOPT_SOCKETDATA, ob);
 	curl_multi_setopt(ob->multi, CURLMOPT_TIMERFUNCTION, outbox_timerfn_cb);
@@ -677,10 +761,12 @@ outbox_free(struct outbox *ob)
 	}
 	curl_multi_cleanup(ob->multi);
 	event_free(ob->timer);
+	event_free(ob->notice_timer);
 	free(ob);
 }
 
-/* After (re)loading: a sender per channel, paused ones get a new chance. */
+/* After (re)loading: a sender per channel, paused ones get a new chance;
+ * admin notices whose hour came meanwhile (a restart) are queued. */
 void
 outbox_reconfigure(struct outbox *ob)
 {
@@ -691,6 +777,7 @@ outbox_reconfigure(struct outbox *ob)
 		sd = outbox_sender(ob, ch->name);
 		sd->paused = 0;
 	}
+	outbox_notices(ob);
 	outbox_kick(ob, NULL);
 }
 

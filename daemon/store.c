@@ -15,7 +15,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -148,6 +148,17 @@ static const char *store_migrations[] = {
 	"  LEFT JOIN tracks t ON t.id = f.track_id;"
 	"DROP TABLE fired;"
 	"ALTER TABLE fired5 RENAME TO fired;",
+	/*
+	 * 7: permanent failures not yet told to the admin channel, counted
+	 * per channel and vendor code, and when each channel's last notice
+	 * went: at most one an hour, also across restarts.
+	 */
+	"CREATE TABLE failures (channel TEXT NOT NULL, code INTEGER NOT NULL,"
+	"  reason TEXT, n INTEGER NOT NULL, since INTEGER NOT NULL,"
+	"  first_title TEXT, paused INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (channel, code)) WITHOUT ROWID;"
+	"CREATE TABLE notices (channel TEXT PRIMARY KEY, at INTEGER NOT NULL)"
+	"  WITHOUT ROWID;",
 };
 
 #define ITEM_SEL \
@@ -173,6 +184,15 @@ static const char *store_migrations[] = {
 	"id, channel, stage, NULL, NULL, severity, mobiles, userids, NULL," \
 	" status, attempts, not_before, next_attempt, created_at, sent_at," \
 	" code, error, part, parts FROM outbox"
+/*
+ * The messages an operator's action (retry, move, drop) applies to: ?1 an
+ * id or 0, ?2 a channel or NULL, ?3 the status acted on or NULL for both
+ * unsent ones (queued, failed).
+ */
+#define OUTBOX_ACT_WHERE \
+	" WHERE (?1 = 0 OR id = ?1) AND (?2 IS NULL OR channel = ?2) AND" \
+	" (CASE WHEN ?3 IS NULL THEN status IN ('queued', 'failed') ELSE" \
+	" status = ?3 END)"
 #define PROJECT_COLS \
 	"id, code, name, category, region, content, planned_start, progress," \
 	" progress_at FROM projects"
@@ -190,6 +210,10 @@ enum {
 	S_OUTBOX_INSERT, S_OUTBOX_BODY_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_ITEM_IDS, S_OUTBOX_GET, S_OUTBOX_NEXT,
 	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
 	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX, S_OUTBOX_ITEMS,
+	S_OUTBOX_TITLE, S_OUTBOX_LIST, S_OUTBOX_WAITING, S_OUTBOX_ACT_LOG,
+	S_OUTBOX_RETRY, S_OUTBOX_MOVE, S_OUTBOX_DROP,
+	S_FAILURE_ADD, S_FAILURE_EACH, S_FAILURE_CLEAR, S_NOTICE_GET,
+	S_NOTICE_SET,
 	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
 	S_EVENT_CLAIM, S_COUNT_STATUS, S_COUNT_STAGES,
 	S_REPORT_CLAIM, S_REPORT_LAST,
@@ -295,6 +319,37 @@ static const char *store_sql[S__COUNT] = {
 	    " count(*) AS n, min(item_id) AS m FROM outbox_items WHERE"
 	    " outbox_id = ?)",
 	[S_OUTBOX_MAX] = "SELECT coalesce(max(id), 0) FROM outbox",
+	[S_OUTBOX_TITLE] = "SELECT b.title, part, parts FROM outbox JOIN"
+	    " outbox_bodies b ON b.outbox_id = outbox.id WHERE id = ?",
+	/* ?2 NULL: not sent yet; "all": any status. */
+	[S_OUTBOX_LIST] = "SELECT " OUTBOX_COLS " WHERE (?1 IS NULL OR"
+	    " channel = ?1) AND (CASE WHEN ?2 IS NULL THEN status IN"
+	    " ('queued', 'failed') WHEN ?2 = 'all' THEN 1 ELSE status = ?2"
+	    " END) AND (?3 = 0 OR id IN (SELECT outbox_id FROM outbox_items"
+	    " WHERE item_id = ?3)) AND id > ?4 ORDER BY id LIMIT ?5",
+	[S_OUTBOX_WAITING] = "SELECT channel, count(*) FROM outbox WHERE"
+	    " status = 'queued' GROUP BY channel ORDER BY channel",
+	/* The log entry of an operator's action comes first, one per
+	 * message, while the rows still match. */
+	[S_OUTBOX_ACT_LOG] = "INSERT INTO log (at, stage, channel, outcome,"
+	    " detail, outbox_id) SELECT ?4, stage, channel, ?5, ?6, id FROM"
+	    " outbox" OUTBOX_ACT_WHERE,
+	[S_OUTBOX_RETRY] = "UPDATE outbox SET status = 'queued', attempts = 0,"
+	    " next_attempt = 0, code = 0, error = NULL" OUTBOX_ACT_WHERE,
+	[S_OUTBOX_MOVE] = "UPDATE outbox SET channel = ?4" OUTBOX_ACT_WHERE,
+	[S_OUTBOX_DROP] = "UPDATE outbox SET status = 'dropped', error = ?4"
+	    OUTBOX_ACT_WHERE,
+	[S_FAILURE_ADD] = "INSERT INTO failures (channel, code, reason, n,"
+	    " since, first_title, paused) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT (channel, code) DO UPDATE SET n = n + excluded.n,"
+	    " paused = max(paused, excluded.paused)",
+	[S_FAILURE_EACH] = "SELECT channel, code, reason, n, since, first_title,"
+	    " paused FROM failures WHERE (?1 IS NULL OR channel = ?1)"
+	    " ORDER BY channel, since, code",
+	[S_FAILURE_CLEAR] = "DELETE FROM failures WHERE channel = ?",
+	[S_NOTICE_GET] = "SELECT at FROM notices WHERE channel = ?",
+	[S_NOTICE_SET] = "INSERT OR REPLACE INTO notices (channel, at)"
+	    " VALUES (?, ?)",
 	[S_LOG_INSERT] = "INSERT INTO log (at, item_id, project, stage, channel,"
 	    " outcome, detail, outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[S_LOG_LIST] = "SELECT id, at, item_id, project, stage, channel, outcome,"
@@ -1959,16 +2014,231 @@ store_outbox_count(struct store *s, const char *channel, const char *status,
 	return (rc == SQLITE_ROW ? 0 : store_failed(s));
 }
 
-/* Mark every queued message of a channel failed (credentials wrong). */
+/* Mark every queued message of a channel failed (credentials wrong);
+ * *n gets how many. */
 int
 store_outbox_fail_channel(struct store *s, const char *channel, long code,
-    const char *why)
+    const char *why, int64_t *n)
 {
 	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_FAIL_CHANNEL);
 
+	*n = 0;
 	sqlite3_bind_int64(st, 1, code);
 	bind_text(st, 2, why);
 	bind_text(st, 3, channel);
+	if (store_done(s, st) != 0)
+		return (-1);
+	*n = sqlite3_changes(s->db);
+	return (0);
+}
+
+/* A message's title as it is shown (a part's " (k/N)" put in): 0 found,
+ * 1 not found, -1 error. */
+int
+store_outbox_title(struct store *s, int64_t id, char **title)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_TITLE);
+	char		*t;
+	int		 rc, part, parts;
+
+	*title = NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*title = col_text(st, 0);
+		part = sqlite3_column_int(st, 1);
+		parts = sqlite3_column_int(st, 2);
+		if (*title != NULL && part > 0 && parts > 0) {
+			t = part_mark(*title, (size_t)part, (size_t)parts);
+			free(*title);
+			*title = t;
+		}
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : store_failed(s));
+}
+
+/* Messages chosen by a filter (struct outbox_filter), in id order. */
+int
+store_outbox_list(struct store *s, const struct outbox_filter *f,
+    store_outbox_cb cb, void *arg)
+{
+	sqlite3_stmt		*st = store_stmt(s, S_OUTBOX_LIST);
+	struct outbox_row	 o;
+	int			 rc, stop = 0;
+
+	bind_text(st, 1, f->channel);
+	bind_text(st, 2, f->status);
+	sqlite3_bind_int64(st, 3, f->item);
+	sqlite3_bind_int64(st, 4, f->after);
+	sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		outbox_read(st, &o);
+		stop = cb(arg, &o);
+		outbox_row_clear(&o);
+	}
+	sqlite3_reset(st);
+	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
+}
+
+/* Queued messages per channel (cb gets each channel and its count). */
+int
+store_outbox_waiting(struct store *s, void (*cb)(void *, const char *,
+    int64_t), void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_OUTBOX_WAITING);
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(arg, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 0 : store_failed(s));
+}
+
+/* Bind the selection of an operator's action (OUTBOX_ACT_WHERE). */
+static void
+store_bind_act(sqlite3_stmt *st, const struct outbox_act *a,
+    const char *status)
+{
+	sqlite3_bind_int64(st, 1, a->id);
+	bind_text(st, 2, a->channel);
+	bind_text(st, 3, status);
+}
+
+/*
+ * Apply an operator's action to the messages it selects, each logged
+ * with the detail: retry re-queues failed ones, move gives unsent ones
+ * to a->to, drop ends unsent ones with a->reason.  *n gets how many.
+ */
+int
+store_outbox_act(struct store *s, enum outbox_action what,
+    const struct outbox_act *a, int64_t at, const char *detail, int64_t *n)
+{
+	static const char	*outcomes[] = { "requeued", "moved", "dropped" };
+	static const int	 which[] = { S_OUTBOX_RETRY, S_OUTBOX_MOVE,
+				    S_OUTBOX_DROP };
+	const char		*status = what == OUTBOX_RETRY ? "failed" : NULL;
+	sqlite3_stmt		*st;
+
+	*n = 0;
+	st = store_stmt(s, S_OUTBOX_ACT_LOG);
+	store_bind_act(st, a, status);
+	sqlite3_bind_int64(st, 4, at);
+	bind_text(st, 5, outcomes[what]);
+	bind_text(st, 6, detail);
+	if (store_done(s, st) != 0)
+		return (-1);
+	st = store_stmt(s, which[what]);
+	store_bind_act(st, a, status);
+	if (what == OUTBOX_MOVE)
+		bind_text(st, 4, a->to);
+	else if (what == OUTBOX_DROP)
+		bind_text(st, 4, a->reason);
+	if (store_done(s, st) != 0)
+		return (-1);
+	*n = sqlite3_changes(s->db);
+	return (0);
+}
+
+/* Count n permanent failures of a channel not yet told to the admin;
+ * the reason and title are kept from the first. */
+int
+store_failure_add(struct store *s, const char *channel, long code,
+    const char *reason, int64_t n, int64_t at, const char *title, int paused)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_FAILURE_ADD);
+
+	bind_text(st, 1, channel);
+	sqlite3_bind_int64(st, 2, code);
+	bind_text(st, 3, reason);
+	sqlite3_bind_int64(st, 4, n);
+	sqlite3_bind_int64(st, 5, at);
+	bind_text(st, 6, title);
+	sqlite3_bind_int(st, 7, paused);
+	return (store_done(s, st));
+}
+
+/* The failures not yet told, of one channel or all (NULL), as a malloc'd
+ * array ordered by channel and first occurrence. */
+int
+store_failure_list(struct store *s, const char *channel,
+    struct failure_row **out, size_t *n)
+{
+	sqlite3_stmt		*st = store_stmt(s, S_FAILURE_EACH);
+	struct failure_row	*f;
+	int			 rc;
+
+	*out = NULL;
+	*n = 0;
+	bind_text(st, 1, channel);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		f = &(*out)[(*n)++];
+		f->channel = col_text(st, 0);
+		f->code = (long)sqlite3_column_int64(st, 1);
+		f->reason = col_text(st, 2);
+		f->n = sqlite3_column_int64(st, 3);
+		f->since = sqlite3_column_int64(st, 4);
+		f->title = col_text(st, 5);
+		f->paused = sqlite3_column_int(st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		failure_rows_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return (store_failed(s));
+	}
+	return (0);
+}
+
+/* Free an array of failure rows. */
+void
+failure_rows_free(struct failure_row *f, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(f[i].channel);
+		free(f[i].reason);
+		free(f[i].title);
+	}
+	free(f);
+}
+
+/* Forget a channel's failures once told. */
+int
+store_failure_clear(struct store *s, const char *channel)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_FAILURE_CLEAR);
+
+	bind_text(st, 1, channel);
+	return (store_done(s, st));
+}
+
+/* When the admin was last told about a channel (*at 0: never). */
+int
+store_notice_get(struct store *s, const char *channel, int64_t *at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_NOTICE_GET);
+	int		 rc;
+
+	*at = 0;
+	bind_text(st, 1, channel);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*at = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_failed(s));
+}
+
+/* Record that the admin was told about a channel at a time. */
+int
+store_notice_set(struct store *s, const char *channel, int64_t at)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_NOTICE_SET);
+
+	bind_text(st, 1, channel);
+	sqlite3_bind_int64(st, 2, at);
 	return (store_done(s, st));
 }
 
