@@ -69,7 +69,7 @@ static const char *const config_window_keys[] = {
 static const char *const config_channel_keys[] = {
 	"name", "type", "url", "key", "key_file", "token", "token_file",
 	"secret", "secret_file", "keywords", "format", "per_minute",
-	"per_second", "timeout", "max_bytes", "window", NULL
+	"per_second", "throttle_margin", "timeout", "max_bytes", "window", NULL
 };
 static const char *const config_person_keys[] = {
 	"id", "name", "role", "mobile", "wecom", "dingtalk", "feishu", NULL
@@ -1156,6 +1156,7 @@ config_channel_kind(struct config_ctx *ctx, const config_setting_t *g,
 	case CHANNEL_WEBHOOK:
 		break;
 	}
+	c->margin = THROTTLE_MARGIN_MS;
 	c->timeout = 10;
 	c->max_bytes = channel_default_max_bytes(c->type, c->format);
 	return (0);
@@ -1228,6 +1229,8 @@ config_channel_limits(struct config_ctx *ctx, const config_setting_t *g,
 		c->per_minute = (int)v;
 	if (config_int(ctx, g, "per_second", 0, 1000, &v) == 1)
 		c->per_second = (int)v;
+	if (config_int(ctx, g, "throttle_margin", 0, 60000, &v) == 1)
+		c->margin = (int)v;
 	if (config_int(ctx, g, "timeout", 1, 600, &v) == 1)
 		c->timeout = (int)v;
 	if (config_int(ctx, g, "max_bytes", 256, 16 * 1024 * 1024, &v) == 1)

@@ -10,7 +10,7 @@
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
  * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part
- * layer 2 domain: calendar rules template channel report_period model
+ * layer 2 domain: calendar rules template channel report_period model throttle
  * layer 3 config: config
  * layer 4 rendering: message
  * layer 5 store: store store_bulk
@@ -201,6 +201,7 @@ struct channel {
 	size_t			 nkeywords;
 	int			 per_minute;	/* throttle; 0 = unlimited */
 	int			 per_second;
+	int			 margin;	/* throttle_margin, ms */
 	int			 timeout;	/* seconds per request */
 	size_t			 max_bytes;	/* body text limit */
 	int			 window;	/* index of send window, -1 none */
@@ -276,6 +277,44 @@ void		 channel_plan(enum channel_type, enum delivery_outcome,
 int64_t		 channel_backoff_ms(int attempts, uint32_t rnd);
 int64_t		 channel_block_ms(enum channel_type);
 int64_t		 channel_send_delay_ms(enum channel_type, int64_t now_ms);
+
+/* throttle.c -- pure: one robot's rate-limit window and vendor block.
+ * Every channel entry with the same type, endpoint and key shares one. */
+#define THROTTLE_SLOTS		128	/* sends remembered per robot */
+#define THROTTLE_ID_LEN		32	/* hex digits of a robot's id */
+#define THROTTLE_MARGIN_MS	100	/* default throttle_margin */
+struct throttle_send {
+	int64_t		 start;		/* the request started */
+	int64_t		 end;		/* its answer came */
+	int		 inflight;	/* no answer yet */
+	uint64_t	 ticket;
+};
+struct throttle {
+	struct throttle_send	 s[THROTTLE_SLOTS];	/* oldest first */
+	size_t			 n;
+	uint64_t		 tickets;
+	int64_t			 blocked_until;	/* a vendor's block */
+};
+struct throttle_limits {
+	int		 per_minute;	/* 0: no limit */
+	int		 per_second;
+	int64_t		 margin;	/* ms a send counts after its answer */
+};
+void		 throttle_robot_id(enum channel_type, const char *url,
+		    const char *key, char id[THROTTLE_ID_LEN + 1]);
+void		 throttle_init(struct throttle *);
+void		 throttle_expire(struct throttle *, int64_t margin, int64_t now);
+int64_t		 throttle_next(const struct throttle *,
+		    const struct throttle_limits *, int64_t now);
+uint64_t	 throttle_start(struct throttle *, int64_t margin, int64_t now);
+void		 throttle_answer(struct throttle *, uint64_t ticket, int64_t now);
+void		 throttle_block(struct throttle *, int64_t until);
+char		*throttle_encode(const struct throttle *, int64_t margin,
+		    int64_t now, int64_t wall);
+int		 throttle_decode(struct throttle *, const char *, int64_t timeout,
+		    int64_t now, int64_t wall);
+int64_t		 throttle_block_from_wall(int64_t until, int64_t max,
+		    int64_t now, int64_t wall);
 
 /* sign.c -- pure signing helpers (OpenSSL HMAC, base64). All malloc'd. */
 char		*sign_dingtalk(const char *secret, int64_t ts_ms);	/* base64 */
@@ -813,6 +852,12 @@ int		 store_report_last(struct store *, const char *name, char **period);
 int		 store_report_claimed(struct store *, const char *name,
 		    const char *period);
 /* When a report was last claimed (0: never). */
+/* A robot's throttle state (throttle.c's text, a block's end in wall
+ * ms): 0 found, 1 none, -1 error. */
+int		 store_throttle_get(struct store *, const char *robot,
+		    char **sends, int64_t *blocked_until);
+int		 store_throttle_save(struct store *, const char *robot,
+		    const char *sends, int64_t blocked_until, int64_t now);
 int		 store_report_last_at(struct store *, const char *name,
 		    int64_t *at);
 /* Items for reports: every item not cancelled that is open or was done

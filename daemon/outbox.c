@@ -1,6 +1,8 @@
 /*
  * Delivery of the outbox.  Each channel has a sender that takes its oldest
- * queued message, throttles it below the robot's rate limit, posts it
+ * queued message, throttles it below the robot's rate limit (one throttle
+ * per robot, shared by every channel entry naming it and remembered in the
+ * store across restarts: throttle.c), posts it
  * through libcurl's multi interface driven by the libevent loop, judges
  * the vendor's answer from the body and records the outcome and the log
  * entry in one transaction.  A slow or broken chat only ever delays its
@@ -19,7 +21,20 @@
 #include "escalator.h"
 
 #define OUTBOX_MAX_RESPONSE	65536
-#define OUTBOX_WINDOW_SLOTS	128
+#define OUTBOX_TEST_WAIT_MS	5000	/* a send-test waits this at most */
+
+/*
+ * One chat robot: the throttle and any vendor block, on the monotonic
+ * clock so that a wall clock set back cannot leave it waiting for "future"
+ * send times.  Limits are the strictest of the channel entries naming it.
+ */
+struct robot {
+	char			 id[THROTTLE_ID_LEN + 1];
+	struct throttle		 th;
+	struct throttle_limits	 lim;
+	int64_t			 timeout;	/* ms, the longest request */
+	TAILQ_ENTRY(robot)	 entry;
+};
 
 /* An answer that could not be recorded yet (database locked, disk full). */
 struct pending {
@@ -39,11 +54,7 @@ struct sender {
 	int			 busy;
 	struct pending		 pending;	/* recorded before the next send */
 	struct event		*timer;
-	/* Throttle state on the monotonic clock, so that a wall clock set
-	 * back cannot leave a sender waiting for "future" send times. */
-	int64_t			 slots[OUTBOX_WINDOW_SLOTS];	/* answer times, ms */
-	size_t			 nslots;
-	int64_t			 blocked_until;			/* ms */
+	struct robot		*robot;		/* NULL until configured */
 	int64_t			 sent, failed, retried;
 	TAILQ_ENTRY(sender)	 entry;
 };
@@ -52,6 +63,11 @@ struct transfer {
 	struct outbox		*ob;
 	CURL			*easy;
 	struct sender		*sd;		/* NULL for a send-test */
+	struct robot		*robot;
+	uint64_t		 ticket;	/* of its send in the throttle */
+	int			 timeout;	/* seconds */
+	struct event		*wait;		/* a send-test waiting its turn */
+	int64_t			 give_up;	/* ... until then (monotonic) */
 	int64_t			 outbox_id;
 	enum channel_type	 type;
 	char			*channel;
@@ -70,7 +86,9 @@ struct outbox {
 	CURLM			*multi;
 	struct event		*timer;
 	TAILQ_HEAD(, sender)	 senders;
+	TAILQ_HEAD(, robot)	 robots;
 	TAILQ_HEAD(, transfer)	 transfers;
+	TAILQ_HEAD(, transfer)	 waiting;	/* send-tests not yet started */
 	int			 inflight;
 	struct event		*notice_timer;	/* admin notices held back */
 	int64_t			 notice_at;	/* when it fires, 0 unarmed */
@@ -120,6 +138,8 @@ outbox_write_cb(char *ptr, size_t size, size_t n, void *arg)
 static void
 outbox_transfer_free(struct transfer *t)
 {
+	if (t->wait != NULL)
+		event_free(t->wait);
 	if (t->easy != NULL)
 		curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->hdrs);
@@ -165,9 +185,9 @@ outbox_mono_ms(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* Arm a sender's timer to run it again in d milliseconds. */
+/* Arm a timer to fire in d milliseconds. */
 static void
-outbox_sender_wait(struct sender *sd, int64_t d)
+outbox_sender_wait_event(struct event *ev, int64_t d)
 {
 	struct timeval	 tv;
 
@@ -175,33 +195,96 @@ outbox_sender_wait(struct sender *sd, int64_t d)
 		d = 0;
 	tv.tv_sec = (time_t)(d / 1000);
 	tv.tv_usec = (suseconds_t)((d % 1000) * 1000);
-	evtimer_add(sd->timer, &tv);
+	evtimer_add(ev, &tv);
 }
 
-/* When the throttle next allows a send, on the monotonic clock (0: now). */
-static int64_t
-outbox_throttle(struct sender *sd, const struct channel *ch, int64_t now)
+/* Arm a sender's timer to run it again in d milliseconds. */
+static void
+outbox_sender_wait(struct sender *sd, int64_t d)
 {
-	size_t	 i, n;
-	int64_t	 wait = 0, oldest;
+	outbox_sender_wait_event(sd->timer, d);
+}
 
-	if (sd->blocked_until > now)
-		return (sd->blocked_until);
-	n = sd->nslots < OUTBOX_WINDOW_SLOTS ? sd->nslots : OUTBOX_WINDOW_SLOTS;
-	if (ch->per_minute > 0 && (size_t)ch->per_minute <= n) {
-		/* the per_minute-th most recent send must be a minute old */
-		i = (sd->nslots - (size_t)ch->per_minute) % OUTBOX_WINDOW_SLOTS;
-		oldest = sd->slots[i];
-		if (oldest + 60000 > now)
-			wait = oldest + 60000 + 50;
+/* Find the robot of a channel, or create it with what the store remembers
+ * of it (a restart, a channel added by a reload). */
+static struct robot *
+outbox_robot(struct outbox *ob, const struct channel *ch)
+{
+	struct robot	*r;
+	char		 id[THROTTLE_ID_LEN + 1], *sends = NULL;
+	int64_t		 blocked = 0, mono = outbox_mono_ms();
+	int64_t		 wall = outbox_now_ms();
+	int		 rc;
+
+	throttle_robot_id(ch->type, ch->url, ch->key, id);
+	TAILQ_FOREACH(r, &ob->robots, entry)
+		if (strcmp(r->id, id) == 0)
+			return (r);
+	r = xcalloc(1, sizeof *r);
+	memcpy(r->id, id, sizeof r->id);
+	throttle_init(&r->th);
+	r->timeout = (int64_t)(ch->timeout > 0 ? ch->timeout : 10) * 1000;
+	rc = store_throttle_get(ob->esc->store, r->id, &sends, &blocked);
+	if (rc < 0)
+		log_warnx("outbox: cannot read robot %.8s's recent sends: %s",
+		    r->id, store_error(ob->esc->store));
+	else if (rc == 0) {
+		if (throttle_decode(&r->th, sends, r->timeout, mono, wall) != 0)
+			log_warnx("outbox: robot %.8s: bad remembered sends",
+			    r->id);
+		r->th.blocked_until = throttle_block_from_wall(blocked,
+		    CHANNEL_MAX_WAIT_MS, mono, wall);
+		log_debug("outbox: robot %.8s: %zu recent sends remembered%s",
+		    r->id, r->th.n, r->th.blocked_until > 0 ? ", blocked" : "");
 	}
-	if (ch->per_second > 0 && (size_t)ch->per_second <= n) {
-		i = (sd->nslots - (size_t)ch->per_second) % OUTBOX_WINDOW_SLOTS;
-		oldest = sd->slots[i];
-		if (oldest + 1000 > now && oldest + 1050 > wait)
-			wait = oldest + 1050;
-	}
-	return (wait);
+	free(sends);
+	TAILQ_INSERT_TAIL(&ob->robots, r, entry);
+	return (r);
+}
+
+/* Remember a robot's sends and block (blocked_until on the monotonic
+ * clock) in the store; callers may hold a transaction. */
+static int
+outbox_robot_save(struct outbox *ob, struct robot *r, int64_t blocked_until)
+{
+	int64_t	 mono = outbox_mono_ms(), wall = outbox_now_ms();
+	char	*sends;
+	int	 rc;
+
+	sends = throttle_encode(&r->th, r->lim.margin, mono, wall);
+	rc = store_throttle_save(ob->esc->store, r->id, sends,
+	    blocked_until > mono ? blocked_until - mono + wall : 0, wall / 1000);
+	free(sends);
+	return (rc);
+}
+
+/* The same outside any transaction: a failure is only logged. */
+static void
+outbox_robot_save_now(struct outbox *ob, struct robot *r)
+{
+	if (outbox_robot_save(ob, r, r->th.blocked_until) != 0)
+		log_warnx("outbox: cannot remember robot %.8s's sends: %s",
+		    r->id, store_error(ob->esc->store));
+}
+
+/* Milliseconds until a robot allows a send at mono (0: now). */
+static int64_t
+outbox_robot_wait(struct robot *r, int64_t mono)
+{
+	int64_t	 at = throttle_next(&r->th, &r->lim, mono);
+
+	return (at > mono ? at - mono : 0);
+}
+
+/* Wake the idle senders of a robot: a send of it was answered. */
+static void
+outbox_robot_kick(struct outbox *ob, struct robot *r)
+{
+	struct sender	*sd;
+
+	TAILQ_FOREACH(sd, &ob->senders, entry)
+		if (sd->robot == r && !sd->busy && !sd->paused)
+			outbox_sender_wait(sd, 0);
 }
 
 /* Turn a JSON array text into a string vector (borrowing from json). */
@@ -225,7 +308,7 @@ outbox_strv(json_t **j, const char *text, size_t *n)
 
 /* Start a transfer for a built request. */
 static int
-outbox_start(struct outbox *ob, struct transfer *t, const struct channel *ch)
+outbox_start(struct outbox *ob, struct transfer *t)
 {
 	int	 i;
 
@@ -242,8 +325,8 @@ outbox_start(struct outbox *ob, struct transfer *t, const struct channel *ch)
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, outbox_write_cb);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT, (long)(ch->timeout > 0 ?
-	    ch->timeout : 10));
+	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT, (long)(t->timeout > 0 ?
+	    t->timeout : 10));
 	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT,
@@ -254,6 +337,9 @@ outbox_start(struct outbox *ob, struct transfer *t, const struct channel *ch)
 		return (-1);
 	TAILQ_INSERT_TAIL(&ob->transfers, t, entry);
 	ob->inflight++;
+	/* The send counts from now until its answer plus the margin. */
+	t->ticket = throttle_start(&t->robot->th, t->robot->lim.margin,
+	    t->started_ms);
 	return (0);
 }
 
@@ -334,6 +420,8 @@ outbox_sender_run(struct sender *sd)
 		outbox_row_clear(&o);
 		return;
 	}
+	if (sd->robot == NULL)
+		sd->robot = outbox_robot(ob, ch);
 	/* A retry is never more than the longest backoff or block away;
 	 * further means the wall clock was set back: try now. */
 	at = o.next_attempt * 1000;
@@ -342,8 +430,9 @@ outbox_sender_run(struct sender *sd)
 	if (o.not_before * 1000 > at)
 		at = o.not_before * 1000;
 	wait = at - now;
-	if ((at = outbox_throttle(sd, ch, mono)) > 0 && at - mono > wait)
-		wait = at - mono;
+	if (sd->robot != NULL && (at = outbox_robot_wait(sd->robot, mono)) >
+	    wait)
+		wait = at;
 	if (wait <= 0)
 		wait = channel_send_delay_ms(ch->type, now);
 	if (wait > 0) {
@@ -361,6 +450,8 @@ outbox_sender_run(struct sender *sd)
 	t = xcalloc(1, sizeof *t);
 	t->ob = ob;
 	t->sd = sd;
+	t->robot = sd->robot;
+	t->timeout = ch->timeout;
 	t->outbox_id = o.id;
 	t->type = ch->type;
 	t->channel = xstrdup(ch->name);
@@ -380,13 +471,12 @@ outbox_sender_run(struct sender *sd)
 		return;
 	}
 	outbox_row_clear(&o);
-	if (outbox_start(ob, t, ch) != 0) {
+	if (outbox_start(ob, t) != 0) {
 		outbox_transfer_free(t);
 		outbox_sender_wait(sd, 1000);
 		return;
 	}
 	sd->busy = 1;
-	sd->slots[sd->nslots++ % OUTBOX_WINDOW_SLOTS] = mono;	/* till answered */
 }
 
 /* Arm the admin notices' timer for wall-clock time at, unless it fires
@@ -484,9 +574,10 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
     const char *msg)
 {
 	struct store		*s = ob->esc->store;
+	struct robot		*r = sd->robot;
 	struct outbox_row	 o;
 	struct delivery_plan	 plan;
-	int64_t			 now = outbox_now_ms(), retry_at;
+	int64_t			 now = outbox_now_ms(), retry_at, blocked;
 	int64_t			 nfailed = 0, notice_next = 0;
 	const char		*outcome;
 	char			 detail[320];
@@ -517,7 +608,13 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 	}
 	snprintf(detail, sizeof detail, "http %ld, code %ld: %s", http, code,
 	    msg);
-	if (store_outbox_update(s, &o) != 0 ||
+	/* The robot's sends (this answer's among them) and any block are
+	 * remembered with the answer: a restart keeps to the limit. */
+	blocked = r != NULL ? r->th.blocked_until : 0;
+	if (plan.block && outbox_mono_ms() + plan.wait_ms > blocked)
+		blocked = outbox_mono_ms() + plan.wait_ms;
+	if ((r != NULL && outbox_robot_save(ob, r, blocked) != 0) ||
+	    store_outbox_update(s, &o) != 0 ||
 	    store_log_outbox_items(s, o.id, now / 1000, o.stage, o.channel,
 	    outcome, detail) != 0) {
 		store_rollback(s);
@@ -552,8 +649,12 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		sd->retried++;
 	else
 		sd->failed++;
-	if (plan.block)
-		sd->blocked_until = outbox_mono_ms() + plan.wait_ms;
+	if (plan.block && r != NULL) {
+		throttle_block(&r->th, blocked);
+		log_info("outbox: robot %.8s (channel %s) blocked by the vendor "
+		    "for %lld s", r->id, o.channel,
+		    (long long)(plan.wait_ms / 1000));
+	}
 	if (plan.pause)
 		sd->paused = 1;
 	{
@@ -575,6 +676,26 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		outbox_kick(ob, ob->esc->conf->admin_channel);
 	outbox_notice_arm(ob, notice_next);
 	return (0);
+}
+
+/* A send-test was answered: a rate-limit answer blocks the robot for
+ * production too; the robot's sends are remembered; the caller is told. */
+static void
+outbox_test_answered(struct outbox *ob, struct transfer *t,
+    enum delivery_outcome out, long http, long code, const char *why)
+{
+	struct delivery_plan	 plan;
+
+	channel_plan(t->type, out, 1, 0, &plan);
+	if (plan.block) {
+		throttle_block(&t->robot->th, outbox_mono_ms() + plan.wait_ms);
+		log_info("outbox: robot %.8s (channel %s) blocked by the vendor "
+		    "for %lld s", t->robot->id, t->channel,
+		    (long long)(plan.wait_ms / 1000));
+	}
+	outbox_robot_save_now(ob, t->robot);
+	if (t->cb != NULL)
+		t->cb(t->cbarg, delivery_outcome_name(out), http, code, why);
 }
 
 /* Handle finished transfers. */
@@ -605,18 +726,15 @@ outbox_check_done(struct outbox *ob)
 		ob->inflight--;
 		ob->latency_ms_sum += outbox_mono_ms() - t->started_ms;
 		ob->latency_count++;
+		/*
+		 * The send counted from its start; it stays in the window
+		 * until its answer plus the margin: only the answer proves
+		 * the server has seen the request, and one delayed on its way
+		 * (network, server queue, a busy loop here) would otherwise
+		 * arrive less than the window before the next.
+		 */
+		throttle_answer(&t->robot->th, t->ticket, outbox_mono_ms());
 		if (t->sd != NULL) {
-			/*
-			 * The throttle counts this send from its answer, not
-			 * from when it was built: only the answer proves the
-			 * server has seen the request, and a first request
-			 * delayed on its way (network, server queue, a busy
-			 * loop here) would otherwise arrive less than the
-			 * window before the next.  One transfer per sender,
-			 * so its slot is the latest.
-			 */
-			t->sd->slots[(t->sd->nslots - 1) %
-			    OUTBOX_WINDOW_SLOTS] = outbox_mono_ms();
 			t->sd->busy = 0;
 			if (outbox_done(ob, t->sd, t->outbox_id, t->type, out,
 			    http, code, why) != 0) {
@@ -635,9 +753,9 @@ outbox_check_done(struct outbox *ob)
 				outbox_sender_wait(t->sd, 1000);
 			} else
 				outbox_sender_wait(t->sd, 0);
-		} else if (t->cb != NULL)
-			t->cb(t->cbarg, delivery_outcome_name(out), http, code,
-			    why);
+		} else
+			outbox_test_answered(ob, t, out, http, code, why);
+		outbox_robot_kick(ob, t->robot);
 		outbox_transfer_free(t);
 	}
 }
@@ -723,7 +841,9 @@ outbox_new(struct escalator *esc)
 	ob = xcalloc(1, sizeof *ob);
 	ob->esc = esc;
 	TAILQ_INIT(&ob->senders);
+	TAILQ_INIT(&ob->robots);
 	TAILQ_INIT(&ob->transfers);
+	TAILQ_INIT(&ob->waiting);
 	ob->multi = curl_multi_init();
 	if (ob->multi == NULL)
 		fatalx("curl_multi_init failed");
@@ -743,9 +863,19 @@ outbox_free(struct outbox *ob)
 {
 	struct transfer	*t, *tt;
 	struct sender	*sd, *tsd;
+	struct robot	*r, *tr;
 
 	if (ob == NULL)
 		return;
+	/* Sends in flight stay counted: the next start reads them back. */
+	TAILQ_FOREACH(r, &ob->robots, entry)
+		if (r->th.n > 0 || r->th.blocked_until > 0)
+			outbox_robot_save_now(ob, r);
+	TAILQ_FOREACH_SAFE(t, &ob->waiting, entry, tt) {
+		TAILQ_REMOVE(&ob->waiting, t, entry);
+		t->cb(t->cbarg, "aborted", 0, 0, "daemon stopping");
+		outbox_transfer_free(t);
+	}
 	TAILQ_FOREACH_SAFE(t, &ob->transfers, entry, tt) {
 		curl_multi_remove_handle(ob->multi, t->easy);
 		TAILQ_REMOVE(&ob->transfers, t, entry);
@@ -759,23 +889,55 @@ outbox_free(struct outbox *ob)
 		free(sd->name);
 		free(sd);
 	}
+	TAILQ_FOREACH_SAFE(r, &ob->robots, entry, tr) {
+		TAILQ_REMOVE(&ob->robots, r, entry);
+		free(r);
+	}
 	curl_multi_cleanup(ob->multi);
 	event_free(ob->timer);
 	event_free(ob->notice_timer);
 	free(ob);
 }
 
-/* After (re)loading: a sender per channel, paused ones get a new chance;
- * admin notices whose hour came meanwhile (a restart) are queued. */
+/* Fold one channel entry's limits into its robot's: the strictest limit,
+ * the widest margin, the longest timeout. */
+static void
+outbox_robot_merge(struct robot *r, const struct channel *ch)
+{
+	if (ch->per_minute > 0 && (r->lim.per_minute == 0 ||
+	    ch->per_minute < r->lim.per_minute))
+		r->lim.per_minute = ch->per_minute;
+	if (ch->per_second > 0 && (r->lim.per_second == 0 ||
+	    ch->per_second < r->lim.per_second))
+		r->lim.per_second = ch->per_second;
+	if (ch->margin > r->lim.margin)
+		r->lim.margin = ch->margin;
+	if ((int64_t)ch->timeout * 1000 > r->timeout)
+		r->timeout = (int64_t)ch->timeout * 1000;
+}
+
+/*
+ * After (re)loading: a sender per channel, paused ones get a new chance;
+ * each channel entry gets its robot (the state of one new to this run is
+ * read from the store), whose limits are folded from every entry naming it;
+ * admin notices whose hour came meanwhile (a restart) are queued.
+ */
 void
 outbox_reconfigure(struct outbox *ob)
 {
 	struct channel	*ch;
 	struct sender	*sd;
+	struct robot	*r;
 
+	TAILQ_FOREACH(r, &ob->robots, entry) {
+		memset(&r->lim, 0, sizeof r->lim);
+		r->timeout = 0;
+	}
 	TAILQ_FOREACH(ch, &ob->esc->conf->channels, entry) {
 		sd = outbox_sender(ob, ch->name);
 		sd->paused = 0;
+		sd->robot = outbox_robot(ob, ch);
+		outbox_robot_merge(sd->robot, ch);
 	}
 	outbox_notices(ob);
 	outbox_kick(ob, NULL);
@@ -812,7 +974,66 @@ outbox_paused(struct outbox *ob, const char *channel)
 	return (0);
 }
 
-/* Send a test message now, outside the queue; cb gets the answer. */
+static void	outbox_test_timer(evutil_socket_t, short, void *);
+
+/*
+ * Start a send-test when its robot's throttle allows, waiting up to
+ * OUTBOX_TEST_WAIT_MS for its turn (a per-second limit, Feishu's busy
+ * :00 and :30); a longer wait (the minute's budget spent, a vendor's
+ * block) is answered at once, "rate-limited", without sending.
+ */
+static void
+outbox_test_try(struct outbox *ob, struct transfer *t)
+{
+	int64_t	 mono = outbox_mono_ms(), wait;
+	char	 why[160];
+	int	 blocked;
+
+	wait = outbox_robot_wait(t->robot, mono);
+	blocked = t->robot->th.blocked_until > mono;
+	if (wait == 0)
+		wait = channel_send_delay_ms(t->type, outbox_now_ms());
+	if (wait > 0 && mono + wait <= t->give_up) {
+		if (t->wait == NULL) {
+			t->wait = evtimer_new(ob->esc->base, outbox_test_timer,
+			    t);
+			TAILQ_INSERT_TAIL(&ob->waiting, t, entry);
+		}
+		outbox_sender_wait_event(t->wait, wait);
+		return;
+	}
+	if (t->wait != NULL)
+		TAILQ_REMOVE(&ob->waiting, t, entry);
+	if (wait > 0) {
+		snprintf(why, sizeof why, "%s, try again in %lld s", blocked ?
+		    "the robot is blocked by the vendor's rate limit" :
+		    "rate limited (the robot's budget is spent)",
+		    (long long)((wait + 999) / 1000));
+		log_info("send-test %s: not sent: %s", t->channel, why);
+		t->cb(t->cbarg, delivery_outcome_name(DELIVERY_RATE_LIMITED), 0,
+		    0, why);
+		outbox_transfer_free(t);
+		return;
+	}
+	if (outbox_start(ob, t) != 0) {
+		t->cb(t->cbarg, "permanent", 0, 0, "cannot start the request");
+		outbox_transfer_free(t);
+	}
+}
+
+/* A send-test's wait for its turn is over: try again. */
+static void
+outbox_test_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct transfer	*t = arg;
+
+	(void)fd;
+	(void)what;
+	outbox_test_try(t->ob, t);
+}
+
+/* Send a test message outside the queue, through the robot's throttle
+ * like any other; cb gets the answer. */
 int
 outbox_send_test(struct outbox *ob, const struct channel *ch,
     outbox_test_cb cb, void *arg)
@@ -859,10 +1080,12 @@ outbox_send_test(struct outbox *ob, const struct channel *ch,
 	t->ob = ob;
 	t->type = ch->type;
 	t->channel = xstrdup(ch->name);
+	t->robot = outbox_robot(ob, ch);
+	t->timeout = ch->timeout;
+	t->give_up = outbox_mono_ms() + OUTBOX_TEST_WAIT_MS;
 	t->cb = cb;
 	t->cbarg = arg;
-	if (channel_build(ch, &m, outbox_now_ms(), &t->req, &err) != 0 ||
-	    outbox_start(ob, t, ch) != 0) {
+	if (channel_build(ch, &m, outbox_now_ms(), &t->req, &err) != 0) {
 		cb(arg, "permanent", 0, 0, err ? err : "cannot build request");
 		free(err);
 		outbox_transfer_free(t);
@@ -872,6 +1095,7 @@ outbox_send_test(struct outbox *ob, const struct channel *ch,
 	}
 	free(title);
 	free(text);
+	outbox_test_try(ob, t);
 	return (0);
 }
 

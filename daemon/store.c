@@ -15,7 +15,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -159,6 +159,15 @@ static const char *store_migrations[] = {
 	"  PRIMARY KEY (channel, code)) WITHOUT ROWID;"
 	"CREATE TABLE notices (channel TEXT PRIMARY KEY, at INTEGER NOT NULL)"
 	"  WITHOUT ROWID;",
+	/*
+	 * 8: each chat robot's throttle (keyed by the hash of its type,
+	 * endpoint and key, never the key): the sends of the last minute and
+	 * the end of a vendor's block, so that a restart keeps to the limit.
+	 */
+	"CREATE TABLE throttle (robot TEXT PRIMARY KEY,"
+	"  sends TEXT NOT NULL DEFAULT '',"
+	"  blocked_until INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define ITEM_SEL \
@@ -218,6 +227,7 @@ enum {
 	S_EVENT_CLAIM, S_COUNT_STATUS, S_COUNT_STAGES,
 	S_REPORT_CLAIM, S_REPORT_LAST,
 	S_REPORT_CLAIMED, S_REPORT_LAST_AT, S_ITEMS_REPORT,
+	S_THROTTLE_GET, S_THROTTLE_SAVE,
 	S__COUNT
 };
 
@@ -384,6 +394,11 @@ static const char *store_sql[S__COUNT] = {
 	    " (i.status <> " SQLQ(STATUS_DONE)
 	    " OR i.done_at >= ?1)) x LEFT JOIN tracks t ON t.item_id = x.id"
 	    " AND t.kind = 'main' ORDER BY x.id",
+	[S_THROTTLE_GET] = "SELECT sends, blocked_until FROM throttle"
+	    " WHERE robot = ?",
+	[S_THROTTLE_SAVE] = "INSERT INTO throttle (robot, sends, blocked_until,"
+	    " updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (robot) DO UPDATE"
+	    " SET sends = ?2, blocked_until = ?3, updated_at = ?4",
 };
 
 /*
@@ -2450,6 +2465,42 @@ store_report_last_at(struct store *s, const char *name, int64_t *at)
 	*at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+/* A robot's remembered sends and block: 0 found, 1 none, -1 error. */
+int
+store_throttle_get(struct store *s, const char *robot, char **sends,
+    int64_t *blocked_until)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_THROTTLE_GET);
+	int		 rc;
+
+	*sends = NULL;
+	*blocked_until = 0;
+	bind_text(st, 1, robot);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*sends = col_text(st, 0);
+		*blocked_until = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? 1 : store_failed(s));
+}
+
+/* Remember a robot's sends and block (at now, epoch seconds). */
+int
+store_throttle_save(struct store *s, const char *robot, const char *sends,
+    int64_t blocked_until, int64_t now)
+{
+	sqlite3_stmt	*st = store_stmt(s, S_THROTTLE_SAVE);
+
+	bind_text(st, 1, robot);
+	bind_text(st, 2, sends != NULL ? sends : "");
+	sqlite3_bind_int64(st, 3, blocked_until);
+	sqlite3_bind_int64(st, 4, now);
+	return (store_done(s, st));
 }
 
 /* The items reports look at, each with its main track's position; rows
