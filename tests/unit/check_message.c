@@ -289,8 +289,16 @@ render_50(const char *template, const char *stage, const char *label,
 			const char *t = parts[i].text;
 			if (f != NULL)
 				fprintf(f, "=== %s\n%s\n", parts[i].title, t);
-			ck_assert_uint_le(strlen(t),
-			    channel_max_bytes(&ch) - PART_RESERVE);
+			{
+				struct message m;
+				memset(&m, 0, sizeof m);
+				m.title = parts[i].title;
+				m.text = t;
+				m.severity = "warning";
+				ck_assert_uint_gt(channel_measure(&ch, &m), 0);
+				ck_assert_uint_le(channel_measure(&ch, &m),
+				    channel_limit(&ch));
+			}
 			ck_assert(utf8_valid(t, strlen(t)));
 			for (w = empty; *w != NULL; w++)
 				ck_assert_msg(strstr(t, *w) == NULL,
