@@ -1157,7 +1157,7 @@ config_channel_kind(struct config_ctx *ctx, const config_setting_t *g,
 		break;
 	}
 	c->timeout = 10;
-	c->max_bytes = channel_default_max_bytes(c->type, c->format);
+	c->max_bytes = 0;	/* the vendor's limit: channel_limit() */
 	return (0);
 }
 

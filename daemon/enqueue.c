@@ -163,11 +163,10 @@ enqueue_part(const struct config *conf, struct store *s,
 	if (store_outbox_insert(s, &o) != 0)
 		return (-1);
 	ids[0] = o.id;
-	if (p->follow.mobiles == NULL && p->follow.userids == NULL)
+	if (p->follow_text == NULL)
 		return (0);
 	o.follows = ids[0];
-	o.text = p->title != NULL && *p->title != '\0' ? p->title :
-	    (char *)(uintptr_t)b->stage_label;
+	o.text = p->follow_text;
 	o.mobiles = p->follow.mobiles;
 	o.userids = p->follow.userids;
 	o.event = NULL;

@@ -880,6 +880,7 @@ struct msg_part {
 	struct msg_who	 who;		/* the mentions of its own items */
 	struct msg_who	 follow;	/* those its format cannot carry: a
 					   text follow-up's (enqueue.c) */
+	char		*follow_text;	/* its text (the title, PART_MARK) */
 	/* The batch entries this part lists, most overdue first: the array
 	 * is the part's, the entries stay the batch's. */
 	const struct msg_entry	**entries;

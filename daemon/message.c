@@ -376,12 +376,20 @@ message_candidate(struct msg_stream *ms, size_t k, const char *first,
 		p->who.mobiles = message_strs_json(&mob);
 	else
 		p->follow.mobiles = message_strs_json(&mob);
-	if (fits && (!ids || !mobiles) && (uid.n > 0 || mob.n > 0)) {
-		/* The follow-up: the part's title, as text. */
+	if ((!ids && uid.n > 0) || (!mobiles && mob.n > 0)) {
+		/* The follow-up: the part's title and marker, as text. */
+		h = p->title != NULL && *p->title != '\0' ? p->title :
+		    (char *)(uintptr_t)ms->batch->stage_label;
+		xasprintf(&p->follow_text, "%s%s", h, strstr(h, PART_MARK) ?
+		    "" : PART_MARK);
+	}
+	if (fits && p->follow_text != NULL) {
+		free(wx);
+		wx = part_mark(p->follow_text, 999, 999);
 		memset(&m, 0, sizeof m);
 		m.format = FORMAT_TEXT;
 		m.title = wt;
-		m.text = wt != NULL && *wt != '\0' ? wt : ms->batch->stage_label;
+		m.text = wx;
 		if (!ids) {
 			m.userids = uid.v;
 			m.nuserids = uid.n;
@@ -412,6 +420,7 @@ message_part_clear(struct msg_part *p)
 	free(p->who.userids);
 	free(p->follow.mobiles);
 	free(p->follow.userids);
+	free(p->follow_text);
 	free(p->entries);
 	memset(p, 0, sizeof *p);
 }
@@ -571,6 +580,9 @@ message_render(const struct config *conf, const struct msg_batch *b,
 		free(parts[i].text);
 		parts[i].title = title;
 		parts[i].text = text;
+		text = part_mark(parts[i].follow_text, i + 1, np);
+		free(parts[i].follow_text);
+		parts[i].follow_text = text;
 	}
 	free(ctx.sorted);
 	*partsp = parts;

@@ -596,6 +596,9 @@ step_render_part(struct step_render *r, struct step_part *p)
 		free(p->p.text);
 		p->p.title = t2;
 		p->p.text = x2;
+		x2 = part_mark(p->p.follow_text, 1, 1);
+		free(p->p.follow_text);
+		p->p.follow_text = x2;
 	}
 	enqueue_event_new(&r->sb->b, &ev);
 	for (j = p->from; j < p->to; j++) {
