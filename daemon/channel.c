@@ -146,6 +146,64 @@ channel_max_bytes(const struct channel *ch)
 	return (channel_default_max_bytes(ch->type, ch->format));
 }
 
+/* The vendor's limit a message is split to: WeCom's on the content (4096
+ * bytes markdown, 2048 text), DingTalk's on the whole body (20000 bytes),
+ * Feishu's on the whole body (20 KB, counted as 20000); max_bytes if set. */
+size_t
+channel_limit(const struct channel *ch)
+{
+	if (ch->max_bytes != 0)
+		return (ch->max_bytes);
+	switch (ch->type) {
+	case CHANNEL_WECOM:
+		return (ch->format == FORMAT_TEXT ? 2048 : 4096);
+	case CHANNEL_DINGTALK:
+	case CHANNEL_FEISHU:
+		return (20000);
+	case CHANNEL_WEBHOOK:
+		break;
+	}
+	return (65536);
+}
+
+/*
+ * How an app can notify a person: WeCom and DingTalk by their own user id
+ * when the person has one, else by mobile; Feishu only by its user id; a
+ * generic webhook passes the mobile on.  One way per person, never both
+ * (DingTalk would mention twice).  A reason when there is none.
+ */
+const char *
+channel_mention(enum channel_type type, const struct person *p,
+    const char **uid, const char **mobile)
+{
+	*uid = NULL;
+	*mobile = NULL;
+	switch (type) {
+	case CHANNEL_WECOM:
+		*uid = p->wecom;
+		break;
+	case CHANNEL_DINGTALK:
+		*uid = p->dingtalk;
+		break;
+	case CHANNEL_FEISHU:
+		if ((*uid = p->feishu) == NULL)
+			return ("Feishu mentions only by user id and the person"
+			    " has no 'feishu'");
+		return (NULL);
+	case CHANNEL_WEBHOOK:
+		*mobile = p->mobile;
+		return (p->mobile == NULL ? "the person has no 'mobile'" :
+		    NULL);
+	}
+	if (*uid == NULL)
+		*mobile = p->mobile;
+	if (*uid == NULL && *mobile == NULL)
+		return (type == CHANNEL_WECOM ? "the person has neither"
+		    " 'wecom' nor 'mobile'" : "the person has neither"
+		    " 'dingtalk' nor 'mobile'");
+	return (NULL);
+}
+
 /* Set *err (if wanted) to a formatted message and return -1. */
 static int
 channel_error(char **err, const char *fmt, ...)
@@ -380,6 +438,23 @@ channel_query_sep(const char *url)
 	return (strchr(url, '?') != NULL ? "&" : "?");
 }
 
+/* WeCom markdown content: the text, then <@userid> for each mention by
+ * user id (mobiles cannot be mentioned there).  Malloc'd. */
+static char *
+channel_wecom_markdown(const struct message *m)
+{
+	char	*content;
+	size_t	 i;
+
+	content = xstrdup(m->text != NULL ? m->text : "");
+	for (i = 0; i < m->nuserids; i++) {
+		channel_append(&content, "%s<@%s>",
+		    i == 0 ? (*content != '\0' ? "\n\n" : "") : " ",
+		    m->userids[i]);
+	}
+	return (content);
+}
+
 /* WeCom: key in the query; markdown mentions are <@userid> in the content
  * (mobiles cannot be mentioned there), text mentions are separate lists. */
 static int
@@ -388,7 +463,6 @@ channel_build_wecom(const struct channel *c, const struct message *m,
 {
 	json_t	*root;
 	char	*key, *content;
-	size_t	 i;
 
 	if ((key = channel_escape(c->key)) == NULL)
 		return (channel_error(err, "channel %s: cannot encode URL",
@@ -408,12 +482,7 @@ channel_build_wecom(const struct channel *c, const struct message *m,
 		return (channel_finish(c, root, req, err));
 	}
 
-	content = xstrdup(m->text != NULL ? m->text : "");
-	for (i = 0; i < m->nuserids; i++) {
-		channel_append(&content, "%s<@%s>",
-		    i == 0 ? (*content != '\0' ? "\n\n" : "") : " ",
-		    m->userids[i]);
-	}
+	content = channel_wecom_markdown(m);
 	root = json_pack("{s:s, s:{s:s}}",
 	    "msgtype", "markdown",
 	    "markdown", "content", content);
@@ -498,6 +567,74 @@ channel_build_dingtalk(const struct channel *c, const struct message *m,
 	return (channel_finish(c, root, req, err));
 }
 
+/* Append a run of post text, bold or not, to a post line. */
+static int
+channel_post_text(json_t *line, const char *p, size_t n, int bold)
+{
+	json_t	*el;
+
+	if (n == 0)
+		return (0);
+	if (bold)
+		el = json_pack("{s:s, s:s%, s:[s]}", "tag", "text", "text", p,
+		    n, "style", "bold");
+	else
+		el = json_pack("{s:s, s:s%}", "tag", "text", "text", p, n);
+	return (json_array_append_new(line, el));
+}
+
+/*
+ * One line of card markdown as a post paragraph: the post shows no
+ * markdown, so **bold** becomes its bold style, [text](url) a link, and
+ * <font ...> tags go.  An empty line stays an empty text.
+ */
+static json_t *
+channel_post_line(const char *p, size_t n)
+{
+	json_t		*line;
+	const char	*end = p + n, *run = p, *q, *r;
+	int		 bold = 0, rc = 0;
+
+	if ((line = json_array()) == NULL)
+		return (NULL);
+	while (p < end && rc == 0) {
+		if (end - p >= 2 && p[0] == '*' && p[1] == '*') {
+			rc = channel_post_text(line, run, (size_t)(p - run),
+			    bold);
+			bold = !bold;
+			run = p += 2;
+		} else if (*p == '[' && (q = memchr(p, ']', (size_t)(end -
+		    p))) != NULL && q + 1 < end && q[1] == '(' &&
+		    (r = memchr(q, ')', (size_t)(end - q))) != NULL) {
+			rc = channel_post_text(line, run, (size_t)(p - run),
+			    bold);
+			if (rc == 0)
+				rc = json_array_append_new(line, json_pack(
+				    "{s:s, s:s%, s:s%}", "tag", "a", "text",
+				    p + 1, (size_t)(q - p - 1), "href", q + 2,
+				    (size_t)(r - q - 2)));
+			run = p = r + 1;
+		} else if (*p == '<' && (strncmp(p, "<font", 5) == 0 ||
+		    strncmp(p, "</font>", 7) == 0) &&
+		    (q = memchr(p, '>', (size_t)(end - p))) != NULL) {
+			rc = channel_post_text(line, run, (size_t)(p - run),
+			    bold);
+			run = p = q + 1;
+		} else
+			p++;
+	}
+	if (rc == 0)
+		rc = channel_post_text(line, run, (size_t)(end - run), bold);
+	if (rc == 0 && json_array_size(line) == 0)
+		rc = json_array_append_new(line, json_pack("{s:s, s:s}",
+		    "tag", "text", "text", ""));
+	if (rc != 0) {
+		json_decref(line);
+		return (NULL);
+	}
+	return (line);
+}
+
 /* Feishu rich text: one paragraph per line, then one of @-mentions. */
 static json_t *
 channel_feishu_post(const char *title, const char *text,
@@ -515,8 +652,8 @@ channel_feishu_post(const char *title, const char *text,
 		n = (size_t)(nl - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		line = json_pack("[{s:s, s:s%}]", "tag", "text", "text", p, n);
-		if (json_array_append_new(lines, line) != 0)
+		if ((line = channel_post_line(p, n)) == NULL ||
+		    json_array_append_new(lines, line) != 0)
 			goto fail;
 		if (*nl == '\0')
 			break;
@@ -684,6 +821,65 @@ channel_build_webhook(const struct channel *c, const struct message *m,
 	return (0);
 }
 
+/* The bytes of m as the vendor counts them against channel_limit(): the
+ * WeCom content, the DingTalk or Feishu body (signed: a fixed time has
+ * as many digits as now), a webhook's text.  0 if it cannot be built. */
+size_t
+channel_measure(const struct channel *c, const struct message *m)
+{
+	struct http_request	 req;
+	struct channel		 cc;
+	enum channel_format	 format;
+	char			*content;
+	size_t			 n;
+
+	if (channel_resolve_format(c->type, m->format != FORMAT_DEFAULT ?
+	    m->format : c->format, m, &format) != 0)
+		return (0);
+	switch (c->type) {
+	case CHANNEL_WECOM:
+		if (format == FORMAT_TEXT)
+			return (m->text != NULL ? strlen(m->text) : 0);
+		content = channel_wecom_markdown(m);
+		n = strlen(content);
+		free(content);
+		return (n);
+	case CHANNEL_WEBHOOK:
+		return (m->text != NULL ? strlen(m->text) : 0);
+	default:
+		break;
+	}
+	/* The body does not depend on the URL or the key. */
+	cc = *c;
+	if (cc.url == NULL || *cc.url == '\0')
+		cc.url = (char *)(uintptr_t)"https://measure.invalid/";
+	if (cc.key == NULL || *cc.key == '\0')
+		cc.key = (char *)(uintptr_t)"measure";
+	if (channel_build(&cc, m, INT64_C(1700000000000), &req, NULL) != 0)
+		return (0);
+	n = req.bodylen;
+	http_request_clear(&req);
+	return (n);
+}
+
+/* Which mentions the request built for m carries: WeCom markdown only
+ * user ids (<@id>), a DingTalk action card none, the rest both. */
+void
+channel_mentions_carried(const struct channel *c, const struct message *m,
+    int *ids, int *mobiles)
+{
+	enum channel_format	 format;
+
+	*ids = *mobiles = 1;
+	if (channel_resolve_format(c->type, m->format != FORMAT_DEFAULT ?
+	    m->format : c->format, m, &format) != 0)
+		return;
+	if (c->type == CHANNEL_WECOM && format == FORMAT_MARKDOWN)
+		*mobiles = 0;
+	if (c->type == CHANNEL_DINGTALK && format == FORMAT_ACTIONCARD)
+		*ids = *mobiles = 0;
+}
+
 /* Build the request for one message at time now_ms: URL with credentials,
  * JSON body and headers.  -1 with *err (never holding a key or secret)
  * when the channel is incomplete or cannot carry the format. */
@@ -704,10 +900,12 @@ channel_build(const struct channel *c, const struct message *m,
 	if (c->type != CHANNEL_WEBHOOK && (c->key == NULL || *c->key == '\0'))
 		return (channel_error(err, "channel %s: no key",
 		    channel_label(c)));
-	if (channel_resolve_format(c->type, c->format, m, &format) != 0)
+	if (channel_resolve_format(c->type, m->format != FORMAT_DEFAULT ?
+	    m->format : c->format, m, &format) != 0)
 		return (channel_error(err, "channel %s: format %s is not "
 		    "supported by %s", channel_label(c),
-		    channel_format_name(c->format),
+		    channel_format_name(m->format != FORMAT_DEFAULT ?
+		    m->format : c->format),
 		    channel_type_name(c->type)));
 	if (channel_check_utf8(c, m, err) != 0)
 		return (-1);

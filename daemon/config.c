@@ -1158,7 +1158,7 @@ config_channel_kind(struct config_ctx *ctx, const config_setting_t *g,
 	}
 	c->margin = THROTTLE_MARGIN_MS;
 	c->timeout = 10;
-	c->max_bytes = channel_default_max_bytes(c->type, c->format);
+	c->max_bytes = 0;	/* the vendor's limit: channel_limit() */
 	return (0);
 }
 
@@ -1345,6 +1345,7 @@ config_parse_person(struct config_ctx *ctx, const config_setting_t *g)
 	memset(p, 0, sizeof *p);
 	p->id = xstrdup(id);
 	p->name = xstrdup(name);
+	config_where(ctx, g, &p->file, &p->line);
 	config_str_dup(ctx, g, "role", &p->role);
 	if (config_str_dup(ctx, g, "mobile", &p->mobile) == 1 &&
 	    (strlen(p->mobile) != 11 ||
@@ -2043,6 +2044,112 @@ config_parse_policies(struct config_ctx *ctx, const config_setting_t *root)
 			break;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Mentions: every person a stage addresses should be notified. */
+
+/* Whether any stage of any policy addresses a role. */
+static int
+config_role_used(const struct config *cf, enum recipient_role role)
+{
+	size_t	 i, j, k;
+
+	for (i = 0; i < cf->npolicies; i++)
+		for (j = 0; j < cf->policies[i].nstages; j++)
+			for (k = 0; k < cf->policies[i].stages[j].nto; k++)
+				if (cf->policies[i].stages[j].to[k].role ==
+				    role)
+					return (1);
+	return (0);
+}
+
+/* Warn, once per person and channel, when the app of a channel a stage
+ * reaches a person in cannot @-mention the person. */
+static void
+config_check_mention(struct config_ctx *ctx, const struct person *p,
+    const char *chname, const char *as, const void ***seen, size_t *nseen)
+{
+	struct config		*cf = ctx->cf;
+	const struct channel	*ch;
+	const char		*why, *uid, *mobile;
+	size_t			 i;
+
+	if (p == NULL || chname == NULL ||
+	    (ch = config_channel(cf, chname)) == NULL ||
+	    ch->type == CHANNEL_WEBHOOK)
+		return;
+	if ((why = channel_mention(ch->type, p, &uid, &mobile)) == NULL)
+		return;
+	for (i = 0; i < *nseen; i += 2)
+		if ((*seen)[i] == p && (*seen)[i + 1] == ch)
+			return;
+	*seen = xreallocarray(*seen, *nseen + 2, sizeof **seen);
+	(*seen)[(*nseen)++] = p;
+	(*seen)[(*nseen)++] = ch;
+	cf->warnings = xreallocarray(cf->warnings, cf->nwarnings + 1,
+	    sizeof *cf->warnings);
+	xasprintf(&cf->warnings[cf->nwarnings++], "%s:%d: person '%s' (%s)"
+	    " cannot be @-mentioned in channel '%s' (%s) as %s: %s",
+	    p->file, p->line, p->id, p->name, ch->name,
+	    channel_type_name(ch->type), as, why);
+}
+
+/*
+ * The people the stages address, in the chats they are addressed in: a
+ * group's leader in its chat, the head in the head's chat, a department's
+ * contact in its own chat or any group's, and anyone (a handler is named
+ * by an item) in any chat a department is reached in.  A chat without a
+ * group's or head's falls back to the admin channel, as the step does.
+ */
+static void
+config_check_mentions(struct config_ctx *ctx)
+{
+	struct config		*cf = ctx->cf;
+	const struct department	*d;
+	const struct group	*g;
+	const void		**seen = NULL;
+	const char		**chats = NULL, *c;
+	size_t			 nseen = 0, nchats = 0, i, j;
+
+	if (cf->head != NULL)
+		config_check_mention(ctx, config_person(cf, cf->head),
+		    cf->head_channel ? cf->head_channel : cf->admin_channel,
+		    "the head", &seen, &nseen);
+	for (i = 0; i < cf->ngroups; i++) {
+		g = &cf->groups[i];
+		chats = xreallocarray(chats, nchats + 1, sizeof *chats);
+		chats[nchats++] = g->channel ? g->channel : cf->admin_channel;
+		if (config_role_used(cf, ROLE_LEADER))
+			config_check_mention(ctx, config_person(cf, g->leader),
+			    chats[nchats - 1], "the group's leader", &seen,
+			    &nseen);
+	}
+	for (i = 0; i < cf->ndepartments; i++) {
+		d = &cf->departments[i];
+		if (d->channel != NULL) {
+			chats = xreallocarray(chats, nchats + 1,
+			    sizeof *chats);
+			chats[nchats++] = d->channel;
+		}
+		if (d->contact == NULL || !config_role_used(cf,
+		    ROLE_DEPARTMENT))
+			continue;
+		for (j = 0; j < (d->channel ? 1 : cf->ngroups); j++) {
+			c = d->channel ? d->channel : cf->groups[j].channel ?
+			    cf->groups[j].channel : cf->admin_channel;
+			config_check_mention(ctx, config_person(cf, d->contact),
+			    c, "a department's contact", &seen, &nseen);
+		}
+	}
+	if (config_role_used(cf, ROLE_HANDLER)) {
+		for (i = 0; i < cf->npeople; i++)
+			for (j = 0; j < nchats; j++)
+				config_check_mention(ctx, &cf->people[i],
+				    chats[j], "a handler", &seen, &nseen);
+	}
+	free(chats);
+	free(seen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2789,6 +2896,7 @@ config_load(const char *path, char ***problems, size_t *nproblems)
 		config_parse_organisation(&ctx, root);
 		config_check_roles(&ctx, root);
 		config_parse_policies(&ctx, root);
+		config_check_mentions(&ctx);
 		config_parse_reports(&ctx, root);
 		config_load_templates(&ctx);
 	}

@@ -27,46 +27,18 @@ enqueue_add_unique(json_t *a, const char *v)
 }
 
 /*
- * How a chat app @-mentions a person: by the user id it knows (*uid), by
- * mobile number (*mobile), and by name in the text when it has neither
- * an id nor a mobile it can use (*by_name).  Shared with simulate.c.
+ * How a chat app @-mentions a person: by the user id it knows (*uid) or
+ * else by mobile number (*mobile), one of the two (channel_mention()
+ * knows each app); by name in the text (*by_name) when it can do neither,
+ * which notifies nobody (approval-escalatord -t warns of it).  A WeCom
+ * markdown message carries only the ids: enqueue_part() sends the
+ * mobiles in a text follow-up.  Shared with simulate.c.
  */
 void
 enqueue_mention_plan(enum channel_type type, const struct person *p,
     const char **uid, const char **mobile, int *by_name)
 {
-	*uid = NULL;
-	switch (type) {
-	case CHANNEL_WECOM:
-		*uid = p->wecom;
-		break;
-	case CHANNEL_DINGTALK:
-		*uid = p->dingtalk;
-		break;
-	case CHANNEL_FEISHU:
-		*uid = p->feishu;
-		break;
-	case CHANNEL_WEBHOOK:
-		break;
-	}
-	*mobile = p->mobile != NULL && (type != CHANNEL_WECOM ||
-	    *uid == NULL) ? p->mobile : NULL;
-	*by_name = *uid == NULL && (p->mobile == NULL ||
-	    type == CHANNEL_FEISHU || type == CHANNEL_WEBHOOK);
-}
-
-/* Add "@name" to a message's text mentions once. */
-void
-enqueue_mention_name(char **mentions, const char *name)
-{
-	char	*m;
-
-	if (*mentions != NULL && strstr(*mentions, name))
-		return;
-	xasprintf(&m, "%s%s@%s", *mentions ? *mentions : "",
-	    *mentions ? " " : "", name);
-	free(*mentions);
-	*mentions = m;
+	*by_name = channel_mention(type, p, uid, mobile) != NULL;
 }
 
 /*
@@ -161,6 +133,50 @@ enqueue_log_queued(struct store *s, const struct msg_batch *b,
 }
 
 /*
+ * Queue one part of a batch (its title and text may hold PART_MARK), with
+ * the mentions of its own items.  When its format cannot carry some of
+ * them (WeCom markdown mentions no mobile), a short text message carrying
+ * them follows it: queued right after it on the same chat, so that it
+ * goes after it (a chat's queue is sent in order) and counts against the
+ * chat's throttle like any message; it follows only a part that was sent
+ * (the store fails it with its part).
+ */
+int
+enqueue_part(const struct config *conf, struct store *s,
+    const struct msg_batch *b, const struct msg_part *p, const char *event,
+    int64_t now, int64_t ids[2])
+{
+	struct outbox_row	 o;
+
+	ids[0] = ids[1] = 0;
+	memset(&o, 0, sizeof o);
+	o.channel = b->channel->name;
+	o.stage = (char *)(uintptr_t)b->stage;
+	o.title = p->title;
+	o.text = p->text;
+	o.severity = (char *)(uintptr_t)b->severity;
+	o.mobiles = p->who.mobiles;
+	o.userids = p->who.userids;
+	o.event = (char *)(uintptr_t)event;
+	o.created_at = now;
+	o.not_before = enqueue_not_before(conf, b, now);
+	if (store_outbox_insert(s, &o) != 0)
+		return (-1);
+	ids[0] = o.id;
+	if (p->follow_text == NULL)
+		return (0);
+	o.follows = ids[0];
+	o.text = p->follow_text;
+	o.mobiles = p->follow.mobiles;
+	o.userids = p->follow.userids;
+	o.event = NULL;
+	if (store_outbox_insert(s, &o) != 0)
+		return (-1);
+	ids[1] = o.id;
+	return (0);
+}
+
+/*
  * Queue the parts of a rendered batch (notices about single items: the
  * step itself streams); link each item with the part that lists it.
  */
@@ -169,11 +185,11 @@ enqueue_batch(const struct config *conf, struct store *s,
     const struct msg_batch *b, int64_t now, int64_t item_for_log)
 {
 	struct msg_part		*parts;
-	struct outbox_row	 o;
-	struct jsonbuf	 ev;
+	struct jsonbuf		 ev;
 	size_t			 nparts, i, j;
-	char			*err = NULL;
-	int			 n = 0;
+	char			*err = NULL, *event;
+	int64_t			 ids2[2];
+	int			 n = 0, rc;
 
 	if (message_render(conf, b, now, &parts, &nparts, &err) != 0) {
 		log_warnx("%s", err);
@@ -185,14 +201,6 @@ enqueue_batch(const struct config *conf, struct store *s,
 	}
 	for (i = 0; i < nparts; i++) {
 		const struct item_row *first = NULL;
-		memset(&o, 0, sizeof o);
-		o.channel = b->channel->name;
-		o.stage = (char *)(uintptr_t)b->stage;
-		o.title = parts[i].title;
-		o.text = parts[i].text;
-		o.severity = (char *)(uintptr_t)b->severity;
-		o.mobiles = b->mentions_json[0];
-		o.userids = b->mentions_json[1];
 		enqueue_event_new(b, &ev);
 		for (j = 0; j < parts[i].nentries; j++) {
 			const struct msg_entry *e = parts[i].entries[j];
@@ -200,18 +208,16 @@ enqueue_batch(const struct config *conf, struct store *s,
 			    e->item->project_code, e->item->kind,
 			    e->item->department, e->due);
 		}
-		o.event = enqueue_event_dump(&ev);
-		o.created_at = now;
-		o.not_before = enqueue_not_before(conf, b, now);
-		if (store_outbox_insert(s, &o) != 0) {
-			free(o.event);
+		event = enqueue_event_dump(&ev);
+		rc = enqueue_part(conf, s, b, &parts[i], event, now, ids2);
+		free(event);
+		if (rc != 0) {
 			n = -1;
 			break;
 		}
-		free(o.event);
 		for (j = 0; j < parts[i].nentries; j++) {
 			first = parts[i].entries[0]->item;
-			if (store_outbox_link(s, o.id,
+			if (store_outbox_link(s, ids2[0],
 			    parts[i].entries[j]->item->id) != 0) {
 				n = -1;
 				break;
@@ -227,7 +233,7 @@ enqueue_batch(const struct config *conf, struct store *s,
 				ids[0] = item_for_log;
 				nids = 1;
 			}
-			if (enqueue_log_queued(s, b, o.id, now, ids, nids,
+			if (enqueue_log_queued(s, b, ids2[0], now, ids, nids,
 			    first ? first->project_code : NULL, i + 1,
 			    nparts) != 0)
 				n = -1;
@@ -235,7 +241,7 @@ enqueue_batch(const struct config *conf, struct store *s,
 		}
 		if (n < 0)
 			break;
-		n++;
+		n += ids2[1] != 0 ? 2 : 1;
 	}
 	message_parts_free(parts, nparts);
 	return (n);

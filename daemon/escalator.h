@@ -99,12 +99,17 @@ void		 api_error_set(struct api_error *, int status, const char *field,
  * and heading becomes " (k/n)" when the part is read back. */
 #define PART_MARK	"\x01part\x01"
 #define PART_MARK_WIDEST " (999/999)"	/* the longest it becomes */
-#define PART_RESERVE	64	/* what a channel appends: keywords, @s */
+#define PART_RESERVE	64	/* reports: what a channel appends */
+#define PART_ELLIPSIS	"\xe2\x80\xa6"	/* "…", ends a shortened line */
 char		*part_mark(const char *, size_t k, size_t n);
-/* The one splitting rule: what a part of at most max bytes (the channel's
+/* Reports' splitting rule: what a part of at most max bytes (the channel's
  * channel_max_bytes) holds beside its frame, and where its body is cut. */
 size_t		 part_room(size_t max, const char *frame);
 size_t		 part_cut(const char *, size_t len, size_t room);
+/* A line of at most max bytes: cut at a character boundary, markup left
+ * open by the cut (** ` <font> [link]( ) dropped, an ellipsis appended
+ * (malloc'd; the line itself when it fits). */
+char		*part_shorten(const char *, size_t max);
 
 /* ------------------------------------------------------------------ */
 /* calendar.c -- pure working-day arithmetic.
@@ -213,6 +218,7 @@ TAILQ_HEAD(channel_list, channel);
 
 /* One rendered message for one channel, as stored in the outbox. */
 struct message {
+	enum channel_format format;	/* FORMAT_DEFAULT: the channel's */
 	const char	*title;		/* short title: DingTalk title, card header */
 	const char	*text;		/* body in the channel's markup */
 	const char	*severity;	/* "info", "warning", "critical" */
@@ -249,6 +255,20 @@ const char	*channel_default_url(enum channel_type);
 size_t		 channel_default_max_bytes(enum channel_type, enum channel_format);
 /* The channel's byte limit: max_bytes, else its type's default. */
 size_t		 channel_max_bytes(const struct channel *);
+/* The vendor's limit a message is split to (max_bytes if set): WeCom's on
+ * the content, DingTalk's and Feishu's on the whole body. */
+size_t		 channel_limit(const struct channel *);
+/* What channel_limit() is compared with: the bytes of the request built
+ * for m (the content, for WeCom); 0 when it cannot be built. */
+size_t		 channel_measure(const struct channel *, const struct message *);
+/* Which mentions the request for m carries: by user id, by mobile. */
+void		 channel_mentions_carried(const struct channel *,
+		    const struct message *, int *ids, int *mobiles);
+struct person;
+/* How an app can notify a person: by its user id (*uid) or by mobile
+ * (*mobile), never both; NULL for both and a reason when it cannot. */
+const char	*channel_mention(enum channel_type, const struct person *,
+		    const char **uid, const char **mobile);
 /* Build the request for one message at time now_ms (signing uses it). */
 int		 channel_build(const struct channel *, const struct message *,
 		    int64_t now_ms, struct http_request *, char **err);
@@ -373,6 +393,8 @@ struct person {
 	char		*wecom;		/* per-app user ids */
 	char		*dingtalk;
 	char		*feishu;
+	const char	*file;		/* where it was defined */
+	int		 line;
 };
 
 struct department {
@@ -662,6 +684,8 @@ struct outbox_row {
 	char		*mobiles;	/* JSON array */
 	char		*userids;	/* JSON array */
 	char		*event;		/* JSON object or NULL */
+	int64_t		 follows;	/* a text follow-up of that message,
+					   carrying what it could not mention */
 	char		*status;	/* queued sent failed */
 	int		 attempts;
 	int64_t		 not_before;
@@ -921,6 +945,19 @@ struct msg_entry {
 	int64_t			 rectify_due;	/* the rectification deadline
 						   the stage sets, 0 none */
 	const char		*reason;	/* blocked/suspend reason */
+	const struct msg_mention *mentions;	/* whom the item notifies */
+	size_t			 nmentions;
+};
+/* One person a message @-mentions, as enqueue_mention_plan() says. */
+struct msg_mention {
+	const char		*uid;		/* by the app's user id */
+	const char		*mobile;	/* by mobile */
+	const char		*name;		/* only by name: notifies nobody */
+};
+/* The @-mentions a message carries: JSON arrays, NULL when empty. */
+struct msg_who {
+	char			*mobiles;
+	char			*userids;
 };
 struct msg_batch {
 	const struct channel	*channel;
@@ -930,15 +967,17 @@ struct msg_batch {
 	const char		*severity;
 	const char		*group;		/* work group name or "" */
 	const char		*category;
-	char			*mentions;	/* names without app ids */
 	struct msg_entry	*entries;
 	size_t			 nentries;
-	char			*mentions_json[2];	/* mobiles, userids */
 	int			 urgent;		/* ignore windows */
 };
 struct msg_part {
 	char		*title;
 	char		*text;
+	struct msg_who	 who;		/* the mentions of its own items */
+	struct msg_who	 follow;	/* those its format cannot carry: a
+					   text follow-up's (enqueue.c) */
+	char		*follow_text;	/* its text (the title, PART_MARK) */
 	/* The batch entries this part lists, most overdue first: the array
 	 * is the part's, the entries stay the batch's. */
 	const struct msg_entry	**entries;
@@ -951,6 +990,7 @@ void		 message_parts_free(struct msg_part *, size_t);
 /* Streaming render (message.c): parts one at a time, entries supplied in
  * display order by a callback; the marker is put in by part_mark(). */
 typedef const struct msg_entry *(*message_entry_fn)(void *, size_t);
+struct msg_line;
 struct msg_stream {
 	const struct config		*conf;
 	const struct msg_batch		*batch;
@@ -959,14 +999,17 @@ struct msg_stream {
 	size_t				 n, next, limit;
 	message_entry_fn		 get;
 	void				*arg;
-	char				*pending;	/* rendered, not yet placed */
+	struct msg_line			*lines;	/* rendered, not yet placed */
+	size_t				 nlines, lcap;
 	int				 done;
 };
 int		 message_stream_begin(struct msg_stream *, const struct config *,
 		    const struct msg_batch *, int64_t now, size_t n,
 		    message_entry_fn, void *, char **err);
-int		 message_stream_next(struct msg_stream *, char **title,
-		    char **text, size_t *from, size_t *to);
+/* The next part (title, text, mentions; entries NULL): 1, else 0. */
+int		 message_stream_next(struct msg_stream *, struct msg_part *,
+		    size_t *from, size_t *to);
+void		 message_part_clear(struct msg_part *);
 void		 message_stream_end(struct msg_stream *);
 
 
@@ -1078,7 +1121,6 @@ struct json_t	*item_json(const struct config *, struct store *,
 struct jsonbuf;
 void		 enqueue_mention_plan(enum channel_type, const struct person *,
 		    const char **uid, const char **mobile, int *by_name);
-void		 enqueue_mention_name(char **mentions, const char *name);
 struct json_t;
 void		 enqueue_add_unique(struct json_t *, const char *);
 /* A rendered batch's parts, each linked with the items it lists. */
@@ -1088,6 +1130,12 @@ int		 enqueue_batch(const struct config *, struct store *,
 int		 enqueue_text(const struct config *, struct store *,
 		    const char *channel, const char *stage, const char *title,
 		    const char *text, const char *severity, int64_t now);
+/* Queue one rendered part, and its text follow-up when it has mentions
+ * its format cannot carry: ids[0] the part's, ids[1] the follow-up's (0
+ * none).  Not linked with items. */
+int		 enqueue_part(const struct config *, struct store *,
+		    const struct msg_batch *, const struct msg_part *,
+		    const char *event, int64_t now, int64_t ids[2]);
 /* Pieces of enqueue_batch() that the step's streamed batches use. */
 void		 enqueue_event_new(const struct msg_batch *, struct jsonbuf *);
 void		 enqueue_event_item(struct jsonbuf *, int64_t id,

@@ -615,8 +615,8 @@ item_verify_fail_notice(const struct config *conf, struct store *s,
 	const struct channel	*ch[2];
 	struct msg_batch	 b;
 	struct msg_entry	 ent;
-	json_t			*mob, *uid;
-	const char		*u, *m, *name[2];
+	struct msg_mention	 mm;
+	const char		*name[2];
 	size_t			 i;
 	int			 by_name, rc = 0;
 
@@ -659,29 +659,15 @@ item_verify_fail_notice(const struct config *conf, struct store *s,
 		b.category = r->category;
 		b.entries = &ent;
 		b.nentries = 1;
-		mob = json_array();
-		uid = json_array();
 		if (i == 1 && head != NULL) {
-			enqueue_mention_plan(ch[i]->type, head, &u, &m,
-			    &by_name);
-			if (u != NULL)
-				enqueue_add_unique(uid, u);
-			if (m != NULL)
-				enqueue_add_unique(mob, m);
-			if (by_name)
-				enqueue_mention_name(&b.mentions, head->name);
+			enqueue_mention_plan(ch[i]->type, head, &mm.uid,
+			    &mm.mobile, &by_name);
+			mm.name = by_name ? head->name : NULL;
+			ent.mentions = &mm;
+			ent.nmentions = 1;
 		}
-		b.mentions_json[0] = json_array_size(mob) ?
-		    json_dumps(mob, JSON_COMPACT) : NULL;
-		b.mentions_json[1] = json_array_size(uid) ?
-		    json_dumps(uid, JSON_COMPACT) : NULL;
 		if (enqueue_batch(conf, s, &b, now, r->id) < 0)
 			rc = -1;
-		free(b.mentions_json[0]);
-		free(b.mentions_json[1]);
-		free(b.mentions);
-		json_decref(mob);
-		json_decref(uid);
 	}
 	return (rc);
 }

@@ -19,6 +19,8 @@ struct message_ctx {
 	size_t			 index;
 	size_t			 count;
 	const char		*part;
+	const char		*mentions;	/* "@name" of the part's people
+						   the app cannot mention */
 	char			 buf[256];
 };
 
@@ -62,7 +64,7 @@ message_lookup(void *arg, const char *name)
 	if (strcmp(name, "channel") == 0)
 		return (b->channel->name);
 	if (strcmp(name, "mentions") == 0)
-		return (b->mentions ? b->mentions : "");
+		return (c->mentions ? c->mentions : "");
 	if (strcmp(name, "part") == 0)
 		return (c->part ? c->part : "");
 	if (strcmp(name, "count") == 0) {
@@ -165,52 +167,32 @@ message_section(const struct template *t, struct message_ctx *c)
 	return (t == NULL ? NULL : template_render(t, message_lookup, c));
 }
 
-/* Assemble one part from its header, items [from, to) and footer. */
-static char *
-message_part(const struct template_set *ts, struct message_ctx *c,
-    char **items, size_t from, size_t to)
-{
-	char	*out = NULL, *h, *f;
-	size_t	 len = 0, i;
-
-	message_append(&out, &len, "");
-	c->entry = NULL;
-	if ((h = message_section(ts->header, c)) != NULL) {
-		message_append(&out, &len, h);
-		message_append(&out, &len, "\n");
-		free(h);
-	}
-	for (i = from; i < to; i++) {
-		message_append(&out, &len, items[i]);
-		message_append(&out, &len, "\n");
-	}
-	if ((f = message_section(ts->footer, c)) != NULL) {
-		message_append(&out, &len, f);
-		free(f);
-	}
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		out[--len] = '\0';
-	return (out);
-}
-
 /*
  * Streaming: the parts of a batch are produced one at a time, so that a
- * step over many thousands of items never holds more than one part's
- * text.  The entries come from the caller in display order (most overdue
+ * step over many thousands of items never holds more than a part's
+ * lines.  The entries come from the caller in display order (most overdue
  * first) through a callback that may reuse one scratch item between
  * calls.  The part marker " (k/N)" cannot be known before the last part,
- * so each part carries PART_MARK where it belongs and
- * part_mark() puts the real marker in afterwards; part_room() measures
- * the byte limit with the widest marker, so the substitution never
- * overflows.
+ * so each part carries PART_MARK where it belongs and part_mark() puts
+ * the real marker in afterwards.
+ *
+ * A part fits when the request the channel would send for it does: each
+ * candidate is built with channel_build() (the marker at its widest, the
+ * mentions of its own items, the vendor's envelope, escaping, keywords
+ * and @-texts) and measured against the vendor's limit, never estimated.
  */
+struct msg_line {
+	char				*text;
+	const struct msg_mention	*mentions;	/* the caller's */
+	size_t				 nmentions;
+};
+
 int
 message_stream_begin(struct msg_stream *ms, const struct config *conf,
     const struct msg_batch *b, int64_t now, size_t n, message_entry_fn get,
     void *arg, char **err)
 {
 	const struct template_set	*ts;
-	char				*frame;
 
 	memset(ms, 0, sizeof *ms);
 	/* Plain-text channels use the type-independent template. */
@@ -230,30 +212,15 @@ message_stream_begin(struct msg_stream *ms, const struct config *conf,
 	ms->n = n;
 	ms->get = get;
 	ms->arg = arg;
-
-	/* Measure the frame (header + footer) as the parts will have it. */
-	{
-		struct message_ctx c;
-		memset(&c, 0, sizeof c);
-		c.conf = conf;
-		c.batch = b;
-		c.now = now;
-		c.count = n;
-		c.part = PART_MARK;
-		frame = message_part(ts, &c, NULL, 0, 0);
-	}
-	ms->limit = part_room(channel_max_bytes(b->channel), frame);
-	free(frame);
+	ms->limit = channel_limit(b->channel);
 	return (0);
 }
 
-/* Render entry i's line (cut at the limit when too long alone). */
-static char *
-message_stream_line(struct msg_stream *ms, size_t i)
+/* Render entry i's line, keeping the entry's mentions with it. */
+static void
+message_stream_line(struct msg_stream *ms, size_t i, struct msg_line *l)
 {
 	struct message_ctx	 c;
-	char			*line;
-	size_t			 l;
 
 	memset(&c, 0, sizeof c);
 	c.conf = ms->conf;
@@ -262,67 +229,287 @@ message_stream_line(struct msg_stream *ms, size_t i)
 	c.count = ms->n;
 	c.entry = ms->get(ms->arg, i);
 	c.index = i + 1;
-	line = message_section(ms->ts->item, &c);
-	if (line == NULL)
-		line = xstrdup("");
-	l = strlen(line) + 1;
-	if (l > ms->limit)
-		line[part_cut(line, l - 1, ms->limit - 1)] = '\0';
-	return (line);
+	l->text = message_section(ms->ts->item, &c);
+	if (l->text == NULL)
+		l->text = xstrdup("");
+	l->mentions = c.entry->mentions;
+	l->nmentions = c.entry->nmentions;
+}
+
+/* Have at least want lines rendered ahead (fewer at the batch's end). */
+static void
+message_stream_fill(struct msg_stream *ms, size_t want)
+{
+	while (ms->nlines < want && ms->next + ms->nlines < ms->n) {
+		if (ms->nlines == ms->lcap) {
+			ms->lcap = ms->lcap ? ms->lcap * 2 : 64;
+			ms->lines = xreallocarray(ms->lines, ms->lcap,
+			    sizeof *ms->lines);
+		}
+		message_stream_line(ms, ms->next + ms->nlines,
+		    &ms->lines[ms->nlines]);
+		ms->nlines++;
+	}
+}
+
+/* A string list without repeats (for a part's mentions). */
+struct message_strs {
+	const char	**v;
+	size_t		  n;
+};
+
+/* Add s to a list once. */
+static void
+message_strs_add(struct message_strs *l, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = s;
+}
+
+/* A list as a JSON array (NULL when empty). */
+static char *
+message_strs_json(const struct message_strs *l)
+{
+	struct jsonbuf	 b;
+
+	if (l->n == 0)
+		return (NULL);
+	memset(&b, 0, sizeof b);
+	jsonbuf_strings(&b, l->v, l->n);
+	return (b.p);
 }
 
 /*
- * The next part: 1 with *part (title and text malloc'd, holding
- * PART_MARK; entries [*from, *to) of the stream), 0 when the
- * batch is exhausted.  A batch without entries still gives one part.
+ * Part candidate: lines [0, k) of the stream (line 0 replaced by first
+ * when not NULL), with the mentions of those items only: the ones its
+ * format carries in p->who, the rest (for a text follow-up) in p->follow.
+ * 1 when it and its follow-up fit the vendor's limit.
  */
-int
-message_stream_next(struct msg_stream *ms, char **title, char **text,
-    size_t *from, size_t *to)
+static int
+message_candidate(struct msg_stream *ms, size_t k, const char *first,
+    struct msg_part *p)
 {
+	const struct channel	*ch = ms->batch->channel;
 	struct message_ctx	 c;
-	char			*out = NULL, *h, *f;
-	size_t			 len = 0, used = 0, l;
+	struct message_strs	 uid = { NULL, 0 }, mob = { NULL, 0 };
+	struct message_strs	 names = { NULL, 0 };
+	struct message		 m;
+	char			*out = NULL, *h, *f, *mentions = NULL, *wt, *wx;
+	size_t			 len = 0, i, j, size;
+	int			 ids, mobiles, fits;
 
-	if (ms->done)
-		return (0);
+	memset(p, 0, sizeof *p);
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < ms->lines[i].nmentions; j++) {
+			const struct msg_mention *mm = &ms->lines[i].mentions[j];
+			if (mm->uid != NULL)
+				message_strs_add(&uid, mm->uid);
+			else if (mm->mobile != NULL)
+				message_strs_add(&mob, mm->mobile);
+			else if (mm->name != NULL)
+				message_strs_add(&names, mm->name);
+		}
+	}
+	for (i = 0; i < names.n; i++) {
+		h = mentions;
+		xasprintf(&mentions, "%s%s@%s", h ? h : "", h ? " " : "",
+		    names.v[i]);
+		free(h);
+	}
+
 	memset(&c, 0, sizeof c);
 	c.conf = ms->conf;
 	c.batch = ms->batch;
 	c.now = ms->now;
 	c.count = ms->n;
 	c.part = PART_MARK;
-	*from = ms->next;
+	c.mentions = mentions;
 	message_append(&out, &len, "");
 	if ((h = message_section(ms->ts->header, &c)) != NULL) {
 		message_append(&out, &len, h);
 		message_append(&out, &len, "\n");
 		free(h);
 	}
-	/* Pack items greedily; a line that does not fit starts the next part. */
-	while (ms->next < ms->n) {
-		if (ms->pending == NULL)
-			ms->pending = message_stream_line(ms, ms->next);
-		l = strlen(ms->pending) + 1;
-		if (used > 0 && used + l > ms->limit)
-			break;
-		message_append(&out, &len, ms->pending);
+	for (i = 0; i < k; i++) {
+		message_append(&out, &len, i == 0 && first != NULL ? first :
+		    ms->lines[i].text);
 		message_append(&out, &len, "\n");
-		free(ms->pending);
-		ms->pending = NULL;
-		used += l;
-		ms->next++;
 	}
-	*to = ms->next;
-	c.entry = NULL;
 	if ((f = message_section(ms->ts->footer, &c)) != NULL) {
 		message_append(&out, &len, f);
 		free(f);
 	}
 	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
 		out[--len] = '\0';
-	*text = out;
-	*title = message_section(ms->ts->title, &c);
+	p->text = out;
+	p->title = message_section(ms->ts->title, &c);
+	free(mentions);
+
+	/* Measured with the widest marker the part may get. */
+	wt = part_mark(p->title, 999, 999);
+	wx = part_mark(p->text, 999, 999);
+	memset(&m, 0, sizeof m);
+	m.title = wt;
+	m.text = wx;
+	m.severity = ms->batch->severity;
+	channel_mentions_carried(ch, &m, &ids, &mobiles);
+	if (ids) {
+		m.userids = uid.v;
+		m.nuserids = uid.n;
+	}
+	if (mobiles) {
+		m.mobiles = mob.v;
+		m.nmobiles = mob.n;
+	}
+	size = channel_measure(ch, &m);
+	fits = size != 0 && size <= ms->limit;
+	if (ids)
+		p->who.userids = message_strs_json(&uid);
+	else
+		p->follow.userids = message_strs_json(&uid);
+	if (mobiles)
+		p->who.mobiles = message_strs_json(&mob);
+	else
+		p->follow.mobiles = message_strs_json(&mob);
+	if ((!ids && uid.n > 0) || (!mobiles && mob.n > 0)) {
+		/* The follow-up: the part's title and marker, as text. */
+		h = p->title != NULL && *p->title != '\0' ? p->title :
+		    (char *)(uintptr_t)ms->batch->stage_label;
+		xasprintf(&p->follow_text, "%s%s", h, strstr(h, PART_MARK) ?
+		    "" : PART_MARK);
+	}
+	if (fits && p->follow_text != NULL) {
+		free(wx);
+		wx = part_mark(p->follow_text, 999, 999);
+		memset(&m, 0, sizeof m);
+		m.format = FORMAT_TEXT;
+		m.title = wt;
+		m.text = wx;
+		if (!ids) {
+			m.userids = uid.v;
+			m.nuserids = uid.n;
+		}
+		if (!mobiles) {
+			m.mobiles = mob.v;
+			m.nmobiles = mob.n;
+		}
+		size = channel_measure(ch, &m);
+		fits = size != 0 && size <= (ch->type == CHANNEL_WECOM ?
+		    (size_t)2048 : ms->limit);
+	}
+	free(wt);
+	free(wx);
+	free(uid.v);
+	free(mob.v);
+	free(names.v);
+	return (fits);
+}
+
+/* Clear a part's strings. */
+void
+message_part_clear(struct msg_part *p)
+{
+	free(p->title);
+	free(p->text);
+	free(p->who.mobiles);
+	free(p->who.userids);
+	free(p->follow.mobiles);
+	free(p->follow.userids);
+	free(p->follow_text);
+	free(p->entries);
+	memset(p, 0, sizeof *p);
+}
+
+/*
+ * The next part: 1 with *part (title and text malloc'd, holding
+ * PART_MARK; entries [*from, *to) of the stream), 0 when the batch is
+ * exhausted.  A batch without entries still gives one part.  As many
+ * lines as fit: an upper bound from the lines' bytes alone (the request
+ * is never smaller), then the largest count whose request fits, found by
+ * halving; a line too long for a part of its own is shortened.
+ */
+int
+message_stream_next(struct msg_stream *ms, struct msg_part *part,
+    size_t *from, size_t *to)
+{
+	struct msg_part	 try;
+	size_t		 k, lo, hi, mid, bytes = 0, llen;
+	char		*cut, *best_cut = NULL;
+
+	memset(part, 0, sizeof *part);
+	if (ms->done)
+		return (0);
+	*from = ms->next;
+	/* The upper bound: lines whose bytes alone reach the limit. */
+	for (k = 0;; k++) {
+		message_stream_fill(ms, k + 1);
+		if (k >= ms->nlines)
+			break;
+		bytes += strlen(ms->lines[k].text) + 1;
+		if (bytes > ms->limit && k > 0)
+			break;
+	}
+	if (k == 0 || message_candidate(ms, k, NULL, part)) {
+		if (k == 0)
+			message_candidate(ms, 0, NULL, part);
+	} else {
+		message_part_clear(part);
+		/* lo fits (0 always counts as fitting), hi does not. */
+		lo = 0;
+		hi = k;
+		while (hi - lo > 1) {
+			mid = lo + (hi - lo) / 2;
+			if (message_candidate(ms, mid, NULL, &try)) {
+				message_part_clear(part);
+				*part = try;
+				lo = mid;
+			} else {
+				message_part_clear(&try);
+				hi = mid;
+			}
+		}
+		k = lo;
+		if (k == 0) {
+			/* One line too long for a part: shorten it. */
+			llen = strlen(ms->lines[0].text);
+			lo = 0;
+			hi = llen;
+			while (hi - lo > 1) {
+				mid = lo + (hi - lo) / 2;
+				cut = part_shorten(ms->lines[0].text, mid);
+				if (message_candidate(ms, 1, cut, &try)) {
+					message_part_clear(part);
+					*part = try;
+					free(best_cut);
+					best_cut = cut;
+					lo = mid;
+				} else {
+					message_part_clear(&try);
+					free(cut);
+					hi = mid;
+				}
+			}
+			if (best_cut == NULL) {
+				message_part_clear(part);
+				best_cut = part_shorten(ms->lines[0].text, 0);
+				message_candidate(ms, 1, best_cut, part);
+			}
+			free(best_cut);
+			k = 1;
+		}
+	}
+	for (lo = 0; lo < k; lo++)
+		free(ms->lines[lo].text);
+	memmove(ms->lines, ms->lines + k, (ms->nlines - k) *
+	    sizeof *ms->lines);
+	ms->nlines -= k;
+	ms->next += k;
+	*to = ms->next;
 	if (ms->next >= ms->n)
 		ms->done = 1;
 	return (1);
@@ -332,8 +519,13 @@ message_stream_next(struct msg_stream *ms, char **title, char **text,
 void
 message_stream_end(struct msg_stream *ms)
 {
-	free(ms->pending);
-	ms->pending = NULL;
+	size_t	 i;
+
+	for (i = 0; i < ms->nlines; i++)
+		free(ms->lines[i].text);
+	free(ms->lines);
+	ms->lines = NULL;
+	ms->nlines = ms->lcap = 0;
 }
 
 struct message_sorted {
@@ -353,7 +545,7 @@ message_render(const struct config *conf, const struct msg_batch *b,
 {
 	struct msg_stream	 ms;
 	struct message_sorted	 ctx;
-	struct msg_part		*parts = NULL;
+	struct msg_part		*parts = NULL, p;
 	char			*title, *text;
 	size_t			 i, n = b->nentries, from, to, np = 0;
 
@@ -368,10 +560,9 @@ message_render(const struct config *conf, const struct msg_batch *b,
 		free(ctx.sorted);
 		return (-1);
 	}
-	while (message_stream_next(&ms, &title, &text, &from, &to) == 1) {
+	while (message_stream_next(&ms, &p, &from, &to) == 1) {
 		parts = xreallocarray(parts, np + 1, sizeof *parts);
-		parts[np].title = title;
-		parts[np].text = text;
+		parts[np] = p;
 		/* Which entries the part lists: callers link only those. */
 		parts[np].nentries = to - from;
 		parts[np].entries = xcalloc(to > from ? to - from : 1,
@@ -389,6 +580,9 @@ message_render(const struct config *conf, const struct msg_batch *b,
 		free(parts[i].text);
 		parts[i].title = title;
 		parts[i].text = text;
+		text = part_mark(parts[i].follow_text, i + 1, np);
+		free(parts[i].follow_text);
+		parts[i].follow_text = text;
 	}
 	free(ctx.sorted);
 	*partsp = parts;
@@ -402,10 +596,7 @@ message_parts_free(struct msg_part *parts, size_t n)
 {
 	size_t	 i;
 
-	for (i = 0; i < n; i++) {
-		free(parts[i].title);
-		free(parts[i].text);
-		free(parts[i].entries);
-	}
+	for (i = 0; i < n; i++)
+		message_part_clear(&parts[i]);
 	free(parts);
 }

@@ -441,6 +441,8 @@ outbox_sender_run(struct sender *sd)
 		return;
 	}
 	memset(&m, 0, sizeof m);
+	/* A follow-up carries the mentions its part could not: as text. */
+	m.format = o.follows != 0 ? FORMAT_TEXT : FORMAT_DEFAULT;
 	m.title = o.title;
 	m.text = o.text;
 	m.severity = o.severity;

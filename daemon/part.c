@@ -66,3 +66,87 @@ part_cut(const char *s, size_t len, size_t room)
 		cut = len < room ? len : room;
 	return (cut);
 }
+
+/* Drop the markup a cut left open in s[0..*len): an unclosed <font>, a
+ * tag cut in half, an odd ** or `, a link whose ( ) is not closed. */
+static void
+part_close_markup(const char *s, size_t *len)
+{
+	const char	*p, *q;
+	size_t		 n, pairs;
+	int		 again = 1;
+
+	while (again) {
+		again = 0;
+		n = *len;
+		/* A tag cut in half: "<fon", "<font color=\"". */
+		for (p = s + n; p > s && p[-1] != '>' && p[-1] != '<'; p--)
+			;
+		if (p > s && p[-1] == '<') {
+			*len = (size_t)(p - 1 - s);
+			again = 1;
+			continue;
+		}
+		/* An opening <font ...> without its </font>. */
+		for (p = NULL, q = s; (q = memmem(q, n - (size_t)(q - s),
+		    "<font", 5)) != NULL; q += 5)
+			p = q;
+		if (p != NULL && memmem(p, n - (size_t)(p - s), "</font>",
+		    7) == NULL) {
+			*len = (size_t)(p - s);
+			again = 1;
+			continue;
+		}
+		/* A link cut before its closing parenthesis. */
+		for (p = s + n; p > s && p[-1] != ')' && p[-1] != '['; p--)
+			;
+		if (p > s && p[-1] == '[') {
+			*len = (size_t)(p - 1 - s);
+			again = 1;
+			continue;
+		}
+		/* An odd ** or `: drop the last, opening one. */
+		for (pairs = 0, p = s; (p = memmem(p, n - (size_t)(p - s),
+		    "**", 2)) != NULL; p += 2)
+			pairs++;
+		if (pairs % 2 == 1) {
+			for (p = s + n - 2; strncmp(p, "**", 2) != 0; p--)
+				;
+			*len = (size_t)(p - s);
+			again = 1;
+			continue;
+		}
+		for (pairs = 0, p = s; p < s + n; p++)
+			pairs += *p == '`';
+		if (pairs % 2 == 1) {
+			for (p = s + n - 1; *p != '`'; p--)
+				;
+			*len = (size_t)(p - s);
+			again = 1;
+		}
+	}
+	while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\n'))
+		(*len)--;
+}
+
+/* s shortened to at most max bytes with an ellipsis: cut at a character
+ * boundary, no markup left open (malloc'd; s as is when it fits). */
+char *
+part_shorten(const char *s, size_t max)
+{
+	size_t	 len = strlen(s), el = strlen(PART_ELLIPSIS), n;
+	char	*out;
+
+	if (len <= max)
+		return (xstrdup(s));
+	if (max < el)
+		return (xstrdup(""));
+	n = max - el;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	part_close_markup(s, &n);
+	out = xmalloc(n + el + 1);
+	memcpy(out, s, n);
+	memcpy(out + n, PART_ELLIPSIS, el + 1);
+	return (out);
+}

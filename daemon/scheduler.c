@@ -60,13 +60,18 @@ struct step_strings {
 	size_t		  cap;		/* power of two */
 };
 
+/* An item of a batch and the people it @-mentions there. */
+struct step_slot {
+	uint32_t		 ei;		/* into step.entries */
+	struct msg_mention	*m;
+	size_t			 nm;
+};
+
 /* One chat's pending message in a step: channel + stage -> entries. */
 struct step_batch {
 	struct msg_batch	 b;
 	const struct stage	*stage;
-	json_t			*mobiles;
-	json_t			*userids;
-	uint32_t		*idx;		/* into step.entries */
+	struct step_slot	*idx;
 	size_t			 nidx, cap;
 	TAILQ_ENTRY(step_batch)	 entry;
 };
@@ -248,29 +253,26 @@ step_batch(struct step *st, const struct channel *ch, const struct stage *sg,
 	sb->b.category = step_text(&st->strings, step_intern(&st->strings,
 	    category));
 	sb->stage = sg;
-	sb->mobiles = json_array();
-	sb->userids = json_array();
 	TAILQ_INSERT_TAIL(&st->batches, sb, entry);
 	return (sb);
 }
 
-/* @-mention a person in a batch the way its chat app needs. */
+/* @-mention a person for an item of a batch the way its chat app needs:
+ * the part listing the item mentions the person. */
 static void
-step_mention(struct step_batch *sb, const struct person *p)
+step_mention(struct step_batch *sb, struct step_slot *sl,
+    const struct person *p)
 {
-	const char	*uid, *mobile;
-	int		 by_name;
+	struct msg_mention	*mm;
+	int			 by_name;
 
 	if (p == NULL)
 		return;
-	enqueue_mention_plan(sb->b.channel->type, p, &uid, &mobile,
+	sl->m = xreallocarray(sl->m, sl->nm + 1, sizeof *sl->m);
+	mm = &sl->m[sl->nm++];
+	enqueue_mention_plan(sb->b.channel->type, p, &mm->uid, &mm->mobile,
 	    &by_name);
-	if (uid != NULL)
-		enqueue_add_unique(sb->userids, uid);
-	if (mobile != NULL)
-		enqueue_add_unique(sb->mobiles, mobile);
-	if (by_name)
-		enqueue_mention_name(&sb->b.mentions, p->name);
+	mm->name = by_name ? p->name : NULL;
 }
 
 /* Resolve one recipient of a stage for an item to a channel and person. */
@@ -394,18 +396,19 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 		}
 		sb = step_batch(st, ch, sg, grp ? grp->name : NULL,
 		    it->category);
-		step_mention(sb, who);
 		if (ei < 0)
 			ei = step_entry(st, t, it);
 		/* The same item once per message even if named twice. */
-		if (sb->nidx > 0 && sb->idx[sb->nidx - 1] == (uint32_t)ei)
-			continue;
-		if (sb->nidx == sb->cap) {
-			sb->cap = sb->cap ? sb->cap * 2 : 8;
-			sb->idx = xreallocarray(sb->idx, sb->cap,
-			    sizeof *sb->idx);
+		if (sb->nidx == 0 || sb->idx[sb->nidx - 1].ei != (uint32_t)ei) {
+			if (sb->nidx == sb->cap) {
+				sb->cap = sb->cap ? sb->cap * 2 : 8;
+				sb->idx = xreallocarray(sb->idx, sb->cap,
+				    sizeof *sb->idx);
+			}
+			memset(&sb->idx[sb->nidx], 0, sizeof *sb->idx);
+			sb->idx[sb->nidx++].ei = (uint32_t)ei;
 		}
-		sb->idx[sb->nidx++] = (uint32_t)ei;
+		step_mention(sb, &sb->idx[sb->nidx - 1], who);
 	}
 	/* An interview orders rectification by a new deadline. */
 	if (sg->rectify.n > 0) {
@@ -494,8 +497,8 @@ static int
 step_entry_cmp(const void *a, const void *b, void *arg)
 {
 	const struct step_entry	*e = arg;
-	const struct step_entry	*x = &e[*(const uint32_t *)a];
-	const struct step_entry	*y = &e[*(const uint32_t *)b];
+	const struct step_entry	*x = &e[((const struct step_slot *)a)->ei];
+	const struct step_entry	*y = &e[((const struct step_slot *)b)->ei];
 
 	if (x->due != y->due)
 		return (x->due < y->due ? -1 : 1);
@@ -515,7 +518,8 @@ static const struct msg_entry *
 step_feed_get(void *arg, size_t i)
 {
 	struct step_feed	*f = arg;
-	const struct step_entry	*e = &f->st->entries[f->sb->idx[i]];
+	const struct step_slot	*sl = &f->sb->idx[i];
+	const struct step_entry	*e = &f->st->entries[sl->ei];
 	const struct step_strings *ss = &f->st->strings;
 	struct item_row		*it = &f->item;
 
@@ -534,12 +538,15 @@ step_feed_get(void *arg, size_t i)
 	f->entry.due = e->due;
 	f->entry.rectify_due = e->rectify_due;
 	f->entry.reason = step_text(ss, e->reason);
+	f->entry.mentions = sl->m;
+	f->entry.nmentions = sl->nm;
 	return (&f->entry);
 }
 
 /* One rendered part of a batch, ready to be stored. */
 struct step_part {
-	char		*title, *text, *event;
+	struct msg_part	 p;
+	char		*event;
 	size_t		 from, to;
 };
 
@@ -579,21 +586,23 @@ step_render_part(struct step_render *r, struct step_part *p)
 	char			*t2, *x2;
 	size_t			 j;
 
-	if (message_stream_next(&r->ms, &p->title, &p->text, &p->from,
-	    &p->to) != 1)
+	if (message_stream_next(&r->ms, &p->p, &p->from, &p->to) != 1)
 		return (0);
 	if (r->np++ == 0 && r->ms.done) {
 		/* A single part: no marker. */
-		t2 = part_mark(p->title, 1, 1);
-		x2 = part_mark(p->text, 1, 1);
-		free(p->title);
-		free(p->text);
-		p->title = t2;
-		p->text = x2;
+		t2 = part_mark(p->p.title, 1, 1);
+		x2 = part_mark(p->p.text, 1, 1);
+		free(p->p.title);
+		free(p->p.text);
+		p->p.title = t2;
+		p->p.text = x2;
+		x2 = part_mark(p->p.follow_text, 1, 1);
+		free(p->p.follow_text);
+		p->p.follow_text = x2;
 	}
 	enqueue_event_new(&r->sb->b, &ev);
 	for (j = p->from; j < p->to; j++) {
-		const struct step_entry *e = &st->entries[r->sb->idx[j]];
+		const struct step_entry *e = &st->entries[r->sb->idx[j].ei];
 		enqueue_event_item(&ev, e->item_id,
 		    step_text(&st->strings, e->project_code),
 		    step_text(&st->strings, e->kind),
@@ -603,11 +612,11 @@ step_render_part(struct step_render *r, struct step_part *p)
 	return (1);
 }
 
+/* Free a rendered part. */
 static void
 step_part_clear(struct step_part *p)
 {
-	free(p->title);
-	free(p->text);
+	message_part_clear(&p->p);
 	free(p->event);
 	memset(p, 0, sizeof *p);
 }
@@ -696,9 +705,8 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 	const struct config	*conf = st->conf;
 	struct step_render	 r;
 	struct step_part	 part;
-	struct outbox_row	 o;
 	struct step_done {
-		int64_t		 id;
+		int64_t		 id[2];		/* the part, its follow-up */
 		size_t		 from, to;
 	}			*parts = NULL;
 	char			*err = NULL;
@@ -731,30 +739,19 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 		}
 	}
 	while (rc == 0 && step_render_next(&r, &part) == 1) {
-		memset(&o, 0, sizeof o);
-		o.channel = sb->b.channel->name;
-		o.stage = (char *)(uintptr_t)sb->b.stage;
-		o.title = part.title;
-		o.text = part.text;
-		o.severity = (char *)(uintptr_t)sb->b.severity;
-		o.mobiles = sb->b.mentions_json[0];
-		o.userids = sb->b.mentions_json[1];
-		o.event = part.event;
-		o.created_at = st->now;
-		o.not_before = enqueue_not_before(conf, &sb->b, st->now);
-		rc = store_outbox_insert(st->store, &o);
+		parts = xreallocarray(parts, np + 1, sizeof *parts);
+		rc = enqueue_part(conf, st->store, &sb->b, &part.p, part.event,
+		    st->now, parts[np].id);
 		if (rc == 0 && part.to > part.from) {
 			int64_t	*ids = xcalloc(part.to - part.from,
 			    sizeof *ids);
 			for (j = part.from; j < part.to; j++)
 				ids[j - part.from] =
-				    st->entries[sb->idx[j]].item_id;
-			rc = store_outbox_links(st->store, o.id, ids,
-			    part.to - part.from);
+				    st->entries[sb->idx[j].ei].item_id;
+			rc = store_outbox_links(st->store, parts[np].id[0],
+			    ids, part.to - part.from);
 			free(ids);
 		}
-		parts = xreallocarray(parts, np + 1, sizeof *parts);
-		parts[np].id = o.id;
 		parts[np].from = part.from;
 		parts[np++].to = part.to;
 		step_part_clear(&part);
@@ -763,26 +760,31 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 	/* Markers and log entries, now that the number of parts is known. */
 	for (k = 0; rc == 0 && k < np; k++) {
 		const struct step_entry *e = parts[k].to > parts[k].from ?
-		    &st->entries[sb->idx[parts[k].from]] : NULL;
+		    &st->entries[sb->idx[parts[k].from].ei] : NULL;
 		if (np > 1)
-			rc = store_outbox_mark(st->store, parts[k].id, k + 1,
+			rc = store_outbox_mark(st->store, parts[k].id[0], k + 1,
+			    np);
+		if (rc == 0 && np > 1 && parts[k].id[1] != 0)
+			rc = store_outbox_mark(st->store, parts[k].id[1], k + 1,
 			    np);
 		if (rc == 0) {
 			size_t nids = parts[k].to - parts[k].from;
 			int64_t *ids = xcalloc(nids ? nids : 1, sizeof *ids);
 			for (j = 0; j < nids; j++)
 				ids[j] = st->entries[sb->idx[parts[k].from +
-				    j]].item_id;
+				    j].ei].item_id;
 			rc = enqueue_log_queued(st->store, &sb->b,
-			    parts[k].id, st->now, ids, nids,
+			    parts[k].id[0], st->now, ids, nids,
 			    e ? step_text(&st->strings, e->project_code) : NULL,
 			    k + 1, np);
 			free(ids);
 		}
 	}
+	if (rc == 0) {
+		for (k = 0; k < np; k++)
+			st->queued += parts[k].id[1] != 0 ? 2 : 1;
+	}
 	free(parts);
-	if (rc == 0)
-		st->queued += (int)np;
 	return (rc);
 }
 
@@ -792,8 +794,8 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 {
 	struct step		 st;
 	struct step_batch	*sb, *tsb;
+	size_t			 i;
 	int			 rc = 0;
-	char			*mob, *uid;
 
 	memset(&st, 0, sizeof st);
 	st.conf = conf;
@@ -808,26 +810,17 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 	TAILQ_FOREACH(sb, &st.batches, entry) {
 		if (rc != 0)
 			break;
-		mob = json_array_size(sb->mobiles) ?
-		    json_dumps(sb->mobiles, JSON_COMPACT) : NULL;
-		uid = json_array_size(sb->userids) ?
-		    json_dumps(sb->userids, JSON_COMPACT) : NULL;
-		sb->b.mentions_json[0] = mob;
-		sb->b.mentions_json[1] = uid;
 		sb->b.urgent = sb->stage->urgent;
 		if (step_queue_batch(&st, sb) != 0)
 			rc = -1;
-		free(mob);
-		free(uid);
 	}
 	if (rc == 0 && store_commit(s) != 0)
 		rc = -1;
 	if (rc != 0)
 		store_rollback(s);
 	TAILQ_FOREACH_SAFE(sb, &st.batches, entry, tsb) {
-		json_decref(sb->mobiles);
-		json_decref(sb->userids);
-		free(sb->b.mentions);
+		for (i = 0; i < sb->nidx; i++)
+			free(sb->idx[i].m);
 		free(sb->idx);
 		free(sb);
 	}

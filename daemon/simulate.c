@@ -178,7 +178,10 @@ sim_message(void *arg, const struct outbox_row *o)
 	jsonbuf_puts(b, "],\"recipients\":[");
 	sim_recipients(b, o->mobiles, &first);
 	sim_recipients(b, o->userids, &first);
-	jsonbuf_puts(b, "]}");
+	jsonbuf_puts(b, "]");
+	if (o->follows != 0)
+		jsonbuf_puts(b, ",\"follow_up\":true");
+	jsonbuf_puts(b, "}");
 	free(ids);
 	if (b->len >= SIM_FLUSH)
 		sim_flush(s);

@@ -15,7 +15,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -168,6 +168,11 @@ static const char *store_migrations[] = {
 	"  sends TEXT NOT NULL DEFAULT '',"
 	"  blocked_until INTEGER NOT NULL DEFAULT 0,"
 	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 9: a text follow-up carries the mentions its part's format
+	 * cannot (WeCom markdown: mobiles); it is sent only after it. */
+	"ALTER TABLE outbox ADD COLUMN follows INTEGER;"
+	"CREATE INDEX outbox_follows ON outbox(follows) WHERE follows"
+	" IS NOT NULL;",
 };
 
 #define ITEM_SEL \
@@ -186,13 +191,14 @@ static const char *store_migrations[] = {
 #define OUTBOX_COLS \
 	"id, channel, stage, b.title, b.text, severity, mobiles, userids," \
 	" b.event, status, attempts, not_before, next_attempt, created_at," \
-	" sent_at, code, error, part, parts FROM outbox JOIN outbox_bodies b" \
+	" sent_at, code, error, part, parts, follows FROM outbox" \
+	" JOIN outbox_bodies b" \
 	" ON b.outbox_id = outbox.id"
 /* A message's delivery state without its title, text and event. */
 #define OUTBOX_STATE_COLS \
 	"id, channel, stage, NULL, NULL, severity, mobiles, userids, NULL," \
 	" status, attempts, not_before, next_attempt, created_at, sent_at," \
-	" code, error, part, parts FROM outbox"
+	" code, error, part, parts, follows FROM outbox"
 /*
  * The messages an operator's action (retry, move, drop) applies to: ?1 an
  * id or 0, ?2 a channel or NULL, ?3 the status acted on or NULL for both
@@ -217,7 +223,7 @@ enum {
 	S_TRACK_EACH, S_TRACK_ALL, S_TRACK_DUE_ITEMS, S_NEXT_WAKEUP,
 	S_FIRED_INSERT,
 	S_OUTBOX_INSERT, S_OUTBOX_BODY_INSERT, S_OUTBOX_MARK, S_OUTBOX_LINK, S_OUTBOX_ITEM_IDS, S_OUTBOX_GET, S_OUTBOX_NEXT,
-	S_OUTBOX_UPDATE, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
+	S_OUTBOX_UPDATE, S_OUTBOX_FAIL_FOLLOWS, S_OUTBOX_SINCE, S_OUTBOX_CHANNELS, S_OUTBOX_COUNT,
 	S_OUTBOX_COUNT_ALL, S_OUTBOX_FAIL_CHANNEL, S_OUTBOX_MAX, S_OUTBOX_ITEMS,
 	S_OUTBOX_TITLE, S_OUTBOX_LIST, S_OUTBOX_WAITING, S_OUTBOX_ACT_LOG,
 	S_OUTBOX_RETRY, S_OUTBOX_MOVE, S_OUTBOX_DROP,
@@ -301,7 +307,8 @@ static const char *store_sql[S__COUNT] = {
 	    " item_id, stage, rep, at) VALUES (?, ?, ?, ?, ?, ?)",
 	[S_OUTBOX_INSERT] = "INSERT INTO outbox (channel, stage, severity,"
 	    " mobiles, userids, status, attempts, not_before, next_attempt,"
-	    " created_at) VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+	    " created_at, follows) VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?,"
+	    " ?, ?)",
 	[S_OUTBOX_BODY_INSERT] = "INSERT INTO outbox_bodies (outbox_id, title,"
 	    " text, event) VALUES (?, ?, ?, ?)",
 	[S_OUTBOX_MARK] = "UPDATE outbox SET part = ?2, parts = ?3 WHERE id = ?1",
@@ -314,6 +321,9 @@ static const char *store_sql[S__COUNT] = {
 	    " status = 'queued' ORDER BY id LIMIT 1",
 	[S_OUTBOX_UPDATE] = "UPDATE outbox SET status = ?, attempts = ?,"
 	    " next_attempt = ?, sent_at = ?, code = ?, error = ? WHERE id = ?",
+	[S_OUTBOX_FAIL_FOLLOWS] = "UPDATE outbox SET status = 'failed',"
+	    " code = ?2, error = 'the message it follows failed' WHERE"
+	    " follows = ?1 AND status = 'queued'",
 	[S_OUTBOX_SINCE] = "SELECT " OUTBOX_COLS " WHERE id > ? ORDER BY id",
 	[S_OUTBOX_CHANNELS] = "SELECT DISTINCT o.channel FROM outbox o JOIN"
 	    " outbox_items x ON x.outbox_id = o.id WHERE x.item_id = ? AND"
@@ -1735,6 +1745,10 @@ store_outbox_insert(struct store *s, struct outbox_row *o)
 	sqlite3_bind_int64(st, 6, o->not_before);
 	sqlite3_bind_int64(st, 7, o->not_before);
 	sqlite3_bind_int64(st, 8, o->created_at);
+	if (o->follows != 0)
+		sqlite3_bind_int64(st, 9, o->follows);
+	else
+		sqlite3_bind_null(st, 9);
 	if (store_done(s, st) != 0)
 		return (-1);
 	o->id = sqlite3_last_insert_rowid(s->db);
@@ -1907,6 +1921,7 @@ outbox_read(sqlite3_stmt *st, struct outbox_row *o)
 	o->error = col_text(st, 16);
 	part = sqlite3_column_int(st, 17);
 	parts = sqlite3_column_int(st, 18);
+	o->follows = sqlite3_column_int64(st, 19);
 	if (parts > 0 && part > 0) {
 		/* A part of a grouped message: its " (k/N)" goes in now. */
 		if (o->title != NULL) {
@@ -1953,7 +1968,7 @@ store_outbox_next(struct store *s, const char *channel, struct outbox_row *o)
 	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
 }
 
-/* Write a message's delivery state back. */
+/* Write a message's delivery state back; a failed one fails its follow-up. */
 int
 store_outbox_update(struct store *s, const struct outbox_row *o)
 {
@@ -1966,6 +1981,14 @@ store_outbox_update(struct store *s, const struct outbox_row *o)
 	sqlite3_bind_int64(st, 5, o->code);
 	bind_text(st, 6, o->error);
 	sqlite3_bind_int64(st, 7, o->id);
+	if (store_done(s, st) != 0)
+		return (-1);
+	if (o->status == NULL || strcmp(o->status, "failed") != 0)
+		return (0);
+	/* Its follow-up mentions people about a message never shown. */
+	st = store_stmt(s, S_OUTBOX_FAIL_FOLLOWS);
+	sqlite3_bind_int64(st, 1, o->id);
+	sqlite3_bind_int64(st, 2, o->code);
 	return (store_done(s, st));
 }
 

@@ -130,7 +130,9 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 8)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 9)
+        # Schema 9: a message may be the text follow-up of another.
+        self.assertEqual(H.db_query(db, "SELECT follows FROM outbox WHERE id = 2"), [(None,)])
         self.assertEqual(H.db_query(db, "PRAGMA integrity_check"), [("ok",)])
         # Schema 5: each claim names the deadline whose ladder fired it.
         self.assertEqual(H.db_query(db, "SELECT track_id, due_at, stage, rep, item_id"

@@ -119,11 +119,13 @@ def outbox_since(db, after):
     """The messages the daemon queued after outbox id `after`, as simulate
     lists them (its JSON fields), in the order they were queued."""
     rows = H.db_query(db, "SELECT o.id, o.channel, o.stage, b.title, b.text, o.severity,"
-                      " o.mobiles, o.userids, o.created_at, o.not_before, o.part, o.parts"
+                      " o.mobiles, o.userids, o.created_at, o.not_before, o.part, o.parts,"
+                      " o.follows"
                       " FROM outbox o JOIN outbox_bodies b ON b.outbox_id = o.id"
                       " WHERE o.id > ? ORDER BY o.id", (after,))
     out = []
-    for (oid, ch, stage, title, text, sev, mob, uid, created, nb, part, parts) in rows:
+    for (oid, ch, stage, title, text, sev, mob, uid, created, nb, part, parts,
+         follows) in rows:
         if parts and part:
             mark = " (%d/%d)" % (part, parts) if parts > 1 else ""
             title = title.replace("\x01part\x01", mark) if title else title
@@ -135,6 +137,8 @@ def outbox_since(db, after):
                     "channel": ch, "stage": stage, "severity": sev,
                     "title": title or "", "text": text or "", "items": items,
                     "recipients": json.loads(mob or "[]") + json.loads(uid or "[]")})
+        if follows:
+            out[-1]["follow_up"] = True
     return out
 
 

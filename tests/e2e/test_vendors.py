@@ -2,8 +2,10 @@
 # sends (the mock checks signatures, keywords and formats), @-mentions reach
 # the right people, and send-test reports the vendor's answer.
 
+import json
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -153,6 +155,131 @@ class Mentions(H.E2ETestCase):
         self.assertEqual(len(chat), 1)
         self.assertIn("<@wk-user-ding>", chat[0]["body"]["markdown"]["content"])
         self.assertIn("社投项目E2E", chat[0]["text"])
+
+
+class BigBatches(H.E2ETestCase):
+    """Hundreds of items and tens to hundreds of people in one step, per
+    vendor and format: every part is accepted (the mock enforces each
+    vendor's byte limits exactly), every item is listed exactly once, and
+    every handler is notified (ids and mobiles in the fields that notify)
+    in the part that lists their items or its follow-up, and only there."""
+
+    ITEMS = 200
+    # name, type, format, how the app notifies a person
+    CHATS = [("wkmd", "wecom", "markdown", "wecom"), ("wktext", "wecom", "text", "wecom"),
+             ("dtmd", "dingtalk", "markdown", "dingtalk"), ("dttext", "dingtalk", "text", "dingtalk"),
+             ("fscard", "feishu", "card", "feishu"), ("fspost", "feishu", "post", "feishu"),
+             ("fstext", "feishu", "text", "feishu")]
+
+    @staticmethod
+    def person(i):
+        """Person i: a mobile; WeCom ids for even i, DingTalk ids for i % 3 == 0, Feishu ids for all."""
+        p = {"id": "p%03d" % i, "name": "承办人%03d" % i, "mobile": "138000%05d" % i,
+             "feishu": "ou_e2e_%03d" % i}
+        if i % 2 == 0:
+            p["wecom"] = "wk_%03d" % i
+        if i % 3 == 0:
+            p["dingtalk"] = "dt_%03d" % i
+        return p
+
+    @staticmethod
+    def handle(p, app):
+        """How app notifies p: its id there, else (WeCom, DingTalk) the mobile."""
+        return p.get(app) or p["mobile"]
+
+    def run_sizes(self, npeople):
+        robots = {"wecom": {}, "dingtalk": {}, "feishu": {}}
+        channels, groups = [], []
+        for name, vendor, fmt, _ in self.CHATS:
+            opts = {"per_sec": 0, "per_min": 0} if vendor == "feishu" else {"limit_per_min": 1000}
+            if vendor == "dingtalk":
+                opts["keywords"] = ["审批"]
+            robots[vendor]["k-" + name] = opts
+            ch = {"name": name, "type": vendor, "key": "k-" + name, "format": fmt}
+            if vendor == "dingtalk":
+                ch["keywords"] = ["审批"]
+            channels.append(ch)
+            groups.append({"name": "组" + name, "leader": "p000", "channel": name,
+                           "categories": ["类" + name]})
+        people = [self.person(i) for i in range(npeople)]
+        org = {"people": people, "groups": groups,
+               "departments": [{"name": "投资项目审批科", "level": "city"}]}
+        mock = self.start_mock(robots)
+
+        def write(offset):
+            return self.write_config(self.config_text(
+                mock, channels=channels, extra=org,
+                policies=[H.ladder(("reminder", "催办", offset, ["handler"]))]))
+        path = write("0s")
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("cannot be @-mentioned", out + err)
+        d = self.start_daemon(path)
+        csv = os.path.join(self.tmp, "items.csv")
+        now = int(time.time())
+        handler = {}
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("项目编码,项目名称,项目类别,审批事项,承办部门,承办人,承诺时限,受理时间,办结时限\n")
+            for name, _, _, _ in self.CHATS:
+                for i in range(self.ITEMS):
+                    code = "%s-%03d" % (name.upper(), i)
+                    handler[code] = people[(i * 7) % npeople]
+                    f.write("%s,项目%s,类%s,立项,投资项目审批科,%s,20个工作日,%s,%s\n"
+                            % (code, code, name, handler[code]["id"],
+                               H.local_time(now - 86400), H.local_time(now + 3600)))
+        r = d.ctl("import", csv, timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        write("-3600s")
+        self.assertEqual(d.ctl("reload").rc, 0)
+        H.wait_for(lambda: d.queue()["queued"] == 0 and
+                   len(mock.received()) >= 2 * len(self.CHATS), 180 * H.SLOW,
+                   "every part to be delivered")
+        self.assertEqual(mock.rejected(), [])
+        self.assertEqual(d.status()["queue"]["failed"], 0)
+        for name, vendor, fmt, app in self.CHATS:
+            with self.subTest(chat=name):
+                got = mock.received(vendor, "k-" + name)
+                codes = ["%s-%03d" % (name.upper(), i) for i in range(self.ITEMS)]
+                # A part, then its follow-up (a message listing no item).
+                groups_ = []
+                for m in got:
+                    listed = [c for c in codes if "项目" + c in (m["text"] or "")]
+                    if listed or not groups_:
+                        groups_.append([listed, set(m["mentions"])])
+                    else:
+                        self.assertEqual(m["body"].get("msgtype"), "text", m)
+                        groups_[-1][1] |= set(m["mentions"])
+                allcodes = [c for listed, _ in groups_ for c in listed]
+                self.assertEqual(sorted(allcodes), sorted(codes), "every item exactly once")
+                self.assertGreater(len(groups_), 1, "the batch needs several parts")
+                for listed, notified in groups_:
+                    want = {self.handle(handler[c], app) for c in listed}
+                    self.assertEqual(notified, want, "the part notifies its own people")
+                if fmt == "post":
+                    for m in got:
+                        self.assertNotIn("**", json.dumps(m["body"], ensure_ascii=False))
+
+    def test_150_people_200_items(self):
+        self.run_sizes(150)
+
+    def test_40_people_200_items(self):
+        self.run_sizes(40)
+
+
+class Unmentionable(H.E2ETestCase):
+
+    def test_person_who_cannot_be_notified_is_a_warning(self):
+        org = {"people": [{"id": "p-nofs", "name": "无飞书号", "mobile": "13800000077"}],
+               "groups": [{"name": "组", "leader": "p-nofs", "channel": "fs",
+                           "categories": ["类"]}]}
+        mock = self.start_mock({"feishu": {"t": {}}})
+        path = self.write_config(self.config_text(
+            mock, channels=[{"name": "fs", "type": "feishu", "key": "t"}], extra=org,
+            policies=one_stage(["leader"])))
+        rc, out, err = H.check_config(path)
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out + err, r"escalator\.conf:\d+: person 'p-nofs' \(无飞书号\) cannot be "
+                         r"@-mentioned in channel 'fs' \(feishu\).*no 'feishu'")
 
 
 class SendTest(H.E2ETestCase):

@@ -451,7 +451,9 @@ class WeCom(Vendor):
             mentions = part.get("mentioned_list", []) + part.get("mentioned_mobile_list", [])
             return View(part["content"], mentions=mentions)
         if mtype.startswith("markdown"):
-            return View(part["content"], markdown=True)
+            # Markdown has no mentioned_* lists: only <@userid> notifies.
+            return View(part["content"], markdown=True,
+                        mentions=re.findall(r"<@([^<>\s]+)>", part["content"]))
         if mtype == "news":
             articles = [a for a in part.get("articles", []) if isinstance(a, dict)]
             return View("\n".join(str(a.get("title", "")) for a in articles),
@@ -569,10 +571,13 @@ class DingTalk(Vendor):
         if not isinstance(at, dict) or any(
                 k in at and not is_str_list(at[k]) for k in ("atMobiles", "atUserIds")):
             return None
-        mentions = at.get("atMobiles", []) + at.get("atUserIds", [])
+        title, text = get(part, "title", str), get(part, "text", str)
+        shown = (get(part, "content", str) if mtype == "text" else text) or ""
+        # A mention notifies only when "@who" is in the text as well.
+        mentions = [m for m in at.get("atMobiles", []) + at.get("atUserIds", [])
+                    if "@" + m in shown] if mtype in ("text", "markdown") else []
         if at.get("isAtAll") is True:
             mentions.append("all")
-        title, text = get(part, "title", str), get(part, "text", str)
         if mtype == "text":
             content = get(part, "content", str)
             return View(content, mentions=mentions) if content else None
@@ -677,7 +682,8 @@ class Feishu(Vendor):
         mtype = body.get("msg_type")
         if mtype == "text":
             text = get(body, "content.text", str)
-            return View(text) if text else None
+            return View(text, mentions=re.findall(r'<at user_id="([^"]+)"', text or "")) \
+                if text else None
         if mtype == "post":
             langs = get(body, "content.post", dict)
             if not langs:
@@ -686,8 +692,10 @@ class Feishu(Vendor):
             lines = get(post, "content", list)
             if lines is None or not all(isinstance(line, list) for line in lines):
                 return None
+            ats = [str(el.get("user_id")) for line in lines for el in line
+                   if isinstance(el, dict) and el.get("tag") == "at" and el.get("user_id")]
             return View("\n".join(self.post_line(line, False) for line in lines),
-                        title=get(post, "title", str), markdown=True,
+                        title=get(post, "title", str), markdown=True, mentions=ats,
                         shown="\n".join(self.post_line(line, True) for line in lines))
         if mtype == "interactive":
             card = body.get("card")
@@ -695,8 +703,10 @@ class Feishu(Vendor):
                 return None
             texts, links = [], []
             self.card_parts({k: v for k, v in card.items() if k != "header"}, texts, links)
-            return View("\n".join(texts), title=get(card, "header.title.content", str),
-                        markdown=True, links=links)
+            joined = "\n".join(texts)
+            ats = re.findall(r'<at (?:id|user_id)="?([^"\s>]+)"?\s*>', joined)
+            return View(joined, title=get(card, "header.title.content", str),
+                        markdown=True, links=links, mentions=ats)
         if mtype == "image" and get(body, "content.image_key", str):
             return View("[image]")
         if mtype == "share_chat" and get(body, "content.share_chat_id", str):
@@ -936,7 +946,7 @@ class Hub:
     def accept(self, robot, body, view):
         """Keep and record one accepted message; show it if --pretty."""
         entry = {"vendor": robot.vendor.name, "id": robot.id, "t": time.time(),
-                 "body": body, "text": view.text}
+                 "body": body, "text": view.text, "mentions": view.mentions}
         with self.lock:
             self.received.append(entry)
             if self.record:

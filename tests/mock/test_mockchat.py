@@ -168,6 +168,38 @@ class MockChatCase(unittest.TestCase):
         return self.request("GET", "/_control/rejected")[1]
 
 
+class NotifyTest(MockChatCase):
+    """The "mentions" of a received message are the people it notifies."""
+
+    def test_wecom(self):
+        body = text_msg("请办理")
+        body["text"].update(mentioned_list=["u1"], mentioned_mobile_list=["13800000001"])
+        self.assertEqual(self.wecom("wk-social", body), (200, OK))
+        md = {"msgtype": "markdown", "markdown": {"content": "请办理 <@u2> @13800000002"}}
+        self.assertEqual(self.wecom("wk-social", md), (200, OK))
+        got = self.received()
+        self.assertEqual(got[0]["mentions"], ["u1", "13800000001"])
+        self.assertEqual(got[1]["mentions"], ["u2"], "markdown notifies no mobile")
+
+    def test_dingtalk(self):
+        body = {"msgtype": "markdown", "markdown": {"title": "审批", "text": "审批 @13800000001 @u1"},
+                "at": {"atMobiles": ["13800000001", "13800000002"], "atUserIds": ["u1"]}}
+        self.assertEqual(self.dingtalk("dt-keyword", body), (200, OK))
+        self.assertEqual(self.received()[0]["mentions"], ["13800000001", "u1"],
+                         "an @mobile missing from the text notifies nobody")
+
+    def test_feishu(self):
+        text = {"msg_type": "text", "content": {"text": '催办 <at user_id="ou_1">甲</at>'}}
+        card = {"msg_type": "interactive", "card": {"elements": [
+            {"tag": "div", "text": {"tag": "lark_md", "content": "催办 <at id=ou_2></at> @乙"}}]}}
+        post = {"msg_type": "post", "content": {"post": {"zh_cn": {"title": "催办", "content": [
+            [{"tag": "text", "text": "催办 @丙"}, {"tag": "at", "user_id": "ou_3"}]]}}}}
+        for body in (text, card, post):
+            self.assertEqual(self.feishu("fs-keyword", body)[1]["code"], 0)
+        self.assertEqual([r["mentions"] for r in self.received()],
+                         [["ou_1"], ["ou_2"], ["ou_3"]])
+
+
 class ControlTest(MockChatCase):
 
     def test_health(self):

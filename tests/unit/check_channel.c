@@ -249,6 +249,92 @@ START_TEST(test_wecom_markdown)
 }
 END_TEST
 
+/* One way per person and app; a reason when the app cannot notify. */
+START_TEST(test_mention_plan)
+{
+	struct person	 p;
+	const char	*uid, *mob;
+
+	memset(&p, 0, sizeof p);
+	p.mobile = (char *)(uintptr_t)"13800000001";
+	p.dingtalk = (char *)(uintptr_t)"dt1";
+	ck_assert_ptr_null(channel_mention(CHANNEL_DINGTALK, &p, &uid, &mob));
+	ck_assert_str_eq(uid, "dt1");
+	ck_assert_ptr_null(mob);	/* never twice */
+	ck_assert_ptr_null(channel_mention(CHANNEL_WECOM, &p, &uid, &mob));
+	ck_assert_ptr_null(uid);
+	ck_assert_str_eq(mob, "13800000001");
+	ck_assert_ptr_nonnull(channel_mention(CHANNEL_FEISHU, &p, &uid, &mob));
+	p.feishu = (char *)(uintptr_t)"ou_1";
+	ck_assert_ptr_null(channel_mention(CHANNEL_FEISHU, &p, &uid, &mob));
+	ck_assert_str_eq(uid, "ou_1");
+	p.mobile = NULL;
+	ck_assert_ptr_nonnull(channel_mention(CHANNEL_WECOM, &p, &uid, &mob));
+}
+END_TEST
+
+/* What is measured is what is sent: the WeCom content with its <@id>s,
+ * a DingTalk body with its @mobiles and keyword; a follow-up as text. */
+START_TEST(test_measure)
+{
+	struct channel		c = test_channel(CHANNEL_WECOM, FORMAT_MARKDOWN,
+				    "k");
+	struct message		m = test_message();
+	struct http_request	req;
+	json_t			*root;
+	int			ids, mobs;
+
+	m.userids = userids;
+	m.nuserids = 2;
+	m.mobiles = mobiles;
+	m.nmobiles = 2;
+	ck_assert_uint_eq(channel_measure(&c, &m),
+	    strlen(m.text) + strlen("\n\n<@u1> <@u2>"));
+	ck_assert_uint_eq(channel_limit(&c), 4096);
+	channel_mentions_carried(&c, &m, &ids, &mobs);
+	ck_assert(ids && !mobs);
+	m.format = FORMAT_TEXT;
+	channel_mentions_carried(&c, &m, &ids, &mobs);
+	ck_assert(ids && mobs);
+	root = build_ok(&c, &m, 0, &req);
+	ck_assert_str_eq(jstr(root, "msgtype"), "text");
+	ck_assert_uint_eq(json_array_size(jget(root,
+	    "text/mentioned_mobile_list")), 2);
+	json_decref(root);
+	http_request_clear(&req);
+
+	c = test_channel(CHANNEL_DINGTALK, FORMAT_MARKDOWN, "t");
+	m.format = FORMAT_DEFAULT;
+	root = build_ok(&c, &m, 0, &req);
+	ck_assert_uint_eq(channel_measure(&c, &m), req.bodylen);
+	ck_assert_uint_eq(channel_limit(&c), 20000);
+	json_decref(root);
+	http_request_clear(&req);
+}
+END_TEST
+
+/* A Feishu post shows no raw markdown: bold is its style, links its tag. */
+START_TEST(test_feishu_post_markdown)
+{
+	struct channel		c = test_channel(CHANNEL_FEISHU, FORMAT_POST,
+				    "t");
+	struct message		m = test_message();
+	struct http_request	req;
+	json_t			*root;
+
+	m.text = "1、**项目甲**｜<font color=\"warning\">逾期</font> [详情](https://x.invalid/1)";
+	root = build_ok(&c, &m, 0, &req);
+	ck_assert_ptr_null(strstr(req.body, "**"));
+	ck_assert_ptr_null(strstr(req.body, "<font"));
+	ck_assert_ptr_nonnull(strstr(req.body,
+	    "{\"tag\":\"text\",\"text\":\"项目甲\",\"style\":[\"bold\"]}"));
+	ck_assert_ptr_nonnull(strstr(req.body,
+	    "{\"tag\":\"a\",\"text\":\"详情\",\"href\":\"https://x.invalid/1\"}"));
+	json_decref(root);
+	http_request_clear(&req);
+}
+END_TEST
+
 /* WeCom text: mentions as separate userid and mobile lists. */
 START_TEST(test_wecom_text)
 {
@@ -1131,6 +1217,9 @@ channel_suite(void)
 
 	tc = tcase_create("build");
 	tcase_add_test(tc, test_wecom_markdown);
+	tcase_add_test(tc, test_mention_plan);
+	tcase_add_test(tc, test_measure);
+	tcase_add_test(tc, test_feishu_post_markdown);
 	tcase_add_test(tc, test_wecom_text);
 	tcase_add_test(tc, test_wecom_errors);
 	tcase_add_test(tc, test_dingtalk_markdown);

@@ -381,8 +381,8 @@ START_TEST(test_base)
 	ck_assert_int_eq(c->per_second, 0);
 	ck_assert_int_eq(c->timeout, 10);
 	ck_assert_int_eq(c->format, FORMAT_DEFAULT);
-	ck_assert_uint_eq(c->max_bytes,
-	    channel_default_max_bytes(CHANNEL_WECOM, FORMAT_DEFAULT));
+	ck_assert_uint_eq(c->max_bytes, 0);	/* the vendor's limit */
+	ck_assert_uint_eq(channel_limit(c), 4096);
 	ck_assert_str_eq(c->url, channel_default_url(CHANNEL_WECOM));
 	ck_assert_str_eq(c->key, "k1");
 	ck_assert_int_eq(c->line, 5);

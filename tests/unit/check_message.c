@@ -14,6 +14,8 @@
 
 #include <check.h>
 
+#include <jansson.h>
+
 #include "escalator.h"
 
 static struct config	*conf;
@@ -289,8 +291,16 @@ render_50(const char *template, const char *stage, const char *label,
 			const char *t = parts[i].text;
 			if (f != NULL)
 				fprintf(f, "=== %s\n%s\n", parts[i].title, t);
-			ck_assert_uint_le(strlen(t),
-			    channel_max_bytes(&ch) - PART_RESERVE);
+			{
+				struct message m;
+				memset(&m, 0, sizeof m);
+				m.title = parts[i].title;
+				m.text = t;
+				m.severity = "warning";
+				ck_assert_uint_gt(channel_measure(&ch, &m), 0);
+				ck_assert_uint_le(channel_measure(&ch, &m),
+				    channel_limit(&ch));
+			}
 			ck_assert(utf8_valid(t, strlen(t)));
 			for (w = empty; *w != NULL; w++)
 				ck_assert_msg(strstr(t, *w) == NULL,
@@ -376,6 +386,158 @@ START_TEST(test_supplement_commitment_overdue)
 }
 END_TEST
 
+/* A shortened line ends in an ellipsis and leaves no markup open. */
+START_TEST(test_shorten)
+{
+	char	*s;
+
+	s = part_shorten("**项目甲**｜<font color=\"warning\">超期五个工作日</font>", 40);
+	ck_assert_uint_le(strlen(s), 40);
+	ck_assert(utf8_valid(s, strlen(s)));
+	ck_assert_ptr_null(strstr(s, "<font"));
+	ck_assert_str_eq(s + strlen(s) - 3, PART_ELLIPSIS);
+	free(s);
+	s = part_shorten("前缀 **项目甲乙丙丁**", 18);
+	ck_assert_ptr_null(strstr(s, "**"));
+	free(s);
+	s = part_shorten("短", 40);
+	ck_assert_str_eq(s, "短");
+	free(s);
+}
+END_TEST
+
+/*
+ * 200 items, 150 people, every app: each part's request fits the vendor's
+ * limit with the mentions of its own items (those its format cannot carry
+ * in its follow-up), every item once, and one item line longer than a
+ * whole part is shortened.
+ */
+START_TEST(test_mentions_per_part)
+{
+	static struct person	 people[150];
+	static struct msg_mention mm[200];
+	static char		 mob[150][16], uid[150][16];
+	static char		 longname[9000];
+	struct channel		 ch;
+	struct msg_batch	 b;
+	struct msg_part		*parts;
+	struct message		 m;
+	size_t			 nparts, a, i, k, seen;
+	char			*err = NULL;
+	int			 ids, mobs;
+
+	for (i = 0; i < 150; i++) {
+		snprintf(mob[i], sizeof mob[i], "138000%05zu", i);
+		snprintf(uid[i], sizeof uid[i], "u%03zu", i);
+		memset(&people[i], 0, sizeof people[i]);
+		people[i].name = mob[i];
+		people[i].mobile = mob[i];
+		if (i % 2 == 0)
+			people[i].wecom = people[i].dingtalk = uid[i];
+		people[i].feishu = uid[i];
+	}
+	for (i = 0; i < sizeof longname - 1; i++)
+		longname[i] = "**x"[i % 3];
+	for (a = 0; a < sizeof apps / sizeof apps[0]; a++) {
+		for (i = 0; i < 200; i++) {
+			memset(&items[i], 0, sizeof items[i]);
+			snprintf(names[i], sizeof names[i], "工程%03zu号", i);
+			items[i].id = (int64_t)i + 1;
+			items[i].project_code = names[i];
+			items[i].project_name = i == 7 ? longname : names[i];
+			items[i].kind = (char *)(uintptr_t)"立项";
+			items[i].department = (char *)(uintptr_t)"投资项目审批科";
+			memset(&entries[i], 0, sizeof entries[i]);
+			entries[i].item = &items[i];
+			entries[i].due = at("2026-11-16 18:00") + (int64_t)i;
+			enqueue_mention_plan(apps[a].type, &people[i % 150],
+			    &mm[i].uid, &mm[i].mobile, &ids);
+			mm[i].name = ids ? people[i % 150].name : NULL;
+			entries[i].mentions = &mm[i];
+			entries[i].nmentions = 1;
+		}
+		memset(&ch, 0, sizeof ch);
+		ch.name = (char *)(uintptr_t)apps[a].name;
+		ch.type = apps[a].type;
+		ch.format = apps[a].format;
+		memset(&b, 0, sizeof b);
+		b.channel = &ch;
+		b.template = "reminder";
+		b.stage = "reminder";
+		b.stage_label = "催办";
+		b.severity = "warning";
+		b.group = "社会投资类推进组";
+		b.entries = entries;
+		b.nentries = 200;
+		ck_assert_msg(message_render(conf, &b, at("2026-11-20 09:00"),
+		    &parts, &nparts, &err) == 0, "%s", err);
+		if (apps[a].type != CHANNEL_WEBHOOK)
+			ck_assert_uint_gt(nparts, 1);
+		for (i = 0; i < nparts; i++) {
+			memset(&m, 0, sizeof m);
+			m.title = parts[i].title;
+			m.text = parts[i].text;
+			m.severity = "warning";
+			/* Its own people, as JSON arrays: measured as sent. */
+			{
+				json_t *ju = parts[i].who.userids ? json_loads(
+				    parts[i].who.userids, 0, NULL) : NULL;
+				json_t *jm = parts[i].who.mobiles ? json_loads(
+				    parts[i].who.mobiles, 0, NULL) : NULL;
+				const char *uv[200], *mv[200];
+				size_t nu = 0, nm = 0, j;
+				for (j = 0; ju && j < json_array_size(ju); j++)
+					uv[nu++] = json_string_value(
+					    json_array_get(ju, j));
+				for (j = 0; jm && j < json_array_size(jm); j++)
+					mv[nm++] = json_string_value(
+					    json_array_get(jm, j));
+				m.userids = uv;
+				m.nuserids = nu;
+				m.mobiles = mv;
+				m.nmobiles = nm;
+				ck_assert_uint_gt(channel_measure(&ch, &m), 0);
+				ck_assert_msg(channel_measure(&ch, &m) <=
+				    channel_limit(&ch), "%s part %zu: %zu bytes",
+				    apps[a].name, i, channel_measure(&ch, &m));
+				/* Only the people of its own items. */
+				for (j = 0; j < parts[i].nentries; j++) {
+					const struct msg_mention *x =
+					    parts[i].entries[j]->mentions;
+					const char *w = x->uid ? x->uid :
+					    x->mobile;
+					const char *in = x->uid ?
+					    parts[i].who.userids : x->mobile ?
+					    (parts[i].who.mobiles ?
+					    parts[i].who.mobiles :
+					    parts[i].follow.mobiles) : NULL;
+					if (w != NULL)
+						ck_assert_ptr_nonnull(in != NULL ?
+						    strstr(in, w) : NULL);
+				}
+				ck_assert_uint_le(nu + nm,
+				    parts[i].nentries);
+				json_decref(ju);
+				json_decref(jm);
+			}
+			channel_mentions_carried(&ch, &m, &ids, &mobs);
+			if (!mobs)
+				ck_assert_ptr_null(parts[i].who.mobiles);
+			ck_assert(utf8_valid(parts[i].text,
+			    strlen(parts[i].text)));
+		}
+		for (k = 0; k < 200; k++) {
+			for (seen = 0, i = 0; i < nparts; i++)
+				for (size_t j = 0; j < parts[i].nentries; j++)
+					seen += parts[i].entries[j]->item->id ==
+					    (int64_t)k + 1;
+			ck_assert_uint_eq(seen, 1);
+		}
+		message_parts_free(parts, nparts);
+	}
+}
+END_TEST
+
 /* Collect the grouping and splitting tests. */
 static Suite *
 message_suite(void)
@@ -387,6 +549,8 @@ message_suite(void)
 	tcase_add_test(tc, test_grouping_split);
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_part_mark);
+	tcase_add_test(tc, test_shorten);
+	tcase_add_test(tc, test_mentions_per_part);
 	tcase_add_test(tc, test_interview_rectify_deadline);
 	tcase_add_test(tc, test_supplement_commitment_overdue);
 	tcase_set_timeout(tc, 30);

@@ -543,6 +543,8 @@ sent_cb(void *arg, const struct outbox_row *o)
 	char		 buf[32];
 
 	s->after = o->id;
+	if (o->follows != 0)
+		return (0);	/* a mention follow-up: no notice of its own */
 	ck_assert_int_lt(s->n, 64);
 	rules_format(o->created_at, buf, sizeof buf);
 	snprintf(s->when[s->n], sizeof s->when[s->n], "%.16s", buf);
