@@ -505,8 +505,9 @@ message_stream_next(struct msg_stream *ms, struct msg_part *part,
 	}
 	for (lo = 0; lo < k; lo++)
 		free(ms->lines[lo].text);
-	memmove(ms->lines, ms->lines + k, (ms->nlines - k) *
-	    sizeof *ms->lines);
+	if (ms->nlines > k)
+		memmove(ms->lines, ms->lines + k, (ms->nlines - k) *
+		    sizeof *ms->lines);
 	ms->nlines -= k;
 	ms->next += k;
 	*to = ms->next;
