@@ -201,12 +201,13 @@ class KillStorm(FaultCase):
                                                           ["a", "b", "c"]))])
         d = self.start_daemon(write("0s"))
         api = self.api(d)
-        # Every item has its own long project name: one item per message.
+        # Every item has its own long project name: one item per message
+        # (two of its lines do not fit in 256 bytes).
         # Added due in an hour, then all made due at once by moving the
         # stage an hour earlier (a reload): however long adding takes.
         codes = ["KS-%04d" % i for i in range(self.ITEMS)]
         for c in codes:
-            api.add_item(project=c, project_name="风暴测试项目" * 5 + c, name="立项",
+            api.add_item(project=c, project_name="风暴测试项目" * 9 + c, name="立项",
                          department="科a", deadline="+3600")
         api.close()
         self.assertEqual(mock.received(), [])
