@@ -359,7 +359,10 @@ class Daemon:
     def ctl_json(self, *args, **kw):
         r = self.ctl(*args, json_out=True, **kw)
         if r.rc != 0:
-            raise AssertionError("ctl %s failed: %r" % (" ".join(map(str, args)), r))
+            gone = "" if self.running() else (
+                "\nthe daemon is not running (exit status %r); its stderr ends:\n%s"
+                % (self.proc.poll() if self.proc else None, self.stderr()[-3000:]))
+            raise AssertionError("ctl %s failed: %r%s" % (" ".join(map(str, args)), r, gone))
         return r.json()
 
     def signal(self, sig):
