@@ -153,9 +153,16 @@ message_cmp(const void *a, const void *b)
 static void
 message_append(char **buf, size_t *len, const char *s)
 {
-	size_t	 n = strlen(s);
+	size_t	 n = strlen(s), have, want;
 
-	*buf = xreallocarray(*buf, *len + n + 1, 1);
+	/* The buffer's size is always the power of two above its length:
+	 * a part of hundreds of lines is built without a copy per line. */
+	for (have = 64; have < *len + 1; have *= 2)
+		;
+	for (want = have; want < *len + n + 1; want *= 2)
+		;
+	if (*buf == NULL || want != have)
+		*buf = xreallocarray(*buf, want, 1);
 	memcpy(*buf + *len, s, n + 1);
 	*len += n;
 }
