@@ -144,7 +144,9 @@ def outbox_since(db, after):
 
 class Simulate(H.E2ETestCase):
 
-    def setup_daemon(self):
+    def write_setup(self, reports=False):
+        """The scenario's configuration (the shipped organisation and
+        ladders, with the shipped reports when asked): (path, settings)."""
         url = "http://127.0.0.1:9/hook"
         settings = {
             "database": os.path.join(self.tmp, "t.db"),
@@ -163,10 +165,12 @@ class Simulate(H.E2ETestCase):
                 {"name": "admin", "type": "wecom", "key": "K2", "url": url, "format": "text"},
             ],
         }
-        includes = H.CALENDARS + [os.path.join(H.RULES, "organisation.conf"),
-                                  os.path.join(H.RULES, "policies.conf")]
-        path = self.write_config(H.lc_document(settings, includes, base=self.tmp))
-        return self.start_daemon(path)
+        names = ["organisation.conf", "policies.conf"] + (["reports.conf"] if reports else [])
+        includes = H.CALENDARS + [os.path.join(H.RULES, n) for n in names]
+        return self.write_config(H.lc_document(settings, includes, base=self.tmp)), settings
+
+    def setup_daemon(self):
+        return self.start_daemon(self.write_setup()[0])
 
     def add_items(self, d, n, seed=1):
         """n items through the API: every mode, limits, some events."""
@@ -200,27 +204,7 @@ class Simulate(H.E2ETestCase):
 
     def frozen_daemon(self, at):
         """setup_daemon() with the shipped reports, its clock frozen at `at`."""
-        url = "http://127.0.0.1:9/hook"
-        settings = {
-            "database": os.path.join(self.tmp, "t.db"),
-            "socket": os.path.join(self.tmp, "ctl.sock"),
-            "templates": H.TEMPLATES,
-            "link_base": "https://oa.example.gov.cn/items/",
-            "admin_channel": "admin",
-            "head": "p-head",
-            "head_channel": "leaders",
-            "channels": [
-                {"name": "social", "type": "wecom", "key": "K1", "url": url, "max_bytes": 2000},
-                {"name": "urban", "type": "dingtalk", "token": "T", "secret": "S", "url": url},
-                {"name": "industry", "type": "feishu", "key": "F", "url": url,
-                 "window": "office"},
-                {"name": "leaders", "type": "webhook", "url": url, "max_bytes": 1500},
-                {"name": "admin", "type": "wecom", "key": "K2", "url": url, "format": "text"},
-            ],
-        }
-        includes = H.CALENDARS + [os.path.join(H.RULES, n) for n in
-                                  ("organisation.conf", "policies.conf", "reports.conf")]
-        path = self.write_config(H.lc_document(settings, includes, base=self.tmp))
+        path, settings = self.write_setup(reports=True)
         d = FrozenClockDaemon(path, settings["socket"], settings["database"], self.tmp,
                               clock_file=os.path.join(self.tmp, "clock"), at=at)
         self.daemons.append(d)
