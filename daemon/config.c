@@ -56,12 +56,14 @@ struct config_ctx {
 
 static const char *const config_main_keys[] = {
 	"database", "timezone", "socket", "socket_mode", "listen",
-	"api_token", "api_token_file", "link_base", "deadline_time",
+	"api_token", "api_token_file", "api_tokens", "link_base",
+	"deadline_time",
 	"templates", "admin_channel", "head", "head_channel", "windows",
 	"channels", "people", "departments", "groups", "policies", "reports",
 	NULL
 };
 static const char *const config_calendar_keys[] = { "year", "days", NULL };
+static const char *const config_token_keys[] = { "name", "file", NULL };
 static const char *const config_day_keys[] = { "date", "off", "name", NULL };
 static const char *const config_window_keys[] = {
 	"name", "days", "start", "end", NULL
@@ -783,19 +785,100 @@ config_loopback(const char *host)
 	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0);
 }
 
-/* The TCP API settings: listen, api_token, api_token_file. */
+/* Add a named API token (the name and the token copied). */
+static void
+config_add_token(struct config *cf, const char *name, const char *token)
+{
+	cf->tokens = xreallocarray(cf->tokens, cf->ntokens + 1,
+	    sizeof *cf->tokens);
+	cf->tokens[cf->ntokens].name = xstrdup(name);
+	cf->tokens[cf->ntokens].token = xstrdup(token);
+	cf->ntokens++;
+}
+
+/*
+ * A token's name becomes the actor "token:NAME" in the action log: 1 to
+ * 64 letters, digits, '.', '_' and '-'.
+ */
+static int
+config_token_name_ok(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return (0);
+	return (i > 0 && i <= 64);
+}
+
+/* One element of api_tokens: { name = "..."; file = "..."; }. */
+static void
+config_parse_token(struct config_ctx *ctx, const config_setting_t *g)
+{
+	struct config		*cf = ctx->cf;
+	const config_setting_t	*s;
+	const char		*name, *file;
+	char			*token;
+	size_t			 i;
+
+	config_check_keys(ctx, g, config_token_keys);
+	if (config_str_required(ctx, g, "name", &name) != 1)
+		return;
+	s = config_setting_get_member(g, "name");
+	if (!config_token_name_ok(name)) {
+		config_error(ctx, s, "token name '%.64s' must be 1 to 64 "
+		    "letters, digits, '.', '_' or '-'", name);
+		return;
+	}
+	for (i = 0; i < cf->ntokens; i++)
+		if (strcmp(cf->tokens[i].name, name) == 0) {
+			config_error(ctx, s, "token name '%s' given twice%s",
+			    name, strcmp(name, "default") == 0 ? " ('default' "
+			    "is the name of api_token/api_token_file)" : "");
+			return;
+		}
+	if (config_str_required(ctx, g, "file", &file) != 1)
+		return;
+	if (config_read_secret(ctx, config_setting_get_member(g, "file"),
+	    &token) != 1)
+		return;
+	for (i = 0; i < cf->ntokens; i++)
+		if (strcmp(cf->tokens[i].token, token) == 0) {
+			/* Name the other entry, never the token. */
+			config_error(ctx, g, "token '%s' is the same as token "
+			    "'%s': each name needs its own token", name,
+			    cf->tokens[i].name);
+			config_free_secret(token);
+			return;
+		}
+	config_add_token(cf, name, token);
+	config_free_secret(token);
+}
+
+/* The TCP API settings: listen, api_token, api_token_file, api_tokens. */
 static void
 config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 {
 	static const char *const inline_names[] = { "api_token", NULL };
 	static const char *const file_names[] = { "api_token_file", NULL };
 	struct config		*cf = ctx->cf;
-	const config_setting_t	*s;
+	const config_setting_t	*s, *list, *e;
 	const char		*listen;
-	int			 rc;
+	int			 rc, i;
 
 	rc = config_secret(ctx, root, inline_names, file_names,
 	    &cf->api_token);
+	/* The single token of old is the token named "default". */
+	if (rc == 1)
+		config_add_token(cf, "default", cf->api_token);
+	if ((list = config_group_list(ctx, root, "api_tokens")) != NULL) {
+		for (i = 0; i < config_setting_length(list); i++)
+			if ((e = config_group_elem(list, i)) != NULL)
+				config_parse_token(ctx, e);
+	}
+	if (cf->ntokens > 0)
+		rc = 1;
 	if (config_str(ctx, root, "listen", &listen) != 1)
 		return;
 	s = config_setting_get_member(root, "listen");
@@ -807,8 +890,8 @@ config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 		return;
 	}
 	if (rc == 0)
-		config_error(ctx, s, "'listen' needs 'api_token' or "
-		    "'api_token_file'");
+		config_error(ctx, s, "'listen' needs 'api_token', "
+		    "'api_token_file' or 'api_tokens'");
 	if (!config_loopback(cf->listen_host))
 		config_warning(ctx, s, "listen address %s is not a loopback "
 		    "address: the API is reachable from the network",
@@ -3035,6 +3118,11 @@ config_free(struct config *cf)
 	free(cf->listen);
 	free(cf->listen_host);
 	config_free_secret(cf->api_token);
+	for (i = 0; i < cf->ntokens; i++) {
+		free(cf->tokens[i].name);
+		config_free_secret(cf->tokens[i].token);
+	}
+	free(cf->tokens);
 	free(cf->link_base);
 	free(cf->admin_channel);
 	free(cf->head);

@@ -539,6 +539,12 @@ struct template_entry {
 	struct template_set	 set;
 };
 
+/* A bearer token of the TCP API; requests with it act as "token:NAME". */
+struct api_token {
+	char		*name;
+	char		*token;		/* secret */
+};
+
 struct config {
 	char			*path;		/* the main file */
 	char			*database;
@@ -548,7 +554,9 @@ struct config {
 	char			*listen;	/* optional TCP "127.0.0.1:8080" */
 	char			*listen_host;	/* its host; IPv6 without [] */
 	int			 listen_port;
-	char			*api_token;	/* secret */
+	char			*api_token;	/* secret; also tokens[] "default" */
+	struct api_token	*tokens;	/* every TCP API token, named */
+	size_t			 ntokens;
 	char			*link_base;	/* item links, optional */
 	int			 deadline_min;	/* time of day deadlines fall due */
 	char			*admin_channel;
@@ -705,6 +713,20 @@ struct log_row {
 	char		*channel;
 	char		*outcome;
 	char		*detail;
+	char		*actor;		/* who: STORE_ACTOR_DAEMON, "unix:USER",
+					   "token:NAME", "import:FILE ...";
+					   NULL before schema 10 */
+};
+
+/* Which log entries store_log_query() lists. */
+struct log_filter {
+	int64_t		 item;		/* > 0: the item's and its messages' */
+	const char	*project;	/* entries naming this project code */
+	const char	*actor;		/* exact, or "PREFIX*" */
+	int64_t		 since;		/* at >= since; 0: open */
+	int64_t		 until;		/* at <= until; 0: open */
+	int64_t		 after;		/* > 0: the first after this id */
+	int		 limit;		/* <= 0: all */
 };
 
 /* store.c -- SQLite in WAL mode; all SQL of the daemon lives here. */
@@ -730,6 +752,11 @@ void		 store_checkpointer_stop(struct store *);
 int64_t		 store_checkpoints(struct store *);
 const char	*store_error(struct store *);
 int		 store_begin(struct store *);
+/* The actor of the log entries the transaction writes (NULL: daemon);
+ * commit and rollback forget it. */
+#define STORE_ACTOR_DAEMON	"daemon"	/* scheduled and internal */
+int		 store_begin_as(struct store *, const char *actor);
+const char	*store_actor(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 void		 project_row_clear(struct project_row *);
@@ -864,6 +891,8 @@ int		 store_log_outbox_items(struct store *, int64_t outbox, int64_t at,
 		    const char *stage, const char *channel, const char *outcome,
 		    const char *detail);
 int		 store_log_list(struct store *, int64_t item, int limit, store_log_cb, void *);
+int		 store_log_query(struct store *, const struct log_filter *,
+		    store_log_cb, void *);
 int		 store_event_claim(struct store *, const char *event_id, int64_t item,
 		    int64_t at);	/* 1: seen before */
 int		 store_count_status(struct store *, const char *status, int64_t *n);
