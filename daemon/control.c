@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "escalator.h"
 
@@ -38,7 +40,11 @@ struct control {
 	int			 fd;
 	char			*path;
 	TAILQ_HEAD(, sim_ctx)	 sims;		/* simulations streaming */
+	uid_t			 peer_uid;	/* the last peer's user name, */
+	char			 peer_name[64];	/* "" when not looked up */
 };
+
+#define CONTROL_ACTOR_MAX	96	/* "unix:USER", "token:NAME" */
 
 struct control_req {
 	struct control		*ctl;
@@ -47,7 +53,10 @@ struct control_req {
 	struct evkeyvalq	 query;
 	json_t			*body;
 	int			 tcp;
+	char			 actor[CONTROL_ACTOR_MAX];	/* who asks */
 };
+
+static int64_t	control_query_id(struct control_req *, const char *, int);
 
 /* Send a JSON answer (steals o). */
 static void
@@ -487,7 +496,7 @@ control_items_post(struct control_req *cr)
 		    " this category");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		free(ids);
 		control_db_error(cr, 503);
 		return;
@@ -532,7 +541,7 @@ control_item_event(struct control_req *cr, int64_t id)
 		control_error(cr->req, 400, "at", "invalid or impossible date");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		control_db_error(cr, 503);
 		return;
 	}
@@ -699,7 +708,7 @@ control_project_progress(struct control_req *cr, const char *code)
 			control_error(cr->req, 404, "code", "no such project");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		project_row_clear(&p);
 		control_db_error(cr, 503);
 		return;
@@ -741,38 +750,98 @@ control_log_cb(void *arg, const struct log_row *l)
 	S("channel", l->channel);
 	S("outcome", l->outcome);
 	S("detail", l->detail);
+	S("actor", l->actor);
 #undef S
 	json_array_append_new(arg, o);
 	return (0);
 }
 
-/* GET /v1/log */
+/*
+ * A time parameter of the log: a date (since: its start; until: its end)
+ * or a time as rules_parse_time() reads it; -1 after answering.
+ */
+static int
+control_log_time(struct control_req *cr, const char *key, int end,
+    int64_t *t)
+{
+	const char	*v = evhttp_find_header(&cr->query, key);
+	int32_t		 day;
+	char		 msg[160];
+
+	*t = 0;
+	if (v == NULL)
+		return (0);
+	if (strlen(v) == 10 && calendar_parse_date(v, &day) == 0) {
+		*t = end ? rules_local(day + 1, 0) - 1 : rules_local(day, 0);
+		return (0);
+	}
+	if (rules_parse_time(v, control_now(), t) != 0 || *t <= 0) {
+		snprintf(msg, sizeof msg, "%s must be a date YYYY-MM-DD or a"
+		    " time YYYY-MM-DDTHH:MM:SS (RFC 3339)", key);
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* A text parameter of the log: NULL absent; -1 after answering. */
+static int
+control_log_text(struct control_req *cr, const char *key, const char **v)
+{
+	char	 msg[128];
+
+	*v = evhttp_find_header(&cr->query, key);
+	if (*v != NULL && (**v == '\0' || strlen(*v) > 256 ||
+	    !utf8_valid(*v, strlen(*v)))) {
+		snprintf(msg, sizeof msg, "%s must be 1 to 256 bytes of UTF-8",
+		    key);
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* GET /v1/log?item=&project=&actor=&since=&until=&after=&limit= */
 static void
 control_log_get(struct control_req *cr)
 {
-	const char	*item = evhttp_find_header(&cr->query, "item");
-	const char	*lim = evhttp_find_header(&cr->query, "limit");
-	long long	 id = 0, limit = 100;
-	char		*end;
-	json_t		*o, *arr;
+	static const char *known[] = { "item", "project", "actor", "since",
+	    "until", "after", "limit", NULL };
+	struct log_filter	 f;
+	struct evkeyval		*kv;
+	int64_t			 v;
+	size_t			 i;
+	char			 msg[160];
+	json_t			*o, *arr;
 
-	if (item != NULL) {
-		id = strtoll(item, &end, 10);
-		if (*end != '\0' || id <= 0) {
-			control_error(cr->req, 400, "item", "item must be an id");
+	TAILQ_FOREACH(kv, &cr->query, next) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], kv->key) == 0)
+				break;
+		if (known[i] == NULL) {
+			snprintf(msg, sizeof msg, "unknown parameter '%.64s'",
+			    kv->key);
+			control_error(cr->req, 400, kv->key, msg);
 			return;
 		}
 	}
-	if (lim != NULL) {
-		limit = strtoll(lim, &end, 10);
-		if (*end != '\0' || limit < 0) {
-			control_error(cr->req, 400, "limit", "limit must be a"
-			    " non-negative integer");
-			return;
-		}
+	memset(&f, 0, sizeof f);
+	if ((f.item = control_query_id(cr, "item", 0)) < 0 ||
+	    (f.after = control_query_id(cr, "after", 1)) < 0 ||
+	    (v = control_query_id(cr, "limit", 1)) < 0 ||
+	    control_log_text(cr, "project", &f.project) != 0 ||
+	    control_log_text(cr, "actor", &f.actor) != 0 ||
+	    control_log_time(cr, "since", 0, &f.since) != 0 ||
+	    control_log_time(cr, "until", 1, &f.until) != 0)
+		return;
+	f.limit = v == 0 ? 100 : v > 10000 ? 10000 : (int)v;
+	f.cursor = evhttp_find_header(&cr->query, "after") != NULL;
+	if (f.since > 0 && f.until > 0 && f.until < f.since) {
+		control_error(cr->req, 400, "until", "until is before since");
+		return;
 	}
 	arr = json_array();
-	if (store_log_list(cr->ctl->esc->store, id, (int)limit, control_log_cb,
+	if (store_log_query(cr->ctl->esc->store, &f, control_log_cb,
 	    arr) != 0) {
 		json_decref(arr);
 		control_db_error(cr, 500);
@@ -1188,7 +1257,7 @@ control_report_send(struct control_req *cr, const char *name)
 		return;
 	if (control_report_args(cr, name, group, at, &rc, &g, &t) != 0)
 		return;
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		control_db_error(cr, 503);
 		return;
 	}
@@ -1270,13 +1339,30 @@ control_import(struct control_req *cr)
 	struct evbuffer		*in = evhttp_request_get_input_buffer(cr->req);
 	const char		*dry = evhttp_find_header(&cr->query, "dry_run");
 	const char		*enc = evhttp_find_header(&cr->query, "encoding");
+	const char		*file = evhttp_find_header(&cr->query, "file");
 	struct api_error	 e;
 	json_t			*result = NULL, *problems = NULL, *o;
-	size_t			 len = evbuffer_get_length(in);
+	size_t			 len = evbuffer_get_length(in), i;
 	int			 dry_run = dry != NULL && strcmp(dry, "0") != 0 &&
 				    strcmp(dry, "false") != 0;
+	char			 actor[384];	/* "import:FILE (ACTOR)" */
 
 	memset(&e, 0, sizeof e);
+	/* The file's name (no directory) names the import in the log. */
+	if (file != NULL) {
+		for (i = 0; file[i] != '\0'; i++)
+			if ((unsigned char)file[i] < 0x20 || file[i] == '/' ||
+			    file[i] == 0x7f)
+				break;
+		if (*file == '\0' || file[i] != '\0' || i > 255 ||
+		    !utf8_valid(file, i)) {
+			control_error(cr->req, 400, "file", "file must be a file"
+			    " name of at most 255 bytes, without directory");
+			return;
+		}
+	}
+	snprintf(actor, sizeof actor, "import:%s (%s)", file != NULL ? file :
+	    "-", cr->actor);
 	if (enc != NULL && strcmp(enc, "auto") != 0 && strcasecmp(enc,
 	    "utf-8") != 0 && strcasecmp(enc, "utf8") != 0 && strcasecmp(enc,
 	    "gb18030") != 0 && strcasecmp(enc, "gbk") != 0) {
@@ -1284,7 +1370,7 @@ control_import(struct control_req *cr)
 		    " utf-8 or gb18030");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, actor) != 0) {
 		control_db_error(cr, 503);
 		return;
 	}
@@ -1315,7 +1401,7 @@ control_import(struct control_req *cr)
 	}
 	if (!dry_run) {
 		scheduler_arm(esc->sched);
-		log_info("import: applied");
+		log_info("import: applied (%s)", actor);
 	}
 	control_reply(cr->req, 200, result);
 }
@@ -1512,7 +1598,7 @@ control_outbox_act(struct control_req *cr, enum outbox_action what)
 		a.channel = from;
 	}
 	if (actor == NULL || *actor == '\0')
-		actor = "api";
+		actor = cr->actor;
 	switch (what) {
 	case OUTBOX_RETRY:
 		if ((a.id != 0) + (a.channel != NULL) + json_is_true(all) !=
@@ -1564,7 +1650,7 @@ control_outbox_act(struct control_req *cr, enum outbox_action what)
 		xasprintf(&detail, "dropped by %s: %s", actor, a.reason);
 		break;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		free(detail);
 		control_db_error(cr, 503);
 		return;
@@ -1667,6 +1753,85 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 		control_error(cr->req, 404, NULL, "no such endpoint");
 }
 
+/* SHA-256 of s: tokens are compared as digests, in constant time. */
+static void
+control_digest(const char *s, size_t len, unsigned char md[32])
+{
+	unsigned int	 n = 32;
+
+	if (EVP_Digest(s, len, md, &n, EVP_sha256(), NULL) != 1)
+		memset(md, 0, 32);
+}
+
+/*
+ * The name of the TCP API token a request carries ("Authorization:
+ * Bearer TOKEN"), or NULL.  Every configured token is compared, each in
+ * constant time, whichever matches; the token itself is never copied
+ * into anything logged or answered.
+ */
+static const char *
+control_token(const struct config *conf, const char *auth)
+{
+	unsigned char	 got[32], want[32];
+	const char	*name = NULL;
+	size_t		 i;
+
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+		return (NULL);
+	control_digest(auth + 7, strlen(auth + 7), got);
+	for (i = 0; i < conf->ntokens; i++) {
+		control_digest(conf->tokens[i].token,
+		    strlen(conf->tokens[i].token), want);
+		if (CRYPTO_memcmp(got, want, sizeof got) == 0 && name == NULL)
+			name = conf->tokens[i].name;
+	}
+	OPENSSL_cleanse(got, sizeof got);
+	OPENSSL_cleanse(want, sizeof want);
+	return (name);
+}
+
+/*
+ * The user at the other end of the unix socket, from SO_PEERCRED:
+ * "unix:NAME", or "unix:uid:N" when the uid has no name.  The last name
+ * looked up is kept: the control socket's callers are few.
+ */
+static void
+control_peer(struct control *ctl, struct evhttp_request *req, char *buf,
+    size_t len)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct ucred			 uc;
+	struct passwd			 pw, *res = NULL;
+	socklen_t			 sl = sizeof uc;
+	evutil_socket_t			 fd = -1;
+	char				*pbuf;
+	size_t				 plen = 16384;
+
+	if ((evcon = evhttp_request_get_connection(req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
+		fd = bufferevent_getfd(bev);
+	if (fd == -1 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc,
+	    &sl) != 0) {
+		snprintf(buf, len, "unix:unknown");
+		return;
+	}
+	if (ctl->peer_name[0] == '\0' || ctl->peer_uid != uc.uid) {
+		pbuf = xmalloc(plen);
+		if (getpwuid_r(uc.uid, &pw, pbuf, plen, &res) == 0 &&
+		    res != NULL && *pw.pw_name != '\0' &&
+		    strlen(pw.pw_name) < sizeof ctl->peer_name)
+			snprintf(ctl->peer_name, sizeof ctl->peer_name, "%s",
+			    pw.pw_name);
+		else
+			snprintf(ctl->peer_name, sizeof ctl->peer_name,
+			    "uid:%lu", (unsigned long)uc.uid);
+		ctl->peer_uid = uc.uid;
+		free(pbuf);
+	}
+	snprintf(buf, len, "unix:%s", ctl->peer_name);
+}
+
 /* Every request: check auth, parse query and body, route. */
 static void
 control_request(struct evhttp_request *req, void *arg, int tcp)
@@ -1676,10 +1841,10 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
 	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
-	const char		*path, *q, *auth;
+	const char		*path, *q, *auth, *name;
 	json_error_t		 jerr;
 	size_t			 len;
-	char			 msg[300], *want;
+	char			 msg[300];
 
 	memset(&cr, 0, sizeof cr);
 	cr.ctl = ctl;
@@ -1689,20 +1854,16 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	if (tcp) {
 		auth = evhttp_find_header(evhttp_request_get_input_headers(req),
 		    "Authorization");
-		xasprintf(&want, "Bearer %s", ctl->esc->conf->api_token ?
-		    ctl->esc->conf->api_token : "");
-		if (ctl->esc->conf->api_token == NULL || auth == NULL ||
-		    strlen(auth) != strlen(want) ||
-		    CRYPTO_memcmp(auth, want, strlen(want)) != 0) {
-			free(want);
+		if ((name = control_token(ctl->esc->conf, auth)) == NULL) {
 			evhttp_add_header(evhttp_request_get_output_headers(req),
 			    "WWW-Authenticate", "Bearer");
 			control_error(req, 401, NULL, auth == NULL ?
 			    "missing bearer token" : "wrong bearer token");
 			return;
 		}
-		free(want);
-	}
+		snprintf(cr.actor, sizeof cr.actor, "token:%s", name);
+	} else
+		control_peer(ctl, req, cr.actor, sizeof cr.actor);
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || strncmp(path, "/v1/", 4) != 0) {
 		if (path != NULL && strcmp(path, "/metrics") == 0 &&

@@ -214,7 +214,19 @@ static const struct ctl_param ctl_project_progress_params[] = {
 
 static const struct ctl_param ctl_log_params[] = {
 	{ "item", "item", CTL_ID, 0, "ID", "only actions on item ID" },
-	{ "limit", "limit", CTL_COUNT, 0, "N", "at most N entries" },
+	{ "project", "project", CTL_TEXT, 0, "CODE",
+	  "only entries naming project CODE" },
+	{ "actor", "actor", CTL_TEXT, 0, "WHO",
+	  "only actions by WHO: daemon, unix:USER, token:NAME,"
+	  " import:FILE (...); a trailing * matches a prefix" },
+	{ "since", "since", CTL_TEXT, 0, "WHEN",
+	  "from WHEN: a date (its start) or an RFC 3339 time" },
+	{ "until", "until", CTL_TEXT, 0, "WHEN",
+	  "up to WHEN: a date (its end) or an RFC 3339 time" },
+	{ "limit", "limit", CTL_COUNT, 0, "N",
+	  "the last N entries (default 100)" },
+	{ "follow", "follow", CTL_FLAG, 0, NULL,
+	  "then print new entries as they come, until interrupted" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
 
@@ -2037,20 +2049,90 @@ ctl_cmd_project_progress(CTL_UNUSED const struct ctl_command *cmd,
 	return (rc);
 }
 
+/* One log entry on one line, as --follow prints them; -1: output gone. */
+static int
+ctl_log_line(json_t *e)
+{
+	char	*dump, b[7][512], d[2048];
+
+	if (ctl.json) {
+		if ((dump = json_dumps(e, JSON_COMPACT)) == NULL)
+			ctl_nomem();
+		printf("%s\n", dump);
+		free(dump);
+	} else
+		printf("%s  %s  %s  %s  %s  %s  %s  %s\n",
+		    ctl_get(e, "at", b[0], sizeof b[0], "-"),
+		    ctl_get(e, "item_id", b[1], sizeof b[1], "-"),
+		    ctl_get(e, "project", b[2], sizeof b[2], "-"),
+		    ctl_get(e, "stage", b[3], sizeof b[3], "-"),
+		    ctl_get(e, "channel", b[4], sizeof b[4], "-"),
+		    ctl_get(e, "outcome", b[5], sizeof b[5], "-"),
+		    ctl_get(e, "actor", b[6], sizeof b[6], "-"),
+		    ctl_get(e, "detail", d, sizeof d, ""));
+	return (fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1);
+}
+
+/*
+ * log --follow: poll the log after the last entry seen (after=ID), once
+ * a second, printing new entries as they come; ends when interrupted or
+ * when the output is closed.
+ */
+static int
+ctl_log_follow(json_t *args, json_int_t last)
+{
+	struct timespec	 pause = { 1, 0 };
+	json_t		*a, *log, *e;
+	char		*query, *path;
+	size_t		 i;
+	int		 rc;
+
+	for (;;) {
+		ctl_put(args, "after", json_integer(last));
+		ctl_put(args, "limit", json_integer(1000));
+		query = ctl_query(args);
+		xasprintf(&path, "/v1/log%s", query);
+		free(query);
+		rc = ctl_call("GET", path, NULL, &a);
+		free(path);
+		if (rc != CTL_OK)
+			return (rc);
+		if ((log = ctl_member(a, "log", JSON_ARRAY)) == NULL) {
+			json_decref(a);
+			return (CTL_EDAEMON);
+		}
+		json_array_foreach(log, i, e) {
+			last = json_integer_value(json_object_get(e, "id"));
+			if (ctl_log_line(e) != 0) {
+				json_decref(a);
+				return (CTL_OK);
+			}
+		}
+		/* A full page: more are waiting, ask again at once. */
+		if (json_array_size(log) < 1000)
+			nanosleep(&pause, NULL);
+		json_decref(a);
+	}
+}
+
 /* log: the action log, one line per entry. */
 static int
 ctl_cmd_log(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, CTL_UNUSED char **argv)
 {
 	static const char *const headers[] = {
-		"AT", "ITEM", "PROJECT", "STAGE", "CHANNEL", "OUTCOME", "DETAIL"
+		"AT", "ITEM", "PROJECT", "STAGE", "CHANNEL", "OUTCOME", "ACTOR",
+		"DETAIL"
 	};
 	struct ctl_table	*t;
 	json_t			*a, *log, *e;
+	json_int_t		 last = 0;
 	char			*query, *path, b[2048];
 	size_t			 i;
-	int			 rc;
+	int			 rc, follow;
 
+	follow = json_object_get(args, "follow") != NULL;
+	json_object_del(args, "follow");
 	query = ctl_query(args);
 	xasprintf(&path, "/v1/log%s", query);
 	free(query);
@@ -2058,17 +2140,27 @@ ctl_cmd_log(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	free(path);
 	if (rc != CTL_OK)
 		return (rc);
-	if (ctl.json)
-		goto out;
 	if ((log = ctl_member(a, "log", JSON_ARRAY)) == NULL) {
 		json_decref(a);
 		return (CTL_EDAEMON);
 	}
+	if (json_array_size(log) > 0)
+		last = json_integer_value(json_object_get(json_array_get(log,
+		    json_array_size(log) - 1), "id"));
+	if (follow) {
+		json_array_foreach(log, i, e)
+			if (ctl_log_line(e) != 0)
+				goto out;
+		json_decref(a);
+		return (ctl_log_follow(args, last));
+	}
+	if (ctl.json)
+		goto out;
 	if (json_array_size(log) == 0) {
 		printf("no log entries\n");
 		goto out;
 	}
-	t = ctl_table_new(headers, 7, 1U << 1, 0);
+	t = ctl_table_new(headers, 8, 1U << 1, 0);
 	json_array_foreach(log, i, e) {
 		ctl_table_cell(t, ctl_get(e, "at", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "item_id", b, sizeof b, "-"));
@@ -2076,6 +2168,7 @@ ctl_cmd_log(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		ctl_table_cell(t, ctl_get(e, "stage", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "channel", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "outcome", b, sizeof b, "-"));
+		ctl_table_cell(t, ctl_get(e, "actor", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "detail", b, sizeof b, ""));
 	}
 	ctl_table_print(t, stdout);
@@ -2505,9 +2598,9 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 {
 	struct ctl_answer	 ans;
 	json_t			*a, *projects, *items;
-	const char		*enc;
-	char			*body, *path, *e, b[4][32];
-	size_t			 len;
+	const char		*enc, *base;
+	char			*body, *path, *e, *e2, *f, b[4][32];
+	size_t			 len, i;
 	int			 dry, rc;
 
 	if (ctl_read_file(argv[0], &body, &len) != 0) {
@@ -2518,7 +2611,19 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	dry = json_object_get(args, "dry_run") != NULL;
 	enc = json_string_value(json_object_get(args, "encoding"));
 	e = ctl_escape(enc != NULL ? enc : "auto");
-	xasprintf(&path, "/v1/import?dry_run=%d&encoding=%s", dry, e);
+	/* The file's name, without directory, names the import in the log. */
+	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	f = xstrdup(*base != '\0' && strlen(base) <= 255 ? base : "-");
+	for (i = 0; f[i] != '\0'; i++)
+		if ((unsigned char)f[i] < 0x20 || f[i] == 0x7f)
+			f[i] = '?';
+	e2 = ctl_escape(f);
+	free(f);
+	f = e2;
+	xasprintf(&path, "/v1/import?dry_run=%d&encoding=%s&file=%s", dry, e,
+	    f);
+	free(f);
 	free(e);
 	rc = ctl_send("POST", path, body, len, "text/csv", &ans);
 	free(path);

@@ -725,7 +725,8 @@ struct log_filter {
 	const char	*actor;		/* exact, or "PREFIX*" */
 	int64_t		 since;		/* at >= since; 0: open */
 	int64_t		 until;		/* at <= until; 0: open */
-	int64_t		 after;		/* > 0: the first after this id */
+	int		 cursor;	/* 1: the first after id "after", */
+	int64_t		 after;		/* else the last ones */
 	int		 limit;		/* <= 0: all */
 };
 

@@ -2395,7 +2395,7 @@ store_log_list(struct store *s, int64_t item, int limit, store_log_cb cb,
 
 /*
  * The log entries f selects, oldest first: the last f->limit of them, or
- * with f->after the first f->limit after that id (a follower's cursor).
+ * with f->cursor the first f->limit after id f->after (a follower's).
  * Every filter is a term of the one statement, on an index: log_item and
  * log_outbox (an item's entries and its messages'), log_project, log_at,
  * log_actor (the actors other than the daemon).
@@ -2452,13 +2452,13 @@ store_log_query(struct store *s, const struct log_filter *f, store_log_cb cb,
 		TERM(" AND at >= ?5");
 	if (f->until > 0)
 		TERM(" AND at <= ?6");
-	if (f->after > 0)
+	if (f->cursor)
 		TERM(" AND id > ?7 ORDER BY id LIMIT ?8");
 	else
 		TERM(" ORDER BY id DESC LIMIT ?8");
 #undef TERM
 	/* Without a cursor: the last ones, turned oldest first. */
-	if (f->after <= 0)
+	if (!f->cursor)
 		xasprintf(&q, "SELECT * FROM (%s) ORDER BY id", sql);
 	else
 		q = xstrdup(sql);
@@ -2480,7 +2480,7 @@ store_log_query(struct store *s, const struct log_filter *f, store_log_cb cb,
 		sqlite3_bind_int64(st, 5, f->since);
 	if (f->until > 0)
 		sqlite3_bind_int64(st, 6, f->until);
-	if (f->after > 0)
+	if (f->cursor)
 		sqlite3_bind_int64(st, 7, f->after);
 	sqlite3_bind_int(st, 8, f->limit > 0 ? f->limit : -1);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
