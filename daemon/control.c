@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -834,7 +835,9 @@ control_log_get(struct control_req *cr)
 	    control_log_time(cr, "since", 0, &f.since) != 0 ||
 	    control_log_time(cr, "until", 1, &f.until) != 0)
 		return;
-	f.limit = v == 0 ? 100 : v > 10000 ? 10000 : (int)v;
+	/* Default 100; 0: all. */
+	f.limit = evhttp_find_header(&cr->query, "limit") == NULL ? 100 :
+	    v > INT_MAX ? INT_MAX : (int)v;
 	f.cursor = evhttp_find_header(&cr->query, "after") != NULL;
 	if (f.since > 0 && f.until > 0 && f.until < f.since) {
 		control_error(cr->req, 400, "until", "until is before since");
