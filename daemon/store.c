@@ -176,12 +176,13 @@ static const char *store_migrations[] = {
 	/*
 	 * 10: who did each action (STORE_ACTOR_DAEMON, "unix:USER",
 	 * "token:NAME", "import:FILE ..."), and the indexes of the log's
-	 * filters: time (appended in order, cheap to keep), project, and the
-	 * actors other than the daemon (the log's bulk is the daemon's).
+	 * filters: time (appended in order, cheap to keep) and the actors
+	 * other than the daemon (a storm's entries are the daemon's: they
+	 * cost it nothing).  A project's entries are found through its
+	 * items (log_item).
 	 */
 	"ALTER TABLE log ADD COLUMN actor TEXT;"
 	"CREATE INDEX log_at ON log(at);"
-	"CREATE INDEX log_project ON log(project) WHERE project IS NOT NULL;"
 	"CREATE INDEX log_actor ON log(actor) WHERE actor <> 'daemon';",
 };
 
@@ -2397,8 +2398,8 @@ store_log_list(struct store *s, int64_t item, int limit, store_log_cb cb,
  * The log entries f selects, oldest first: the last f->limit of them, or
  * with f->cursor the first f->limit after id f->after (a follower's).
  * Every filter is a term of the one statement, on an index: log_item and
- * log_outbox (an item's entries and its messages'), log_project, log_at,
- * log_actor (the actors other than the daemon).
+ * log_outbox (an item's entries and its messages'; a project's through
+ * its items), log_at, log_actor (the actors other than the daemon).
  */
 int
 store_log_query(struct store *s, const struct log_filter *f, store_log_cb cb,
@@ -2423,8 +2424,12 @@ store_log_query(struct store *s, const struct log_filter *f, store_log_cb cb,
 		snprintf(sql, sizeof sql, "SELECT id, at, item_id, project,"
 		    " stage, channel, outcome, detail, actor FROM log WHERE 1");
 #define TERM(t) strncat(sql, t, sizeof sql - strlen(sql) - 1)
-	if (f->project != NULL)
+	/* Entries naming a project name one of its items too. */
+	if (f->project != NULL && f->item > 0)
 		TERM(" AND project = ?2");
+	else if (f->project != NULL)
+		TERM(" AND item_id IN (SELECT i.id FROM items i JOIN projects p"
+		    " ON p.id = i.project_id WHERE p.code = ?2)");
 	if (f->actor != NULL) {
 		alen = strlen(f->actor);
 		if (alen > 0 && f->actor[alen - 1] == '*') {
