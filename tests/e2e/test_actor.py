@@ -290,3 +290,22 @@ class LogFilters(H.E2ETestCase):
 def read_rest(p, out):
     rest = p.stdout.read()
     return [b.decode("utf-8") for b in out + [rest]]
+
+
+class FollowEnds(H.E2ETestCase):
+    """log --follow ends when its reader goes away (SIGPIPE), not later."""
+
+    def test_follow_ends_when_output_closes(self):
+        _, d, _ = self.simple_setup()
+        d.add_item(project="PIPE-1", deadline="+86400")
+        argv = [H.CTL, "-s", d.socket, "log", "--follow"]
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             env=H.sanitizer_env())
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        first = p.stdout.readline().decode("utf-8")
+        self.assertIn("PIPE-1", first)
+        p.stdout.close()
+        # The next entry it prints finds no reader: it ends.
+        d.add_item(project="PIPE-2", deadline="+86400")
+        H.wait_for(lambda: p.poll() is not None, 30, "ctl log --follow to end")
+        self.assertIn(p.returncode, (0, -signal.SIGPIPE))
