@@ -34,7 +34,7 @@
  * first (with a page of its own) for any body a client would send by
  * mistake; it only bounds the memory a huge body can take.
  */
-#define CONTROL_MAX_BODY	(16 * 1024 * 1024)
+#define CONTROL_MAX_BODY	API_MAX_BODY
 #define CONTROL_HTTP_MAX_BODY	(4 * CONTROL_MAX_BODY)
 
 /* Every method libevent knows: the daemon answers each itself (405 with

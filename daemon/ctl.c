@@ -2544,6 +2544,13 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		    strerror(errno));
 		return (CTL_EUSAGE);
 	}
+	if (len > API_MAX_BODY) {
+		fprintf(stderr, "%s: %s: too large: %zu bytes (the daemon takes"
+		    " at most %d; split the file)\n", CTL_NAME, argv[0], len,
+		    API_MAX_BODY);
+		free(body);
+		return (CTL_EUSAGE);
+	}
 	dry = json_object_get(args, "dry_run") != NULL;
 	enc = json_string_value(json_object_get(args, "encoding"));
 	e = ctl_escape(enc != NULL ? enc : "auto");
