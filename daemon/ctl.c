@@ -534,9 +534,36 @@ ctl_table_free(struct ctl_table *t)
 }
 
 /*
- * A JSON value as text for display: strings as they are, numbers
- * formatted into buf, arrays joined with ", "; NULL for null, missing or
- * empty, so the caller picks the placeholder.
+ * A time as the API writes it (RFC 3339, "2026-12-07T09:00:00+08:00")
+ * shown as the daemon's local time, "2026-12-07 09:00:00", into buf;
+ * NULL when s is not such a time.
+ */
+static const char *
+ctl_time_text(const char *s, char *buf, size_t len)
+{
+	static const char	 form[] = "dddd-dd-ddTdd:dd:dd";
+	size_t			 i, n = strlen(s);
+
+	if ((n != 20 && n != 25) || len < 20)
+		return (NULL);
+	for (i = 0; i < 19; i++) {
+		if (form[i] == 'd' ? (s[i] < '0' || s[i] > '9') :
+		    s[i] != form[i])
+			return (NULL);
+	}
+	if (n == 20 ? s[19] != 'Z' : ((s[19] != '+' && s[19] != '-') ||
+	    s[22] != ':'))
+		return (NULL);
+	memcpy(buf, s, 19);
+	buf[10] = ' ';
+	buf[19] = '\0';
+	return (buf);
+}
+
+/*
+ * A JSON value as text for display: strings as they are (times without
+ * their offset), numbers formatted into buf, arrays joined with ", ";
+ * NULL for null, missing or empty, so the caller picks the placeholder.
  */
 static const char *
 ctl_text(json_t *v, char *buf, size_t len)
@@ -549,6 +576,8 @@ ctl_text(json_t *v, char *buf, size_t len)
 	case JSON_STRING:
 		if (*json_string_value(v) == '\0')
 			return (NULL);
+		if (ctl_time_text(json_string_value(v), buf, len) != NULL)
+			return (buf);
 		return (json_string_value(v));
 	case JSON_INTEGER:
 		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
@@ -2606,6 +2635,13 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	if (ctl_read_file(argv[0], &body, &len) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, argv[0],
 		    strerror(errno));
+		return (CTL_EUSAGE);
+	}
+	if (len > API_MAX_BODY) {
+		fprintf(stderr, "%s: %s: too large: %zu bytes (the daemon takes"
+		    " at most %d; split the file)\n", CTL_NAME, argv[0], len,
+		    API_MAX_BODY);
+		free(body);
 		return (CTL_EUSAGE);
 	}
 	dry = json_object_get(args, "dry_run") != NULL;

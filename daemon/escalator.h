@@ -94,6 +94,8 @@ struct api_error {
 };
 void		 api_error_set(struct api_error *, int status, const char *field,
 		    const char *fmt, ...) PRINTFLIKE(4, 5);
+/* The largest request body the API reads (413 above; ctl checks first). */
+#define API_MAX_BODY	(16 * 1024 * 1024)
 
 /* part.c -- markers of split messages: PART_MARK in a stored part's title
  * and heading becomes " (k/n)" when the part is read back. */
@@ -348,6 +350,8 @@ int		 utf8_valid(const char *, size_t);
 size_t		 utf8_valid_prefix(const char *, size_t);
 /* Decode one character, its length returned; a bad byte is U+FFFD. */
 size_t		 utf8_next(const char *, size_t, uint32_t *);
+/* The number of characters (a bad byte counts as one). */
+size_t		 utf8_count(const char *, size_t);
 
 /* jsonbuf.c: JSON text written into a growing buffer, escaped as jansson
  * escapes (p is malloc'd and NUL-terminated; start from all zeros). */
@@ -474,6 +478,12 @@ int		 model_valid_mode(const char *);
 int		 model_valid_result(const char *);	/* COMMITMENT_* */
 int		 model_status_open(const char *);	/* accepted suspended */
 int		 model_status_closed(const char *);	/* done, cancelled */
+/* Request text limits, in characters (of valid UTF-8). */
+#define MODEL_TEXT_CODE	100	/* project codes, event ids */
+#define MODEL_TEXT_NAME	200	/* names, departments, handlers... */
+#define MODEL_TEXT_NOTE	4000	/* notes, reasons, project content */
+#define MODEL_TEXT_TIME	64	/* dates, times, time limits */
+size_t		 model_text_limit(const char *field);
 
 struct policy {
 	char		*name;
@@ -929,6 +939,7 @@ int		 store_items_report(struct store *, int64_t done_since,
 int64_t		 rules_local(int32_t day, int sec_of_day);
 void		 rules_split(int64_t t, int32_t *day, int *sec_of_day);
 void		 rules_format(int64_t t, char *buf, size_t len);	/* local */
+void		 rules_format_rfc3339(int64_t t, char *buf, size_t len);
 int		 rules_parse_time(const char *, int64_t now, int64_t *t);
 int64_t		 rules_add(const struct calendar *, int64_t t,
 		    const struct duration *, int64_t times, int *uncovered);
