@@ -9,7 +9,7 @@
  * the hooks in struct escalator).  `make check` enforces this on the
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
- * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part
+ * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part table xlsx
  * layer 2 domain: calendar rules template channel report_period model throttle
  * layer 3 config: config
  * layer 4 rendering: message
@@ -363,6 +363,34 @@ void		 jsonbuf_strings(struct jsonbuf *, const char *const *, size_t);
 /* Longest prefix of s[0..len) of at most max bytes ending on a line break
  * if one exists in it, else on a character boundary. */
 size_t		 utf8_cut(const char *s, size_t len, size_t max);
+
+
+/* table.c -- a table of text cells under typed columns: the model of the
+ * reports' tables, read by the CSV writer here and by xlsx.c.  A cell is
+ * the text the CSV shows; its column's kind says how a typed format
+ * reads it ("2026-11-27 18:00", "13", "60.0%"; other text stays text). */
+enum table_kind { TABLE_TEXT, TABLE_NUMBER, TABLE_TIME, TABLE_PERCENT };
+struct table;
+struct table	*table_new(const char *const *names, const enum table_kind *,
+		    size_t ncols);
+void		 table_free(struct table *);
+void		 table_add(struct table *, const char *const *fields);
+size_t		 table_ncols(const struct table *);
+size_t		 table_nrows(const struct table *);
+const char	*table_name(const struct table *, size_t col);
+enum table_kind	 table_kind(const struct table *, size_t col);
+const char	*table_cell(const struct table *, size_t row, size_t col);
+/* UTF-8 with a BOM, every field quoted, CRLF; malloc'd. */
+char		*table_csv(const struct table *, size_t *len);
+
+/* xlsx.c -- a table as an .xlsx workbook (libxlsxwriter): a frozen bold
+ * header row, fitted column widths, dates as dates.  0, or -1 with *err
+ * malloc'd. */
+#define XLSX_MIME "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+size_t		 xlsx_text_width(const char *);	/* wide characters 2 */
+int		 xlsx_write(const struct table *, const char *sheet,
+		    const char *title, int64_t created, char **buf, size_t *len,
+		    char **err);
 
 
 /* ------------------------------------------------------------------ */
@@ -1190,7 +1218,7 @@ int		 scheduler_step(const struct config *, struct store *, int64_t now);
  * arithmetic (pure), rendering from the store as markdown, plain text or
  * CSV, splitting at a chat's byte limit, and the one timer that sends each
  * scheduled report once per period, also across restarts. */
-enum report_format { REPORT_MARKDOWN, REPORT_TEXT, REPORT_CSV };
+enum report_format { REPORT_MARKDOWN, REPORT_TEXT, REPORT_CSV, REPORT_XLSX };
 const char	*report_type_name(enum report_type);
 int		 report_type_parse(const char *, enum report_type *);
 int		 report_schedule_parse(const char *, enum report_schedule *);
@@ -1212,7 +1240,9 @@ int64_t		 report_next_time(const struct report_conf *,
 		    const struct calendar *, int64_t after);
 /* Render a report as of at for a group (NULL: the report's own, else
  * all); since = 0 means "since the previous scheduled instant".  The
- * title and text are malloc'd; CSV text has a BOM and CRLF line ends. */
+ * title and text are malloc'd; CSV text has a BOM and CRLF line ends,
+ * XLSX is the workbook's bytes.  -1 on a store error, -2 when the
+ * workbook cannot be written (logged). */
 int		 report_render(const struct config *, struct store *,
 		    const struct report_conf *, const struct group *,
 		    int64_t at, int64_t since, enum report_format,

@@ -7,7 +7,7 @@
  * Three layers.  The period arithmetic is pure: which period a time falls
  * in, its key, and when it is due on the working-day calendar.  Rendering
  * reads the items once and writes markdown for the chats, plain text, or
- * the underlying table as CSV; "as of" a time, every count is derived from
+ * the underlying table (table.c) as CSV or an Excel workbook (xlsx.c); "as of" a time, every count is derived from
  * the items' timestamps (accepted, due, done, blocked), so the state at
  * the previous review is computed rather than stored.  The reporter is one
  * libevent timer armed for the earliest next report; when it fires, each
@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <csv.h>
 #include <event2/event.h>
 
 #include "escalator.h"
@@ -32,7 +31,7 @@
 
 /* Rendering flavours: the public formats plus Feishu's lark_md, which has
  * bold but no headings or quotes. */
-enum report_out { OUT_MARKDOWN, OUT_LARK, OUT_TEXT, OUT_CSV };
+enum report_out { OUT_MARKDOWN, OUT_LARK, OUT_TEXT, OUT_CSV, OUT_XLSX };
 
 /* Kinds of line in a rendered report. */
 enum report_line { L_TITLE, L_HEAD, L_SUB, L_NOTE, L_PLAIN };
@@ -66,6 +65,7 @@ struct report {
 	struct report_item	 *items;
 	size_t			  nitems;
 	char			 *title;
+	struct table		 *table;	/* CSV and XLSX: the rows */
 	char			 *buf;
 	size_t			  len;
 	size_t			  cap;
@@ -245,7 +245,7 @@ report_line(struct report *rep, enum report_line kind, const char *fmt, ...)
 	va_list	 ap;
 	char	*s;
 
-	if (rep->out == OUT_CSV)
+	if (rep->out == OUT_CSV || rep->out == OUT_XLSX)
 		return;
 	va_start(ap, fmt);
 	xvasprintf(&s, fmt, ap);
@@ -257,38 +257,22 @@ report_line(struct report *rep, enum report_line kind, const char *fmt, ...)
 	free(s);
 }
 
-/*
- * Append one CSV record, every field quoted (RFC 4180), CRLF-ended.  A
- * text field a spreadsheet would take for a formula (names come from the
- * approval system) is written with a leading apostrophe.
- */
+/* Start the table (CSV and XLSX only) with its columns. */
+static void
+report_table(struct report *rep, const char *const *head,
+    const enum table_kind *kinds, size_t n)
+{
+	if (rep->out == OUT_CSV || rep->out == OUT_XLSX)
+		rep->table = table_new(head, kinds, n);
+}
+
+/* Append one row to the table (CSV and XLSX only). */
 static void
 report_csv(struct report *rep, const char *const *fields, size_t n)
 {
-	const char	*f;
-	char		*safe;
-	size_t		 i, flen, need;
-
-	if (rep->out != OUT_CSV)
-		return;
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			report_addn(rep, ",", 1);
-		f = fields[i];
-		safe = NULL;
-		if (*f != '\0' && strchr("=+-@\t\r", *f) != NULL) {
-			xasprintf(&safe, "'%s", f);
-			f = safe;
-		}
-		flen = strlen(f);
-		need = csv_write(NULL, 0, f, flen);
-		report_grow(rep, need);
-		csv_write(rep->buf + rep->len, need, f, flen);
-		rep->len += need;
-		rep->buf[rep->len] = '\0';
-		free(safe);
-	}
-	report_addn(rep, "\r\n", 2);
+	(void)n;
+	if (rep->table != NULL)
+		table_add(rep->table, fields);
 }
 
 /* A day for people: "11月25日", with the year when it is not at's. */
@@ -808,6 +792,9 @@ report_weekly(struct report *rep)
 	static const char *const head[] = { "推进组", "栏目", "项目编号",
 	    "项目名称", "审批事项", "承办部门", "办理期限", "办结时间",
 	    "督办阶段", "逾期工作日", "无进展工作日", "卡点原因" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_TEXT,
+	    TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TIME,
+	    TABLE_TIME, TABLE_TEXT, TABLE_NUMBER, TABLE_NUMBER, TABLE_TEXT };
 	int32_t		 mon = rep->today - report_iso_dow(rep->today), thu;
 	size_t		 i;
 	int		 y;
@@ -819,7 +806,7 @@ report_weekly(struct report *rep)
 	    rep->prefix != NULL ? rep->prefix : "",
 	    report_scope_name(rep->group), y,
 	    (int)((thu - calendar_daynum(y, 1, 1)) / 7 + 1));
-	report_csv(rep, head, 12);
+	report_table(rep, head, kinds, 12);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_day(rep, mon, a, sizeof a);
 	report_day(rep, mon + 6, b, sizeof b);
@@ -950,6 +937,9 @@ report_review(struct report *rep)
 {
 	static const char *const head[] = { "推进组", "在办", "逾期",
 	    "上期逾期", "新增逾期", "趋势", "本期办结", "其中按时", "卡点" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_NUMBER,
+	    TABLE_NUMBER, TABLE_NUMBER, TABLE_NUMBER, TABLE_TEXT, TABLE_NUMBER,
+	    TABLE_NUMBER, TABLE_NUMBER };
 	struct report_review	*rows = NULL, total;
 	size_t			 i, n = 0;
 	int			 y, m, d;
@@ -959,7 +949,7 @@ report_review(struct report *rep)
 	xasprintf(&rep->title, "%s%s半月调度（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    report_scope_name(rep->group), y, m, d);
-	report_csv(rep, head, 9);
+	report_table(rep, head, kinds, 9);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_when(rep, rep->since, a, sizeof a);
 	report_when(rep, rep->at, b, sizeof b);
@@ -1128,6 +1118,9 @@ report_bulletin(struct report *rep)
 {
 	static const char *const head[] = { "类别", "名次", "单位", "办结",
 	    "按时办结", "按时办结率", "逾期" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_NUMBER,
+	    TABLE_TEXT, TABLE_NUMBER, TABLE_NUMBER, TABLE_PERCENT,
+	    TABLE_NUMBER };
 	struct report_unit	*regions = NULL, *depts = NULL, *u, *lag, all;
 	struct report_item	*ri;
 	const struct report_item **mine;
@@ -1140,7 +1133,7 @@ report_bulletin(struct report *rep)
 	xasprintf(&rep->title, "%s%s审批事项办理情况通报（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    rep->group != NULL ? rep->group->name : "", y, m, d);
-	report_csv(rep, head, 7);
+	report_table(rep, head, kinds, 7);
 
 	memset(&all, 0, sizeof all);
 	for (i = 0; i < rep->nitems; i++) {
@@ -1283,6 +1276,9 @@ report_agenda(struct report *rep)
 	static const char *const head[] = { "议题", "项目编号", "项目名称",
 	    "审批事项", "承办部门", "推进组", "原因", "起始时间", "已历工作日",
 	    "办理期限" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_TEXT,
+	    TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TEXT,
+	    TABLE_TIME, TABLE_NUMBER, TABLE_TIME };
 	struct report_list	 blocked = { NULL, 0 }, raised = { NULL, 0 };
 	struct report_item	*ri;
 	size_t			 i;
@@ -1304,7 +1300,7 @@ report_agenda(struct report *rep)
 	xasprintf(&rep->title, "%s%s联席会议议题（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    rep->group != NULL ? rep->group->name : "", y, m, d);
-	report_csv(rep, head, 10);
+	report_table(rep, head, kinds, 10);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_when(rep, rep->at, a, sizeof a);
 	report_line(rep, L_NOTE, "难点堵点 %zu 项，提级事项 %zu 项，截至 %s",
@@ -1348,7 +1344,42 @@ report_agenda(struct report *rep)
 /* ------------------------------------------------------------------ */
 /* Rendering and splitting. */
 
-/* Render in any flavour; -1 on a store error. */
+/* The sheet of a report type's workbook. */
+static const char *
+report_sheet(enum report_type t)
+{
+	static const char *const names[] = {
+		[REPORT_WEEKLY] = "组长每周调度", [REPORT_REVIEW] = "专班每半月",
+		[REPORT_BULLETIN] = "定期通报", [REPORT_AGENDA] = "联席会议",
+	};
+
+	return (names[t]);
+}
+
+/* Write the table as the output: CSV, or the workbook (its creation time
+ * the report's "as of", so the same report gives the same bytes); -1
+ * when the workbook cannot be written (logged). */
+static int
+report_table_out(struct report *rep)
+{
+	char	*err;
+
+	if (rep->out == OUT_CSV) {
+		rep->buf = table_csv(rep->table, &rep->len);
+		return (0);
+	}
+	if (xlsx_write(rep->table, report_sheet(rep->rc->type), rep->title,
+	    rep->at, &rep->buf, &rep->len, &err) != 0) {
+		log_warnx("report %s: %s", rep->rc->name, err);
+		free(err);
+		table_free(rep->table);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Render in any flavour; -1 on a store error, -2 when the workbook
+ * cannot be written. */
 static int
 report_make(const struct config *conf, struct store *s,
     const struct report_conf *rc, const struct group *group, int64_t at,
@@ -1381,8 +1412,6 @@ report_make(const struct config *conf, struct store *s,
 		report_items_free(&rep);
 		return (-1);
 	}
-	if (out == OUT_CSV)
-		report_addn(&rep, "\xef\xbb\xbf", 3);	/* BOM for Excel */
 	switch (rc->type) {
 	case REPORT_WEEKLY:
 		report_weekly(&rep);
@@ -1398,9 +1427,15 @@ report_make(const struct config *conf, struct store *s,
 		break;
 	}
 	report_items_free(&rep);
+	if (rep.table != NULL && report_table_out(&rep) != 0) {
+		free(rep.title);
+		return (-2);
+	}
 	/* No trailing blank lines in chat text. */
-	while (out != OUT_CSV && rep.len > 0 && rep.buf[rep.len - 1] == '\n')
+	while (rep.table == NULL && rep.len > 0 &&
+	    rep.buf[rep.len - 1] == '\n')
 		rep.buf[--rep.len] = '\0';
+	table_free(rep.table);
 	if (rep.buf == NULL)
 		report_addn(&rep, "", 0);
 	*title = rep.title;
@@ -1418,8 +1453,8 @@ report_render(const struct config *conf, struct store *s,
 {
 	enum report_out	 out;
 
-	out = fmt == REPORT_CSV ? OUT_CSV : fmt == REPORT_TEXT ? OUT_TEXT :
-	    OUT_MARKDOWN;
+	out = fmt == REPORT_CSV ? OUT_CSV : fmt == REPORT_XLSX ? OUT_XLSX :
+	    fmt == REPORT_TEXT ? OUT_TEXT : OUT_MARKDOWN;
 	return (report_make(conf, s, rc, group, at, since, out, prefix, title,
 	    text, len));
 }
