@@ -10,10 +10,10 @@
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
  * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part table xlsx
- * layer 2 domain: calendar rules template channel report_period model throttle
+ * layer 2 domain: calendar rules template channel report_period model throttle media
  * layer 3 config: config
  * layer 4 rendering: message
- * layer 5 store: store store_bulk
+ * layer 5 store: store store_bulk store_file
  * layer 6 services: item enqueue import report notice
  * layer 7 engines (apart): scheduler outbox reporter
  * layer 8 shell: daemon control metrics simulate
@@ -298,6 +298,21 @@ int64_t		 channel_backoff_ms(int attempts, uint32_t rnd);
 int64_t		 channel_block_ms(enum channel_type);
 int64_t		 channel_send_delay_ms(enum channel_type, int64_t now_ms);
 
+/* media.c -- pure: a file posted by a WeCom robot, uploaded first
+ * (upload_media, multipart part "media") for a media_id valid three days,
+ * then sent as {"msgtype":"file"}. */
+#define MEDIA_MIN_BYTES	5		/* files must be larger */
+#define MEDIA_MAX_BYTES	(20 * 1024 * 1024)
+#define MEDIA_TTL	(3 * 86400)	/* seconds a media_id is valid */
+#define MEDIA_INVALID	40007		/* WeCom: invalid media_id */
+char		*media_upload_url(const struct channel *, char **err);
+char		*media_disposition(const char *name, size_t len);
+int		 media_check_size(size_t len, char *msg, size_t msglen);
+char		*media_answer_id(const char *body, size_t len);
+int		 media_fresh(int64_t at, int64_t now);
+int		 media_message(const struct channel *, const char *media_id,
+		    struct http_request *, char **err);
+
 /* throttle.c -- pure: one robot's rate-limit window and vendor block.
  * Every channel entry with the same type, endpoint and key shares one. */
 #define THROTTLE_SLOTS		128	/* sends remembered per robot */
@@ -555,9 +570,13 @@ struct report_conf {
 	int			 time_min;	/* minutes after midnight */
 	char			**channels;
 	size_t			 nchannels;
+	int			 attach;	/* REPORT_ATTACH_* */
 	const char		*file;
 	int			 line;
 };
+/* attach: what a report's WeCom chats also get beside a short summary. */
+#define REPORT_ATTACH_NONE	0	/* the report as text */
+#define REPORT_ATTACH_XLSX	1	/* its table as an .xlsx file */
 
 /* Loaded templates: one set per (template name, channel type). */
 struct template_entry {
@@ -827,6 +846,22 @@ int		 store_outbox_count(struct store *, const char *channel,
 int		 store_outbox_fail_channel(struct store *, const char *channel,
 		    long code, const char *why, int64_t *n);
 int		 store_outbox_title(struct store *, int64_t id, char **title);
+/* store_file.c -- the file a message posts (outbox_files). */
+struct file_row {
+	int64_t		 outbox_id;
+	char		*name;		/* shown in the chat */
+	char		*data;
+	size_t		 len;
+	char		*media_id;	/* NULL: not uploaded (or forgotten) */
+	int64_t		 media_at;
+};
+int		 store_file_add(struct store *, int64_t outbox_id,
+		    const char *name, const void *data, size_t len);
+int		 store_file_get(struct store *, int64_t outbox_id,
+		    struct file_row *);	/* 1: none */
+int		 store_file_media(struct store *, int64_t outbox_id,
+		    const char *media_id, int64_t at);
+void		 file_row_clear(struct file_row *);
 /* What GET /v1/outbox lists: status NULL for the unsent (queued and
  * failed), "all" for any; item 0 any; after and limit page by id. */
 struct outbox_filter {
@@ -1158,6 +1193,10 @@ int		 enqueue_batch(const struct config *, struct store *,
 int		 enqueue_text(const struct config *, struct store *,
 		    const char *channel, const char *stage, const char *title,
 		    const char *text, const char *severity, int64_t now);
+/* A file (its bytes kept until posted) for a WeCom channel. */
+int		 enqueue_file(const struct config *, struct store *,
+		    const char *channel, const char *stage, const char *title,
+		    const char *name, const void *data, size_t len, int64_t now);
 /* Queue one rendered part, and its text follow-up when it has mentions
  * its format cannot carry: ids[0] the part's, ids[1] the follow-up's (0
  * none).  Not linked with items. */

@@ -66,6 +66,7 @@ struct report {
 	size_t			  nitems;
 	char			 *title;
 	struct table		 *table;	/* CSV and XLSX: the rows */
+	char			 *summary;	/* the headline numbers */
 	char			 *buf;
 	size_t			  len;
 	size_t			  cap;
@@ -255,6 +256,15 @@ report_line(struct report *rep, enum report_line kind, const char *fmt, ...)
 	report_add(rep, "%s%s%s\n", mark[rep->out][kind][0], s,
 	    mark[rep->out][kind][1]);
 	free(s);
+}
+
+/* Keep the report's headline numbers (the first given) for the short
+ * text that goes with its workbook. */
+static void
+report_keep_summary(struct report *rep, const char *s)
+{
+	if (rep->summary == NULL)
+		rep->summary = xstrdup(s);
 }
 
 /* Start the table (CSV and XLSX only) with its columns. */
@@ -661,6 +671,7 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 	struct report_item	*ri;
 	const char		*gname = g != NULL ? g->name : "未归组";
 	const char		*stage = NULL;
+	char			*line;
 	int32_t			 today = rep->today, mon, day;
 	int64_t			 t0, t1;
 	size_t			 i, k, active = 0, n;
@@ -697,9 +708,13 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 
 	if (nested)
 		report_line(rep, L_HEAD, "%s", gname);
-	report_line(rep, nested ? L_PLAIN : L_NOTE, "在办 %zu 项｜本周到期 %zu"
-	    "｜逾期 %zu｜本周办结 %zu｜无进展 %zu｜卡点 %zu", active, due.n,
-	    over.n, done.n, idle.n, blocked.n);
+	xasprintf(&line, "在办 %zu 项｜本周到期 %zu｜逾期 %zu｜本周办结 %zu｜"
+	    "无进展 %zu｜卡点 %zu", active, due.n, over.n, done.n, idle.n,
+	    blocked.n);
+	report_line(rep, nested ? L_PLAIN : L_NOTE, "%s", line);
+	if (!nested)
+		report_keep_summary(rep, line);
+	free(line);
 
 	if (due.n > 0)
 		report_line(rep, nested ? L_SUB : L_HEAD, "一、本周到期（%zu）",
@@ -877,20 +892,21 @@ static void
 report_review_lines(struct report *rep, const struct report_review *rv,
     int total)
 {
-	char	 trend[32], *list;
+	char	 trend[32], *list, *line;
 
 	report_trend(rv->over, rv->over0, trend, sizeof trend);
+	xasprintf(&line, "在办 %d 项，逾期 %d 项（上期 %d 项，%s），本期办结 %d 项"
+	    "（按时 %d 项），卡点 %d 项", rv->active, rv->over, rv->over0, trend,
+	    rv->done, rv->ontime, rv->blocked);
+	report_keep_summary(rep, line);
 	if (total) {
-		report_line(rep, L_NOTE, "全部：在办 %d 项，逾期 %d 项（上期 %d "
-		    "项，%s），本期办结 %d 项（按时 %d 项），卡点 %d 项",
-		    rv->active, rv->over, rv->over0, trend, rv->done,
-		    rv->ontime, rv->blocked);
+		report_line(rep, L_NOTE, "全部：%s", line);
+		free(line);
 		return;
 	}
 	report_line(rep, L_HEAD, "%s", rv->name);
-	report_line(rep, L_PLAIN, "- 在办 %d 项，逾期 %d 项（上期 %d 项，%s），"
-	    "本期办结 %d 项（按时 %d 项），卡点 %d 项", rv->active, rv->over,
-	    rv->over0, trend, rv->done, rv->ontime, rv->blocked);
+	report_line(rep, L_PLAIN, "- %s", line);
+	free(line);
 	if (rv->nnewover > 0) {
 		list = report_join(rv->newover, rv->nnewover);
 		report_line(rep, L_PLAIN, "- 新增逾期 %zu 项：%s", rv->nnewover,
@@ -1168,10 +1184,12 @@ report_bulletin(struct report *rep)
 	    "情况通报如下：", a, b, report_scope_name(rep->group));
 	report_line(rep, L_HEAD, "一、总体情况");
 	report_rate(&all, rate, sizeof rate);
-	report_line(rep, L_PLAIN, "本期共办结审批事项 %d 项，其中按时办结 %d 项"
-	    "（提前办结 %d 项），按时办结率 %s；截至%s，在办 %d 项，逾期未办结 "
-	    "%d 项。", all.done, all.ontime, all.early, rate, b, all.active,
-	    all.over);
+	xasprintf(&s, "本期共办结审批事项 %d 项，其中按时办结 %d 项（提前办结 %d "
+	    "项），按时办结率 %s；截至%s，在办 %d 项，逾期未办结 %d 项。",
+	    all.done, all.ontime, all.early, rate, b, all.active, all.over);
+	report_line(rep, L_PLAIN, "%s", s);
+	report_keep_summary(rep, s);
+	free(s);
 
 	report_line(rep, L_HEAD, "二、各区域办理情况排名");
 	report_ranking(rep, "区域", regions, nregions);
@@ -1284,7 +1302,7 @@ report_agenda(struct report *rep)
 	size_t			 i;
 	int			 y, m, d;
 	int32_t			 day;
-	char			 a[96], b[96];
+	char			 a[96], b[96], *s;
 
 	for (i = 0; i < rep->nitems; i++) {
 		ri = &rep->items[i];
@@ -1303,8 +1321,11 @@ report_agenda(struct report *rep)
 	report_table(rep, head, kinds, 10);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_when(rep, rep->at, a, sizeof a);
-	report_line(rep, L_NOTE, "难点堵点 %zu 项，提级事项 %zu 项，截至 %s",
-	    blocked.n, raised.n, a);
+	xasprintf(&s, "难点堵点 %zu 项，提级事项 %zu 项，截至 %s", blocked.n,
+	    raised.n, a);
+	report_line(rep, L_NOTE, "%s", s);
+	report_keep_summary(rep, s);
+	free(s);
 
 	report_line(rep, L_HEAD, "一、难点堵点事项（按卡点时长排序）");
 	for (i = 0; i < blocked.n; i++) {
@@ -1384,7 +1405,7 @@ static int
 report_make(const struct config *conf, struct store *s,
     const struct report_conf *rc, const struct group *group, int64_t at,
     int64_t since, enum report_out out, const char *prefix, char **title,
-    char **text, size_t *len)
+    char **text, size_t *len, char **summary)
 {
 	struct report	 rep;
 	int64_t		 lower;
@@ -1427,10 +1448,18 @@ report_make(const struct config *conf, struct store *s,
 		break;
 	}
 	report_items_free(&rep);
+	if (summary != NULL && rep.summary == NULL && rep.table != NULL)
+		xasprintf(&rep.summary, "表格共 %zu 行",
+		    table_nrows(rep.table));
 	if (rep.table != NULL && report_table_out(&rep) != 0) {
 		free(rep.title);
+		free(rep.summary);
 		return (-2);
 	}
+	if (summary != NULL)
+		*summary = rep.summary;
+	else
+		free(rep.summary);
 	/* No trailing blank lines in chat text. */
 	while (rep.table == NULL && rep.len > 0 &&
 	    rep.buf[rep.len - 1] == '\n')
@@ -1456,7 +1485,7 @@ report_render(const struct config *conf, struct store *s,
 	out = fmt == REPORT_CSV ? OUT_CSV : fmt == REPORT_XLSX ? OUT_XLSX :
 	    fmt == REPORT_TEXT ? OUT_TEXT : OUT_MARKDOWN;
 	return (report_make(conf, s, rc, group, at, since, out, prefix, title,
-	    text, len));
+	    text, len, NULL));
 }
 
 /* Cut a report into parts of at most max bytes at line boundaries by the
@@ -1534,6 +1563,62 @@ report_channel_out(const struct channel *ch)
 	return (OUT_MARKDOWN);
 }
 
+/*
+ * Queue a report for a WeCom chat as its workbook (attach = "xlsx"): a
+ * short text (the title, the headline numbers, the file's name), then the
+ * file, its bytes kept with the message until it is posted.  Messages
+ * queued (2) or -1.
+ */
+static int
+report_send_file(const struct config *conf, struct store *s,
+    const struct report_conf *rc, const struct group *group, int64_t at,
+    int64_t since, const char *prefix, int64_t now, const struct channel *ch,
+    struct api_error *e)
+{
+	char	*title, *data, *summary, *name, *text, *p, why[160];
+	size_t	 len;
+	int	 rc2;
+
+	if ((rc2 = report_make(conf, s, rc, group, at, since, OUT_XLSX, prefix,
+	    &title, &data, &len, &summary)) != 0) {
+		if (rc2 == -2)
+			api_error_set(e, 500, NULL, "report '%s': cannot write "
+			    "the workbook (see the daemon's log)", rc->name);
+		else
+			api_error_set(e, 500, NULL, "database error: %s",
+			    store_error(s));
+		return (-1);
+	}
+	if (media_check_size(len, why, sizeof why) != 0) {
+		api_error_set(e, 413, NULL, "report '%s': %s", rc->name, why);
+		free(title);
+		free(data);
+		free(summary);
+		return (-1);
+	}
+	xasprintf(&name, "%s.xlsx", title);
+	for (p = name; *p != '\0'; p++) {
+		if (strchr("/\\:*?\"<>|", *p) != NULL)
+			*p = '_';
+	}
+	if (report_channel_out(ch) == OUT_TEXT)
+		xasprintf(&text, "%s\n%s\n附件：%s", title, summary, name);
+	else
+		xasprintf(&text, "## %s\n> %s\n\n附件：%s", title, summary, name);
+	rc2 = enqueue_text(conf, s, ch->name, "report", title, text, "info",
+	    now) != 0 || enqueue_file(conf, s, ch->name, "report", title, name,
+	    data, len, now) != 0 ? -1 : 2;
+	if (rc2 < 0)
+		api_error_set(e, 500, NULL, "database error: %s",
+		    store_error(s));
+	free(text);
+	free(name);
+	free(title);
+	free(data);
+	free(summary);
+	return (rc2);
+}
+
 /* Render and queue a report for one channel; messages queued or -1. */
 static int
 report_send_one(const struct config *conf, struct store *s,
@@ -1552,8 +1637,11 @@ report_send_one(const struct config *conf, struct store *s,
 		    rc->name, chname);
 		return (-1);
 	}
+	if (rc->attach == REPORT_ATTACH_XLSX && ch->type == CHANNEL_WECOM)
+		return (report_send_file(conf, s, rc, group, at, since, prefix,
+		    now, ch, e));
 	if (report_make(conf, s, rc, group, at, since, report_channel_out(ch),
-	    prefix, &title, &text, &len) != 0) {
+	    prefix, &title, &text, &len, NULL) != 0) {
 		api_error_set(e, 500, NULL, "database error: %s",
 		    store_error(s));
 		return (-1);

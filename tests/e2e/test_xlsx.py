@@ -14,6 +14,7 @@ import datetime
 import io
 import os
 import re
+import sqlite3
 import time
 import unittest
 import urllib.request
@@ -229,3 +230,147 @@ class ReportAsWorkbook(H.E2ETestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def file_messages(msgs):
+    return [m for m in msgs if m["body"].get("msgtype") == "file"]
+
+
+class WorkbookToWeCom(H.E2ETestCase):
+    """attach = "xlsx": a summary and the workbook as a file (upload_media,
+    then a file message), with the same retry and refusal rules as text."""
+
+    AT = "2026-11-27 17:00"
+
+    def setup_attach(self, robots=None):
+        robots = robots or {"wecom": {"wk-chat": {}, "wk-admin": {}}}
+        mock = self.start_mock(robots)
+        channels = [{"name": "chat", "type": "wecom", "key": "wk-chat"},
+                    {"name": "admin", "type": "wecom", "key": "wk-admin", "format": "text"}]
+        reports = [{"name": "tongbao", "type": "bulletin", "channels": ["chat"],
+                    "attach": "xlsx"}]
+        # The items' own notices go to the admin chat, not to the report's.
+        path = self.write_config(self.config_text(
+            mock, channels=channels, policies=[H.default_policy(to=("admin",))],
+            extra={"admin_channel": "admin", "reports": reports}))
+        d = self.start_daemon(path)
+        d.add_item(project="P2026-101", project_name="新城商业综合体", name="规划许可",
+                   department="建设工程审批科", deadline="2026-11-10 18:00",
+                   accepted="2026-11-02 09:00")
+        it = d.add_item(project="P2026-102", project_name="滨河康养中心", name="环评",
+                        department="西城区行政审批局", deadline="2026-11-20 18:00",
+                        accepted="2026-11-02 09:00")
+        self.assertEqual(d.ctl("item", "done", it["id"], "--at", "2026-11-18 15:00").rc, 0)
+        return mock, d
+
+    def uploads(self, mock):
+        return mock._call("GET", "/_control/uploads?id=wk-chat")
+
+    def media(self, mock, mid):
+        with urllib.request.urlopen(mock.base + "/_control/media?media_id=" + mid,
+                                    timeout=10) as r:
+            return r.read()
+
+    def workbook(self, d):
+        out = os.path.join(self.tmp, "want.xlsx")
+        r = d.ctl("report", "tongbao", "--at", self.AT, "--xlsx", out)
+        self.assertEqual(r.rc, 0, r)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def test_summary_then_file(self):
+        mock, d = self.setup_attach()
+        r = d.ctl("report", "tongbao", "--at", self.AT, "--send", "--wait", "--timeout", "30")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("queued 2 message(s)", r.out)
+        got = mock.received("wecom", "wk-chat")
+        self.assertEqual([m["body"]["msgtype"] for m in got], ["markdown", "file"])
+        summary = got[0]["body"]["markdown"]["content"]
+        self.assertIn("审批事项办理情况通报（2026年11月27日）", summary)
+        self.assertIn("本期共办结审批事项 1 项", summary)
+        self.assertIn("附件：审批事项办理情况通报（2026年11月27日）.xlsx", summary)
+        ups = self.uploads(mock)
+        self.assertEqual(len(ups), 1, ups)
+        self.assertEqual(ups[0]["name"], "审批事项办理情况通报（2026年11月27日）.xlsx")
+        self.assertEqual(ups[0]["filelength"], str(ups[0]["size"]))
+        self.assertEqual(got[1]["body"]["file"]["media_id"], ups[0]["media_id"])
+        # The file the chat got is the report's workbook, byte for byte.
+        self.assertEqual(self.media(mock, ups[0]["media_id"]), self.workbook(d))
+        log = [(e["outcome"], e["channel"]) for e in d.log() if e["channel"] == "chat"]
+        self.assertIn(("uploaded", "chat"), log)
+        self.assertEqual(d.ctl_json("outbox", "--state", "queued")["messages"], [])
+
+    def test_upload_retried_media_id_renewed(self):
+        mock, d = self.setup_attach()
+        # The upload fails once (HTTP 502): retried, then the file goes.
+        mock.fault("wecom", "wk-chat", {"kind": "http", "status": 502, "count": 1,
+                                        "endpoint": "upload_media"})
+        r = d.ctl("report", "tongbao", "--at", self.AT, "--send", "--wait", "--timeout", "60")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(len(file_messages(mock.received("wecom", "wk-chat"))), 1)
+        rej = [x for x in mock.rejected("wecom", "wk-chat") if x["reason"].startswith("upload")]
+        self.assertEqual([x["http"] for x in rej], [502])
+        outcomes = [e["outcome"] for e in d.log() if e["channel"] == "chat"]
+        self.assertIn("retry", outcomes)
+        self.assertIn("uploaded", outcomes)
+
+        # A restart between the upload and the file message: the file
+        # message goes with the media_id on record; the chat no longer
+        # knows it (40007, here: the mock forgot its uploads), so the
+        # file is uploaded again and posted.
+        self.assertEqual(d.stop(), 0)
+        con = sqlite3.connect(d.database)
+        n = con.execute("UPDATE outbox SET status = 'queued', sent_at = 0 WHERE id ="
+                        " (SELECT max(outbox_id) FROM outbox_files)").rowcount
+        con.commit()
+        con.close()
+        self.assertEqual(n, 1)
+        mock.reset()
+        d.start()
+        H.wait_for(lambda: len(file_messages(mock.received("wecom", "wk-chat"))) == 1, 30,
+                   "the file posted again")
+        self.assertEqual([x["code"] for x in mock.rejected("wecom", "wk-chat")], [40007])
+        self.assertEqual(len(self.uploads(mock)), 1)
+
+    def test_refused_upload_reaches_admin(self):
+        mock, d = self.setup_attach()
+        mock.fault("wecom", "wk-chat", {"kind": "errcode", "errcode": 40006,
+                                        "endpoint": "upload_media"})
+        r = d.ctl("report", "tongbao", "--at", self.AT, "--send", "--wait", "--timeout", "30")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("failed (40006", r.out)
+        notices = H.wait_for(lambda: [m["text"] for m in mock.received("wecom", "wk-admin")
+                                      if "通道 chat" in m["text"]], 20, "the admin notice")
+        self.assertIn("40006", notices[0])
+        self.assertEqual(file_messages(mock.received("wecom", "wk-chat")), [])
+        # The bytes are kept: after the fix, outbox retry posts the file.
+        mock.fault("wecom", "wk-chat", None)
+        self.assertEqual(d.stop(), 0)
+        d.start()
+        r = d.ctl("outbox", "retry", "--channel", "chat")
+        self.assertEqual(r.rc, 0, r)
+        H.wait_for(lambda: len(file_messages(mock.received("wecom", "wk-chat"))) == 1, 30,
+                   "the file after the retry")
+        mid = file_messages(mock.received("wecom", "wk-chat"))[0]["body"]["file"]["media_id"]
+        self.assertEqual(self.media(mock, mid), self.workbook(d))
+
+
+class AttachNeedsWeCom(H.E2ETestCase):
+    """DingTalk and Feishu robots cannot post files: the configuration
+    says so with file:line; an unknown attach too."""
+
+    def test_refused(self):
+        channels = [{"name": "chat", "type": "wecom", "key": "K1", "url": "http://127.0.0.1:9/cgi-bin/webhook/send"},
+                    {"name": "ding", "type": "dingtalk", "key": "T1",
+                     "url": "http://127.0.0.1:9/robot/send"}]
+        for attach, channel, want in (
+                ("xlsx", "ding", "report 'r': attach = \"xlsx\" needs WeCom channels:"
+                                 " 'ding' is a dingtalk robot, which cannot post files"),
+                ("pdf", "chat", "report 'r': unknown attach 'pdf' (want \"xlsx\")")):
+            reports = [{"name": "r", "type": "agenda", "channels": [channel],
+                        "attach": attach}]
+            path = self.write_config(self.config_text(None, channels=channels,
+                                                      extra={"reports": reports}))
+            rc, out, err = H.check_config(path)
+            self.assertNotEqual(rc, 0, out)
+            self.assertRegex(err, re.escape(path) + r":\d+: " + re.escape(want))
