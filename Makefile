@@ -19,7 +19,7 @@ DATADIR		?= $(PREFIX)/share/approval-escalatord
 
 CC		?= cc
 B		?= build
-PKGS		:= libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto
+PKGS		:= libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto xlsxwriter
 WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wpointer-arith -Wcast-qual -Wformat=2
 CFLAGS		?= -O2 -g

@@ -197,7 +197,12 @@ _approval_escalatorctl()
 		opts="--until --from"
 		;;
 	report)
-		opts="--group --at --send --wait --timeout --csv --text"
+		opts="--group --at --send --wait --timeout --csv --text --xlsx"
+		if [[ $prev == --xlsx ]]; then
+			compopt -o filenames 2>/dev/null
+			_approval_escalatorctl_reply -f
+			return
+		fi
 		;;
 	outbox)
 		case $sub in

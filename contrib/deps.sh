@@ -4,7 +4,7 @@
 # the list and fail, so the next command is obvious.
 set -e
 PKGS="build-essential pkg-config libevent-dev libsqlite3-dev libcurl4-openssl-dev
-libconfig-dev libsystemd-dev libjansson-dev libssl-dev libcsv-dev check
+libconfig-dev libsystemd-dev libjansson-dev libssl-dev libcsv-dev check libxlsxwriter-dev
 python3 sqlite3 curl systemd valgrind clang libclang-rt-14-dev libfaketime"
 missing=""
 for p in $PKGS; do

@@ -96,7 +96,7 @@ static const char *const config_stage_keys[] = {
 
 static const char *const config_report_keys[] = {
 	"name", "type", "group", "schedule", "weekday", "days", "day",
-	"anchor", "time", "channels", NULL
+	"anchor", "time", "channels", "attach", NULL
 };
 
 static const char *const config_tracks[] = {
@@ -2402,6 +2402,35 @@ config_report_schedule(struct config_ctx *ctx, const config_setting_t *g,
 	}
 }
 
+/* A report's "attach": "xlsx" sends its table as a file, which only
+ * WeCom robots can post (upload_media); DingTalk's and Feishu's cannot. */
+static void
+config_report_attach(struct config_ctx *ctx, const config_setting_t *g,
+    struct report_conf *r)
+{
+	const config_setting_t	*s = config_setting_get_member(g, "attach");
+	const struct channel	*ch;
+	const char		*v;
+	size_t			 i;
+
+	if (config_str(ctx, g, "attach", &v) != 1 || v == NULL)
+		return;
+	if (strcmp(v, "xlsx") != 0) {
+		config_error(ctx, s, "report '%s': unknown attach '%s' (want"
+		    " \"xlsx\")", r->name, v);
+		return;
+	}
+	r->attach = REPORT_ATTACH_XLSX;
+	for (i = 0; i < r->nchannels; i++) {
+		ch = config_channel(ctx->cf, r->channels[i]);
+		if (ch != NULL && ch->type != CHANNEL_WECOM)
+			config_error(ctx, s, "report '%s': attach = \"xlsx\" "
+			    "needs WeCom channels: '%s' is a %s robot, which "
+			    "cannot post files", r->name, ch->name,
+			    channel_type_name(ch->type));
+	}
+}
+
 /* One report; its channels and group must be configured. */
 static void
 config_parse_report(struct config_ctx *ctx, const config_setting_t *g)
@@ -2466,6 +2495,7 @@ config_parse_report(struct config_ctx *ctx, const config_setting_t *g)
 		}
 		break;
 	}
+	config_report_attach(ctx, g, r);
 }
 
 /* The reports list. */

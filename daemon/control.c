@@ -1318,7 +1318,7 @@ control_report_args(struct control_req *cr, const char *name,
 	return (0);
 }
 
-/* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv */
+/* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv|xlsx */
 static void
 control_report_get(struct control_req *cr, const char *name)
 {
@@ -1343,24 +1343,34 @@ control_report_get(struct control_req *cr, const char *name)
 		fmt = REPORT_TEXT;
 	else if (strcmp(fmtname, "csv") == 0)
 		fmt = REPORT_CSV;
+	else if (strcmp(fmtname, "xlsx") == 0)
+		fmt = REPORT_XLSX;
 	else {
 		control_error(cr->req, 400, "format", "format must be markdown,"
-		    " text or csv");
+		    " text, csv or xlsx");
 		return;
 	}
 	if (control_report_args(cr, name, evhttp_find_header(&cr->query,
 	    "group"), evhttp_find_header(&cr->query, "at"), &rc, &g, &t) != 0)
 		return;
-	if (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt, NULL,
-	    &title, &text, &len) != 0) {
+	switch (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt,
+	    NULL, &title, &text, &len)) {
+	case 0:
+		break;
+	case -2:
+		control_error(cr->req, 500, NULL, "cannot write the workbook"
+		    " (see the daemon's log)");
+		return;
+	default:
 		control_db_error(cr, 500);
 		return;
 	}
-	if (fmt == REPORT_CSV) {
+	if (fmt == REPORT_CSV || fmt == REPORT_XLSX) {
 		buf = evbuffer_new();
 		evbuffer_add(buf, text, len);
 		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
-		    "Content-Type", "text/csv; charset=utf-8");
+		    "Content-Type", fmt == REPORT_CSV ?
+		    "text/csv; charset=utf-8" : XLSX_MIME);
 		evhttp_send_reply(cr->req, 200, "OK", buf);
 		evbuffer_free(buf);
 	} else {

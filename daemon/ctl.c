@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -247,6 +248,8 @@ static const struct ctl_param ctl_report_params[] = {
 	{ "timeout", "timeout", CTL_COUNT, 0, "SECONDS",
 	  "with --wait: give up after SECONDS (default 60)" },
 	{ "csv", "csv", CTL_FLAG, 0, NULL, "print CSV" },
+	{ "xlsx", "xlsx", CTL_TEXT, 0, "FILE",
+	  "write the table as an Excel workbook to FILE" },
 	{ "text", "text", CTL_FLAG, 0, NULL, "print plain text, not markdown" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
@@ -2496,7 +2499,45 @@ out:
 	return (rc);
 }
 
-/* report NAME: print a report (markdown, text or raw CSV) or send it. */
+/* Write a workbook's bytes to a file ("-": standard output, unless it
+ * is a terminal); CTL_OK or an error said. */
+static int
+ctl_report_xlsx(const char *file, const char *data, size_t len)
+{
+	FILE	*f;
+	int	 ok;
+
+	if (strcmp(file, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "%s: not writing a workbook to a "
+			    "terminal: give a file name\n", CTL_NAME);
+			return (CTL_EUSAGE);
+		}
+		ok = fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0;
+		if (!ok)
+			fprintf(stderr, "%s: standard output: %s\n",
+			    CTL_NAME, strerror(errno));
+		return (ok ? CTL_OK : CTL_EUSAGE);
+	}
+	if ((f = fopen(file, "wb")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, file,
+		    strerror(errno));
+		return (CTL_EUSAGE);
+	}
+	ok = fwrite(data, 1, len, f) == len;
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, file,
+		    strerror(errno));
+		unlink(file);
+		return (CTL_EUSAGE);
+	}
+	return (CTL_OK);
+}
+
+/* report NAME: print a report (markdown, text or raw CSV), write it as a
+ * workbook, or send it. */
 static int
 ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, char **argv)
@@ -2507,7 +2548,19 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	char			*name, *query, *path, b[64];
 	long long		 timeout = 60;
 	int			 send, csv, plain, wait, rc;
+	char			*xlsx = NULL;
 
+	if (json_is_string(json_object_get(args, "xlsx")))
+		xlsx = xstrdup(json_string_value(json_object_get(args,
+		    "xlsx")));
+	json_object_del(args, "xlsx");
+	if (xlsx != NULL && (json_object_get(args, "csv") != NULL ||
+	    json_object_get(args, "text") != NULL ||
+	    json_object_get(args, "send") != NULL)) {
+		free(xlsx);
+		return (ctl_usage_error(cmd, "--xlsx cannot be used with --csv,"
+		    " --text or --send"));
+	}
 	send = json_object_get(args, "send") != NULL;
 	csv = json_object_get(args, "csv") != NULL;
 	plain = json_object_get(args, "text") != NULL;
@@ -2547,16 +2600,25 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 		return (rc);
 	}
 
-	ctl_put(args, "format", json_string(csv ? "csv" : plain ? "text" :
-	    "markdown"));
+	ctl_put(args, "format", json_string(xlsx != NULL ? "xlsx" : csv ? "csv" :
+	    plain ? "text" : "markdown"));
 	query = ctl_query(args);
 	xasprintf(&path, "/v1/reports/%s%s", name, query);
 	free(name);
 	free(query);
 	rc = ctl_send("GET", path, NULL, 0, NULL, &ans);
 	free(path);
-	if (rc != 0)
+	if (rc != 0) {
+		free(xlsx);
 		return (rc);
+	}
+	if (xlsx != NULL && ans.status >= 200 && ans.status < 300) {
+		rc = ctl_report_xlsx(xlsx, ans.body, ans.len);
+		free(xlsx);
+		ctl_answer_clear(&ans);
+		return (rc);
+	}
+	free(xlsx);
 	if (csv && ans.status >= 200 && ans.status < 300) {
 		/* The CSV goes out byte for byte, even with --json. */
 		fwrite(ans.body, 1, ans.len, stdout);

@@ -9,11 +9,11 @@
  * the hooks in struct escalator).  `make check` enforces this on the
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
- * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part
- * layer 2 domain: calendar rules template channel report_period model throttle
+ * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part table xlsx
+ * layer 2 domain: calendar rules template channel report_period model throttle media
  * layer 3 config: config
  * layer 4 rendering: message
- * layer 5 store: store store_bulk
+ * layer 5 store: store store_bulk store_file
  * layer 6 services: item enqueue import report notice
  * layer 7 engines (apart): scheduler outbox reporter
  * layer 8 shell: daemon control metrics simulate
@@ -300,6 +300,21 @@ int64_t		 channel_backoff_ms(int attempts, uint32_t rnd);
 int64_t		 channel_block_ms(enum channel_type);
 int64_t		 channel_send_delay_ms(enum channel_type, int64_t now_ms);
 
+/* media.c -- pure: a file posted by a WeCom robot, uploaded first
+ * (upload_media, multipart part "media") for a media_id valid three days,
+ * then sent as {"msgtype":"file"}. */
+#define MEDIA_MIN_BYTES	5		/* files must be larger */
+#define MEDIA_MAX_BYTES	(20 * 1024 * 1024)
+#define MEDIA_TTL	(3 * 86400)	/* seconds a media_id is valid */
+#define MEDIA_INVALID	40007		/* WeCom: invalid media_id */
+char		*media_upload_url(const struct channel *, char **err);
+char		*media_disposition(const char *name, size_t len);
+int		 media_check_size(size_t len, char *msg, size_t msglen);
+char		*media_answer_id(const char *body, size_t len);
+int		 media_fresh(int64_t at, int64_t now);
+int		 media_message(const struct channel *, const char *media_id,
+		    struct http_request *, char **err);
+
 /* throttle.c -- pure: one robot's rate-limit window and vendor block.
  * Every channel entry with the same type, endpoint and key shares one. */
 #define THROTTLE_SLOTS		128	/* sends remembered per robot */
@@ -367,6 +382,34 @@ void		 jsonbuf_strings(struct jsonbuf *, const char *const *, size_t);
 /* Longest prefix of s[0..len) of at most max bytes ending on a line break
  * if one exists in it, else on a character boundary. */
 size_t		 utf8_cut(const char *s, size_t len, size_t max);
+
+
+/* table.c -- a table of text cells under typed columns: the model of the
+ * reports' tables, read by the CSV writer here and by xlsx.c.  A cell is
+ * the text the CSV shows; its column's kind says how a typed format
+ * reads it ("2026-11-27 18:00", "13", "60.0%"; other text stays text). */
+enum table_kind { TABLE_TEXT, TABLE_NUMBER, TABLE_TIME, TABLE_PERCENT };
+struct table;
+struct table	*table_new(const char *const *names, const enum table_kind *,
+		    size_t ncols);
+void		 table_free(struct table *);
+void		 table_add(struct table *, const char *const *fields);
+size_t		 table_ncols(const struct table *);
+size_t		 table_nrows(const struct table *);
+const char	*table_name(const struct table *, size_t col);
+enum table_kind	 table_kind(const struct table *, size_t col);
+const char	*table_cell(const struct table *, size_t row, size_t col);
+/* UTF-8 with a BOM, every field quoted, CRLF; malloc'd. */
+char		*table_csv(const struct table *, size_t *len);
+
+/* xlsx.c -- a table as an .xlsx workbook (libxlsxwriter): a frozen bold
+ * header row, fitted column widths, dates as dates.  0, or -1 with *err
+ * malloc'd. */
+#define XLSX_MIME "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+size_t		 xlsx_text_width(const char *);	/* wide characters 2 */
+int		 xlsx_write(const struct table *, const char *sheet,
+		    const char *title, int64_t created, char **buf, size_t *len,
+		    char **err);
 
 
 /* ------------------------------------------------------------------ */
@@ -537,9 +580,13 @@ struct report_conf {
 	int			 time_min;	/* minutes after midnight */
 	char			**channels;
 	size_t			 nchannels;
+	int			 attach;	/* REPORT_ATTACH_* */
 	const char		*file;
 	int			 line;
 };
+/* attach: what a report's WeCom chats also get beside a short summary. */
+#define REPORT_ATTACH_NONE	0	/* the report as text */
+#define REPORT_ATTACH_XLSX	1	/* its table as an .xlsx file */
 
 /* Loaded templates: one set per (template name, channel type). */
 struct template_entry {
@@ -837,6 +884,22 @@ int		 store_outbox_count(struct store *, const char *channel,
 int		 store_outbox_fail_channel(struct store *, const char *channel,
 		    long code, const char *why, int64_t *n);
 int		 store_outbox_title(struct store *, int64_t id, char **title);
+/* store_file.c -- the file a message posts (outbox_files). */
+struct file_row {
+	int64_t		 outbox_id;
+	char		*name;		/* shown in the chat */
+	char		*data;
+	size_t		 len;
+	char		*media_id;	/* NULL: not uploaded (or forgotten) */
+	int64_t		 media_at;
+};
+int		 store_file_add(struct store *, int64_t outbox_id,
+		    const char *name, const void *data, size_t len);
+int		 store_file_get(struct store *, int64_t outbox_id,
+		    struct file_row *);	/* 1: none */
+int		 store_file_media(struct store *, int64_t outbox_id,
+		    const char *media_id, int64_t at);
+void		 file_row_clear(struct file_row *);
 /* What GET /v1/outbox lists: status NULL for the unsent (queued and
  * failed), "all" for any; item 0 any; after and limit page by id. */
 struct outbox_filter {
@@ -1171,6 +1234,10 @@ int		 enqueue_batch(const struct config *, struct store *,
 int		 enqueue_text(const struct config *, struct store *,
 		    const char *channel, const char *stage, const char *title,
 		    const char *text, const char *severity, int64_t now);
+/* A file (its bytes kept until posted) for a WeCom channel. */
+int		 enqueue_file(const struct config *, struct store *,
+		    const char *channel, const char *stage, const char *title,
+		    const char *name, const void *data, size_t len, int64_t now);
 /* Queue one rendered part, and its text follow-up when it has mentions
  * its format cannot carry: ids[0] the part's, ids[1] the follow-up's (0
  * none).  Not linked with items. */
@@ -1231,7 +1298,7 @@ int		 scheduler_step(const struct config *, struct store *, int64_t now);
  * arithmetic (pure), rendering from the store as markdown, plain text or
  * CSV, splitting at a chat's byte limit, and the one timer that sends each
  * scheduled report once per period, also across restarts. */
-enum report_format { REPORT_MARKDOWN, REPORT_TEXT, REPORT_CSV };
+enum report_format { REPORT_MARKDOWN, REPORT_TEXT, REPORT_CSV, REPORT_XLSX };
 const char	*report_type_name(enum report_type);
 int		 report_type_parse(const char *, enum report_type *);
 int		 report_schedule_parse(const char *, enum report_schedule *);
@@ -1253,7 +1320,9 @@ int64_t		 report_next_time(const struct report_conf *,
 		    const struct calendar *, int64_t after);
 /* Render a report as of at for a group (NULL: the report's own, else
  * all); since = 0 means "since the previous scheduled instant".  The
- * title and text are malloc'd; CSV text has a BOM and CRLF line ends. */
+ * title and text are malloc'd; CSV text has a BOM and CRLF line ends,
+ * XLSX is the workbook's bytes.  -1 on a store error, -2 when the
+ * workbook cannot be written (logged). */
 int		 report_render(const struct config *, struct store *,
 		    const struct report_conf *, const struct group *,
 		    int64_t at, int64_t since, enum report_format,

@@ -15,7 +15,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -184,6 +184,15 @@ static const char *store_migrations[] = {
 	"ALTER TABLE log ADD COLUMN actor TEXT;"
 	"CREATE INDEX log_at ON log(at);"
 	"CREATE INDEX log_actor ON log(actor) WHERE actor <> 'daemon';",
+	/*
+	 * 11: a file a message posts (a report's .xlsx to a WeCom chat):
+	 * its bytes, kept until it is sent so that a retry after a restart
+	 * sends the same file, and the media_id its upload got (valid three
+	 * days) with when it got it (store_file.c).
+	 */
+	"CREATE TABLE outbox_files (outbox_id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL, data BLOB NOT NULL, media_id TEXT,"
+	"  media_at INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define ITEM_SEL \
