@@ -275,6 +275,89 @@ config_warning(struct config_ctx *ctx, const config_setting_t *s,
 	va_end(ap);
 }
 
+/*
+ * The shipped rules carry PLACEHOLDER keys, tokens and secrets.  A
+ * configuration is loaded with them (the unit tests and the reference copy
+ * use it), but the daemon refuses to start or reload with them and -t
+ * fails (config_placeholder_problems): a channel whose key, token or
+ * secret (inline or read from its *_file) contains "PLACEHOLDER" is
+ * recorded here with where to find the real value.  The value itself is
+ * not quoted: it may be a real secret with the word in it.
+ */
+static void
+config_placeholder(struct config_ctx *ctx, const config_setting_t *g,
+    const struct channel *c, const char *const *names, const char *value,
+    int is_secret)
+{
+	struct config		*cf = ctx->cf;
+	const config_setting_t	*s = NULL;
+	const char		*file, *what, *where, *name;
+	int			 i, line;
+
+	if (value == NULL || strstr(value, "PLACEHOLDER") == NULL)
+		return;
+	for (i = 0; names[i] != NULL && s == NULL; i++)
+		s = config_setting_get_member(g, names[i]);
+	switch (c->type) {
+	case CHANNEL_WECOM:
+		what = "webhook key";
+		where = "the robot's webhook address in the WeCom group's "
+		    "settings (群机器人), the part after key=";
+		break;
+	case CHANNEL_DINGTALK:
+		what = is_secret ? "signing secret" : "access token";
+		where = is_secret ? "the robot's security settings in the "
+		    "DingTalk group's settings (加签, it starts with SEC)" :
+		    "the robot's webhook address in the DingTalk group's "
+		    "settings (智能群助手), the part after access_token=";
+		break;
+	case CHANNEL_FEISHU:
+		what = is_secret ? "signing secret" : "hook token";
+		where = is_secret ? "the bot's security settings in the "
+		    "Feishu group's settings (签名校验)" :
+		    "the bot's webhook address in the Feishu group's settings "
+		    "(群机器人), the part after /hook/";
+		break;
+	default:
+		what = is_secret ? "secret" : "key";
+		where = "the receiving endpoint's settings";
+		break;
+	}
+	config_where(ctx, s != NULL ? s : g, &file, &line);
+	name = s != NULL ? config_setting_name(s) : names[0];
+	cf->placeholders = xreallocarray(cf->placeholders,
+	    cf->nplaceholders + 1, sizeof *cf->placeholders);
+	if (strstr(name, "_file") != NULL)
+		xasprintf(&cf->placeholders[cf->nplaceholders++], "%s:%d: "
+		    "channel '%s': the %s in the file named by '%s' is the "
+		    "placeholder PLACEHOLDER...; put the robot's real %s in "
+		    "that file (from %s)", file, line, c->name, what, name,
+		    what, where);
+	else
+		xasprintf(&cf->placeholders[cf->nplaceholders++], "%s:%d: "
+		    "channel '%s': the %s is the placeholder PLACEHOLDER...; "
+		    "put the robot's real %s here, or in a file named by "
+		    "'%s_file' (from %s)", file, line, c->name, what, what,
+		    name, where);
+}
+
+/* Append a copy of every placeholder credential to a problem list (as
+ * config_load() makes it); how many were appended. */
+size_t
+config_placeholder_problems(const struct config *cf, char ***problems,
+    size_t *n)
+{
+	size_t	 i;
+
+	if (cf->nplaceholders == 0)
+		return (0);
+	*problems = xreallocarray(*problems, *n + cf->nplaceholders,
+	    sizeof **problems);
+	for (i = 0; i < cf->nplaceholders; i++)
+		(*problems)[(*n)++] = xstrdup(cf->placeholders[i]);
+	return (cf->nplaceholders);
+}
+
 /* Free an array of strings. */
 static void
 config_free_strings(char **v, size_t n)
@@ -1274,12 +1357,26 @@ config_channel_credentials(struct config_ctx *ctx, const config_setting_t *g,
 		    "%s channel", c->name, channel_type_name(c->type));
 
 	rc = config_secret(ctx, g, key_names, key_files, &c->key);
+	if (rc == 1) {
+		static const char *const key_all[] = {
+			"key", "token", "key_file", "token_file", NULL
+		};
+
+		config_placeholder(ctx, g, c, key_all, c->key, 0);
+	}
 	if (rc == 0 && c->type != CHANNEL_WEBHOOK)
 		config_error(ctx, g, "channel '%s': 'key' or 'key_file' is "
 		    "required for a %s channel", c->name,
 		    channel_type_name(c->type));
 
 	rc = config_secret(ctx, g, secret_names, secret_files, &c->secret);
+	if (rc == 1) {
+		static const char *const secret_all[] = {
+			"secret", "secret_file", NULL
+		};
+
+		config_placeholder(ctx, g, c, secret_all, c->secret, 1);
+	}
 	if (rc == 1 && c->type == CHANNEL_WECOM) {
 		s = config_setting_get_member(g, "secret");
 		if (s == NULL)
@@ -3179,6 +3276,7 @@ config_free(struct config *cf)
 	}
 	free(cf->templates);
 	config_free_strings(cf->warnings, cf->nwarnings);
+	config_free_strings(cf->placeholders, cf->nplaceholders);
 	config_free_strings(cf->files, cf->nfiles);
 	free(cf);
 }

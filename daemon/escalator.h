@@ -638,6 +638,9 @@ struct config {
 	size_t			 nreports;
 	char			**warnings;	/* non-fatal, e.g. secret file mode */
 	size_t			 nwarnings;
+	char			**placeholders;	/* shipped PLACEHOLDER credentials:
+						   "file:line: what to put where" */
+	size_t			 nplaceholders;
 	char			**files;	/* source file names, owned; what
 						   channel/policy ->file point to */
 	size_t			 nfiles;
@@ -650,6 +653,8 @@ struct config	*config_load(const char *path, char ***problems, size_t *nproblems
 void		 config_free(struct config *);	/* drops one holder */
 struct config	*config_ref(struct config *);
 void		 config_problems_free(char **, size_t);
+size_t		 config_placeholder_problems(const struct config *, char ***,
+		    size_t *);
 struct channel	*config_channel(const struct config *, const char *name);
 const struct person *config_person(const struct config *, const char *id_or_name);
 const struct department *config_department(const struct config *, const char *);

@@ -207,6 +207,59 @@ leaks(const struct result *r, const char *secret)
 
 /* ------------------------------------------------------------------ */
 
+/* The shipped PLACEHOLDER credentials load (for these tests) but are
+ * listed with file:line for main.c and the reload to refuse; real-looking
+ * ones, and a placeholder read from a key file, are told apart. */
+START_TEST(test_placeholders)
+{
+	struct result	 r;
+	char		**problems = NULL;
+	size_t		 n = 0, i;
+
+	r = load(SHIPPED);
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nplaceholders, 7);
+	ck_assert_str_eq(r.cf->placeholders[0], "rules/channels.conf:21: "
+	    "channel 'social': the webhook key is the placeholder "
+	    "PLACEHOLDER...; put the robot's real webhook key here, or in a "
+	    "file named by 'key_file' (from the robot's webhook address in the "
+	    "WeCom group's settings (群机器人), the part after key=)");
+	ck_assert_ptr_nonnull(strstr(r.cf->placeholders[2],
+	    "rules/channels.conf:35: channel 'urban': the signing secret"));
+	for (i = 0; i < r.cf->nplaceholders; i++)
+		ck_assert_ptr_null(strstr(r.cf->placeholders[i], "robot-key"));
+	problems = xcalloc(1, sizeof *problems);
+	problems[0] = xstrdup("earlier");
+	n = 1;
+	ck_assert_uint_eq(config_placeholder_problems(r.cf, &problems, &n), 7);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_str_eq(problems[0], "earlier");
+	ck_assert_str_eq(problems[1], r.cf->placeholders[0]);
+	config_problems_free(problems, n);
+	result_free(&r);
+
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES);
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nplaceholders, 0);
+	problems = NULL;
+	n = 0;
+	ck_assert_uint_eq(config_placeholder_problems(r.cf, &problems, &n), 0);
+	ck_assert_ptr_null(problems);
+	result_free(&r);
+
+	write_file("chat.key", "PLACEHOLDER\n", 0600);
+	r = load_text(BASE_HEAD "channels = (\n  { name = \"chat\"; type = "
+	    "\"feishu\"; key_file = \"chat.key\"; secret = \"s\"; }\n);\n"
+	    BASE_POLICIES);
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nplaceholders, 1);
+	ck_assert_ptr_nonnull(strstr(r.cf->placeholders[0], "main.conf:5: "
+	    "channel 'chat': the hook token in the file named by 'key_file' "
+	    "is the placeholder"));
+	result_free(&r);
+}
+END_TEST
+
 /* The shipped rules load cleanly and mean what they say. */
 START_TEST(test_shipped)
 {
@@ -1211,6 +1264,7 @@ config_suite(void)
 	tc = tcase_create("broken");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_base);
+	tcase_add_test(tc, test_placeholders);
 	tcase_add_test(tc, test_rectify_template);
 	tcase_add_test(tc, test_rectify_uncovered);
 	tcase_add_test(tc, test_syntax_error);
