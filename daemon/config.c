@@ -268,14 +268,14 @@ config_shorten(const char *msg)
 /*
  * Look through a configuration file as libconfig 1.5's scanner will, in
  * one pass: comments (#, //, block), strings with their escapes, adjacent
- * strings that make one value.  A value or a line longer than max bytes
- * is refused here, before libconfig spends minutes on it: libconfig grows
+ * strings that make one value.  A value longer than max bytes, or a line
+ * longer than lmax, is refused here, before libconfig spends minutes on it: libconfig grows
  * a string a few bytes at a time (20 MB took longer than 8 s).  The first
  * problem found ends the scan.
  */
 int
 config_prescan(const char *file, const char *text, size_t len, size_t max,
-    char **problem)
+    size_t lmax, char **problem)
 {
 	enum { CODE, STRING, LINE_COMMENT, BLOCK_COMMENT } state = CODE;
 	size_t	 i, linestart = 0, vlen = 0;
@@ -298,11 +298,11 @@ config_prescan(const char *file, const char *text, size_t len, size_t max,
 			}
 		}
 		if (c == -1 || c == '\n') {
-			if (i - linestart > max &&
+			if (i - linestart > lmax &&
 			    !((state == STRING || inrun) && vlen > max)) {
 				xasprintf(problem, "%s:%d: line too long (%zu"
 				    " bytes; the limit is %zu)", file, line,
-				    i - linestart, max);
+				    i - linestart, lmax);
 				return (-1);
 			}
 			if (c == -1) {
@@ -2908,7 +2908,8 @@ config_check_files(struct config_ctx *ctx, const char *path, const char *from,
 		free(buf);
 		return (-1);
 	}
-	if (config_prescan(path, buf, len, CONFIG_VALUE_MAX, &inc) != 0) {
+	if (config_prescan(path, buf, len, CONFIG_VALUE_MAX,
+	    CONFIG_LINE_MAX, &inc) != 0) {
 		config_problem(ctx, inc);
 		free(buf);
 		return (-1);
