@@ -1020,6 +1020,8 @@ store_snapshot(const char *path, char **err)
 	return (s);
 }
 
+static int	store_failed(struct store *);
+
 /*
  * The last SQLite error message; when a later statement has cleared it
  * (a walk stopped by its callback resets its statement), the message of
@@ -1032,10 +1034,9 @@ store_error(struct store *s)
 		return (s->lasterr);
 	if (sqlite3_errcode(s->db) == SQLITE_OK)
 		return ("unknown database error");	/* never "not an error" */
-	return (sqlite3_errmsg(s->db));
+	store_failed(s);
+	return (s->lasterr);
 }
-
-static int	store_failed(struct store *);
 
 /* Reset a statement and return it ready to bind. */
 static sqlite3_stmt *
@@ -1068,7 +1069,16 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 static int
 store_failed(struct store *s)
 {
-	snprintf(s->lasterr, sizeof s->lasterr, "%s", sqlite3_errmsg(s->db));
+	int	 rc = sqlite3_errcode(s->db);
+
+	/* A damaged file says so, whatever statement met the damage. */
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		snprintf(s->lasterr, sizeof s->lasterr, "%s (%s: the file"
+		    " is corrupt)", sqlite3_errmsg(s->db),
+		    rc == SQLITE_CORRUPT ? "SQLITE_CORRUPT" : "SQLITE_NOTADB");
+	else
+		snprintf(s->lasterr, sizeof s->lasterr, "%s",
+		    sqlite3_errmsg(s->db));
 	return (-1);
 }
 
