@@ -225,6 +225,13 @@ config_cut(const char *s, size_t len, size_t max)
 	return (max);
 }
 
+/* Whether c is part of a word (a letter, a digit, UTF-8). */
+static int
+config_word(char c)
+{
+	return (isalnum((unsigned char)c) || (unsigned char)c >= 0x80);
+}
+
 /*
  * An error or warning line as shown: every 'quoted' part longer than
  * CONFIG_EXCERPT bytes cut to that many and "...", the whole line cut to
@@ -240,8 +247,14 @@ config_shorten(const char *msg)
 
 	o = out = xmalloc(2 * (size_t)(end - msg) + 8);
 	while (p < end) {
-		if (*p != '\'' || (q = memchr(p + 1, '\'', end - p - 1)) ==
-		    NULL) {
+		/* A quote opens after a space or punctuation (not the one
+		 * of "group's") and closes before one. */
+		q = NULL;
+		if (*p == '\'' && (p == msg || !config_word(p[-1])))
+			for (q = p + 1; (q = memchr(q, '\'', end - q)) != NULL &&
+			    q + 1 < end && config_word(q[1]); q++)
+				;
+		if (q == NULL) {
 			*o++ = *p++;
 			continue;
 		}

@@ -495,12 +495,12 @@ store_file_error(const char *path, sqlite3 *db, int rc)
 		what = "SQLITE_CANTOPEN";
 		break;
 	case SQLITE_PERM:
+		what = "SQLITE_PERM: no permission";
+		break;
 	case SQLITE_READONLY:
-	case SQLITE_AUTH:
-		what = "SQLITE_READONLY: no permission to write it";
+		what = "SQLITE_READONLY: it cannot be written";
 		break;
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
 		what = "SQLITE_BUSY: another process holds it locked";
 		break;
 	case SQLITE_IOERR:
@@ -587,8 +587,8 @@ store_tables_at(int version)
 /*
  * Whether the file at path is ours to open and migrate, looked at through
  * a read-only connection of its own (which changes nothing, and whose
- * close never checkpoints a foreign WAL into the file): a missing or
- * empty file, or an empty database, is ours to create; a database with
+ * close never checkpoints a foreign WAL into the file): a missing file,
+ * or an empty one (no tables, no log), is ours to create; a database with
  * our application_id is ours; one from before the mark (application_id
  * 0) is adopted when its schema version is one of ours and its tables
  * are exactly those our migrations made up to it.  Anything else is
@@ -615,8 +615,7 @@ store_own(const char *path, char **err)
 		xasprintf(err, "%s: not a regular file", path);
 		return (-1);
 	}
-	if (sb.st_size == 0)
-		return (0);
+	/* Even an empty file is read: its write-ahead log may hold all. */
 	if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_busy_timeout(db, 5000)) != SQLITE_OK ||

@@ -90,21 +90,26 @@ class StoreRefusals(H.E2ETestCase):
         self.refused("not an approval-escalatord database")
 
     def test_foreign_wal_database_is_not_checkpointed(self):
-        # A foreign database with a live write-ahead log: looking at it
-        # must not copy the log into the file.
-        con = sqlite3.connect(self.db, isolation_level=None)
-        con.execute("PRAGMA journal_mode = WAL")
-        con.execute("PRAGMA wal_autocheckpoint = 0")
-        con.execute("CREATE TABLE notes (t TEXT)")
-        con.execute("INSERT INTO notes VALUES ('x')")
+        # A foreign database whose writer died with everything still in its
+        # write-ahead log (the main file is empty): looking at it must not
+        # copy the log into the file, nor take the empty file for a new one.
+        writer = ("import os, sqlite3, sys\n"
+                  "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                  "con.execute('PRAGMA journal_mode = WAL')\n"
+                  "con.execute('PRAGMA wal_autocheckpoint = 0')\n"
+                  "con.execute('CREATE TABLE notes (t TEXT)')\n"
+                  "con.execute(\"INSERT INTO notes VALUES ('x')\")\n"
+                  "os.kill(os.getpid(), 9)\n")
+        subprocess.run([sys.executable, "-c", writer, self.db], timeout=30 * H.SLOW)
+        self.assertGreater(os.path.getsize(self.db + "-wal"), 0)
         before = digest(self.db)
         wal = digest(self.db + "-wal")
         rc, err = run_daemon(["-d", "-f", self.config], 30)
         self.assertNotEqual(rc, 0, err)
         self.assertIn("not an approval-escalatord database", err)
+        self.assertIn("notes", err)
         self.assertEqual(digest(self.db), before)
         self.assertEqual(digest(self.db + "-wal"), wal)
-        con.close()
 
     def test_random_bytes_say_not_a_database(self):
         with open(self.db, "wb") as f:

@@ -948,9 +948,22 @@ START_TEST(test_shorten)
 	    "01234567890123456789012345678901234567890123456789012345678"
 	    "\xe2\x80\xa6' end");
 	free(s);
-	/* An apostrophe with no partner is left alone. */
+	/* An apostrophe with no partner is left alone, and one inside a
+	 * word opens nothing. */
 	s = config_shorten("the group's leader");
 	ck_assert_str_eq(s, "the group's leader");
+	free(s);
+	s = config_shorten("person 'p' as the group's leader: mentions only"
+	    " by user id and the person has no 'feishu' id");
+	ck_assert_str_eq(s, "person 'p' as the group's leader: mentions only"
+	    " by user id and the person has no 'feishu' id");
+	free(s);
+	s = config_shorten("name 'it's a "
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "': x");
+	ck_assert_str_eq(s, "name 'it's a "
+	    "01234567890123456789012345678901234567890123456789012"
+	    "\xe2\x80\xa6': x");
 	free(s);
 	memset(long_, 'p', sizeof long_ - 1);
 	long_[sizeof long_ - 1] = '\0';
