@@ -211,11 +211,176 @@ config_where(struct config_ctx *ctx, const config_setting_t *s,
 	*line = s != NULL ? (int)config_setting_source_line(s) : 0;
 }
 
+/* How much of a value an error line quotes, and how long it may be. */
+#define CONFIG_EXCERPT		60
+#define CONFIG_MSG_MAX		1024
+
+/* The longest prefix of s[0..len) of at most max bytes that ends on a
+ * UTF-8 character boundary. */
+static size_t
+config_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return (len);
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return (max);
+}
+
+/* Whether c is part of a word (a letter, a digit, UTF-8). */
+static int
+config_word(char c)
+{
+	return (isalnum((unsigned char)c) || (unsigned char)c >= 0x80);
+}
+
+/*
+ * An error or warning line as shown: every 'quoted' part longer than
+ * CONFIG_EXCERPT bytes cut to that many and "...", the whole line cut to
+ * CONFIG_MSG_MAX bytes.  A value of megabytes is never copied whole into
+ * a line (nor into the log on a failed reload).
+ */
+char *
+config_shorten(const char *msg)
+{
+	const char	*p = msg, *q, *end = msg + strlen(msg);
+	char		*out, *o;
+	size_t		 n, cut;
+
+	o = out = xmalloc(2 * (size_t)(end - msg) + 8);
+	while (p < end) {
+		/* A quote opens after a space or punctuation (not the one
+		 * of "group's") and closes before one. */
+		q = NULL;
+		if (*p == '\'' && (p == msg || !config_word(p[-1])))
+			for (q = p + 1; (q = memchr(q, '\'', end - q)) != NULL &&
+			    q + 1 < end && config_word(q[1]); q++)
+				;
+		if (q == NULL) {
+			*o++ = *p++;
+			continue;
+		}
+		n = q - p - 1;
+		cut = config_cut(p + 1, n, CONFIG_EXCERPT);
+		*o++ = '\'';
+		memcpy(o, p + 1, cut);
+		o += cut;
+		if (cut < n) {
+			memcpy(o, "\xe2\x80\xa6", 3);	/* ... */
+			o += 3;
+		}
+		*o++ = '\'';
+		p = q + 1;
+	}
+	*o = '\0';
+	if ((size_t)(o - out) > CONFIG_MSG_MAX) {
+		cut = config_cut(out, o - out, CONFIG_MSG_MAX);
+		memcpy(out + cut, "\xe2\x80\xa6", 4);
+	}
+	return (out);
+}
+
+/*
+ * Look through a configuration file as libconfig 1.5's scanner will, in
+ * one pass: comments (#, //, block), strings with their escapes, adjacent
+ * strings that make one value.  A value longer than max bytes, or a line
+ * longer than lmax, is refused here, before libconfig spends minutes on it: libconfig grows
+ * a string a few bytes at a time (20 MB took longer than 8 s).  The first
+ * problem found ends the scan.
+ */
+int
+config_prescan(const char *file, const char *text, size_t len, size_t max,
+    size_t lmax, char **problem)
+{
+	enum { CODE, STRING, LINE_COMMENT, BLOCK_COMMENT } state = CODE;
+	size_t	 i, linestart = 0, vlen = 0;
+	int	 c, line = 1, vline = 0, inrun = 0, esc = 0;
+
+	*problem = NULL;
+	for (i = 0; i <= len; i++) {
+		c = i < len ? (unsigned char)text[i] : -1;
+		/* A run of adjacent strings ends at the next other token. */
+		if (inrun && state == CODE && c != '"' && c != ' ' &&
+		    c != '\t' && c != '\r' && c != '\n' && c != '\f' &&
+		    c != '#' && !(c == '/' && i + 1 < len &&
+		    (text[i + 1] == '/' || text[i + 1] == '*'))) {
+			inrun = 0;
+			if (vlen > max) {
+				xasprintf(problem, "%s:%d: value too long (%zu"
+				    " bytes; the limit is %zu)", file, vline,
+				    vlen, max);
+				return (-1);
+			}
+		}
+		if (c == -1 || c == '\n') {
+			if (i - linestart > lmax &&
+			    !((state == STRING || inrun) && vlen > max)) {
+				xasprintf(problem, "%s:%d: line too long (%zu"
+				    " bytes; the limit is %zu)", file, line,
+				    i - linestart, lmax);
+				return (-1);
+			}
+			if (c == -1) {
+				if (inrun && vlen > max) {
+					xasprintf(problem, "%s:%d: value too"
+					    " long (%zu bytes; the limit is"
+					    " %zu)", file, vline, vlen, max);
+					return (-1);
+				}
+				break;
+			}
+			line++;
+			linestart = i + 1;
+		}
+		switch (state) {
+		case STRING:
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"') {
+				state = CODE;
+				break;
+			}
+			vlen++;
+			break;
+		case LINE_COMMENT:
+			if (c == '\n')
+				state = CODE;
+			break;
+		case BLOCK_COMMENT:
+			if (c == '*' && i + 1 < len && text[i + 1] == '/') {
+				state = CODE;
+				i++;
+			}
+			break;
+		case CODE:
+			if (c == '"') {
+				state = STRING;
+				if (!inrun) {
+					inrun = 1;
+					vlen = 0;
+					vline = line;
+				}
+			} else if (c == '#')
+				state = LINE_COMMENT;
+			else if (c == '/' && i + 1 < len && text[i + 1] == '/')
+				state = LINE_COMMENT;
+			else if (c == '/' && i + 1 < len && text[i + 1] == '*') {
+				state = BLOCK_COMMENT;
+				i++;
+			}
+			break;
+		}
+	}
+	return (0);
+}
+
 /* Format "file:line: message" ("file: message" without a line). */
 static char *
 config_vformat(const char *file, int line, const char *fmt, va_list ap)
 {
-	char	*msg, *out;
+	char	*msg, *out, *shown;
 
 	xvasprintf(&msg, fmt, ap);
 	if (line > 0)
@@ -223,7 +388,9 @@ config_vformat(const char *file, int line, const char *fmt, va_list ap)
 	else
 		xasprintf(&out, "%s: %s", file, msg);
 	free(msg);
-	return (out);
+	shown = config_shorten(out);
+	free(out);
+	return (shown);
 }
 
 /* Append a problem found at file:line. */
@@ -238,6 +405,18 @@ config_error_at(struct config_ctx *ctx, const char *file, int line,
 	    sizeof *ctx->problems);
 	ctx->problems[ctx->nproblems++] = config_vformat(file, line, fmt, ap);
 	va_end(ap);
+}
+
+/* Append a problem already formatted (malloc'd, taken over). */
+static void
+config_problem(struct config_ctx *ctx, char *problem)
+{
+	char	*shown = config_shorten(problem);
+
+	free(problem);
+	ctx->problems = xreallocarray(ctx->problems, ctx->nproblems + 1,
+	    sizeof *ctx->problems);
+	ctx->problems[ctx->nproblems++] = shown;
 }
 
 /* Append a problem found at a setting. */
@@ -2253,6 +2432,7 @@ config_check_mention(struct config_ctx *ctx, const struct person *p,
 	struct config		*cf = ctx->cf;
 	const struct channel	*ch;
 	const char		*why, *uid, *mobile;
+	char			*msg;
 	size_t			 i;
 
 	if (p == NULL || chname == NULL ||
@@ -2269,10 +2449,12 @@ config_check_mention(struct config_ctx *ctx, const struct person *p,
 	(*seen)[(*nseen)++] = ch;
 	cf->warnings = xreallocarray(cf->warnings, cf->nwarnings + 1,
 	    sizeof *cf->warnings);
-	xasprintf(&cf->warnings[cf->nwarnings++], "%s:%d: person '%s' (%s)"
+	xasprintf(&msg, "%s:%d: person '%s' (%s)"
 	    " cannot be @-mentioned in channel '%s' (%s) as %s: %s",
 	    p->file, p->line, p->id, p->name, ch->name,
 	    channel_type_name(ch->type), as, why);
+	cf->warnings[cf->nwarnings++] = config_shorten(msg);
+	free(msg);
 }
 
 /*
@@ -2924,6 +3106,7 @@ config_check_files(struct config_ctx *ctx, const char *path, const char *from,
 			return (0);
 	*seen = xreallocarray(*seen, *nseen + 1, sizeof **seen);
 	(*seen)[(*nseen)++] = xstrdup(path);
+	sb.st_size = 0;
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		if (from == NULL)
 			config_error_at(ctx, path, 0, "cannot read: not a"
@@ -2935,12 +3118,25 @@ config_check_files(struct config_ctx *ctx, const char *path, const char *from,
 	}
 	if ((f = fopen(path, "r")) == NULL)
 		return (0);
-	do {
-		buf = xreallocarray(buf, len + 65536, 1);
-		got = fread(buf + len, 1, 65536, f);
+	/* Never more than one byte over the limit (it may grow meanwhile). */
+	buf = xmalloc(CONFIG_FILE_MAX + 1);
+	while (len <= CONFIG_FILE_MAX && sb.st_size <= CONFIG_FILE_MAX &&
+	    (got = fread(buf + len, 1, CONFIG_FILE_MAX + 1 - len, f)) > 0)
 		len += got;
-	} while (got > 0 && len < 64 * 1024 * 1024);
 	fclose(f);
+	if (len > CONFIG_FILE_MAX || sb.st_size > CONFIG_FILE_MAX) {
+		config_error_at(ctx, path, 0, "file too large (%lld bytes;"
+		    " the limit is %d)", (long long)(sb.st_size > (off_t)len ?
+		    sb.st_size : (off_t)len), CONFIG_FILE_MAX);
+		free(buf);
+		return (-1);
+	}
+	if (config_prescan(path, buf, len, CONFIG_VALUE_MAX,
+	    CONFIG_LINE_MAX, &inc) != 0) {
+		config_problem(ctx, inc);
+		free(buf);
+		return (-1);
+	}
 	end = buf + len;
 	/* Every line start: [ \t]*@include[ \t]+" begins an include. */
 	for (p = buf; rc == 0 && p < end; ) {
@@ -2973,6 +3169,135 @@ config_check_files(struct config_ctx *ctx, const char *path, const char *from,
 	}
 	free(buf);
 	return (rc);
+}
+
+/* How many lines a file has (a last one without a newline counts). */
+static int
+config_lines(const char *path)
+{
+	FILE	*f;
+	int	 c, last = '\n', n = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	while ((c = getc(f)) != EOF) {
+		if (c == '\n')
+			n++;
+		last = c;
+	}
+	fclose(f);
+	return (last == '\n' ? n : n + 1);
+}
+
+/* Whether p[0..end) holds nothing but blanks and a comment. */
+static int
+config_blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return (p == end || *p == '#' || (end - p >= 2 && p[0] == '/' &&
+	    p[1] == '/'));
+}
+
+/*
+ * libconfig 1.5 reports a syntax error at the very end of an included file
+ * in the file that included it: the parser sees it only at the next token,
+ * when the scanner is back in the includer.  When the error at file:line
+ * follows an @include with nothing but blank and comment lines between,
+ * the included file is parsed alone; a syntax error there is the one to
+ * show (and its own last @include's, the same way).  NULL: none.
+ */
+static char *
+config_include_error(struct config_ctx *ctx, const char *file, int line,
+    int depth)
+{
+	config_t	 lc;
+	struct stat	 sb;
+	FILE		*f;
+	char		*buf, *inc = NULL, *incpath, *deeper, *out = NULL;
+	const char	*p, *end, *eol, *next, *text, *efile;
+	size_t		 len;
+	int		 n, incline = 0;
+
+	if (depth > 10 || (f = fopen(file, "r")) == NULL)
+		return (NULL);
+	buf = xmalloc(CONFIG_FILE_MAX + 1);
+	len = fread(buf, 1, CONFIG_FILE_MAX, f);
+	fclose(f);
+	end = buf + len;
+	for (p = buf, n = 1; p < end && n < line; p = eol + 1, n++) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		while (p < eol && (*p == ' ' || *p == '\t'))
+			p++;
+		if (eol - p > 9 && memcmp(p, "@include", 8) == 0 &&
+		    (p[8] == ' ' || p[8] == '\t')) {
+			for (p += 8; p < eol && (*p == ' ' || *p == '\t'); p++)
+				;
+			free(inc);
+			inc = NULL;
+			if (p < eol && *p == '"' && (inc = config_include_at(
+			    p + 1, eol, &next)) != NULL &&
+			    !config_blank(next, eol)) {
+				free(inc);
+				inc = NULL;
+			}
+			incline = n;
+		} else if (!config_blank(p, eol)) {
+			free(inc);
+			inc = NULL;
+		}
+	}
+	/* On the error's line itself may stand the token after it. */
+	if (n == line && p < end) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		while (p < eol && (*p == ' ' || *p == '\t'))
+			p++;
+		if (eol - p > 9 && memcmp(p, "@include", 8) == 0 &&
+		    (p[8] == ' ' || p[8] == '\t')) {
+			for (p += 8; p < eol && (*p == ' ' || *p == '\t'); p++)
+				;
+			free(inc);
+			inc = NULL;
+			if (p < eol && *p == '"')
+				inc = config_include_at(p + 1, eol, &next);
+			incline = n;
+		}
+	}
+	free(buf);
+	if (inc == NULL)
+		return (NULL);
+	incpath = config_path(ctx, inc);
+	free(inc);
+	if (stat(incpath, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		free(incpath);
+		return (NULL);
+	}
+	config_init(&lc);
+	if (config_read_file(&lc, incpath) != CONFIG_TRUE &&
+	    config_error_type(&lc) == CONFIG_ERR_PARSE &&
+	    (text = config_error_text(&lc)) != NULL &&
+	    strcmp(text, "cannot open include file") != 0 &&
+	    (efile = config_error_file(&lc)) != NULL &&
+	    strcmp(efile, incpath) == 0) {
+		deeper = config_include_error(ctx, incpath,
+		    config_error_line(&lc), depth + 1);
+		/* At the end of the file libconfig counts the line after
+		 * the last newline: show the last line. */
+		n = config_error_line(&lc);
+		if (n > 1 && n > config_lines(incpath))
+			n = config_lines(incpath);
+		if (deeper != NULL)
+			out = deeper;
+		else
+			xasprintf(&out, "%s:%d: %s (at the end of the file"
+			    " included from %s:%d)", incpath, n, text, file,
+			    incline);
+	}
+	config_destroy(&lc);
+	free(incpath);
+	return (out);
 }
 
 /*
@@ -3049,6 +3374,12 @@ config_parse_file(struct config_ctx *ctx, config_t *lc)
 		    "cannot open include file %s", incpath);
 		free(incpath);
 		free(inc);
+		return (-1);
+	}
+	if (config_error_type(lc) == CONFIG_ERR_PARSE &&
+	    (inc = config_include_error(ctx, file, config_error_line(lc),
+	    0)) != NULL) {
+		config_problem(ctx, inc);
 		return (-1);
 	}
 	config_error_at(ctx, file, config_error_line(lc), "%s", text);

@@ -650,6 +650,17 @@ struct config {
 /* Load and validate; NULL on error with every problem appended to
  * *problems (malloc'd strings "file:line: message"). */
 struct config	*config_load(const char *path, char ***problems, size_t *nproblems);
+/* Limits the configuration's files are checked against before libconfig
+ * (whose scanner is quadratic in a value's length) reads them. */
+#define CONFIG_FILE_MAX		(1024 * 1024)	/* bytes per file */
+#define CONFIG_VALUE_MAX	(64 * 1024)	/* bytes of a string value */
+#define CONFIG_LINE_MAX		(128 * 1024)	/* bytes of a line */
+/* Check text[0..len) of file in linear time: 0, or -1 with *problem
+ * ("file:line: value too long (N bytes; the limit is M)"). */
+int		 config_prescan(const char *file, const char *text, size_t len,
+		    size_t vmax, size_t lmax, char **problem);
+/* msg with every quoted value cut to an excerpt, and the whole bounded. */
+char		*config_shorten(const char *msg);
 void		 config_free(struct config *);	/* drops one holder */
 struct config	*config_ref(struct config *);
 void		 config_problems_free(char **, size_t);

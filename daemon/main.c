@@ -128,7 +128,7 @@ retrack_at_start(struct escalator *esc)
 		char *msg = xstrdup(store_error(esc->store));
 
 		store_rollback(esc->store);
-		fatalx("database: %s", msg);
+		fatalx("database: %s: %s", store_path(esc->store), msg);
 	}
 }
 

@@ -4,6 +4,9 @@
  * idempotency records.  Every SQL statement of the daemon is in the table
  * below, prepared once when the store is opened and always bound.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,13 @@
 #include "escalator.h"
 
 #define STORE_SCHEMA_VERSION 11
+
+/*
+ * The database file's mark (PRAGMA application_id, at offset 68 of its
+ * header): "AEsc".  Set with the first migration; a file with another
+ * mark, or none and tables that are not ours, is refused unchanged.
+ */
+#define STORE_APPLICATION_ID	0x41457363
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -471,12 +481,193 @@ store_prepare(struct store *s, char **err)
 	return (0);
 }
 
+/*
+ * What SQLite said about a file it could not use: its message, the
+ * result code's name and what that means for the file.
+ */
+static char *
+store_file_error(const char *path, sqlite3 *db, int rc)
+{
+	const char	*msg, *what;
+	char		*out;
+
+	msg = db != NULL && sqlite3_errcode(db) == rc ? sqlite3_errmsg(db) :
+	    sqlite3_errstr(rc);
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+		what = "SQLITE_NOTADB: not a SQLite database, or the file is"
+		    " corrupt";
+		break;
+	case SQLITE_CORRUPT:
+		what = "SQLITE_CORRUPT: the file is corrupt";
+		break;
+	case SQLITE_CANTOPEN:
+		what = "SQLITE_CANTOPEN";
+		break;
+	case SQLITE_PERM:
+		what = "SQLITE_PERM: no permission";
+		break;
+	case SQLITE_READONLY:
+		what = "SQLITE_READONLY: it cannot be written";
+		break;
+	case SQLITE_BUSY:
+		what = "SQLITE_BUSY: another process holds it locked";
+		break;
+	case SQLITE_IOERR:
+		what = "SQLITE_IOERR";
+		break;
+	case SQLITE_FULL:
+		what = "SQLITE_FULL: the disk is full";
+		break;
+	default:
+		xasprintf(&out, "%s: %s (SQLite error %d)", path, msg, rc);
+		return (out);
+	}
+	xasprintf(&out, "%s: %s (%s)", path, msg, what);
+	return (out);
+}
+
+/* The names of the tables in a database, sorted, comma-separated, or
+ * NULL with SQLite's result code in *rc. */
+static char *
+store_table_names(sqlite3 *db, int *rc)
+{
+	sqlite3_stmt	*st;
+	const char	*t;
+	char		*out;
+
+	*rc = sqlite3_prepare_v2(db, "SELECT coalesce(group_concat(name, ', '),"
+	    " '') FROM (SELECT name FROM sqlite_master WHERE type = 'table'"
+	    " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name)", -1,
+	    &st, NULL);
+	if (*rc != SQLITE_OK)
+		return (NULL);
+	if ((*rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return (NULL);
+	}
+	t = (const char *)sqlite3_column_text(st, 0);
+	out = xstrdup(t != NULL ? t : "");
+	sqlite3_finalize(st);
+	*rc = SQLITE_OK;
+	return (out);
+}
+
+/* One integer PRAGMA of a database; SQLite's result code. */
+static int
+store_pragma_int(sqlite3 *db, const char *pragma, int *v)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = sqlite3_prepare_v2(db, pragma, -1, &st, NULL)) != SQLITE_OK)
+		return (rc);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+/* The tables our migrations 1..version create (run in memory), as
+ * store_table_names() gives them; NULL when they cannot be run. */
+static char *
+store_tables_at(int version)
+{
+	sqlite3	*db;
+	char	*out = NULL;
+	int	 i, rc;
+
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return (NULL);
+	}
+	for (i = 0; i < version; i++)
+		if (sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			break;
+	if (i == version)
+		out = store_table_names(db, &rc);
+	sqlite3_close(db);
+	return (out);
+}
+
+/*
+ * Whether the file at path is ours to open and migrate, looked at through
+ * a read-only connection of its own (which changes nothing, and whose
+ * close never checkpoints a foreign WAL into the file): a missing file,
+ * or an empty one (no tables, no log), is ours to create; a database with
+ * our application_id is ours; one from before the mark (application_id
+ * 0) is adopted when its schema version is one of ours and its tables
+ * are exactly those our migrations made up to it.  Anything else is
+ * refused, as is a file SQLite cannot read.  0, or -1 with *err.
+ */
+static int
+store_own(const char *path, char **err)
+{
+	struct stat	 sb;
+	sqlite3		*db = NULL;
+	char		*tables = NULL, *ours = NULL, shown[80];
+	int		 appid = 0, version = 0, rc, n = (int)(sizeof
+			    store_migrations / sizeof store_migrations[0]);
+
+	if (strcmp(path, ":memory:") == 0)
+		return (0);
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			return (0);
+		xasprintf(err, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		xasprintf(err, "%s: not a regular file", path);
+		return (-1);
+	}
+	/* Even an empty file is read: its write-ahead log may hold all. */
+	if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_busy_timeout(db, 5000)) != SQLITE_OK ||
+	    (rc = store_pragma_int(db, "PRAGMA application_id", &appid)) !=
+	    SQLITE_OK ||
+	    (rc = store_pragma_int(db, "PRAGMA user_version", &version)) !=
+	    SQLITE_OK ||
+	    (tables = store_table_names(db, &rc)) == NULL) {
+		*err = store_file_error(path, db, rc);
+		sqlite3_close(db);
+		return (-1);
+	}
+	sqlite3_close(db);
+	if ((uint32_t)appid == STORE_APPLICATION_ID ||
+	    (appid == 0 && version == 0 && *tables == '\0') ||
+	    (appid == 0 && version >= 1 && version <= n &&
+	    (ours = store_tables_at(version)) != NULL &&
+	    strcmp(ours, tables) == 0)) {
+		free(ours);
+		free(tables);
+		return (0);
+	}
+	if (strlen(tables) > 60)
+		snprintf(shown, sizeof shown, "%.*s...",
+		    (int)utf8_cut(tables, 60, 60), tables);
+	else
+		snprintf(shown, sizeof shown, "%s", tables);
+	xasprintf(err, "%s: not an approval-escalatord database"
+	    " (application_id 0x%08x, user_version %d, tables: %s);"
+	    " refusing to change it", path, (uint32_t)appid, version,
+	    *shown != '\0' ? shown : "none");
+	free(ours);
+	free(tables);
+	return (-1);
+}
+
 /* Bring the schema up to date, one transaction per migration. */
 static int
 store_migrate(struct store *s, char **err)
 {
 	sqlite3_stmt	*st;
-	int		 version, n = (int)(sizeof store_migrations /
+	int		 version, appid = 0, n = (int)(sizeof store_migrations /
 			    sizeof store_migrations[0]);
 	char		*msg = NULL, *sql;
 
@@ -488,19 +679,42 @@ store_migrate(struct store *s, char **err)
 	}
 	version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
+	if (store_pragma_int(s->db, "PRAGMA application_id", &appid) !=
+	    SQLITE_OK) {
+		xasprintf(err, "reading application_id: %s",
+		    sqlite3_errmsg(s->db));
+		return (-1);
+	}
 	if (version > n) {
 		xasprintf(err, "database schema version %d is newer than this "
 		    "daemon (%d)", version, n);
 		return (-1);
 	}
 	for (; version < n; version++) {
+		/* The mark goes in with the first migration's tables. */
 		xasprintf(&sql, "BEGIN IMMEDIATE; %s; PRAGMA user_version = %d;"
-		    " COMMIT;", store_migrations[version], version + 1);
+		    " PRAGMA application_id = %d; COMMIT;",
+		    store_migrations[version], version + 1,
+		    (int)STORE_APPLICATION_ID);
 		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 			xasprintf(err, "migrating to schema %d: %s", version + 1,
 			    msg ? msg : "unknown error");
 			sqlite3_free(msg);
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			free(sql);
+			return (-1);
+		}
+		free(sql);
+		appid = (int)STORE_APPLICATION_ID;
+	}
+	/* A database of ours from before the mark (store_own adopted it). */
+	if ((uint32_t)appid != STORE_APPLICATION_ID) {
+		xasprintf(&sql, "PRAGMA application_id = %d",
+		    (int)STORE_APPLICATION_ID);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+			xasprintf(err, "setting application_id: %s",
+			    msg ? msg : "unknown error");
+			sqlite3_free(msg);
 			free(sql);
 			return (-1);
 		}
@@ -515,22 +729,24 @@ store_open(const char *path, char **err)
 {
 	struct store	*s;
 	char		*msg = NULL;
-	int		 memory = strcmp(path, ":memory:") == 0;
+	int		 memory = strcmp(path, ":memory:") == 0, rc;
 
+	/* Before anything writes to it (the journal mode is in the file). */
+	if (store_own(path, err) != 0)
+		return (NULL);
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		xasprintf(err, "%s: %s", path, s->db ?
-		    sqlite3_errmsg(s->db) : "cannot open");
+	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK) {
+		*err = store_file_error(path, s->db, rc);
 		store_close(s);
 		return (NULL);
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, memory ? "PRAGMA foreign_keys = ON" :
+	if ((rc = sqlite3_exec(s->db, memory ? "PRAGMA foreign_keys = ON" :
 	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-	    " PRAGMA foreign_keys = ON", NULL, NULL, &msg) != SQLITE_OK) {
-		xasprintf(err, "%s: %s", path, msg ? msg : "pragma failed");
+	    " PRAGMA foreign_keys = ON", NULL, NULL, &msg)) != SQLITE_OK) {
+		*err = store_file_error(path, s->db, rc);
 		sqlite3_free(msg);
 		store_close(s);
 		return (NULL);
@@ -770,6 +986,8 @@ store_snapshot(const char *path, char **err)
 	char		*snap, *msg = NULL;
 	int		 rc;
 
+	if (store_own(path, err) != 0)
+		return (NULL);
 	xasprintf(&snap, "%s.simulate-%ld-%u", path, (long)getpid(),
 	    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY |
@@ -812,6 +1030,8 @@ store_snapshot(const char *path, char **err)
 	return (s);
 }
 
+static int	store_failed(struct store *);
+
 /*
  * The last SQLite error message; when a later statement has cleared it
  * (a walk stopped by its callback resets its statement), the message of
@@ -822,7 +1042,10 @@ store_error(struct store *s)
 {
 	if (sqlite3_errcode(s->db) == SQLITE_OK && s->lasterr[0] != '\0')
 		return (s->lasterr);
-	return (sqlite3_errmsg(s->db));
+	if (sqlite3_errcode(s->db) == SQLITE_OK)
+		return ("unknown database error");	/* never "not an error" */
+	store_failed(s);
+	return (s->lasterr);
 }
 
 /* Reset a statement and return it ready to bind. */
@@ -830,7 +1053,12 @@ static sqlite3_stmt *
 store_stmt(struct store *s, int which)
 {
 	sqlite3_stmt	*st = s->stmt[which];
+	int		 rc = sqlite3_errcode(s->db);
 
+	/* A failure a caller returned without store_failed(): keep its
+	 * message before this statement's reset clears it. */
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_failed(s);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return (st);
@@ -851,7 +1079,16 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 static int
 store_failed(struct store *s)
 {
-	snprintf(s->lasterr, sizeof s->lasterr, "%s", sqlite3_errmsg(s->db));
+	int	 rc = sqlite3_errcode(s->db);
+
+	/* A damaged file says so, whatever statement met the damage. */
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		snprintf(s->lasterr, sizeof s->lasterr, "%s (%s: the file"
+		    " is corrupt)", sqlite3_errmsg(s->db),
+		    rc == SQLITE_CORRUPT ? "SQLITE_CORRUPT" : "SQLITE_NOTADB");
+	else
+		snprintf(s->lasterr, sizeof s->lasterr, "%s",
+		    sqlite3_errmsg(s->db));
 	return (-1);
 }
 
@@ -1039,7 +1276,7 @@ store_project_get(struct store *s, const char *code, struct project_row *p)
 		return (0);
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 1 : -1);
+	return (rc == SQLITE_DONE ? 1 : store_failed(s));
 }
 
 /* Insert or update (by code) a project; sets p->id and *created. */
@@ -1169,7 +1406,7 @@ store_item_get(struct store *s, int64_t id, struct item_row *r)
 		return (0);
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 1 : -1);
+	return (rc == SQLITE_DONE ? 1 : store_failed(s));
 }
 
 /* Find an item by its natural key (project, kind, department). */
@@ -1187,7 +1424,7 @@ store_item_find(struct store *s, int64_t project_id, const char *kind,
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : store_failed(s));
 }
 
 /* Bind the item columns shared by insert and update, from index 1. */
@@ -1314,7 +1551,7 @@ store_ids(struct store *s, int which, int64_t item, int64_t *ids, size_t cap,
 		(*n)++;
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	return (rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* Prerequisites of item that are not done yet. */
@@ -1380,7 +1617,7 @@ store_track_get(struct store *s, int64_t item, const char *kind,
 	if (rc == SQLITE_ROW)
 		track_read(st, t);
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : store_failed(s));
 }
 
 /* Insert (id == 0) or update a track. */
@@ -1450,7 +1687,7 @@ store_track_walk(struct store *s, sqlite3_stmt *st, store_track_cb cb,
 		track_row_clear(&rows[i]);
 	}
 	free(rows);
-	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : -1);
+	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : store_failed(s));
 }
 
 /* Every track of one item. */
@@ -1719,7 +1956,7 @@ store_next_wakeup(struct store *s, int64_t *at)
 		none = 0;
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? none : -1);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? none : store_failed(s));
 }
 
 /* Claim a (track, deadline, stage, repetition): 0 new, 1 already fired,
@@ -1761,7 +1998,7 @@ store_outbox_item_ids(struct store *s, int64_t outbox, int64_t **ids,
 		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	return (rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* Message id is part k of n: its MESSAGE_PART_MARKs read as " (k/n)". */
@@ -1996,7 +2233,7 @@ store_outbox_get(struct store *s, int64_t id, struct outbox_row *o)
 	if (rc == SQLITE_ROW)
 		outbox_read(st, o);
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : store_failed(s));
 }
 
 /* The oldest queued message of a channel: 0 found, 1 none, -1 error. */
@@ -2011,7 +2248,7 @@ store_outbox_next(struct store *s, const char *channel, struct outbox_row *o)
 	if (rc == SQLITE_ROW)
 		outbox_read(st, o);
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1);
+	return (rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : store_failed(s));
 }
 
 /* Write a message's delivery state back; a failed one fails its follow-up. */
@@ -2054,7 +2291,7 @@ store_outbox_since(struct store *s, int64_t after_id, store_outbox_cb cb,
 		outbox_row_clear(&o);
 	}
 	sqlite3_reset(st);
-	return (stop || rc == SQLITE_DONE ? 0 : -1);
+	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* The channels an item was escalated to (for the closing notice). */
@@ -2073,7 +2310,7 @@ store_outbox_channels_of_item(struct store *s, int64_t item, char ***channels,
 		(*channels)[(*n)++] = col_text(st, 0);
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	return (rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* Count messages by channel (NULL: all) and status. */
@@ -2590,7 +2827,7 @@ store_report_last(struct store *s, const char *name, char **period)
 	if (rc == SQLITE_ROW)
 		*period = col_text(st, 0);
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* The highest message id so far. */
@@ -2603,7 +2840,7 @@ store_outbox_max_id(struct store *s, int64_t *id)
 	rc = sqlite3_step(st);
 	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : -1);
+	return (rc == SQLITE_ROW ? 0 : store_failed(s));
 }
 
 /* Whether a report's period was claimed: 1 yes, 0 no, -1 error. */
@@ -2617,7 +2854,7 @@ store_report_claimed(struct store *s, const char *name, const char *period)
 	bind_text(st, 2, period);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
 /* When any period of a report was last claimed; 0 when never. */
@@ -2631,7 +2868,7 @@ store_report_last_at(struct store *s, const char *name, int64_t *at)
 	rc = sqlite3_step(st);
 	*at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? 0 : -1);
+	return (rc == SQLITE_ROW ? 0 : store_failed(s));
 }
 
 /* A robot's remembered sends and block: 0 found, 1 none, -1 error. */
@@ -2705,7 +2942,7 @@ store_items_report(struct store *s, int64_t done_since,
 	free(rows);
 	free(pol);
 	free(stage);
-	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : -1);
+	return (rc == SQLITE_DONE ? (stop < 0 ? -1 : 0) : store_failed(s));
 }
 
 /* Log one delivery outcome of a message (once, not per item it lists). */

@@ -863,6 +863,201 @@ START_TEST(test_missing_include)
 }
 END_TEST
 
+/* Run the pre-scan on a string; the problem (malloc'd) or NULL. */
+static char *
+prescan(const char *text, size_t max)
+{
+	char	*problem = NULL;
+	int	 rc;
+
+	rc = config_prescan("f.conf", text, strlen(text), max, 2 * max,
+	    &problem);
+	ck_assert_int_eq(rc, problem == NULL ? 0 : -1);
+	return (problem);
+}
+
+/* Assert the pre-scan of text gives exactly want (NULL: passes). */
+#define ck_prescan(text, max, want) do {				\
+	char *got_ = prescan((text), (max));				\
+	if ((want) == NULL)						\
+		ck_assert_msg(got_ == NULL, "unexpected: %s", got_);	\
+	else								\
+		ck_assert_str_eq(got_ != NULL ? got_ : "(none)",	\
+		    (const char *)(want));				\
+	free(got_);							\
+} while (0)
+
+/* The pre-scan reads strings, escapes and comments as libconfig does. */
+START_TEST(test_prescan)
+{
+	/* Within the limit (10 bytes here, lines 20), however it is
+	 * written. */
+	ck_prescan("a = \"0123456789\";\n", 10, NULL);
+	ck_prescan("a = \"01234\" \"56789\";\n", 10, NULL);
+	ck_prescan("a = 1;\nb = 2;", 10, NULL);
+	ck_prescan("", 10, NULL);
+	/* One string, adjacent strings (across lines and comments). */
+	ck_prescan("a = \"0123456789x\";\n", 10,
+	    "f.conf:1: value too long (11 bytes; the limit is 10)");
+	ck_prescan("a = 1;\nb = \"012345\"\n  # c\n \"6789x\";\n", 10,
+	    "f.conf:2: value too long (11 bytes; the limit is 10)");
+	ck_prescan("a =\"01234\" /* x */\n\"56789x\";", 10,
+	    "f.conf:1: value too long (11 bytes; the limit is 10)");
+	/* Separate values are counted apart. */
+	ck_prescan("a = [\"0123456\",\n\"0123456\"];\n", 10, NULL);
+	/* An escaped quote does not end the string (bytes are counted as
+	 * written); one never ending is counted to the end of the file. */
+	ck_prescan("a = \"01\\\"3456789x\";\n", 10,
+	    "f.conf:1: value too long (12 bytes; the limit is 10)");
+	ck_prescan("x = 1;\na = \"0123456789", 8,
+	    "f.conf:2: value too long (10 bytes; the limit is 8)");
+	/* Quotes in comments are not strings; a long comment line is a
+	 * long line. */
+	ck_prescan("# \"0123456789\n/* \"0123456789 */ a = 1;\n", 12, NULL);
+	ck_prescan("a = 1; // 0123456789 012\n", 10,
+	    "f.conf:1: line too long (24 bytes; the limit is 20)");
+	ck_prescan("a = 1;\nb = [1,2,3,4,5,6,7,8];\nc = 2;\n", 10,
+	    "f.conf:2: line too long (22 bytes; the limit is 20)");
+	/* A string across lines: its value is what is too long. */
+	ck_prescan("a = \"012\n3456\n789xx\";\n", 10,
+	    "f.conf:1: value too long (14 bytes; the limit is 10)");
+}
+END_TEST
+
+/* Huge files and values are refused before libconfig, quickly, with no
+ * more than an excerpt of any value in a problem. */
+START_TEST(test_huge_values)
+{
+	struct result	 r;
+	char		*big, *text, msg[256];
+	size_t		 n = 5 * 1024 * 1024, i;
+
+	/* A file over the limit, included: named, never read whole. */
+	big = malloc(n + 1);
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', n);
+	big[n] = '\0';
+	write_file("big.conf", big, 0644);
+	r = load_text(BASE_HEAD "@include \"big.conf\"\n"
+	    BASE_CHANNELS BASE_POLICIES);
+	snprintf(msg, sizeof msg, "file too large (%zu bytes; the limit is "
+	    "%d)", n, CONFIG_FILE_MAX);
+	ck_problem(&r, "big.conf", 0, msg);
+	ck_assert_uint_eq(r.n, 1);
+	result_free(&r);
+
+	/* A value of 900 KB in the main file. */
+	n = 900 * 1024;
+	memset(big, 'x', n);
+	big[n] = '\0';
+	ck_assert_int_ne(asprintf(&text, BASE_HEAD BASE_CHANNELS
+	    BASE_POLICIES "link_base = \"%s\";\n", big), -1);
+	r = load_text(text);
+	snprintf(msg, sizeof msg, "value too long (%zu bytes; the limit is "
+	    "%d)", n + 0, CONFIG_VALUE_MAX);
+	ck_problem(&r, "main.conf", 12, msg);
+	ck_assert_uint_eq(r.n, 1);
+	result_free(&r);
+	free(text);
+
+	/* A value just under the limit reaches the checks, which quote only
+	 * its first 60 bytes. */
+	n = CONFIG_VALUE_MAX - 10;
+	for (i = 0; i < n; i++)
+		big[i] = "0123456789"[i % 10];
+	big[n] = '\0';
+	ck_assert_int_ne(asprintf(&text, BASE_HEAD BASE_CHANNELS
+	    "policies = (\n"				/* 7 */
+	    "  { name = \"p\"; done_notice = false; stages = (\n" /* 8 */
+	    "    { name = \"warning\"; label = \"x\"; offset = \"%s\"; "
+	    "to = [ \"chat\" ]; }\n"			/* 9 */
+	    "  ); }\n);\n", big), -1);
+	r = load_text(text);
+	ck_problem(&r, "main.conf", 9, "'offset': invalid duration "
+	    "'012345678901234567890123456789012345678901234567890123456789"
+	    "\xe2\x80\xa6' (want");
+	for (i = 0; i < r.n; i++)
+		ck_assert_uint_le(strlen(r.problems[i]), 1024 + 3);
+	result_free(&r);
+	free(text);
+	free(big);
+}
+END_TEST
+
+/* config_shorten() cuts quoted parts on a character boundary and bounds
+ * the whole line. */
+START_TEST(test_shorten)
+{
+	char	*s, long_[3000];
+
+	s = config_shorten("channel 'chat': unknown type 'x'");
+	ck_assert_str_eq(s, "channel 'chat': unknown type 'x'");
+	free(s);
+	/* 59 ASCII bytes, then a 3-byte character across the cut. */
+	s = config_shorten("v '"
+	    "01234567890123456789012345678901234567890123456789012345678"
+	    "\xe4\xb8\xad" "abc' end");
+	ck_assert_str_eq(s, "v '"
+	    "01234567890123456789012345678901234567890123456789012345678"
+	    "\xe2\x80\xa6' end");
+	free(s);
+	/* An apostrophe with no partner is left alone, and one inside a
+	 * word opens nothing. */
+	s = config_shorten("the group's leader");
+	ck_assert_str_eq(s, "the group's leader");
+	free(s);
+	s = config_shorten("person 'p' as the group's leader: mentions only"
+	    " by user id and the person has no 'feishu' id");
+	ck_assert_str_eq(s, "person 'p' as the group's leader: mentions only"
+	    " by user id and the person has no 'feishu' id");
+	free(s);
+	s = config_shorten("name 'it's a "
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "': x");
+	ck_assert_str_eq(s, "name 'it's a "
+	    "01234567890123456789012345678901234567890123456789012"
+	    "\xe2\x80\xa6': x");
+	free(s);
+	memset(long_, 'p', sizeof long_ - 1);
+	long_[sizeof long_ - 1] = '\0';
+	s = config_shorten(long_);
+	ck_assert_uint_eq(strlen(s), 1024 + 3);
+	free(s);
+}
+END_TEST
+
+/* A syntax error at the very end of an included file names that file. */
+START_TEST(test_include_syntax_error_at_end)
+{
+	struct result	 r;
+	char		 msg[4096];
+
+	write_file("inc.conf", "windows = (\n  { name = \"w\"; start ="
+	    " \"08:00\"; end = \"09:00\"; }\n", 0644);
+	r = load_text("database = \"test.db\";\n"	/* 1 */
+	    "templates = \"tmpl\";\n"			/* 2 */
+	    "@include \"inc.conf\"\n"			/* 3 */
+	    BASE_CHANNELS);
+	snprintf(msg, sizeof msg, "syntax error (at the end of the file "
+	    "included from %s/main.conf:3)", tmpdir);
+	ck_problem(&r, "inc.conf", 2, msg);
+	ck_assert_uint_eq(r.n, 1);
+	result_free(&r);
+
+	/* A stray token after a sound include stays the includer's. */
+	write_file("inc.conf", "windows = ();\n", 0644);
+	r = load_text("database = \"test.db\";\n"	/* 1 */
+	    "@include \"inc.conf\"\n"			/* 2 */
+	    "}\n");					/* 3 */
+	ck_assert_ptr_null(r.cf);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_msg(strstr(r.problems[0], "/main.conf:") != NULL &&
+	    strstr(r.problems[0], "syntax error") != NULL, "%s",
+	    r.problems[0]);
+	result_free(&r);
+}
+END_TEST
+
 /* A main file that does not exist. */
 START_TEST(test_missing_main)
 {
@@ -1283,6 +1478,10 @@ config_suite(void)
 	tcase_add_test(tc, test_secret_file);
 	tcase_add_test(tc, test_missing_include);
 	tcase_add_test(tc, test_missing_main);
+	tcase_add_test(tc, test_prescan);
+	tcase_add_test(tc, test_huge_values);
+	tcase_add_test(tc, test_shorten);
+	tcase_add_test(tc, test_include_syntax_error_at_end);
 	tcase_add_test(tc, test_listen);
 	tcase_add_test(tc, test_listen_address);
 	tcase_add_test(tc, test_api_tokens);
