@@ -57,6 +57,7 @@ struct config_ctx {
 static const char *const config_main_keys[] = {
 	"database", "timezone", "socket", "socket_mode", "listen",
 	"api_token", "api_token_file", "link_base", "deadline_time",
+	"public_url", "link_secret", "link_secret_file", "board",
 	"templates", "admin_channel", "head", "head_channel", "windows",
 	"channels", "people", "departments", "groups", "policies", "reports",
 	NULL
@@ -815,6 +816,52 @@ config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 		    cf->listen_host);
 }
 
+/*
+ * Signed action links (public_url, link_secret_file) and the board: the
+ * pages are served on the TCP listener, so they need it; without
+ * public_url nothing of this is on.
+ */
+static void
+config_parse_links(struct config_ctx *ctx, const config_setting_t *root)
+{
+	static const char *const inline_names[] = { "link_secret", NULL };
+	static const char *const file_names[] = { "link_secret_file", NULL };
+	struct config		*cf = ctx->cf;
+	const config_setting_t	*s;
+	size_t			 n;
+	int			 rc;
+
+	rc = config_secret(ctx, root, inline_names, file_names,
+	    &cf->link_secret);
+	config_bool(ctx, root, "board", &cf->board);
+	if (config_str_dup(ctx, root, "public_url", &cf->public_url) != 1) {
+		if (cf->board)
+			config_error(ctx, config_setting_get_member(root,
+			    "board"), "'board' needs 'public_url'");
+		return;
+	}
+	s = config_setting_get_member(root, "public_url");
+	if (strncmp(cf->public_url, "http://", 7) != 0 &&
+	    strncmp(cf->public_url, "https://", 8) != 0) {
+		config_error(ctx, s, "'public_url' must start with http:// or"
+		    " https://");
+		return;
+	}
+	n = strlen(cf->public_url);
+	while (n > 8 && cf->public_url[n - 1] == '/')
+		cf->public_url[--n] = '\0';
+	if (strpbrk(cf->public_url, " \t\"'<>()[]{}\\") != NULL)
+		config_error(ctx, s, "'public_url' must be a plain URL");
+	if (cf->listen == NULL)
+		config_error(ctx, s, "'public_url' needs 'listen': the pages are"
+		    " served on the TCP listener");
+	if (rc == 0)
+		config_error(ctx, s, "'public_url' needs 'link_secret_file'");
+	else if (rc == 1 && strlen(cf->link_secret) < 16)
+		config_error(ctx, s, "the link secret must be at least 16"
+		    " characters");
+}
+
 /* The scalar settings at the top of the main file. */
 static void
 config_parse_main(struct config_ctx *ctx, const config_setting_t *root)
@@ -867,6 +914,8 @@ config_parse_main(struct config_ctx *ctx, const config_setting_t *root)
 
 	cf->deadline_min = 18 * 60;
 	config_time(ctx, root, "deadline_time", &cf->deadline_min);
+
+	config_parse_links(ctx, root);
 
 	if (config_str(ctx, root, "templates", &v) != 1)
 		v = "templates";
@@ -3035,6 +3084,8 @@ config_free(struct config *cf)
 	free(cf->listen);
 	free(cf->listen_host);
 	config_free_secret(cf->api_token);
+	config_free_secret(cf->link_secret);
+	free(cf->public_url);
 	free(cf->link_base);
 	free(cf->admin_channel);
 	free(cf->head);

@@ -10,10 +10,10 @@
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
  * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part
- * layer 2 domain: calendar rules template channel report_period model throttle
+ * layer 2 domain: calendar rules template channel report_period model throttle link
  * layer 3 config: config
  * layer 4 rendering: message
- * layer 5 store: store store_bulk
+ * layer 5 store: store store_bulk store_answer
  * layer 6 services: item enqueue import report notice
  * layer 7 engines (apart): scheduler outbox reporter
  * layer 8 shell: daemon control metrics simulate
@@ -336,11 +336,53 @@ int		 throttle_decode(struct throttle *, const char *, int64_t timeout,
 int64_t		 throttle_block_from_wall(int64_t until, int64_t max,
 		    int64_t now, int64_t wall);
 
+/* link.c -- signed action links (pure): a token binds an item id, the
+ * actions it allows, the addressee role it was made for, a tag of the
+ * stage that sent it and an expiry; HMAC-SHA256 under the link secret. */
+#define LINK_ACK	0x01	/* 签收 */
+#define LINK_PROGRESS	0x02	/* 反馈进展 */
+#define LINK_DONE	0x04	/* 已办结 */
+#define LINK_STOP	0x08	/* 申请中止计时 */
+#define LINK_APPROVE	0x10	/* a stop request: approve */
+#define LINK_REJECT	0x20	/* a stop request: reject */
+#define LINK_BOARD	0x40	/* the board */
+#define LINK_NOTICE	(LINK_ACK | LINK_PROGRESS | LINK_DONE | LINK_STOP)
+#define LINK_DECIDE	(LINK_APPROVE | LINK_REJECT)
+#define LINK_DAYS	7	/* a link holds this long at most */
+#define LINK_TOKEN_MAX	64	/* characters of a token */
+#define LINK_CSRF_LEN	32	/* hex digits of a form's CSRF token */
+struct link {
+	int64_t		 item;		/* 0: none (the board) */
+	int64_t		 ref;		/* a stop request's id; 0 none */
+	unsigned	 actions;	/* LINK_* */
+	int		 role;		/* enum recipient_role + 1; 0 unknown */
+	unsigned	 stage;		/* link_stage_tag(); 0 any stage */
+	int64_t		 issued, expires;
+	unsigned	 salt;		/* tells links of one moment apart */
+};
+char		*link_make(const char *secret, const struct link *);
+int		 link_parse(const char *secret, const char *token, struct link *);
+int		 link_expired(const struct link *, int64_t now);
+unsigned	 link_stage_tag(const char *stage);
+void		 link_csrf(const char *secret, const char *token,
+		    const char *action, char out[LINK_CSRF_LEN + 1]);
+int		 link_csrf_ok(const char *secret, const char *token,
+		    const char *action, const char *got);
+unsigned	 link_action_parse(const char *);
+const char	*link_action_name(unsigned);
+const char	*link_action_label(unsigned);
+const char	*link_role_name(int role);
+
 /* sign.c -- pure signing helpers (OpenSSL HMAC, base64). All malloc'd. */
 char		*sign_dingtalk(const char *secret, int64_t ts_ms);	/* base64 */
 char		*sign_feishu(const char *secret, int64_t ts_s);		/* base64 */
 char		*sign_webhook(const char *secret, const char *body, size_t len);
 char		*sign_base64(const unsigned char *, size_t);
+int		 sign_hmac_sha256(const void *key, size_t keylen,
+		    const void *msg, size_t msglen, unsigned char out[32]);
+char		*sign_base64url(const unsigned char *, size_t);	/* no padding */
+int		 sign_base64url_decode(const char *, unsigned char *out,
+		    size_t cap, size_t *len);
 
 /* utf8.c -- pure UTF-8 helpers, the one decoder (ctl links it too). */
 int		 utf8_valid(const char *, size_t);
@@ -550,6 +592,9 @@ struct config {
 	int			 listen_port;
 	char			*api_token;	/* secret */
 	char			*link_base;	/* item links, optional */
+	char			*public_url;	/* signed action links' base */
+	char			*link_secret;	/* their key; secret */
+	int			 board;		/* serve /board */
 	int			 deadline_min;	/* time of day deadlines fall due */
 	char			*admin_channel;
 	char			*head;		/* person id */
@@ -891,6 +936,54 @@ typedef int (*store_report_item_cb)(void *, const struct item_row *,
 		    const char *policy, const char *stage);
 int		 store_items_report(struct store *, int64_t done_since,
 		    store_report_item_cb, void *);
+
+
+/* store_answer.c -- answers from signed action links and the uses of
+ * one-shot links; callers hold a transaction for writes. */
+struct answer_row {
+	int64_t		 id;
+	int64_t		 item_id;
+	char		*kind;		/* ack progress done stop */
+	char		*stage;		/* the stage the link came with */
+	char		*note;		/* feedback, a stop's reason */
+	int32_t		 day;		/* local day number of at */
+	char		*actor;		/* the name entered */
+	char		*role;		/* the addressee the link was for */
+	char		*addr;		/* client address */
+	char		*agent;		/* user agent */
+	int64_t		 at;
+	char		*status;	/* stop: pending approved rejected */
+	int64_t		 decided_at;
+	char		*decided_by;
+};
+/* An item's latest acknowledgement and feedback. */
+struct answer_sum {
+	int64_t		 item;
+	int64_t		 ack_at;	/* 0: never */
+	char		*ack_stage;
+	int64_t		 note_at;	/* 0: no feedback */
+	char		*note;
+};
+typedef int (*store_answer_cb)(void *, const struct answer_row *);
+void		 answer_row_clear(struct answer_row *);
+int		 store_link_use(struct store *, const char *token,
+		    const char *action, int64_t at);	/* 1: used before */
+int		 store_link_used(struct store *, const char *token,
+		    const char *action);
+int		 store_answer_add(struct store *, struct answer_row *);
+int		 store_answer_get(struct store *, int64_t id, struct answer_row *);
+int		 store_answer_decide(struct store *, int64_t id,
+		    const char *status, int64_t at, const char *by);
+int		 store_answer_acked(struct store *, int64_t item,
+		    const char *stage, int32_t day);
+int		 store_answer_each(struct store *, int64_t item, int limit,
+		    store_answer_cb, void *);
+int		 store_answer_since(struct store *, int64_t since,
+		    store_answer_cb, void *);
+int		 store_answer_sums(struct store *, struct answer_sum **, size_t *);
+const struct answer_sum *answer_sum_find(const struct answer_sum *, size_t,
+		    int64_t item);
+void		 answer_sums_free(struct answer_sum *, size_t);
 
 
 /* ------------------------------------------------------------------ */
