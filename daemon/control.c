@@ -1618,7 +1618,10 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 	int64_t		 id;
 	char		 name[256];
 
-	if (strcmp(p, "/status") == 0 && m == EVHTTP_REQ_GET) {
+	if (strncmp(p, "/links/", 7) == 0) {
+		web_api_links(cr->ctl->esc, cr->req, p + 6,
+		    m == EVHTTP_REQ_GET);
+	} else if (strcmp(p, "/status") == 0 && m == EVHTTP_REQ_GET) {
 		control_status_get(cr);
 	} else if (strcmp(p, "/items") == 0 && m == EVHTTP_REQ_GET) {
 		control_items_get(cr);
@@ -1686,6 +1689,9 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	cr.req = req;
 	cr.tcp = tcp;
 	TAILQ_INIT(&cr.query);
+	/* The pages of signed links carry their own credential (web.c). */
+	if (tcp && web_request(ctl->esc, req))
+		return;
 	if (tcp) {
 		auth = evhttp_find_header(evhttp_request_get_input_headers(req),
 		    "Authorization");

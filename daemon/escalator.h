@@ -12,11 +12,11 @@
  * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part
  * layer 2 domain: calendar rules template channel report_period model throttle link
  * layer 3 config: config
- * layer 4 rendering: message
+ * layer 4 rendering: message page
  * layer 5 store: store store_bulk store_answer
- * layer 6 services: item enqueue import report notice
+ * layer 6 services: item enqueue import report notice answer
  * layer 7 engines (apart): scheduler outbox reporter
- * layer 8 shell: daemon control metrics simulate
+ * layer 8 shell: daemon control metrics simulate web
  * layer 9 main: main ctl
  *
  * Utilities know nothing of the domain; the pure domain (calendar and
@@ -1063,6 +1063,9 @@ struct msg_batch {
 	struct msg_entry	*entries;
 	size_t			 nentries;
 	int			 urgent;		/* ignore windows */
+	int			 role;		/* the addressee: enum
+						   recipient_role + 1, 0 unknown
+						   (signed action links) */
 };
 struct msg_part {
 	char		*title;
@@ -1080,6 +1083,9 @@ struct msg_part {
 int		 message_render(const struct config *, const struct msg_batch *,
 		    int64_t now, struct msg_part **, size_t *, char **err);
 void		 message_parts_free(struct msg_part *, size_t);
+/* A link as one line in a channel's markup (malloc'd). */
+char		*message_link_line(const struct channel *, const char *label,
+		    const char *url);
 /* Streaming render (message.c): parts one at a time, entries supplied in
  * display order by a callback; the marker is put in by part_mark(). */
 typedef const struct msg_entry *(*message_entry_fn)(void *, size_t);
@@ -1105,6 +1111,69 @@ int		 message_stream_next(struct msg_stream *, struct msg_part *,
 void		 message_part_clear(struct msg_part *);
 void		 message_stream_end(struct msg_stream *);
 
+
+/* page.c -- the HTML pages of action links and the board (pure). */
+struct page_line {
+	int64_t		 at;
+	const char	*text;
+};
+struct page_view {
+	const struct item_row	*item;
+	const char		*handler;	/* the handler's name */
+	const char		*stage_label;
+	int			 overdue;	/* working days past due */
+	int			 days_left;
+	int			 acked;		/* 已签收 the current stage */
+	const char		*feedback;	/* latest 反馈, NULL none */
+	int64_t			 feedback_at;
+	const struct page_line	*hist;		/* recent history */
+	size_t			 nhist;
+	const char		*role;		/* whom the link was made for */
+	unsigned		 link_actions;	/* LINK_* the link allows */
+	unsigned		 action;	/* the form's; 0: the menu */
+	const char		*csrf;
+	const char		*error;		/* shown above, or NULL */
+	const char		*name, *note;	/* a refused form's values */
+	const char		*request_actor;	/* a stop request to decide */
+	const char		*request_note;
+	int64_t			 request_at;
+	int64_t			 now;
+};
+char		*page_item(const struct page_view *);
+#define PAGE_WEEKS	8	/* the board's chart */
+struct page_board_row {
+	const char	*name;
+	int		 open, week, overdue;	/* in办, due this week, late */
+	int		 green, yellow, red;
+};
+struct page_board_item {
+	const struct item_row	*item;
+	int			 overdue;	/* working days */
+	int			 light;		/* 0 green 1 yellow 2 red */
+	int			 acked;
+	const char		*feedback;
+};
+struct page_board_note {
+	int64_t		 at;
+	const char	*what;
+};
+struct page_board {
+	int64_t			 now;
+	struct page_board_row	 total;
+	const struct page_board_row *groups, *depts;
+	size_t			 ngroups, ndepts;
+	const struct page_board_item *late, *items;	/* longest overdue */
+	size_t			 nlate, nitems, nitems_total;
+	const struct page_board_note *notes;
+	size_t			 nnotes;
+	const char *const	*series;	/* departments charted */
+	size_t			 nseries;
+	const int		*counts;	/* nseries x PAGE_WEEKS */
+	const int32_t		*week_days;	/* each week's last day */
+};
+char		*page_board(const struct page_board *);
+char		*page_board_login(const char *error);
+char		*page_message(const char *title, const char *msg, int good);
 
 /* ------------------------------------------------------------------ */
 /* The running daemon's state, handed to every subsystem. */
@@ -1241,6 +1310,28 @@ int		 enqueue_log_queued(struct store *, const struct msg_batch *,
 		    int64_t outbox_id, int64_t now, const int64_t *ids,
 		    size_t nitems, const char *project, size_t k, size_t nparts);
 
+/* answer.c -- what the forms of signed action links do; callers hold a
+ * transaction.  Errors are plain Chinese sentences with a 4xx status. */
+struct answer_check {
+	struct link		 link;
+	struct item_row		 item;		/* the link's item */
+	struct answer_row	 request;	/* a stop request to decide */
+	char			*stage;		/* the stage the link is for */
+};
+struct answer_who {
+	const char	*name;		/* entered in the form */
+	const char	*addr;		/* client address */
+	const char	*agent;		/* user agent */
+};
+int		 answer_check(const struct config *, struct store *,
+		    const char *token, unsigned action, int64_t now,
+		    struct answer_check *, struct api_error *);
+void		 answer_check_clear(struct answer_check *);
+int		 answer_apply(const struct config *, struct store *,
+		    struct answer_check *, const char *token, unsigned action,
+		    const char *note, const char *date,
+		    const struct answer_who *, int64_t now, struct api_error *);
+
 /* notice.c -- permanent delivery failures told to the admin channel, at
  * most once an hour per failing channel; callers hold a transaction. */
 #define NOTICE_INTERVAL	3600	/* seconds between notices of a channel */
@@ -1334,6 +1425,14 @@ int64_t		 reporter_next(struct reporter *);	/* 0: none */
 /* control.c -- the HTTP/JSON API on the unix socket (and optional TCP). */
 struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
+
+/* web.c -- the pages on the TCP listener: /a/TOKEN (signed action
+ * links) and /board; 1 when the request was a page's and is answered. */
+struct evhttp_request;
+int		 web_request(struct escalator *, struct evhttp_request *);
+/* GET /v1/links/items/ID and /v1/links/board (path after /links). */
+void		 web_api_links(struct escalator *, struct evhttp_request *,
+		    const char *path, int get);
 
 /* metrics.c */
 char		*metrics_render(struct escalator *);	/* NULL: store error */
