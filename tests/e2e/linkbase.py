@@ -129,3 +129,21 @@ class LinkCase(H.E2ETestCase):
     def api(self, path):
         return fetch(self.base + "/v1" + path,
                      headers={"Authorization": "Bearer " + TOKEN})
+
+
+def mint(item, actions, issued, expires, ref=0, role=0, stage=0, salt=7,
+         secret=SECRET):
+    """A token as link.c makes one (its format, checked from outside)."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    payload = struct.pack(">BIIBBHIIH", 1, item, ref, actions, role, stage,
+                          issued, expires, salt)
+    mac = hmac.new(secret.encode(), b"link\0" + payload,
+                   hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
+
+
+ACK, PROGRESS, DONE, STOP, APPROVE, REJECT, BOARD = 1, 2, 4, 8, 16, 32, 64
+NOTICE = ACK | PROGRESS | DONE | STOP
