@@ -16,7 +16,7 @@ static const char page_css[] =
 	"*{box-sizing:border-box}"
 	"body{margin:0;background:#f2f3f5;color:#1f2329;font:16px/1.55"
 	" -apple-system,'PingFang SC','Hiragino Sans GB','Noto Sans CJK SC',"
-	"'Microsoft YaHei',sans-serif;-webkit-text-size-adjust:100%}"
+	"'Microsoft YaHei','WenQuanYi Micro Hei',sans-serif;-webkit-text-size-adjust:100%}"
 	"header{background:#1f4e8c;color:#fff;padding:14px 16px}"
 	"header h1{margin:0;font-size:19px;font-weight:600}"
 	"header p{margin:2px 0 0;font-size:13px;opacity:.85}"
@@ -47,12 +47,13 @@ static const char page_css[] =
 	".note{font-size:13px;color:#8f959e}"
 	"table{width:100%;border-collapse:collapse;font-size:14px}"
 	"th,td{text-align:left;padding:6px 4px;border-top:1px solid #eef0f2}"
-	"th{color:#646a73;font-weight:500}td.n{text-align:right}"
+	"th{color:#646a73;font-weight:500;white-space:nowrap}"
+	"td.n{text-align:right}td.n,td.nw{white-space:nowrap}"
 	".dot{display:inline-block;width:10px;height:10px;border-radius:50%;"
 	"margin-right:4px;vertical-align:middle}"
 	".g{background:#2ea121}.y{background:#f5a623}.r{background:#d83931}"
 	".scroll{overflow-x:auto}"
-	"svg{width:100%;height:auto;display:block}"
+	"svg{width:100%;max-width:640px;height:auto;display:block}"
 	"@media(min-width:800px){main{padding:20px}}";
 
 /* Append text escaped for HTML (NULL as ""). */
@@ -237,14 +238,16 @@ page_item(const struct page_view *v)
 	struct jsonbuf	 b;
 	static const unsigned menu[] = { LINK_ACK, LINK_PROGRESS, LINK_DONE,
 	    LINK_STOP };
-	char		 today[11];
+	char		 today[11], *sub;
 	size_t		 i;
 	int32_t		 day;
 
 	memset(&b, 0, sizeof b);
+	xasprintf(&sub, "发给：%s", v->role ? v->role : "未指定");
 	page_head(&b, v->action ? link_action_label(v->action) :
 	    (v->link_actions & LINK_DECIDE) ? "中止计时申请审核" : "事项督办",
-	    v->role);
+	    sub);
+	free(sub);
 	if (v->error != NULL) {
 		jsonbuf_puts(&b, "<div class=\"msg err\" role=\"alert\">");
 		page_esc(&b, v->error);
@@ -348,15 +351,16 @@ page_board_rows(struct jsonbuf *b, const char *title, const char *col,
 	size_t	 i;
 
 	page_raw(b, "<section class=\"card\"><h2>%s</h2><div class=\"scroll\">"
-	    "<table><tr><th>%s</th><th>在办</th><th>本周到期</th><th>超期</th>"
+	    "<table><tr><th>%s</th><th>在办</th><th>本周</th><th>超期</th>"
 	    "<th>灯</th></tr>", title, col);
 	for (i = 0; i < n; i++) {
 		jsonbuf_puts(b, "<tr><td>");
 		page_esc(b, r[i].name);
 		page_raw(b, "</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
-		    "<td class=\"n%s\">%d</td><td>", r[i].open, r[i].week,
+		    "<td class=\"n%s\">%d", r[i].open, r[i].week,
 		    r[i].overdue > 0 ? " late" : "", r[i].overdue);
-		page_raw(b, "<span class=\"dot g\"></span>%d "
+		page_raw(b, "</td><td class=\"nw\">"
+		    "<span class=\"dot g\"></span>%d "
 		    "<span class=\"dot y\"></span>%d "
 		    "<span class=\"dot r\"></span>%d</td></tr>", r[i].green,
 		    r[i].yellow, r[i].red);
@@ -391,9 +395,9 @@ page_board_items(struct jsonbuf *b, const char *title,
 		}
 		jsonbuf_puts(b, "</td><td>");
 		page_esc(b, v[i].item->department);
-		jsonbuf_puts(b, "</td><td>");
+		jsonbuf_puts(b, "</td><td class=\"nw\">");
 		if (v[i].overdue > 0)
-			page_raw(b, "<span class=\"late\">超期%d日</span>",
+			page_raw(b, "<span class=\"late\">超%d日</span>",
 			    v[i].overdue);
 		else if (v[i].item->due_at > 0) {
 			char d[32];
@@ -401,7 +405,7 @@ page_board_items(struct jsonbuf *b, const char *title,
 			d[10] = '\0';
 			page_esc(b, d);
 		}
-		page_raw(b, "</td><td>%s</td></tr>", v[i].acked ?
+		page_raw(b, "</td><td class=\"nw\">%s</td></tr>", v[i].acked ?
 		    "<span class=\"ok\">已签收</span>" :
 		    "<span class=\"warn\">未签收</span>");
 	}
@@ -420,7 +424,7 @@ page_board_chart(struct jsonbuf *b, const struct page_board *bd)
 {
 	static const char *const color[] = { "#d83931", "#1f6feb", "#f5a623",
 	    "#2ea121", "#8e44ad", "#16a2b8", "#6b4f1d", "#e83e8c" };
-	const int	 W = 640, H = 280, L = 36, R = 12, T = 14, B = 34;
+	const int	 W = 360, H = 220, L = 26, R = 18, T = 10, B = 28;
 	int		 max = 1, i, x, y, step;
 	size_t		 k;
 	char		 d[11];
@@ -436,7 +440,7 @@ page_board_chart(struct jsonbuf *b, const struct page_board *bd)
 	    "</h2>");
 	page_raw(b, "<svg viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"近八周"
 	    "各部门超期事项数\" xmlns=\"http://www.w3.org/2000/svg\""
-	    " font-size=\"12\" font-family=\"sans-serif\">", W, H);
+	    " font-size=\"11\" font-family=\"sans-serif\">", W, H);
 	for (i = 0; i <= max; i += step) {
 		y = T + (H - T - B) * (max - i) / max;
 		page_raw(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\""
@@ -453,7 +457,7 @@ page_board_chart(struct jsonbuf *b, const struct page_board *bd)
 	}
 	for (k = 0; k < bd->nseries; k++) {
 		page_raw(b, "<polyline fill=\"none\" stroke=\"%s\""
-		    " stroke-width=\"2.5\" points=\"", color[k % 8]);
+		    " stroke-width=\"2\" points=\"", color[k % 8]);
 		for (i = 0; i < PAGE_WEEKS; i++) {
 			x = L + (W - L - R) * i / (PAGE_WEEKS - 1);
 			y = T + (H - T - B) * (max - bd->counts[k * PAGE_WEEKS +
