@@ -134,6 +134,13 @@ answer_check(const struct config *conf, struct store *s, const char *token,
 			    "已撤销" : "尚未受理");
 			return (-1);
 		}
+		if (action == LINK_STOP &&
+		    strcmp(c->item.status, STATUS_SUSPENDED) == 0) {
+			api_error_set(e, 409, NULL, "该事项已中止计时（%s），"
+			    "无需再申请。", c->item.suspend_reason ?
+			    c->item.suspend_reason : "");
+			return (-1);
+		}
 		if (c->link.stage != 0) {
 			sc.tag = c->link.stage;
 			sc.name = NULL;
@@ -325,6 +332,13 @@ answer_apply(const struct config *conf, struct store *s,
 			return (-1);
 		}
 		/* The clock stops only now, as `item suspend` stops it. */
+		if (action == LINK_APPROVE &&
+		    strcmp(c->item.status, STATUS_ACCEPTED) != 0) {
+			api_error_set(e, 409, NULL, "该事项当前%s，不能中止计时。",
+			    strcmp(c->item.status, STATUS_SUSPENDED) == 0 ?
+			    "已中止计时" : "已办结或已撤销");
+			return (-1);
+		}
 		if (action == LINK_APPROVE && item_event(conf, s, c->item.id,
 		    "suspend", c->request.note, NULL, now, now, e) != 0)
 			return (-1);

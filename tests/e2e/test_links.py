@@ -71,6 +71,11 @@ class Links(L.LinkCase):
     def test_progress_counts_as_progress(self):
         item, url = self.escalated_item()
         before = self.d.show(item["id"])["last_progress_at"]
+        # The weekly digest lists it as without feedback this week.
+        rep = self.d.ctl("report", "weekly")
+        self.assertEqual(rep.rc, 0, rep)
+        self.assertIn("本周未反馈进展", rep.out)
+        self.assertIn("未签收", rep.out)
         empty = self.form(url, "progress", name="李四", note="")
         self.assertEqual(empty.status, 400, empty)
         self.assertIn("请填写办理进展", empty.body)
@@ -88,6 +93,7 @@ class Links(L.LinkCase):
         rep = self.d.ctl("report", "weekly")
         self.assertEqual(rep.rc, 0, rep)
         self.assertIn("已完成现场勘验", rep.out)
+        self.assertNotIn("本周未反馈进展", rep.out)
 
     def test_done_ends_the_ladder(self):
         item, url = self.escalated_item()
