@@ -120,6 +120,48 @@ START_TEST(test_base64url)
 }
 END_TEST
 
+/* Pages escape what they show and carry a mobile viewport, no script. */
+START_TEST(test_page_escape)
+{
+	struct item_row		 it;
+	struct page_view	 v;
+	struct page_line	 h = { 1800000000, "<b>x</b> & \"y\"" };
+	char			*html;
+
+	html = page_message("无法办理", "<script>alert(1)</script>", 0);
+	ck_assert_ptr_null(strstr(html, "<script"));
+	ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;"));
+	ck_assert_ptr_nonnull(strstr(html, "name=\"viewport\""));
+	free(html);
+	memset(&it, 0, sizeof it);
+	it.id = 1;
+	it.project_code = (char *)(uintptr_t)"P<1>";
+	it.kind = (char *)(uintptr_t)"立项";
+	it.department = (char *)(uintptr_t)"科'室";
+	it.status = (char *)(uintptr_t)STATUS_ACCEPTED;
+	memset(&v, 0, sizeof v);
+	v.item = &it;
+	v.hist = &h;
+	v.nhist = 1;
+	v.link_actions = LINK_NOTICE;
+	v.action = LINK_PROGRESS;
+	v.csrf = "0123456789abcdef0123456789abcdef";
+	v.note = "</textarea><script>";
+	v.name = "\"><img>";
+	html = page_item(&v);
+	ck_assert_ptr_null(strstr(html, "<script"));
+	ck_assert_ptr_null(strstr(html, "<img"));
+	ck_assert_ptr_null(strstr(html, "<b>"));
+	ck_assert_ptr_nonnull(strstr(html, "P&lt;1&gt;"));
+	ck_assert_ptr_nonnull(strstr(html, "科&#39;室"));
+	ck_assert_ptr_nonnull(strstr(html, "action=\"?do=progress\""));
+	/* One form. */
+	ck_assert_ptr_nonnull(strstr(html, "<form"));
+	ck_assert_ptr_null(strstr(strstr(html, "<form") + 1, "<form"));
+	free(html);
+}
+END_TEST
+
 static Suite *
 link_suite(void)
 {
@@ -131,6 +173,7 @@ link_suite(void)
 	tcase_add_test(tc, test_link_csrf);
 	tcase_add_test(tc, test_link_names);
 	tcase_add_test(tc, test_base64url);
+	tcase_add_test(tc, test_page_escape);
 	suite_add_tcase(s, tc);
 	return (s);
 }
