@@ -1347,7 +1347,7 @@ report_agenda(struct report *rep)
 	size_t			 i;
 	int			 y, m, d;
 	int32_t			 day;
-	char			 a[96], b[96];
+	char			 a[96], b[96], c[700];
 
 	for (i = 0; i < rep->nitems; i++) {
 		ri = &rep->items[i];
@@ -1374,11 +1374,12 @@ report_agenda(struct report *rep)
 		ri = blocked.v[i];
 		rules_split(ri->r.blocked_at, &day, NULL);
 		report_day(rep, day, a, sizeof a);
+		report_answers(ri, c, sizeof c);
 		report_line(rep, L_PLAIN, "%zu. %s%s%s —— 卡点：%s；自 %s 起已 %d "
-		    "个工作日", i + 1, ri->label, ri->group != NULL ? " · " : "",
-		    ri->group != NULL ? ri->group->name : "",
+		    "个工作日%s", i + 1, ri->label, ri->group != NULL ? " · " :
+		    "", ri->group != NULL ? ri->group->name : "",
 		    ri->r.blocked_reason, a,
-		    report_workdays(rep, ri->r.blocked_at, rep->at));
+		    report_workdays(rep, ri->r.blocked_at, rep->at), c);
 		report_agenda_csv(rep, "难点堵点", ri, ri->r.blocked_at);
 	}
 	if (blocked.n == 0)
