@@ -19,7 +19,7 @@ DATADIR		?= $(PREFIX)/share/approval-escalatord
 
 CC		?= cc
 B		?= build
-PKGS		:= libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto
+PKGS		:= libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto xlsxwriter
 WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wpointer-arith -Wcast-qual -Wformat=2
 CFLAGS		?= -O2 -g
@@ -89,6 +89,11 @@ install: all
 	install -m 0644 man/approval-escalatord.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/approval-escalatord.8 $(DESTDIR)$(MANDIR)/man8/
 
+# The Debian package build/deb/approval-escalatord_VERSION_ARCH.deb, built
+# from a copy of the tree in build-deb/ (contrib/make-deb.sh).
+deb: deps
+	@sh contrib/make-deb.sh
+
 clean:
 	rm -rf build build-asan build-fuzz build-fuzz.build.log tests/tmp demo
 
@@ -99,6 +104,6 @@ FUZZ_SECONDS	?= 60
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-.PHONY: all unit deps check demo bench install clean fuzz
+.PHONY: all unit deps check demo bench install clean fuzz deb
 
 -include $(DAEMON_OBJS:.o=.d) $(CTL_OBJS:.o=.d)

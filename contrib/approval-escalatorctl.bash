@@ -75,6 +75,16 @@ _approval_escalatorctl()
 		fi
 		return
 		;;
+	--actor)
+		# log: the actors that can be named in advance.
+		_approval_escalatorctl_reply -W "daemon unix:${USER:-$(id -un)}
+		    unix:* token:* import:*"
+		return
+		;;
+	--since)
+		_approval_escalatorctl_reply -W "$(date +%F)"
+		return
+		;;
 	--mode)
 		_approval_escalatorctl_reply -W "normal 预审 容缺受理 告知承诺"
 		return
@@ -174,7 +184,7 @@ _approval_escalatorctl()
 		esac
 		;;
 	log)
-		opts="--item --limit"
+		opts="--item --project --actor --since --until --limit --follow"
 		;;
 	send-test)
 		if [[ $cur != -* && $((cword - ncmd)) -eq 1 ]]; then
@@ -187,7 +197,12 @@ _approval_escalatorctl()
 		opts="--until --from"
 		;;
 	report)
-		opts="--group --at --send --wait --timeout --csv --text"
+		opts="--group --at --send --wait --timeout --csv --text --xlsx"
+		if [[ $prev == --xlsx ]]; then
+			compopt -o filenames 2>/dev/null
+			_approval_escalatorctl_reply -f
+			return
+		fi
 		;;
 	outbox)
 		case $sub in

@@ -4,9 +4,9 @@
 # the list and fail, so the next command is obvious.
 set -e
 PKGS="build-essential pkg-config libevent-dev libsqlite3-dev libcurl4-openssl-dev
-libconfig-dev libsystemd-dev libjansson-dev libssl-dev libcsv-dev check
+libconfig-dev libsystemd-dev libjansson-dev libssl-dev libcsv-dev check libxlsxwriter-dev
 python3 sqlite3 curl systemd valgrind clang libclang-rt-14-dev libfaketime
-chromium chromium-driver fonts-wqy-microhei"
+debhelper dpkg-dev fakeroot lintian chromium chromium-driver fonts-wqy-microhei"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

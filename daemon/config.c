@@ -20,6 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "escalator.h"
 
 #define CONFIG_ZONEINFO		"/usr/share/zoneinfo"
@@ -56,13 +59,15 @@ struct config_ctx {
 
 static const char *const config_main_keys[] = {
 	"database", "timezone", "socket", "socket_mode", "listen",
-	"api_token", "api_token_file", "link_base", "deadline_time",
-	"public_url", "link_secret", "link_secret_file", "board",
+	"api_token", "api_token_file", "api_tokens", "link_base",
+	"deadline_time", "public_url", "link_secret", "link_secret_file",
+	"board",
 	"templates", "admin_channel", "head", "head_channel", "windows",
 	"channels", "people", "departments", "groups", "policies", "reports",
 	NULL
 };
 static const char *const config_calendar_keys[] = { "year", "days", NULL };
+static const char *const config_token_keys[] = { "name", "file", NULL };
 static const char *const config_day_keys[] = { "date", "off", "name", NULL };
 static const char *const config_window_keys[] = {
 	"name", "days", "start", "end", NULL
@@ -95,7 +100,7 @@ static const char *const config_stage_keys[] = {
 
 static const char *const config_report_keys[] = {
 	"name", "type", "group", "schedule", "weekday", "days", "day",
-	"anchor", "time", "channels", NULL
+	"anchor", "time", "channels", "attach", NULL
 };
 
 static const char *const config_tracks[] = {
@@ -272,6 +277,89 @@ config_warning(struct config_ctx *ctx, const config_setting_t *s,
 	    sizeof *cf->warnings);
 	cf->warnings[cf->nwarnings++] = config_vformat(file, line, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * The shipped rules carry PLACEHOLDER keys, tokens and secrets.  A
+ * configuration is loaded with them (the unit tests and the reference copy
+ * use it), but the daemon refuses to start or reload with them and -t
+ * fails (config_placeholder_problems): a channel whose key, token or
+ * secret (inline or read from its *_file) contains "PLACEHOLDER" is
+ * recorded here with where to find the real value.  The value itself is
+ * not quoted: it may be a real secret with the word in it.
+ */
+static void
+config_placeholder(struct config_ctx *ctx, const config_setting_t *g,
+    const struct channel *c, const char *const *names, const char *value,
+    int is_secret)
+{
+	struct config		*cf = ctx->cf;
+	const config_setting_t	*s = NULL;
+	const char		*file, *what, *where, *name;
+	int			 i, line;
+
+	if (value == NULL || strstr(value, "PLACEHOLDER") == NULL)
+		return;
+	for (i = 0; names[i] != NULL && s == NULL; i++)
+		s = config_setting_get_member(g, names[i]);
+	switch (c->type) {
+	case CHANNEL_WECOM:
+		what = "webhook key";
+		where = "the robot's webhook address in the WeCom group's "
+		    "settings (群机器人), the part after key=";
+		break;
+	case CHANNEL_DINGTALK:
+		what = is_secret ? "signing secret" : "access token";
+		where = is_secret ? "the robot's security settings in the "
+		    "DingTalk group's settings (加签, it starts with SEC)" :
+		    "the robot's webhook address in the DingTalk group's "
+		    "settings (智能群助手), the part after access_token=";
+		break;
+	case CHANNEL_FEISHU:
+		what = is_secret ? "signing secret" : "hook token";
+		where = is_secret ? "the bot's security settings in the "
+		    "Feishu group's settings (签名校验)" :
+		    "the bot's webhook address in the Feishu group's settings "
+		    "(群机器人), the part after /hook/";
+		break;
+	default:
+		what = is_secret ? "secret" : "key";
+		where = "the receiving endpoint's settings";
+		break;
+	}
+	config_where(ctx, s != NULL ? s : g, &file, &line);
+	name = s != NULL ? config_setting_name(s) : names[0];
+	cf->placeholders = xreallocarray(cf->placeholders,
+	    cf->nplaceholders + 1, sizeof *cf->placeholders);
+	if (strstr(name, "_file") != NULL)
+		xasprintf(&cf->placeholders[cf->nplaceholders++], "%s:%d: "
+		    "channel '%s': the %s in the file named by '%s' is the "
+		    "placeholder PLACEHOLDER...; put the robot's real %s in "
+		    "that file (from %s)", file, line, c->name, what, name,
+		    what, where);
+	else
+		xasprintf(&cf->placeholders[cf->nplaceholders++], "%s:%d: "
+		    "channel '%s': the %s is the placeholder PLACEHOLDER...; "
+		    "put the robot's real %s here, or in a file named by "
+		    "'%s_file' (from %s)", file, line, c->name, what, what,
+		    name, where);
+}
+
+/* Append a copy of every placeholder credential to a problem list (as
+ * config_load() makes it); how many were appended. */
+size_t
+config_placeholder_problems(const struct config *cf, char ***problems,
+    size_t *n)
+{
+	size_t	 i;
+
+	if (cf->nplaceholders == 0)
+		return (0);
+	*problems = xreallocarray(*problems, *n + cf->nplaceholders,
+	    sizeof **problems);
+	for (i = 0; i < cf->nplaceholders; i++)
+		(*problems)[(*n)++] = xstrdup(cf->placeholders[i]);
+	return (cf->nplaceholders);
 }
 
 /* Free an array of strings. */
@@ -784,19 +872,100 @@ config_loopback(const char *host)
 	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0);
 }
 
-/* The TCP API settings: listen, api_token, api_token_file. */
+/* Add a named API token (the name and the token copied). */
+static void
+config_add_token(struct config *cf, const char *name, const char *token)
+{
+	cf->tokens = xreallocarray(cf->tokens, cf->ntokens + 1,
+	    sizeof *cf->tokens);
+	cf->tokens[cf->ntokens].name = xstrdup(name);
+	cf->tokens[cf->ntokens].token = xstrdup(token);
+	cf->ntokens++;
+}
+
+/*
+ * A token's name becomes the actor "token:NAME" in the action log: 1 to
+ * 64 letters, digits, '.', '_' and '-'.
+ */
+static int
+config_token_name_ok(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return (0);
+	return (i > 0 && i <= 64);
+}
+
+/* One element of api_tokens: { name = "..."; file = "..."; }. */
+static void
+config_parse_token(struct config_ctx *ctx, const config_setting_t *g)
+{
+	struct config		*cf = ctx->cf;
+	const config_setting_t	*s;
+	const char		*name, *file;
+	char			*token;
+	size_t			 i;
+
+	config_check_keys(ctx, g, config_token_keys);
+	if (config_str_required(ctx, g, "name", &name) != 1)
+		return;
+	s = config_setting_get_member(g, "name");
+	if (!config_token_name_ok(name)) {
+		config_error(ctx, s, "token name '%.64s' must be 1 to 64 "
+		    "letters, digits, '.', '_' or '-'", name);
+		return;
+	}
+	for (i = 0; i < cf->ntokens; i++)
+		if (strcmp(cf->tokens[i].name, name) == 0) {
+			config_error(ctx, s, "token name '%s' given twice%s",
+			    name, strcmp(name, "default") == 0 ? " ('default' "
+			    "is the name of api_token/api_token_file)" : "");
+			return;
+		}
+	if (config_str_required(ctx, g, "file", &file) != 1)
+		return;
+	if (config_read_secret(ctx, config_setting_get_member(g, "file"),
+	    &token) != 1)
+		return;
+	for (i = 0; i < cf->ntokens; i++)
+		if (strcmp(cf->tokens[i].token, token) == 0) {
+			/* Name the other entry, never the token. */
+			config_error(ctx, g, "token '%s' is the same as token "
+			    "'%s': each name needs its own token", name,
+			    cf->tokens[i].name);
+			config_free_secret(token);
+			return;
+		}
+	config_add_token(cf, name, token);
+	config_free_secret(token);
+}
+
+/* The TCP API settings: listen, api_token, api_token_file, api_tokens. */
 static void
 config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 {
 	static const char *const inline_names[] = { "api_token", NULL };
 	static const char *const file_names[] = { "api_token_file", NULL };
 	struct config		*cf = ctx->cf;
-	const config_setting_t	*s;
+	const config_setting_t	*s, *list, *e;
 	const char		*listen;
-	int			 rc;
+	int			 rc, i;
 
 	rc = config_secret(ctx, root, inline_names, file_names,
 	    &cf->api_token);
+	/* The single token of old is the token named "default". */
+	if (rc == 1)
+		config_add_token(cf, "default", cf->api_token);
+	if ((list = config_group_list(ctx, root, "api_tokens")) != NULL) {
+		for (i = 0; i < config_setting_length(list); i++)
+			if ((e = config_group_elem(list, i)) != NULL)
+				config_parse_token(ctx, e);
+	}
+	if (cf->ntokens > 0)
+		rc = 1;
 	if (config_str(ctx, root, "listen", &listen) != 1)
 		return;
 	s = config_setting_get_member(root, "listen");
@@ -808,8 +977,8 @@ config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 		return;
 	}
 	if (rc == 0)
-		config_error(ctx, s, "'listen' needs 'api_token' or "
-		    "'api_token_file'");
+		config_error(ctx, s, "'listen' needs 'api_token', "
+		    "'api_token_file' or 'api_tokens'");
 	if (!config_loopback(cf->listen_host))
 		config_warning(ctx, s, "listen address %s is not a loopback "
 		    "address: the API is reachable from the network",
@@ -1240,12 +1409,26 @@ config_channel_credentials(struct config_ctx *ctx, const config_setting_t *g,
 		    "%s channel", c->name, channel_type_name(c->type));
 
 	rc = config_secret(ctx, g, key_names, key_files, &c->key);
+	if (rc == 1) {
+		static const char *const key_all[] = {
+			"key", "token", "key_file", "token_file", NULL
+		};
+
+		config_placeholder(ctx, g, c, key_all, c->key, 0);
+	}
 	if (rc == 0 && c->type != CHANNEL_WEBHOOK)
 		config_error(ctx, g, "channel '%s': 'key' or 'key_file' is "
 		    "required for a %s channel", c->name,
 		    channel_type_name(c->type));
 
 	rc = config_secret(ctx, g, secret_names, secret_files, &c->secret);
+	if (rc == 1) {
+		static const char *const secret_all[] = {
+			"secret", "secret_file", NULL
+		};
+
+		config_placeholder(ctx, g, c, secret_all, c->secret, 1);
+	}
 	if (rc == 1 && c->type == CHANNEL_WECOM) {
 		s = config_setting_get_member(g, "secret");
 		if (s == NULL)
@@ -2368,6 +2551,35 @@ config_report_schedule(struct config_ctx *ctx, const config_setting_t *g,
 	}
 }
 
+/* A report's "attach": "xlsx" sends its table as a file, which only
+ * WeCom robots can post (upload_media); DingTalk's and Feishu's cannot. */
+static void
+config_report_attach(struct config_ctx *ctx, const config_setting_t *g,
+    struct report_conf *r)
+{
+	const config_setting_t	*s = config_setting_get_member(g, "attach");
+	const struct channel	*ch;
+	const char		*v;
+	size_t			 i;
+
+	if (config_str(ctx, g, "attach", &v) != 1 || v == NULL)
+		return;
+	if (strcmp(v, "xlsx") != 0) {
+		config_error(ctx, s, "report '%s': unknown attach '%s' (want"
+		    " \"xlsx\")", r->name, v);
+		return;
+	}
+	r->attach = REPORT_ATTACH_XLSX;
+	for (i = 0; i < r->nchannels; i++) {
+		ch = config_channel(ctx->cf, r->channels[i]);
+		if (ch != NULL && ch->type != CHANNEL_WECOM)
+			config_error(ctx, s, "report '%s': attach = \"xlsx\" "
+			    "needs WeCom channels: '%s' is a %s robot, which "
+			    "cannot post files", r->name, ch->name,
+			    channel_type_name(ch->type));
+	}
+}
+
 /* One report; its channels and group must be configured. */
 static void
 config_parse_report(struct config_ctx *ctx, const config_setting_t *g)
@@ -2432,6 +2644,7 @@ config_parse_report(struct config_ctx *ctx, const config_setting_t *g)
 		}
 		break;
 	}
+	config_report_attach(ctx, g, r);
 }
 
 /* The reports list. */
@@ -3086,6 +3299,11 @@ config_free(struct config *cf)
 	config_free_secret(cf->api_token);
 	config_free_secret(cf->link_secret);
 	free(cf->public_url);
+	for (i = 0; i < cf->ntokens; i++) {
+		free(cf->tokens[i].name);
+		config_free_secret(cf->tokens[i].token);
+	}
+	free(cf->tokens);
 	free(cf->link_base);
 	free(cf->admin_channel);
 	free(cf->head);
@@ -3112,6 +3330,7 @@ config_free(struct config *cf)
 	}
 	free(cf->templates);
 	config_free_strings(cf->warnings, cf->nwarnings);
+	config_free_strings(cf->placeholders, cf->nplaceholders);
 	config_free_strings(cf->files, cf->nfiles);
 	free(cf);
 }
@@ -3137,6 +3356,43 @@ config_channel(const struct config *cf, const char *name)
 			return (c);
 	}
 	return (NULL);
+}
+
+/* SHA-256 of s: tokens are compared as digests, in constant time. */
+static void
+config_digest(const char *s, size_t len, unsigned char md[32])
+{
+	unsigned int	 n = 32;
+
+	if (EVP_Digest(s, len, md, &n, EVP_sha256(), NULL) != 1)
+		memset(md, 0, 32);
+}
+
+/*
+ * The name of the configured API token equal to token, or NULL (the API's
+ * bearer token, the board's login).  Every configured token is compared,
+ * each in constant time, whichever matches; the token itself is never
+ * copied into anything logged or answered.
+ */
+const char *
+config_token(const struct config *cf, const char *token)
+{
+	unsigned char	 got[32], want[32];
+	const char	*name = NULL;
+	size_t		 i;
+
+	if (token == NULL)
+		return (NULL);
+	config_digest(token, strlen(token), got);
+	for (i = 0; i < cf->ntokens; i++) {
+		config_digest(cf->tokens[i].token,
+		    strlen(cf->tokens[i].token), want);
+		if (CRYPTO_memcmp(got, want, sizeof got) == 0 && name == NULL)
+			name = cf->tokens[i].name;
+	}
+	OPENSSL_cleanse(got, sizeof got);
+	OPENSSL_cleanse(want, sizeof want);
+	return (name);
 }
 
 /* A person by id, else by name, or NULL. */

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +27,25 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "escalator.h"
 
-#define CONTROL_MAX_BODY	(16 * 1024 * 1024)
+/*
+ * A request body over CONTROL_MAX_BODY is refused with 413 (JSON) by the
+ * daemon.  libevent's own limit is set higher so that it does not answer
+ * first (with a page of its own) for any body a client would send by
+ * mistake; it only bounds the memory a huge body can take.
+ */
+#define CONTROL_MAX_BODY	API_MAX_BODY
+#define CONTROL_HTTP_MAX_BODY	(4 * CONTROL_MAX_BODY)
+
+/* Every method libevent knows: the daemon answers each itself (405 with
+ * Allow for the ones a path does not take), never libevent's 501 page. */
+#define CONTROL_METHODS	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | \
+	EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | \
+	EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | \
+	EVHTTP_REQ_PATCH)
 
 struct sim_ctx;
 struct control {
@@ -38,7 +55,11 @@ struct control {
 	int			 fd;
 	char			*path;
 	TAILQ_HEAD(, sim_ctx)	 sims;		/* simulations streaming */
+	uid_t			 peer_uid;	/* the last peer's user name, */
+	char			 peer_name[64];	/* "" when not looked up */
 };
+
+#define CONTROL_ACTOR_MAX	96	/* "unix:USER", "token:NAME" */
 
 struct control_req {
 	struct control		*ctl;
@@ -47,7 +68,30 @@ struct control_req {
 	struct evkeyvalq	 query;
 	json_t			*body;
 	int			 tcp;
+	char			 actor[CONTROL_ACTOR_MAX];	/* who asks */
 };
+
+static int64_t	control_query_id(struct control_req *, const char *, int);
+
+/* The reason phrase of a status. */
+static const char *
+control_reason(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 201: return ("Created");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 409: return ("Conflict");
+	case 413: return ("Payload Too Large");
+	case 422: return ("Unprocessable Entity");
+	case 503: return ("Service Unavailable");
+	default: return (status < 300 ? "OK" : status < 500 ? "Bad Request" :
+	    "Internal Error");
+	}
+}
 
 /* Send a JSON answer (steals o). */
 static void
@@ -62,8 +106,7 @@ control_reply(struct evhttp_request *req, int status, json_t *o)
 	json_decref(o);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json; charset=utf-8");
-	evhttp_send_reply(req, status, status < 300 ? "OK" : status == 404 ?
-	    "Not Found" : status < 500 ? "Bad Request" : "Internal Error", buf);
+	evhttp_send_reply(req, status, control_reason(status), buf);
 	evbuffer_free(buf);
 }
 
@@ -81,6 +124,49 @@ control_error(struct evhttp_request *req, int status, const char *field,
 	if (field != NULL && *field != '\0')
 		json_object_set_new(o, "field", json_string(field));
 	control_reply(req, status, o);
+}
+
+/* The methods of a mask, as an Allow header lists them. */
+static void
+control_methods(int mask, char *buf, size_t len)
+{
+	static const struct {
+		int		 m;
+		const char	*name;
+	} ms[] = {
+		{ EVHTTP_REQ_GET, "GET" }, { EVHTTP_REQ_POST, "POST" },
+		{ EVHTTP_REQ_HEAD, "HEAD" }, { EVHTTP_REQ_PUT, "PUT" },
+		{ EVHTTP_REQ_DELETE, "DELETE" },
+		{ EVHTTP_REQ_OPTIONS, "OPTIONS" },
+		{ EVHTTP_REQ_TRACE, "TRACE" },
+		{ EVHTTP_REQ_CONNECT, "CONNECT" },
+		{ EVHTTP_REQ_PATCH, "PATCH" },
+	};
+	size_t	 i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof ms / sizeof ms[0] && used < len; i++) {
+		if (mask & ms[i].m)
+			used += snprintf(buf + used, len - used, "%s%s",
+			    used ? ", " : "", ms[i].name);
+	}
+}
+
+/* Answer a method the path does not take: 405, with the methods it
+ * takes in Allow. */
+static void
+control_method_error(struct evhttp_request *req, int allow)
+{
+	char	 allowed[80], method[32], msg[200];
+
+	control_methods(allow, allowed, sizeof allowed);
+	control_methods(evhttp_request_get_command(req), method,
+	    sizeof method);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	    allowed);
+	snprintf(msg, sizeof msg, "method %s not allowed here (allowed: %s)",
+	    *method != '\0' ? method : "?", allowed);
+	control_error(req, 405, NULL, msg);
 }
 
 /* Send an api_error. */
@@ -120,12 +206,14 @@ control_fail(struct control_req *cr, struct api_error *e)
 	control_api_error(cr->req, e);
 }
 
-/* A string member of the body: NULL when absent; -1 when not a string. */
+/* A string member of the body: NULL when absent; -1 when not a string
+ * or longer than its field may be (model_text_limit(), in characters). */
 static int
 control_str(struct control_req *cr, const char *key, const char **v)
 {
 	json_t	*x = cr->body ? json_object_get(cr->body, key) : NULL;
-	char	 msg[128];
+	char	 msg[160];
+	size_t	 len, max, n;
 
 	*v = NULL;
 	if (x == NULL || json_is_null(x))
@@ -135,11 +223,45 @@ control_str(struct control_req *cr, const char *key, const char **v)
 		control_error(cr->req, 400, key, msg);
 		return (-1);
 	}
+	len = json_string_length(x);
+	max = model_text_limit(key);
+	if (len > max && (n = utf8_count(json_string_value(x), len)) > max) {
+		snprintf(msg, sizeof msg, "'%s' is too long: %zu characters"
+		    " (at most %zu)", key, n, max);
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
 	*v = json_string_value(x);
 	return (0);
 }
 
-/* Check the body has only known keys. */
+/* No members, no query parameters. */
+static const char *const control_none[] = { NULL };
+
+/* Check the query has only known parameters; -1 after answering. */
+static int
+control_query_keys(struct control_req *cr, const char *const *known)
+{
+	struct evkeyval	*kv;
+	size_t		 i;
+	char		 msg[160];
+
+	TAILQ_FOREACH(kv, &cr->query, next) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], kv->key) == 0)
+				break;
+		if (known[i] == NULL) {
+			snprintf(msg, sizeof msg, "unknown parameter '%.100s'",
+			    kv->key);
+			control_error(cr->req, 400, kv->key, msg);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Check the body has only known keys (every route with a JSON body
+ * calls this); -1 after answering. */
 static int
 control_keys(struct control_req *cr, const char *const *known)
 {
@@ -155,7 +277,7 @@ control_keys(struct control_req *cr, const char *const *known)
 			if (strcmp(known[i], k) == 0)
 				break;
 		if (known[i] == NULL) {
-			snprintf(msg, sizeof msg, "unknown field '%s'", k);
+			snprintf(msg, sizeof msg, "unknown field '%.100s'", k);
 			control_error(cr->req, 400, k, msg);
 			return (-1);
 		}
@@ -257,7 +379,7 @@ control_status_json(struct escalator *esc)
 	int		 y, bad = 0;
 
 	json_object_set_new(o, "version", json_string(ESCALATOR_VERSION));
-	rules_format(esc->started_at, buf, sizeof buf);
+	rules_format_rfc3339(esc->started_at, buf, sizeof buf);
 	json_object_set_new(o, "started_at", json_string(buf));
 	json_object_set_new(o, "config", json_string(esc->conf->path));
 	json_object_set_new(o, "database", json_string(esc->conf->database));
@@ -279,12 +401,12 @@ control_status_json(struct escalator *esc)
 	json_object_set_new(o, "queue", q);
 	next = scheduler_next(esc->sched);
 	if (next > 0) {
-		rules_format(next, buf, sizeof buf);
+		rules_format_rfc3339(next, buf, sizeof buf);
 		json_object_set_new(o, "next_wakeup", json_string(buf));
 	} else
 		json_object_set_new(o, "next_wakeup", json_null());
 	if ((next = reporter_next(esc->reporter)) > 0) {
-		rules_format(next, buf, sizeof buf);
+		rules_format_rfc3339(next, buf, sizeof buf);
 		json_object_set_new(o, "next_report", json_string(buf));
 	} else
 		json_object_set_new(o, "next_report", json_null());
@@ -362,6 +484,8 @@ control_status_get(struct control_req *cr)
 {
 	json_t	*o;
 
+	if (control_query_keys(cr, control_none) != 0)
+		return;
 	if ((o = control_status_json(cr->ctl->esc)) == NULL) {
 		control_db_error(cr, 500);
 		return;
@@ -395,14 +519,30 @@ control_list_cb(void *arg, const struct item_row *r)
 static void
 control_items_get(struct control_req *cr)
 {
+	static const char *known[] = { "status", "project", "limit", NULL };
 	const char	*status = evhttp_find_header(&cr->query, "status");
 	const char	*project = evhttp_find_header(&cr->query, "project");
 	const char	*lim = evhttp_find_header(&cr->query, "limit");
 	struct control_list	 cl;
 	json_t		*o;
-	char		*end;
+	char		*end, msg[300];
 	long		 limit = 0;
+	size_t		 i, used;
 
+	if (control_query_keys(cr, known) != 0)
+		return;
+	if (status != NULL && !model_valid_status(status)) {
+		used = snprintf(msg, sizeof msg, "unknown status '%.100s' (",
+		    status);
+		for (i = 0; model_statuses[i] != NULL && used < sizeof msg;
+		    i++)
+			used += snprintf(msg + used, sizeof msg - used, "%s%s",
+			    i ? ", " : "", model_statuses[i]);
+		if (used < sizeof msg)
+			snprintf(msg + used, sizeof msg - used, ")");
+		control_error(cr->req, 400, "status", msg);
+		return;
+	}
 	if (lim != NULL) {
 		limit = strtol(lim, &end, 10);
 		if (*end != '\0' || limit < 0) {
@@ -444,6 +584,8 @@ control_items_post(struct control_req *cr)
 
 	memset(&in, 0, sizeof in);
 	memset(&e, 0, sizeof e);
+	if (control_query_keys(cr, control_none) != 0)
+		return;
 	if (control_keys(cr, known) != 0 ||
 	    control_str(cr, "project", &in.project) != 0 ||
 	    control_str(cr, "name", &in.name) != 0 ||
@@ -460,6 +602,11 @@ control_items_post(struct control_req *cr)
 	    control_str(cr, "commitment_deadline", &in.commitment) != 0 ||
 	    control_str(cr, "status", &in.status) != 0)
 		return;
+	if (in.deadline != NULL && in.limit != NULL) {
+		control_error(cr->req, 400, "deadline", "'deadline' and 'limit'"
+		    " are alternatives: give one, not both");
+		return;
+	}
 	after = json_object_get(cr->body, "after");
 	if (after != NULL && !json_is_null(after)) {
 		if (!json_is_array(after)) {
@@ -487,7 +634,7 @@ control_items_post(struct control_req *cr)
 		    " this category");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		free(ids);
 		control_db_error(cr, 503);
 		return;
@@ -516,6 +663,8 @@ control_item_event(struct control_req *cr, int64_t id)
 	int			 rc;
 
 	memset(&e, 0, sizeof e);
+	if (control_query_keys(cr, control_none) != 0)
+		return;
 	if (control_keys(cr, known) != 0 ||
 	    control_str(cr, "type", &type) != 0 ||
 	    control_str(cr, "reason", &reason) != 0 ||
@@ -532,7 +681,7 @@ control_item_event(struct control_req *cr, int64_t id)
 		control_error(cr->req, 400, "at", "invalid or impossible date");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		control_db_error(cr, 503);
 		return;
 	}
@@ -576,7 +725,7 @@ control_project_json(const struct project_row *p)
 	S("progress", p->progress);
 #undef S
 	if (p->progress_at > 0) {
-		rules_format(p->progress_at, buf, sizeof buf);
+		rules_format_rfc3339(p->progress_at, buf, sizeof buf);
 		json_object_set_new(o, "progress_at", json_string(buf));
 	} else
 		json_object_set_new(o, "progress_at", json_null());
@@ -595,8 +744,11 @@ control_project_cb(void *arg, const struct project_row *p)
 static void
 control_projects_get(struct control_req *cr)
 {
-	json_t	*o, *arr = json_array();
+	json_t	*o, *arr;
 
+	if (control_query_keys(cr, control_none) != 0)
+		return;
+	arr = json_array();
 	if (store_project_list(cr->ctl->esc->store, control_project_cb,
 	    arr) != 0) {
 		json_decref(arr);
@@ -621,6 +773,8 @@ control_projects_post(struct control_req *cr)
 	int			 created, rc;
 	json_t			*o;
 
+	if (control_query_keys(cr, control_none) != 0)
+		return;
 	if (control_keys(cr, known) != 0 ||
 	    control_str(cr, "code", &code) != 0 ||
 	    control_str(cr, "name", &name) != 0 ||
@@ -680,8 +834,12 @@ control_project_progress(struct control_req *cr, const char *code)
 	int64_t			 t = control_now();
 	json_t			*o;
 	int			 rc;
+	static const char *known[] = { "note", "at", NULL };
 
-	if (control_str(cr, "note", &note) != 0 ||
+	if (control_query_keys(cr, control_none) != 0)
+		return;
+	if (control_keys(cr, known) != 0 ||
+	    control_str(cr, "note", &note) != 0 ||
 	    control_str(cr, "at", &at) != 0)
 		return;
 	if (note == NULL || *note == '\0') {
@@ -699,7 +857,7 @@ control_project_progress(struct control_req *cr, const char *code)
 			control_error(cr->req, 404, "code", "no such project");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		project_row_clear(&p);
 		control_db_error(cr, 503);
 		return;
@@ -731,7 +889,7 @@ control_log_cb(void *arg, const struct log_row *l)
 	char	 buf[32];
 
 	json_object_set_new(o, "id", json_integer(l->id));
-	rules_format(l->at, buf, sizeof buf);
+	rules_format_rfc3339(l->at, buf, sizeof buf);
 	json_object_set_new(o, "at", json_string(buf));
 	json_object_set_new(o, "item_id", l->item_id ?
 	    json_integer(l->item_id) : json_null());
@@ -741,38 +899,88 @@ control_log_cb(void *arg, const struct log_row *l)
 	S("channel", l->channel);
 	S("outcome", l->outcome);
 	S("detail", l->detail);
+	S("actor", l->actor);
 #undef S
 	json_array_append_new(arg, o);
 	return (0);
 }
 
-/* GET /v1/log */
+/*
+ * A time parameter of the log: a date (since: its start; until: its end)
+ * or a time as rules_parse_time() reads it; -1 after answering.
+ */
+static int
+control_log_time(struct control_req *cr, const char *key, int end,
+    int64_t *t)
+{
+	const char	*v = evhttp_find_header(&cr->query, key);
+	int32_t		 day;
+	char		 msg[160];
+
+	*t = 0;
+	if (v == NULL)
+		return (0);
+	if (strlen(v) == 10 && calendar_parse_date(v, &day) == 0) {
+		*t = end ? rules_local(day + 1, 0) - 1 : rules_local(day, 0);
+		return (0);
+	}
+	if (rules_parse_time(v, control_now(), t) != 0 || *t <= 0) {
+		snprintf(msg, sizeof msg, "%s must be a date YYYY-MM-DD or a"
+		    " time YYYY-MM-DDTHH:MM:SS (RFC 3339)", key);
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* A text parameter of the log: NULL absent; -1 after answering. */
+static int
+control_log_text(struct control_req *cr, const char *key, const char **v)
+{
+	char	 msg[128];
+
+	*v = evhttp_find_header(&cr->query, key);
+	if (*v != NULL && (**v == '\0' || strlen(*v) > 256 ||
+	    !utf8_valid(*v, strlen(*v)))) {
+		snprintf(msg, sizeof msg, "%s must be 1 to 256 bytes of UTF-8",
+		    key);
+		control_error(cr->req, 400, key, msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* GET /v1/log?item=&project=&actor=&since=&until=&after=&limit= */
 static void
 control_log_get(struct control_req *cr)
 {
-	const char	*item = evhttp_find_header(&cr->query, "item");
-	const char	*lim = evhttp_find_header(&cr->query, "limit");
-	long long	 id = 0, limit = 100;
-	char		*end;
-	json_t		*o, *arr;
+	static const char *known[] = { "item", "project", "actor", "since",
+	    "until", "after", "limit", NULL };
+	struct log_filter	 f;
+	int64_t			 v;
+	json_t			*o, *arr;
 
-	if (item != NULL) {
-		id = strtoll(item, &end, 10);
-		if (*end != '\0' || id <= 0) {
-			control_error(cr->req, 400, "item", "item must be an id");
-			return;
-		}
-	}
-	if (lim != NULL) {
-		limit = strtoll(lim, &end, 10);
-		if (*end != '\0' || limit < 0) {
-			control_error(cr->req, 400, "limit", "limit must be a"
-			    " non-negative integer");
-			return;
-		}
+	if (control_query_keys(cr, known) != 0)
+		return;
+	memset(&f, 0, sizeof f);
+	if ((f.item = control_query_id(cr, "item", 0)) < 0 ||
+	    (f.after = control_query_id(cr, "after", 1)) < 0 ||
+	    (v = control_query_id(cr, "limit", 1)) < 0 ||
+	    control_log_text(cr, "project", &f.project) != 0 ||
+	    control_log_text(cr, "actor", &f.actor) != 0 ||
+	    control_log_time(cr, "since", 0, &f.since) != 0 ||
+	    control_log_time(cr, "until", 1, &f.until) != 0)
+		return;
+	/* Default 100; 0: all. */
+	f.limit = evhttp_find_header(&cr->query, "limit") == NULL ? 100 :
+	    v > INT_MAX ? INT_MAX : (int)v;
+	f.cursor = evhttp_find_header(&cr->query, "after") != NULL;
+	if (f.since > 0 && f.until > 0 && f.until < f.since) {
+		control_error(cr->req, 400, "until", "until is before since");
+		return;
 	}
 	arr = json_array();
-	if (store_log_list(cr->ctl->esc->store, id, (int)limit, control_log_cb,
+	if (store_log_query(cr->ctl->esc->store, &f, control_log_cb,
 	    arr) != 0) {
 		json_decref(arr);
 		control_db_error(cr, 500);
@@ -793,6 +1001,9 @@ control_reload(struct control_req *cr)
 	int	  rc;
 	char	  msg[600];
 
+	if (control_query_keys(cr, control_none) != 0 ||
+	    control_keys(cr, control_none) != 0)
+		return;
 	if ((rc = daemon_reload(cr->ctl->esc, &problems, &n)) == 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_true());
@@ -852,6 +1063,9 @@ control_send_test(struct control_req *cr, const char *name)
 	const struct channel	*ch = config_channel(cr->ctl->esc->conf, name);
 	struct test_ctx		*tc;
 
+	if (control_query_keys(cr, control_none) != 0 ||
+	    control_keys(cr, control_none) != 0)
+		return;
 	if (ch == NULL) {
 		control_error(cr->req, 404, "channel", "no such channel");
 		return;
@@ -1009,8 +1223,12 @@ control_simulate(struct control_req *cr)
 	int64_t			 t0, t1, now = control_now();
 	char			*err = NULL;
 	int			 fd;
+	static const char *known[] = { "from", "until", NULL };
 
-	if (control_str(cr, "from", &from) != 0 ||
+	if (control_query_keys(cr, control_none) != 0)
+		return;
+	if (control_keys(cr, known) != 0 ||
+	    control_str(cr, "from", &from) != 0 ||
 	    control_str(cr, "until", &until) != 0)
 		return;
 	t0 = now;
@@ -1100,7 +1318,7 @@ control_report_args(struct control_req *cr, const char *name,
 	return (0);
 }
 
-/* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv */
+/* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv|xlsx */
 static void
 control_report_get(struct control_req *cr, const char *name)
 {
@@ -1108,26 +1326,16 @@ control_report_get(struct control_req *cr, const char *name)
 	const struct report_conf *rc;
 	const struct group	*g;
 	const struct config	*conf = cr->ctl->esc->conf;
-	struct evkeyval		*kv;
 	struct evbuffer		*buf;
 	const char		*fmtname;
 	enum report_format	 fmt;
 	int64_t			 t;
-	char			*title, *text, msg[160];
-	size_t			 len, i;
+	char			*title, *text;
+	size_t			 len;
 	json_t			*o;
 
-	TAILQ_FOREACH(kv, &cr->query, next) {
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(known[i], kv->key) == 0)
-				break;
-		if (known[i] == NULL) {
-			snprintf(msg, sizeof msg, "unknown parameter '%s'",
-			    kv->key);
-			control_error(cr->req, 400, kv->key, msg);
-			return;
-		}
-	}
+	if (control_query_keys(cr, known) != 0)
+		return;
 	fmtname = evhttp_find_header(&cr->query, "format");
 	if (fmtname == NULL || strcmp(fmtname, "markdown") == 0)
 		fmt = REPORT_MARKDOWN;
@@ -1135,24 +1343,34 @@ control_report_get(struct control_req *cr, const char *name)
 		fmt = REPORT_TEXT;
 	else if (strcmp(fmtname, "csv") == 0)
 		fmt = REPORT_CSV;
+	else if (strcmp(fmtname, "xlsx") == 0)
+		fmt = REPORT_XLSX;
 	else {
 		control_error(cr->req, 400, "format", "format must be markdown,"
-		    " text or csv");
+		    " text, csv or xlsx");
 		return;
 	}
 	if (control_report_args(cr, name, evhttp_find_header(&cr->query,
 	    "group"), evhttp_find_header(&cr->query, "at"), &rc, &g, &t) != 0)
 		return;
-	if (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt, NULL,
-	    &title, &text, &len) != 0) {
+	switch (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt,
+	    NULL, &title, &text, &len)) {
+	case 0:
+		break;
+	case -2:
+		control_error(cr->req, 500, NULL, "cannot write the workbook"
+		    " (see the daemon's log)");
+		return;
+	default:
 		control_db_error(cr, 500);
 		return;
 	}
-	if (fmt == REPORT_CSV) {
+	if (fmt == REPORT_CSV || fmt == REPORT_XLSX) {
 		buf = evbuffer_new();
 		evbuffer_add(buf, text, len);
 		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
-		    "Content-Type", "text/csv; charset=utf-8");
+		    "Content-Type", fmt == REPORT_CSV ?
+		    "text/csv; charset=utf-8" : XLSX_MIME);
 		evhttp_send_reply(cr->req, 200, "OK", buf);
 		evbuffer_free(buf);
 	} else {
@@ -1182,13 +1400,15 @@ control_report_send(struct control_req *cr, const char *name)
 	json_t			*o, *ids;
 
 	memset(&e, 0, sizeof e);
+	if (control_query_keys(cr, control_none) != 0)
+		return;
 	if (control_keys(cr, known) != 0 ||
 	    control_str(cr, "group", &group) != 0 ||
 	    control_str(cr, "at", &at) != 0)
 		return;
 	if (control_report_args(cr, name, group, at, &rc, &g, &t) != 0)
 		return;
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		control_db_error(cr, 503);
 		return;
 	}
@@ -1232,7 +1452,8 @@ control_reports(struct control_req *cr, enum evhttp_cmd_type m,
 	    m == EVHTTP_REQ_POST)
 		control_report_send(cr, name);
 	else if (slash == NULL || strcmp(slash, "/send") == 0)
-		control_error(cr->req, 405, NULL, "method not allowed");
+		control_method_error(cr->req, slash == NULL ? EVHTTP_REQ_GET :
+		    EVHTTP_REQ_POST);
 	else
 		control_error(cr->req, 404, NULL, "no such endpoint");
 	free(name);
@@ -1270,13 +1491,35 @@ control_import(struct control_req *cr)
 	struct evbuffer		*in = evhttp_request_get_input_buffer(cr->req);
 	const char		*dry = evhttp_find_header(&cr->query, "dry_run");
 	const char		*enc = evhttp_find_header(&cr->query, "encoding");
+	const char		*file = evhttp_find_header(&cr->query, "file");
 	struct api_error	 e;
 	json_t			*result = NULL, *problems = NULL, *o;
-	size_t			 len = evbuffer_get_length(in);
+	size_t			 len = evbuffer_get_length(in), i;
 	int			 dry_run = dry != NULL && strcmp(dry, "0") != 0 &&
 				    strcmp(dry, "false") != 0;
+	char			 actor[384];	/* "import:FILE (ACTOR)" */
+
+	static const char *known[] = { "dry_run", "encoding", "file",
+	    NULL };
 
 	memset(&e, 0, sizeof e);
+	if (control_query_keys(cr, known) != 0)
+		return;
+	/* The file's name (no directory) names the import in the log. */
+	if (file != NULL) {
+		for (i = 0; file[i] != '\0'; i++)
+			if ((unsigned char)file[i] < 0x20 || file[i] == '/' ||
+			    file[i] == 0x7f)
+				break;
+		if (*file == '\0' || file[i] != '\0' || i > 255 ||
+		    !utf8_valid(file, i)) {
+			control_error(cr->req, 400, "file", "file must be a file"
+			    " name of at most 255 bytes, without directory");
+			return;
+		}
+	}
+	snprintf(actor, sizeof actor, "import:%s (%s)", file != NULL ? file :
+	    "-", cr->actor);
 	if (enc != NULL && strcmp(enc, "auto") != 0 && strcasecmp(enc,
 	    "utf-8") != 0 && strcasecmp(enc, "utf8") != 0 && strcasecmp(enc,
 	    "gb18030") != 0 && strcasecmp(enc, "gbk") != 0) {
@@ -1284,7 +1527,7 @@ control_import(struct control_req *cr)
 		    " utf-8 or gb18030");
 		return;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, actor) != 0) {
 		control_db_error(cr, 503);
 		return;
 	}
@@ -1315,7 +1558,7 @@ control_import(struct control_req *cr)
 	}
 	if (!dry_run) {
 		scheduler_arm(esc->sched);
-		log_info("import: applied");
+		log_info("import: applied (%s)", actor);
 	}
 	control_reply(cr->req, 200, result);
 }
@@ -1325,7 +1568,7 @@ control_import(struct control_req *cr)
  * and drop act on them for an operator (each message logged with the
  * actor). */
 
-/* A time member: the local time, or null for 0. */
+/* A time member: RFC 3339 local time, or null for 0. */
 static json_t *
 control_time(int64_t t)
 {
@@ -1333,7 +1576,7 @@ control_time(int64_t t)
 
 	if (t <= 0)
 		return (json_null());
-	rules_format(t, buf, sizeof buf);
+	rules_format_rfc3339(t, buf, sizeof buf);
 	return (json_string(buf));
 }
 
@@ -1405,23 +1648,12 @@ control_outbox_get(struct control_req *cr)
 	struct escalator		*esc = cr->ctl->esc;
 	struct control_outbox_list	 cl;
 	struct outbox_filter		 f;
-	struct evkeyval			*kv;
 	int64_t				 v;
 	size_t				 i;
-	char				 msg[160];
 	json_t				*o;
 
-	TAILQ_FOREACH(kv, &cr->query, next) {
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(known[i], kv->key) == 0)
-				break;
-		if (known[i] == NULL) {
-			snprintf(msg, sizeof msg, "unknown parameter '%s'",
-			    kv->key);
-			control_error(cr->req, 400, kv->key, msg);
-			return;
-		}
-	}
+	if (control_query_keys(cr, known) != 0)
+		return;
 	memset(&f, 0, sizeof f);
 	f.channel = evhttp_find_header(&cr->query, "channel");
 	f.status = evhttp_find_header(&cr->query, "state");
@@ -1490,6 +1722,8 @@ control_outbox_act(struct control_req *cr, enum outbox_action what)
 	char			*detail;
 
 	memset(&a, 0, sizeof a);
+	if (control_query_keys(cr, control_none) != 0)
+		return;
 	if (control_keys(cr, known) != 0 || control_int(cr, "id", &a.id) != 0 ||
 	    control_str(cr, "channel", &a.channel) != 0 ||
 	    control_str(cr, "from", &from) != 0 ||
@@ -1512,7 +1746,7 @@ control_outbox_act(struct control_req *cr, enum outbox_action what)
 		a.channel = from;
 	}
 	if (actor == NULL || *actor == '\0')
-		actor = "api";
+		actor = cr->actor;
 	switch (what) {
 	case OUTBOX_RETRY:
 		if ((a.id != 0) + (a.channel != NULL) + json_is_true(all) !=
@@ -1564,7 +1798,7 @@ control_outbox_act(struct control_req *cr, enum outbox_action what)
 		xasprintf(&detail, "dropped by %s: %s", actor, a.reason);
 		break;
 	}
-	if (store_begin(esc->store) != 0) {
+	if (store_begin_as(esc->store, cr->actor) != 0) {
 		free(detail);
 		control_db_error(cr, 503);
 		return;
@@ -1598,11 +1832,11 @@ control_outbox(struct control_req *cr, enum evhttp_cmd_type m,
 		if (m == EVHTTP_REQ_GET)
 			control_outbox_get(cr);
 		else
-			control_error(cr->req, 405, NULL, "method not allowed");
+			control_method_error(cr->req, EVHTTP_REQ_GET);
 	} else if (strcmp(rest, "/retry") == 0 || strcmp(rest, "/move") == 0 ||
 	    strcmp(rest, "/drop") == 0) {
 		if (m != EVHTTP_REQ_POST)
-			control_error(cr->req, 405, NULL, "method not allowed");
+			control_method_error(cr->req, EVHTTP_REQ_POST);
 		else
 			control_outbox_act(cr, rest[1] == 'r' ? OUTBOX_RETRY :
 			    rest[1] == 'm' ? OUTBOX_MOVE : OUTBOX_DROP);
@@ -1610,64 +1844,149 @@ control_outbox(struct control_req *cr, enum evhttp_cmd_type m,
 		control_error(cr->req, 404, NULL, "no such endpoint");
 }
 
-/* Route one request. */
+/* Route one request.  Each path names the methods it takes (allow):
+ * another method is answered 405 with Allow, a path no branch knows 404. */
 static void
 control_route(struct control_req *cr, enum evhttp_cmd_type m)
 {
 	const char	*p = cr->path, *rest;
 	int64_t		 id;
-	char		 name[256];
+	int		 allow = 0, n = 0;
+	char		 name[256], *dec;
 
 	if (strncmp(p, "/links/", 7) == 0) {
-		web_api_links(cr->ctl->esc, cr->req, p + 6,
-		    m == EVHTTP_REQ_GET);
-	} else if (strcmp(p, "/status") == 0 && m == EVHTTP_REQ_GET) {
-		control_status_get(cr);
-	} else if (strcmp(p, "/items") == 0 && m == EVHTTP_REQ_GET) {
-		control_items_get(cr);
-	} else if (strcmp(p, "/items") == 0 && m == EVHTTP_REQ_POST) {
-		control_items_post(cr);
+		allow = EVHTTP_REQ_GET;
+		if (m == EVHTTP_REQ_GET)
+			web_api_links(cr->ctl->esc, cr->req, p + 6, 1);
+	} else if (strcmp(p, "/status") == 0) {
+		allow = EVHTTP_REQ_GET;
+		if (m == EVHTTP_REQ_GET)
+			control_status_get(cr);
+	} else if (strcmp(p, "/items") == 0) {
+		allow = EVHTTP_REQ_GET | EVHTTP_REQ_POST;
+		if (m == EVHTTP_REQ_GET)
+			control_items_get(cr);
+		else if (m == EVHTTP_REQ_POST)
+			control_items_post(cr);
 	} else if (strncmp(p, "/items/", 7) == 0 &&
-	    (id = control_id(p + 7, &rest)) > 0) {
-		if (*rest == '\0' && m == EVHTTP_REQ_GET)
-			control_item_reply(cr, id, 200, 0);
-		else if (strcmp(rest, "/events") == 0 && m == EVHTTP_REQ_POST)
+	    (id = control_id(p + 7, &rest)) > 0 && (*rest == '\0' ||
+	    strcmp(rest, "/events") == 0)) {
+		allow = *rest == '\0' ? EVHTTP_REQ_GET : EVHTTP_REQ_POST;
+		if (*rest == '\0' && m == EVHTTP_REQ_GET) {
+			if (control_query_keys(cr, control_none) == 0)
+				control_item_reply(cr, id, 200, 0);
+		} else if (*rest != '\0' && m == EVHTTP_REQ_POST)
 			control_item_event(cr, id);
-		else
-			control_error(cr->req, 405, NULL, "method not allowed");
-	} else if (strcmp(p, "/projects") == 0 && m == EVHTTP_REQ_GET) {
-		control_projects_get(cr);
-	} else if (strcmp(p, "/projects") == 0 && m == EVHTTP_REQ_POST) {
-		control_projects_post(cr);
+	} else if (strcmp(p, "/projects") == 0) {
+		allow = EVHTTP_REQ_GET | EVHTTP_REQ_POST;
+		if (m == EVHTTP_REQ_GET)
+			control_projects_get(cr);
+		else if (m == EVHTTP_REQ_POST)
+			control_projects_post(cr);
 	} else if (strncmp(p, "/projects/", 10) == 0 &&
-	    sscanf(p + 10, "%255[^/]/progress", name) == 1 &&
-	    m == EVHTTP_REQ_POST) {
-		char *dec = evhttp_uridecode(name, 0, NULL);
-		control_project_progress(cr, dec);
-		free(dec);
-	} else if (strcmp(p, "/import") == 0 && m == EVHTTP_REQ_POST) {
-		control_import(cr);
-	} else if (strcmp(p, "/metrics") == 0 && m == EVHTTP_REQ_GET) {
-		control_metrics(cr->req, cr->ctl->esc);
-	} else if (strcmp(p, "/log") == 0 && m == EVHTTP_REQ_GET) {
-		control_log_get(cr);
-	} else if (strcmp(p, "/reload") == 0 && m == EVHTTP_REQ_POST) {
-		control_reload(cr);
+	    sscanf(p + 10, "%255[^/]/progress%n", name, &n) == 1 && n > 0 &&
+	    p[10 + n] == '\0') {
+		allow = EVHTTP_REQ_POST;
+		if (m == EVHTTP_REQ_POST) {
+			dec = evhttp_uridecode(name, 0, NULL);
+			control_project_progress(cr, dec);
+			free(dec);
+		}
+	} else if (strcmp(p, "/import") == 0) {
+		allow = EVHTTP_REQ_POST;
+		if (m == EVHTTP_REQ_POST)
+			control_import(cr);
+	} else if (strcmp(p, "/metrics") == 0) {
+		allow = EVHTTP_REQ_GET;
+		if (m == EVHTTP_REQ_GET)
+			control_metrics(cr->req, cr->ctl->esc);
+	} else if (strcmp(p, "/log") == 0) {
+		allow = EVHTTP_REQ_GET;
+		if (m == EVHTTP_REQ_GET)
+			control_log_get(cr);
+	} else if (strcmp(p, "/reload") == 0) {
+		allow = EVHTTP_REQ_POST;
+		if (m == EVHTTP_REQ_POST)
+			control_reload(cr);
 	} else if (strncmp(p, "/channels/", 10) == 0 &&
-	    sscanf(p + 10, "%255[^/]/test", name) == 1 &&
-	    m == EVHTTP_REQ_POST) {
-		char *dec = evhttp_uridecode(name, 0, NULL);
-		control_send_test(cr, dec);
-		free(dec);
-	} else if (strcmp(p, "/simulate") == 0 && m == EVHTTP_REQ_POST) {
-		control_simulate(cr);
+	    sscanf(p + 10, "%255[^/]/test%n", name, &n) == 1 && n > 0 &&
+	    p[10 + n] == '\0') {
+		allow = EVHTTP_REQ_POST;
+		if (m == EVHTTP_REQ_POST) {
+			dec = evhttp_uridecode(name, 0, NULL);
+			control_send_test(cr, dec);
+			free(dec);
+		}
+	} else if (strcmp(p, "/simulate") == 0) {
+		allow = EVHTTP_REQ_POST;
+		if (m == EVHTTP_REQ_POST)
+			control_simulate(cr);
 	} else if (strncmp(p, "/reports/", 9) == 0) {
 		control_reports(cr, m, p + 9);
+		return;
 	} else if (strncmp(p, "/outbox", 7) == 0 && (p[7] == '\0' ||
 	    p[7] == '/')) {
 		control_outbox(cr, m, p + 7);
-	} else
+		return;
+	}
+	if (allow == 0)
 		control_error(cr->req, 404, NULL, "no such endpoint");
+	else if ((allow & m) == 0)
+		control_method_error(cr->req, allow);
+}
+
+/*
+ * The name of the TCP API token a request carries ("Authorization:
+ * Bearer TOKEN"), or NULL (config_token() compares).
+ */
+static const char *
+control_token(const struct config *conf, const char *auth)
+{
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+		return (NULL);
+	return (config_token(conf, auth + 7));
+}
+
+/*
+ * The user at the other end of the unix socket, from SO_PEERCRED:
+ * "unix:NAME", or "unix:uid:N" when the uid has no name.  The last name
+ * looked up is kept: the control socket's callers are few.
+ */
+static void
+control_peer(struct control *ctl, struct evhttp_request *req, char *buf,
+    size_t len)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct ucred			 uc;
+	struct passwd			 pw, *res = NULL;
+	socklen_t			 sl = sizeof uc;
+	evutil_socket_t			 fd = -1;
+	char				*pbuf;
+	size_t				 plen = 16384;
+
+	if ((evcon = evhttp_request_get_connection(req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
+		fd = bufferevent_getfd(bev);
+	if (fd == -1 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc,
+	    &sl) != 0) {
+		snprintf(buf, len, "unix:unknown");
+		return;
+	}
+	if (ctl->peer_name[0] == '\0' || ctl->peer_uid != uc.uid) {
+		pbuf = xmalloc(plen);
+		if (getpwuid_r(uc.uid, &pw, pbuf, plen, &res) == 0 &&
+		    res != NULL && *pw.pw_name != '\0' &&
+		    strlen(pw.pw_name) < sizeof ctl->peer_name)
+			snprintf(ctl->peer_name, sizeof ctl->peer_name, "%s",
+			    pw.pw_name);
+		else
+			snprintf(ctl->peer_name, sizeof ctl->peer_name,
+			    "uid:%lu", (unsigned long)uc.uid);
+		ctl->peer_uid = uc.uid;
+		free(pbuf);
+	}
+	snprintf(buf, len, "unix:%s", ctl->peer_name);
 }
 
 /* Every request: check auth, parse query and body, route. */
@@ -1679,10 +1998,10 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
 	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
-	const char		*path, *q, *auth;
+	const char		*path, *q, *auth, *name;
 	json_error_t		 jerr;
 	size_t			 len;
-	char			 msg[300], *want;
+	char			 msg[300];
 
 	memset(&cr, 0, sizeof cr);
 	cr.ctl = ctl;
@@ -1695,24 +2014,31 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	if (tcp) {
 		auth = evhttp_find_header(evhttp_request_get_input_headers(req),
 		    "Authorization");
-		xasprintf(&want, "Bearer %s", ctl->esc->conf->api_token ?
-		    ctl->esc->conf->api_token : "");
-		if (ctl->esc->conf->api_token == NULL || auth == NULL ||
-		    strlen(auth) != strlen(want) ||
-		    CRYPTO_memcmp(auth, want, strlen(want)) != 0) {
-			free(want);
+		if ((name = control_token(ctl->esc->conf, auth)) == NULL) {
 			evhttp_add_header(evhttp_request_get_output_headers(req),
 			    "WWW-Authenticate", "Bearer");
 			control_error(req, 401, NULL, auth == NULL ?
 			    "missing bearer token" : "wrong bearer token");
 			return;
 		}
-		free(want);
+		snprintf(cr.actor, sizeof cr.actor, "token:%s", name);
+	} else
+		control_peer(ctl, req, cr.actor, sizeof cr.actor);
+	len = evbuffer_get_length(in);
+	if (len > CONTROL_MAX_BODY) {
+		snprintf(msg, sizeof msg, "request body too large: %zu bytes"
+		    " (at most %d)", len, CONTROL_MAX_BODY);
+		control_error(req, 413, NULL, msg);
+		return;
 	}
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || strncmp(path, "/v1/", 4) != 0) {
-		if (path != NULL && strcmp(path, "/metrics") == 0 &&
-		    m == EVHTTP_REQ_GET) {
+		if (path != NULL && (strcmp(path, "/metrics") == 0 ||
+		    strcmp(path, "/healthz") == 0) && m != EVHTTP_REQ_GET) {
+			control_method_error(req, EVHTTP_REQ_GET);
+			return;
+		}
+		if (path != NULL && strcmp(path, "/metrics") == 0) {
 			control_metrics(req, ctl->esc);
 			return;
 		}
@@ -1732,7 +2058,6 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 		control_error(req, 400, NULL, "malformed query string");
 		return;
 	}
-	len = evbuffer_get_length(in);
 	/* Every body is a JSON object, except an import's CSV. */
 	if (len > 0 && m == EVHTTP_REQ_POST && strcmp(cr.path, "/import") != 0) {
 		cr.body = json_loadb((const char *)evbuffer_pullup(in, -1), len,
@@ -1817,9 +2142,8 @@ control_new(struct escalator *esc, char **err)
 		goto fail;
 	}
 	ctl->unix_http = evhttp_new(esc->base);
-	evhttp_set_max_body_size(ctl->unix_http, CONTROL_MAX_BODY);
-	evhttp_set_allowed_methods(ctl->unix_http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_POST);
+	evhttp_set_max_body_size(ctl->unix_http, CONTROL_HTTP_MAX_BODY);
+	evhttp_set_allowed_methods(ctl->unix_http, CONTROL_METHODS);
 	evhttp_set_gencb(ctl->unix_http, control_unix_cb, ctl);
 	if (evhttp_accept_socket(ctl->unix_http, ctl->fd) != 0) {
 		xasprintf(err, "%s: cannot accept", conf->socket);
@@ -1828,9 +2152,8 @@ control_new(struct escalator *esc, char **err)
 	if (conf->listen_host != NULL) {
 		/* Parsed (and checked) once, by config.c. */
 		ctl->tcp_http = evhttp_new(esc->base);
-		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_MAX_BODY);
-		evhttp_set_allowed_methods(ctl->tcp_http, EVHTTP_REQ_GET |
-		    EVHTTP_REQ_POST);
+		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_HTTP_MAX_BODY);
+		evhttp_set_allowed_methods(ctl->tcp_http, CONTROL_METHODS);
 		evhttp_set_gencb(ctl->tcp_http, control_tcp_cb, ctl);
 		if (evhttp_bind_socket(ctl->tcp_http, conf->listen_host,
 		    (uint16_t)conf->listen_port) != 0) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -214,7 +215,19 @@ static const struct ctl_param ctl_project_progress_params[] = {
 
 static const struct ctl_param ctl_log_params[] = {
 	{ "item", "item", CTL_ID, 0, "ID", "only actions on item ID" },
-	{ "limit", "limit", CTL_COUNT, 0, "N", "at most N entries" },
+	{ "project", "project", CTL_TEXT, 0, "CODE",
+	  "only entries naming project CODE" },
+	{ "actor", "actor", CTL_TEXT, 0, "WHO",
+	  "only actions by WHO: daemon, unix:USER, token:NAME,"
+	  " import:FILE (...); a trailing * matches a prefix" },
+	{ "since", "since", CTL_TEXT, 0, "WHEN",
+	  "from WHEN: a date (its start) or an RFC 3339 time" },
+	{ "until", "until", CTL_TEXT, 0, "WHEN",
+	  "up to WHEN: a date (its end) or an RFC 3339 time" },
+	{ "limit", "limit", CTL_COUNT, 0, "N",
+	  "the last N entries (default 100)" },
+	{ "follow", "follow", CTL_FLAG, 0, NULL,
+	  "then print new entries as they come, until interrupted" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
 
@@ -235,6 +248,8 @@ static const struct ctl_param ctl_report_params[] = {
 	{ "timeout", "timeout", CTL_COUNT, 0, "SECONDS",
 	  "with --wait: give up after SECONDS (default 60)" },
 	{ "csv", "csv", CTL_FLAG, 0, NULL, "print CSV" },
+	{ "xlsx", "xlsx", CTL_TEXT, 0, "FILE",
+	  "write the table as an Excel workbook to FILE" },
 	{ "text", "text", CTL_FLAG, 0, NULL, "print plain text, not markdown" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
@@ -522,9 +537,36 @@ ctl_table_free(struct ctl_table *t)
 }
 
 /*
- * A JSON value as text for display: strings as they are, numbers
- * formatted into buf, arrays joined with ", "; NULL for null, missing or
- * empty, so the caller picks the placeholder.
+ * A time as the API writes it (RFC 3339, "2026-12-07T09:00:00+08:00")
+ * shown as the daemon's local time, "2026-12-07 09:00:00", into buf;
+ * NULL when s is not such a time.
+ */
+static const char *
+ctl_time_text(const char *s, char *buf, size_t len)
+{
+	static const char	 form[] = "dddd-dd-ddTdd:dd:dd";
+	size_t			 i, n = strlen(s);
+
+	if ((n != 20 && n != 25) || len < 20)
+		return (NULL);
+	for (i = 0; i < 19; i++) {
+		if (form[i] == 'd' ? (s[i] < '0' || s[i] > '9') :
+		    s[i] != form[i])
+			return (NULL);
+	}
+	if (n == 20 ? s[19] != 'Z' : ((s[19] != '+' && s[19] != '-') ||
+	    s[22] != ':'))
+		return (NULL);
+	memcpy(buf, s, 19);
+	buf[10] = ' ';
+	buf[19] = '\0';
+	return (buf);
+}
+
+/*
+ * A JSON value as text for display: strings as they are (times without
+ * their offset), numbers formatted into buf, arrays joined with ", ";
+ * NULL for null, missing or empty, so the caller picks the placeholder.
  */
 static const char *
 ctl_text(json_t *v, char *buf, size_t len)
@@ -537,6 +579,8 @@ ctl_text(json_t *v, char *buf, size_t len)
 	case JSON_STRING:
 		if (*json_string_value(v) == '\0')
 			return (NULL);
+		if (ctl_time_text(json_string_value(v), buf, len) != NULL)
+			return (buf);
 		return (json_string_value(v));
 	case JSON_INTEGER:
 		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
@@ -2044,20 +2088,90 @@ ctl_cmd_project_progress(CTL_UNUSED const struct ctl_command *cmd,
 	return (rc);
 }
 
+/* One log entry on one line, as --follow prints them; -1: output gone. */
+static int
+ctl_log_line(json_t *e)
+{
+	char	*dump, b[7][512], d[2048];
+
+	if (ctl.json) {
+		if ((dump = json_dumps(e, JSON_COMPACT)) == NULL)
+			ctl_nomem();
+		printf("%s\n", dump);
+		free(dump);
+	} else
+		printf("%s  %s  %s  %s  %s  %s  %s  %s\n",
+		    ctl_get(e, "at", b[0], sizeof b[0], "-"),
+		    ctl_get(e, "item_id", b[1], sizeof b[1], "-"),
+		    ctl_get(e, "project", b[2], sizeof b[2], "-"),
+		    ctl_get(e, "stage", b[3], sizeof b[3], "-"),
+		    ctl_get(e, "channel", b[4], sizeof b[4], "-"),
+		    ctl_get(e, "outcome", b[5], sizeof b[5], "-"),
+		    ctl_get(e, "actor", b[6], sizeof b[6], "-"),
+		    ctl_get(e, "detail", d, sizeof d, ""));
+	return (fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1);
+}
+
+/*
+ * log --follow: poll the log after the last entry seen (after=ID), once
+ * a second, printing new entries as they come; ends when interrupted or
+ * when the output is closed.
+ */
+static int
+ctl_log_follow(json_t *args, json_int_t last)
+{
+	struct timespec	 pause = { 1, 0 };
+	json_t		*a, *log, *e;
+	char		*query, *path;
+	size_t		 i;
+	int		 rc;
+
+	for (;;) {
+		ctl_put(args, "after", json_integer(last));
+		ctl_put(args, "limit", json_integer(1000));
+		query = ctl_query(args);
+		xasprintf(&path, "/v1/log%s", query);
+		free(query);
+		rc = ctl_call("GET", path, NULL, &a);
+		free(path);
+		if (rc != CTL_OK)
+			return (rc);
+		if ((log = ctl_member(a, "log", JSON_ARRAY)) == NULL) {
+			json_decref(a);
+			return (CTL_EDAEMON);
+		}
+		json_array_foreach(log, i, e) {
+			last = json_integer_value(json_object_get(e, "id"));
+			if (ctl_log_line(e) != 0) {
+				json_decref(a);
+				return (CTL_OK);
+			}
+		}
+		/* A full page: more are waiting, ask again at once. */
+		if (json_array_size(log) < 1000)
+			nanosleep(&pause, NULL);
+		json_decref(a);
+	}
+}
+
 /* log: the action log, one line per entry. */
 static int
 ctl_cmd_log(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, CTL_UNUSED char **argv)
 {
 	static const char *const headers[] = {
-		"AT", "ITEM", "PROJECT", "STAGE", "CHANNEL", "OUTCOME", "DETAIL"
+		"AT", "ITEM", "PROJECT", "STAGE", "CHANNEL", "OUTCOME", "ACTOR",
+		"DETAIL"
 	};
 	struct ctl_table	*t;
 	json_t			*a, *log, *e;
+	json_int_t		 last = 0;
 	char			*query, *path, b[2048];
 	size_t			 i;
-	int			 rc;
+	int			 rc, follow;
 
+	follow = json_object_get(args, "follow") != NULL;
+	json_object_del(args, "follow");
 	query = ctl_query(args);
 	xasprintf(&path, "/v1/log%s", query);
 	free(query);
@@ -2065,17 +2179,27 @@ ctl_cmd_log(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	free(path);
 	if (rc != CTL_OK)
 		return (rc);
-	if (ctl.json)
-		goto out;
 	if ((log = ctl_member(a, "log", JSON_ARRAY)) == NULL) {
 		json_decref(a);
 		return (CTL_EDAEMON);
 	}
+	if (json_array_size(log) > 0)
+		last = json_integer_value(json_object_get(json_array_get(log,
+		    json_array_size(log) - 1), "id"));
+	if (follow) {
+		json_array_foreach(log, i, e)
+			if (ctl_log_line(e) != 0)
+				goto out;
+		json_decref(a);
+		return (ctl_log_follow(args, last));
+	}
+	if (ctl.json)
+		goto out;
 	if (json_array_size(log) == 0) {
 		printf("no log entries\n");
 		goto out;
 	}
-	t = ctl_table_new(headers, 7, 1U << 1, 0);
+	t = ctl_table_new(headers, 8, 1U << 1, 0);
 	json_array_foreach(log, i, e) {
 		ctl_table_cell(t, ctl_get(e, "at", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "item_id", b, sizeof b, "-"));
@@ -2083,6 +2207,7 @@ ctl_cmd_log(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		ctl_table_cell(t, ctl_get(e, "stage", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "channel", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "outcome", b, sizeof b, "-"));
+		ctl_table_cell(t, ctl_get(e, "actor", b, sizeof b, "-"));
 		ctl_table_cell(t, ctl_get(e, "detail", b, sizeof b, ""));
 	}
 	ctl_table_print(t, stdout);
@@ -2381,7 +2506,45 @@ out:
 	return (rc);
 }
 
-/* report NAME: print a report (markdown, text or raw CSV) or send it. */
+/* Write a workbook's bytes to a file ("-": standard output, unless it
+ * is a terminal); CTL_OK or an error said. */
+static int
+ctl_report_xlsx(const char *file, const char *data, size_t len)
+{
+	FILE	*f;
+	int	 ok;
+
+	if (strcmp(file, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "%s: not writing a workbook to a "
+			    "terminal: give a file name\n", CTL_NAME);
+			return (CTL_EUSAGE);
+		}
+		ok = fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0;
+		if (!ok)
+			fprintf(stderr, "%s: standard output: %s\n",
+			    CTL_NAME, strerror(errno));
+		return (ok ? CTL_OK : CTL_EUSAGE);
+	}
+	if ((f = fopen(file, "wb")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, file,
+		    strerror(errno));
+		return (CTL_EUSAGE);
+	}
+	ok = fwrite(data, 1, len, f) == len;
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, file,
+		    strerror(errno));
+		unlink(file);
+		return (CTL_EUSAGE);
+	}
+	return (CTL_OK);
+}
+
+/* report NAME: print a report (markdown, text or raw CSV), write it as a
+ * workbook, or send it. */
 static int
 ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, char **argv)
@@ -2392,7 +2555,19 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	char			*name, *query, *path, b[64];
 	long long		 timeout = 60;
 	int			 send, csv, plain, wait, rc;
+	char			*xlsx = NULL;
 
+	if (json_is_string(json_object_get(args, "xlsx")))
+		xlsx = xstrdup(json_string_value(json_object_get(args,
+		    "xlsx")));
+	json_object_del(args, "xlsx");
+	if (xlsx != NULL && (json_object_get(args, "csv") != NULL ||
+	    json_object_get(args, "text") != NULL ||
+	    json_object_get(args, "send") != NULL)) {
+		free(xlsx);
+		return (ctl_usage_error(cmd, "--xlsx cannot be used with --csv,"
+		    " --text or --send"));
+	}
 	send = json_object_get(args, "send") != NULL;
 	csv = json_object_get(args, "csv") != NULL;
 	plain = json_object_get(args, "text") != NULL;
@@ -2432,16 +2607,25 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 		return (rc);
 	}
 
-	ctl_put(args, "format", json_string(csv ? "csv" : plain ? "text" :
-	    "markdown"));
+	ctl_put(args, "format", json_string(xlsx != NULL ? "xlsx" : csv ? "csv" :
+	    plain ? "text" : "markdown"));
 	query = ctl_query(args);
 	xasprintf(&path, "/v1/reports/%s%s", name, query);
 	free(name);
 	free(query);
 	rc = ctl_send("GET", path, NULL, 0, NULL, &ans);
 	free(path);
-	if (rc != 0)
+	if (rc != 0) {
+		free(xlsx);
 		return (rc);
+	}
+	if (xlsx != NULL && ans.status >= 200 && ans.status < 300) {
+		rc = ctl_report_xlsx(xlsx, ans.body, ans.len);
+		free(xlsx);
+		ctl_answer_clear(&ans);
+		return (rc);
+	}
+	free(xlsx);
 	if (csv && ans.status >= 200 && ans.status < 300) {
 		/* The CSV goes out byte for byte, even with --json. */
 		fwrite(ans.body, 1, ans.len, stdout);
@@ -2512,9 +2696,9 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 {
 	struct ctl_answer	 ans;
 	json_t			*a, *projects, *items;
-	const char		*enc;
-	char			*body, *path, *e, b[4][32];
-	size_t			 len;
+	const char		*enc, *base;
+	char			*body, *path, *e, *e2, *f, b[4][32];
+	size_t			 len, i;
 	int			 dry, rc;
 
 	if (ctl_read_file(argv[0], &body, &len) != 0) {
@@ -2522,10 +2706,29 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		    strerror(errno));
 		return (CTL_EUSAGE);
 	}
+	if (len > API_MAX_BODY) {
+		fprintf(stderr, "%s: %s: too large: %zu bytes (the daemon takes"
+		    " at most %d; split the file)\n", CTL_NAME, argv[0], len,
+		    API_MAX_BODY);
+		free(body);
+		return (CTL_EUSAGE);
+	}
 	dry = json_object_get(args, "dry_run") != NULL;
 	enc = json_string_value(json_object_get(args, "encoding"));
 	e = ctl_escape(enc != NULL ? enc : "auto");
-	xasprintf(&path, "/v1/import?dry_run=%d&encoding=%s", dry, e);
+	/* The file's name, without directory, names the import in the log. */
+	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	f = xstrdup(*base != '\0' && strlen(base) <= 255 ? base : "-");
+	for (i = 0; f[i] != '\0'; i++)
+		if ((unsigned char)f[i] < 0x20 || f[i] == 0x7f)
+			f[i] = '?';
+	e2 = ctl_escape(f);
+	free(f);
+	f = e2;
+	xasprintf(&path, "/v1/import?dry_run=%d&encoding=%s&file=%s", dry, e,
+	    f);
+	free(f);
 	free(e);
 	rc = ctl_send("POST", path, body, len, "text/csv", &ans);
 	free(path);

@@ -58,6 +58,11 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	notify_reloading();
 	conf = config_load(old->path, problems, n);
 	esc->reload_at = now;
+	/* As at start: never post with the shipped PLACEHOLDER keys. */
+	if (conf != NULL && config_placeholder_problems(conf, problems, n) > 0) {
+		config_free(conf);
+		conf = NULL;
+	}
 	if (conf == NULL) {
 		for (i = 0; i < *n; i++)
 			log_warnx("reload: %s", (*problems)[i]);

@@ -270,3 +270,35 @@ enqueue_text(const struct config *conf, struct store *s,
 		return (-1);
 	return (store_log(s, now, 0, NULL, stage, channel, "queued", title));
 }
+
+/*
+ * Queue a file for a channel (a report's workbook to a WeCom chat): a
+ * message whose text names the file, and the file's bytes kept with it
+ * (store_file.c) until the outbox has uploaded and posted it.
+ */
+int
+enqueue_file(const struct config *conf, struct store *s,
+    const char *channel, const char *stage, const char *title,
+    const char *name, const void *data, size_t len, int64_t now)
+{
+	struct outbox_row	 o;
+	char			*text;
+	int			 rc;
+
+	if (config_channel(conf, channel) == NULL)
+		return (-1);
+	xasprintf(&text, "[文件] %s（%zu 字节）", name, len);
+	memset(&o, 0, sizeof o);
+	o.channel = (char *)(uintptr_t)channel;
+	o.stage = (char *)(uintptr_t)stage;
+	o.title = (char *)(uintptr_t)title;
+	o.text = text;
+	o.severity = (char *)(uintptr_t)"info";
+	o.created_at = now;
+	o.not_before = now;
+	rc = store_outbox_insert(s, &o) != 0 || store_file_add(s, o.id, name,
+	    data, len) != 0 || store_log(s, now, 0, NULL, stage, channel,
+	    "queued", text) != 0 ? -1 : 0;
+	free(text);
+	return (rc);
+}

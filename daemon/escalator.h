@@ -9,11 +9,11 @@
  * the hooks in struct escalator).  `make check` enforces this on the
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
- * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part
- * layer 2 domain: calendar rules template channel report_period model throttle link
+ * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part table xlsx
+ * layer 2 domain: calendar rules template channel report_period model throttle media link
  * layer 3 config: config
  * layer 4 rendering: message page
- * layer 5 store: store store_bulk store_answer
+ * layer 5 store: store store_bulk store_file store_answer
  * layer 6 services: item enqueue import report notice answer
  * layer 7 engines (apart): scheduler outbox reporter
  * layer 8 shell: daemon control metrics simulate web
@@ -94,6 +94,8 @@ struct api_error {
 };
 void		 api_error_set(struct api_error *, int status, const char *field,
 		    const char *fmt, ...) PRINTFLIKE(4, 5);
+/* The largest request body the API reads (413 above; ctl checks first). */
+#define API_MAX_BODY	(16 * 1024 * 1024)
 
 /* part.c -- markers of split messages: PART_MARK in a stored part's title
  * and heading becomes " (k/n)" when the part is read back. */
@@ -298,6 +300,21 @@ int64_t		 channel_backoff_ms(int attempts, uint32_t rnd);
 int64_t		 channel_block_ms(enum channel_type);
 int64_t		 channel_send_delay_ms(enum channel_type, int64_t now_ms);
 
+/* media.c -- pure: a file posted by a WeCom robot, uploaded first
+ * (upload_media, multipart part "media") for a media_id valid three days,
+ * then sent as {"msgtype":"file"}. */
+#define MEDIA_MIN_BYTES	5		/* files must be larger */
+#define MEDIA_MAX_BYTES	(20 * 1024 * 1024)
+#define MEDIA_TTL	(3 * 86400)	/* seconds a media_id is valid */
+#define MEDIA_INVALID	40007		/* WeCom: invalid media_id */
+char		*media_upload_url(const struct channel *, char **err);
+char		*media_disposition(const char *name, size_t len);
+int		 media_check_size(size_t len, char *msg, size_t msglen);
+char		*media_answer_id(const char *body, size_t len);
+int		 media_fresh(int64_t at, int64_t now);
+int		 media_message(const struct channel *, const char *media_id,
+		    struct http_request *, char **err);
+
 /* throttle.c -- pure: one robot's rate-limit window and vendor block.
  * Every channel entry with the same type, endpoint and key shares one. */
 #define THROTTLE_SLOTS		128	/* sends remembered per robot */
@@ -390,6 +407,8 @@ int		 utf8_valid(const char *, size_t);
 size_t		 utf8_valid_prefix(const char *, size_t);
 /* Decode one character, its length returned; a bad byte is U+FFFD. */
 size_t		 utf8_next(const char *, size_t, uint32_t *);
+/* The number of characters (a bad byte counts as one). */
+size_t		 utf8_count(const char *, size_t);
 
 /* jsonbuf.c: JSON text written into a growing buffer, escaped as jansson
  * escapes (p is malloc'd and NUL-terminated; start from all zeros). */
@@ -405,6 +424,34 @@ void		 jsonbuf_strings(struct jsonbuf *, const char *const *, size_t);
 /* Longest prefix of s[0..len) of at most max bytes ending on a line break
  * if one exists in it, else on a character boundary. */
 size_t		 utf8_cut(const char *s, size_t len, size_t max);
+
+
+/* table.c -- a table of text cells under typed columns: the model of the
+ * reports' tables, read by the CSV writer here and by xlsx.c.  A cell is
+ * the text the CSV shows; its column's kind says how a typed format
+ * reads it ("2026-11-27 18:00", "13", "60.0%"; other text stays text). */
+enum table_kind { TABLE_TEXT, TABLE_NUMBER, TABLE_TIME, TABLE_PERCENT };
+struct table;
+struct table	*table_new(const char *const *names, const enum table_kind *,
+		    size_t ncols);
+void		 table_free(struct table *);
+void		 table_add(struct table *, const char *const *fields);
+size_t		 table_ncols(const struct table *);
+size_t		 table_nrows(const struct table *);
+const char	*table_name(const struct table *, size_t col);
+enum table_kind	 table_kind(const struct table *, size_t col);
+const char	*table_cell(const struct table *, size_t row, size_t col);
+/* UTF-8 with a BOM, every field quoted, CRLF; malloc'd. */
+char		*table_csv(const struct table *, size_t *len);
+
+/* xlsx.c -- a table as an .xlsx workbook (libxlsxwriter): a frozen bold
+ * header row, fitted column widths, dates as dates.  0, or -1 with *err
+ * malloc'd. */
+#define XLSX_MIME "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+size_t		 xlsx_text_width(const char *);	/* wide characters 2 */
+int		 xlsx_write(const struct table *, const char *sheet,
+		    const char *title, int64_t created, char **buf, size_t *len,
+		    char **err);
 
 
 /* ------------------------------------------------------------------ */
@@ -516,6 +563,12 @@ int		 model_valid_mode(const char *);
 int		 model_valid_result(const char *);	/* COMMITMENT_* */
 int		 model_status_open(const char *);	/* accepted suspended */
 int		 model_status_closed(const char *);	/* done, cancelled */
+/* Request text limits, in characters (of valid UTF-8). */
+#define MODEL_TEXT_CODE	100	/* project codes, event ids */
+#define MODEL_TEXT_NAME	200	/* names, departments, handlers... */
+#define MODEL_TEXT_NOTE	4000	/* notes, reasons, project content */
+#define MODEL_TEXT_TIME	64	/* dates, times, time limits */
+size_t		 model_text_limit(const char *field);
 
 struct policy {
 	char		*name;
@@ -569,9 +622,13 @@ struct report_conf {
 	int			 time_min;	/* minutes after midnight */
 	char			**channels;
 	size_t			 nchannels;
+	int			 attach;	/* REPORT_ATTACH_* */
 	const char		*file;
 	int			 line;
 };
+/* attach: what a report's WeCom chats also get beside a short summary. */
+#define REPORT_ATTACH_NONE	0	/* the report as text */
+#define REPORT_ATTACH_XLSX	1	/* its table as an .xlsx file */
 
 /* Loaded templates: one set per (template name, channel type). */
 struct template_entry {
@@ -579,6 +636,12 @@ struct template_entry {
 	int			 type;		/* enum channel_type, -1 any */
 	char			*path;
 	struct template_set	 set;
+};
+
+/* A bearer token of the TCP API; requests with it act as "token:NAME". */
+struct api_token {
+	char		*name;
+	char		*token;		/* secret */
 };
 
 struct config {
@@ -590,7 +653,9 @@ struct config {
 	char			*listen;	/* optional TCP "127.0.0.1:8080" */
 	char			*listen_host;	/* its host; IPv6 without [] */
 	int			 listen_port;
-	char			*api_token;	/* secret */
+	char			*api_token;	/* secret; also tokens[] "default" */
+	struct api_token	*tokens;	/* every TCP API token, named */
+	size_t			 ntokens;
 	char			*link_base;	/* item links, optional */
 	char			*public_url;	/* signed action links' base */
 	char			*link_secret;	/* their key; secret */
@@ -618,6 +683,9 @@ struct config {
 	size_t			 nreports;
 	char			**warnings;	/* non-fatal, e.g. secret file mode */
 	size_t			 nwarnings;
+	char			**placeholders;	/* shipped PLACEHOLDER credentials:
+						   "file:line: what to put where" */
+	size_t			 nplaceholders;
 	char			**files;	/* source file names, owned; what
 						   channel/policy ->file point to */
 	size_t			 nfiles;
@@ -630,8 +698,12 @@ struct config	*config_load(const char *path, char ***problems, size_t *nproblems
 void		 config_free(struct config *);	/* drops one holder */
 struct config	*config_ref(struct config *);
 void		 config_problems_free(char **, size_t);
+size_t		 config_placeholder_problems(const struct config *, char ***,
+		    size_t *);
 struct channel	*config_channel(const struct config *, const char *name);
 const struct person *config_person(const struct config *, const char *id_or_name);
+/* The name of the configured API token equal to a token, or NULL. */
+const char	*config_token(const struct config *, const char *token);
 const struct department *config_department(const struct config *, const char *);
 const struct group *config_group_for(const struct config *, const char *category);
 const struct group *config_group(const struct config *, const char *name);
@@ -750,6 +822,21 @@ struct log_row {
 	char		*channel;
 	char		*outcome;
 	char		*detail;
+	char		*actor;		/* who: STORE_ACTOR_DAEMON, "unix:USER",
+					   "token:NAME", "import:FILE ...";
+					   NULL before schema 10 */
+};
+
+/* Which log entries store_log_query() lists. */
+struct log_filter {
+	int64_t		 item;		/* > 0: the item's and its messages' */
+	const char	*project;	/* entries naming this project code */
+	const char	*actor;		/* exact, or "PREFIX*" */
+	int64_t		 since;		/* at >= since; 0: open */
+	int64_t		 until;		/* at <= until; 0: open */
+	int		 cursor;	/* 1: the first after id "after", */
+	int64_t		 after;		/* else the last ones */
+	int		 limit;		/* <= 0: all */
 };
 
 /* store.c -- SQLite in WAL mode; all SQL of the daemon lives here. */
@@ -775,6 +862,11 @@ void		 store_checkpointer_stop(struct store *);
 int64_t		 store_checkpoints(struct store *);
 const char	*store_error(struct store *);
 int		 store_begin(struct store *);
+/* The actor of the log entries the transaction writes (NULL: daemon);
+ * commit and rollback forget it. */
+#define STORE_ACTOR_DAEMON	"daemon"	/* scheduled and internal */
+int		 store_begin_as(struct store *, const char *actor);
+const char	*store_actor(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 void		 project_row_clear(struct project_row *);
@@ -844,6 +936,22 @@ int		 store_outbox_count(struct store *, const char *channel,
 int		 store_outbox_fail_channel(struct store *, const char *channel,
 		    long code, const char *why, int64_t *n);
 int		 store_outbox_title(struct store *, int64_t id, char **title);
+/* store_file.c -- the file a message posts (outbox_files). */
+struct file_row {
+	int64_t		 outbox_id;
+	char		*name;		/* shown in the chat */
+	char		*data;
+	size_t		 len;
+	char		*media_id;	/* NULL: not uploaded (or forgotten) */
+	int64_t		 media_at;
+};
+int		 store_file_add(struct store *, int64_t outbox_id,
+		    const char *name, const void *data, size_t len);
+int		 store_file_get(struct store *, int64_t outbox_id,
+		    struct file_row *);	/* 1: none */
+int		 store_file_media(struct store *, int64_t outbox_id,
+		    const char *media_id, int64_t at);
+void		 file_row_clear(struct file_row *);
 /* What GET /v1/outbox lists: status NULL for the unsent (queued and
  * failed), "all" for any; item 0 any; after and limit page by id. */
 struct outbox_filter {
@@ -909,6 +1017,8 @@ int		 store_log_outbox_items(struct store *, int64_t outbox, int64_t at,
 		    const char *stage, const char *channel, const char *outcome,
 		    const char *detail);
 int		 store_log_list(struct store *, int64_t item, int limit, store_log_cb, void *);
+int		 store_log_query(struct store *, const struct log_filter *,
+		    store_log_cb, void *);
 int		 store_event_claim(struct store *, const char *event_id, int64_t item,
 		    int64_t at);	/* 1: seen before */
 int		 store_count_status(struct store *, const char *status, int64_t *n);
@@ -992,6 +1102,7 @@ void		 answer_sums_free(struct answer_sum *, size_t);
 int64_t		 rules_local(int32_t day, int sec_of_day);
 void		 rules_split(int64_t t, int32_t *day, int *sec_of_day);
 void		 rules_format(int64_t t, char *buf, size_t len);	/* local */
+void		 rules_format_rfc3339(int64_t t, char *buf, size_t len);
 int		 rules_parse_time(const char *, int64_t now, int64_t *t);
 int64_t		 rules_add(const struct calendar *, int64_t t,
 		    const struct duration *, int64_t times, int *uncovered);
@@ -1292,6 +1403,10 @@ int		 enqueue_batch(const struct config *, struct store *,
 int		 enqueue_text(const struct config *, struct store *,
 		    const char *channel, const char *stage, const char *title,
 		    const char *text, const char *severity, int64_t now);
+/* A file (its bytes kept until posted) for a WeCom channel. */
+int		 enqueue_file(const struct config *, struct store *,
+		    const char *channel, const char *stage, const char *title,
+		    const char *name, const void *data, size_t len, int64_t now);
 /* Queue one rendered part, and its text follow-up when it has mentions
  * its format cannot carry: ids[0] the part's, ids[1] the follow-up's (0
  * none).  Not linked with items. */
@@ -1374,7 +1489,7 @@ int		 scheduler_step(const struct config *, struct store *, int64_t now);
  * arithmetic (pure), rendering from the store as markdown, plain text or
  * CSV, splitting at a chat's byte limit, and the one timer that sends each
  * scheduled report once per period, also across restarts. */
-enum report_format { REPORT_MARKDOWN, REPORT_TEXT, REPORT_CSV };
+enum report_format { REPORT_MARKDOWN, REPORT_TEXT, REPORT_CSV, REPORT_XLSX };
 const char	*report_type_name(enum report_type);
 int		 report_type_parse(const char *, enum report_type *);
 int		 report_schedule_parse(const char *, enum report_schedule *);
@@ -1396,7 +1511,9 @@ int64_t		 report_next_time(const struct report_conf *,
 		    const struct calendar *, int64_t after);
 /* Render a report as of at for a group (NULL: the report's own, else
  * all); since = 0 means "since the previous scheduled instant".  The
- * title and text are malloc'd; CSV text has a BOM and CRLF line ends. */
+ * title and text are malloc'd; CSV text has a BOM and CRLF line ends,
+ * XLSX is the workbook's bytes.  -1 on a store error, -2 when the
+ * workbook cannot be written (logged). */
 int		 report_render(const struct config *, struct store *,
 		    const struct report_conf *, const struct group *,
 		    int64_t at, int64_t since, enum report_format,

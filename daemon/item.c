@@ -1070,7 +1070,7 @@ item_retrack_all(const struct config *conf, struct store *s, int64_t now,
 	return (0);
 }
 
-/* Add a time field as local text, or null. */
+/* Add a time field as RFC 3339 local time, or null. */
 static void
 item_json_time(json_t *o, const char *key, int64_t t)
 {
@@ -1080,7 +1080,7 @@ item_json_time(json_t *o, const char *key, int64_t t)
 		json_object_set_new(o, key, json_null());
 		return;
 	}
-	rules_format(t, buf, sizeof buf);
+	rules_format_rfc3339(t, buf, sizeof buf);
 	json_object_set_new(o, key, json_string(buf));
 }
 

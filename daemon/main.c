@@ -26,15 +26,20 @@
 
 static struct event	*watchdog_ev;
 
+/* The usage on f; exit with status (0 for --help, 2 for a usage error). */
 static __dead void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: approval-escalatord [-dtV] [-f config]\n"
-	    "  -f FILE  configuration file (default %s)\n"
-	    "  -t       check the configuration and exit\n"
-	    "  -d       debug logging to stderr\n"
-	    "  -V       print the version\n", DEFAULT_CONFIG);
-	exit(2);
+	fprintf(f, "usage: approval-escalatord [-dhtV] [-f config]\n"
+	    "  -f, --config FILE  configuration file (default %s)\n"
+	    "  -t, --test         check the configuration and exit\n"
+	    "  -d, --debug        debug logging to stderr\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  -V, --version      print the version and exit\n"
+	    "The daemon refuses to start (and -t fails) while a channel still "
+	    "has the\nshipped PLACEHOLDER key, token or secret.  See "
+	    "approval-escalatord(8).\n", DEFAULT_CONFIG);
+	exit(status);
 }
 
 /* Print every configuration problem; return the configuration or NULL. */
@@ -46,6 +51,12 @@ load_config(const char *path, int quiet)
 	size_t		  n = 0, i;
 
 	conf = config_load(path, &problems, &n);
+	/* Started for real (or -t): never post with the shipped keys. */
+	if (conf != NULL && config_placeholder_problems(conf, &problems,
+	    &n) > 0) {
+		config_free(conf);
+		conf = NULL;
+	}
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "%s\n", problems[i]);
 	config_problems_free(problems, n);
@@ -135,24 +146,34 @@ drain(struct escalator *esc)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "test", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct escalator	 esc;
 	struct event		*ev_term, *ev_int, *ev_hup;
 	const char		*path = getenv("APPROVAL_ESCALATOR_CONFIG");
 	char			*err = NULL;
 	int			 ch, test = 0, debug = 0;
 
-	while ((ch = getopt(argc, argv, "df:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:htV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'd': debug = 1; break;
 		case 'f': path = optarg; break;
+		case 'h': usage(stdout, 0);
 		case 't': test = 1; break;
 		case 'V': printf("approval-escalatord %s\n", ESCALATOR_VERSION);
 			return (0);
-		default: usage();
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (path == NULL)
 		path = DEFAULT_CONFIG;
 

@@ -75,3 +75,41 @@ model_status_closed(const char *s)
 	return (strcmp(s, STATUS_DONE) == 0 ||
 	    strcmp(s, STATUS_CANCELLED) == 0);
 }
+
+/*
+ * The longest text, in characters, a request member may carry: codes and
+ * names are short, notes and reasons a few paragraphs, times and limits a
+ * few words.  Members not listed take MODEL_TEXT_NAME.
+ */
+static const struct {
+	const char	*field;
+	size_t		 max;
+} model_text_max[] = {
+	{ "project", MODEL_TEXT_CODE },
+	{ "code", MODEL_TEXT_CODE },
+	{ "event_id", MODEL_TEXT_CODE },
+	{ "note", MODEL_TEXT_NOTE },
+	{ "reason", MODEL_TEXT_NOTE },
+	{ "content", MODEL_TEXT_NOTE },
+	{ "deadline", MODEL_TEXT_TIME },
+	{ "accepted_at", MODEL_TEXT_TIME },
+	{ "supplement_deadline", MODEL_TEXT_TIME },
+	{ "commitment_deadline", MODEL_TEXT_TIME },
+	{ "planned_start", MODEL_TEXT_TIME },
+	{ "limit", MODEL_TEXT_TIME },
+	{ "at", MODEL_TEXT_TIME },
+	{ "until", MODEL_TEXT_TIME },
+};
+
+/* The longest text a request member may carry, in characters. */
+size_t
+model_text_limit(const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof model_text_max / sizeof model_text_max[0]; i++) {
+		if (strcmp(model_text_max[i].field, field) == 0)
+			return (model_text_max[i].max);
+	}
+	return (MODEL_TEXT_NAME);
+}

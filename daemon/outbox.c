@@ -8,6 +8,13 @@
  * entry in one transaction.  A slow or broken chat only ever delays its
  * own queue.  A message stays "queued" until its answer is recorded, so a
  * crash re-sends at most what was in flight.
+ *
+ * A message with a file (a report's workbook, store_file.c) goes to a
+ * WeCom robot in two requests (media.c): the upload, whose media_id is
+ * recorded, then the file message; each is throttled like any message,
+ * and judged and retried by the same rules, a refusal of either reaching
+ * the admin chat.  A file message refused with "invalid media_id" (the
+ * three days ran out meanwhile) is retried with a fresh upload.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +80,11 @@ struct transfer {
 	char			*channel;
 	struct http_request	 req;
 	struct curl_slist	*hdrs;
+	int			 file;		/* the message has a file */
+	int			 upload;	/* ... and this uploads it */
+	char			*upload_name;
+	curl_mime		*mime;
+	struct curl_slist	*parthdrs;
 	char			*resp;
 	size_t			 resplen;
 	int64_t			 started_ms;
@@ -142,6 +154,9 @@ outbox_transfer_free(struct transfer *t)
 		event_free(t->wait);
 	if (t->easy != NULL)
 		curl_easy_cleanup(t->easy);
+	curl_mime_free(t->mime);
+	curl_slist_free_all(t->parthdrs);
+	free(t->upload_name);
 	curl_slist_free_all(t->hdrs);
 	http_request_clear(&t->req);
 	free(t->resp);
@@ -306,6 +321,104 @@ outbox_strv(json_t **j, const char *text, size_t *n)
 	return (v);
 }
 
+/* An upload's multipart body: one part "media" with the file, its name
+ * and length in a Content-Disposition of our own (media.c), which
+ * libcurl then uses instead of its own. */
+static int
+outbox_mime(struct transfer *t)
+{
+	curl_mimepart	*part;
+	char		*disp;
+
+	if ((t->mime = curl_mime_init(t->easy)) == NULL ||
+	    (part = curl_mime_addpart(t->mime)) == NULL)
+		return (-1);
+	disp = media_disposition(t->upload_name, t->req.bodylen);
+	t->parthdrs = curl_slist_append(NULL, disp);
+	free(disp);
+	if (t->parthdrs == NULL ||
+	    curl_mime_name(part, "media") != CURLE_OK ||
+	    curl_mime_filename(part, t->upload_name) != CURLE_OK ||
+	    curl_mime_type(part, "application/octet-stream") != CURLE_OK ||
+	    curl_mime_data(part, t->req.body, t->req.bodylen) != CURLE_OK ||
+	    curl_mime_headers(part, t->parthdrs, 0) != CURLE_OK ||
+	    curl_easy_setopt(t->easy, CURLOPT_MIMEPOST, t->mime) != CURLE_OK)
+		return (-1);
+	return (0);
+}
+
+/*
+ * The request for a message with a file: its upload, or with a media_id
+ * still fresh the file message.  1 when built into t, 0 when the message
+ * has no file, -1 when it cannot be built (*err), -2 on a store error.
+ */
+static int
+outbox_file_build(struct outbox *ob, const struct channel *ch,
+    const struct outbox_row *o, struct transfer *t, char **err)
+{
+	struct file_row	 f;
+	char		 why[160];
+	int		 rc;
+
+	if ((rc = store_file_get(ob->esc->store, o->id, &f)) != 0)
+		return (rc == 1 ? 0 : -2);
+	t->file = 1;
+	if (f.media_id != NULL && media_fresh(f.media_at, (int64_t)time(NULL))) {
+		rc = media_message(ch, f.media_id, &t->req, err);
+		file_row_clear(&f);
+		return (rc == 0 ? 1 : -1);
+	}
+	if (media_check_size(f.len, why, sizeof why) != 0) {
+		*err = xstrdup(why);
+		file_row_clear(&f);
+		return (-1);
+	}
+	if ((t->req.url = media_upload_url(ch, err)) == NULL) {
+		file_row_clear(&f);
+		return (-1);
+	}
+	t->upload = 1;
+	t->req.body = f.data;
+	t->req.bodylen = f.len;
+	t->upload_name = f.name;
+	f.data = f.name = NULL;
+	file_row_clear(&f);
+	return (1);
+}
+
+/* An upload was accepted: record its media_id, so that the file message
+ * goes next (also after a restart); -1 when it cannot be (*why). */
+static int
+outbox_uploaded(struct outbox *ob, struct transfer *t, char *why,
+    size_t whylen)
+{
+	struct store	*s = ob->esc->store;
+	int64_t		 now = (int64_t)time(NULL);
+	char		*id, detail[160];
+
+	if ((id = media_answer_id(t->resp ? t->resp : "", t->resplen)) == NULL) {
+		snprintf(why, whylen, "the upload's answer has no media_id");
+		return (-1);
+	}
+	snprintf(detail, sizeof detail, "message %lld: file uploaded",
+	    (long long)t->outbox_id);
+	if (store_begin(s) != 0 || store_file_media(s, t->outbox_id, id,
+	    now) != 0 || store_log_message(s, now, t->outbox_id, 0, NULL,
+	    "report", t->channel, "uploaded", detail) != 0 ||
+	    store_commit(s) != 0) {
+		snprintf(why, whylen, "cannot record the upload: %s",
+		    store_error(s));
+		store_rollback(s);
+		free(id);
+		return (-1);
+	}
+	free(id);
+	log_action(0, NULL, "report", t->channel, "uploaded",
+	    "message %lld to %s: file uploaded", (long long)t->outbox_id,
+	    t->channel);
+	return (0);
+}
+
 /* Start a transfer for a built request. */
 static int
 outbox_start(struct outbox *ob, struct transfer *t)
@@ -319,8 +432,14 @@ outbox_start(struct outbox *ob, struct transfer *t)
 		t->hdrs = curl_slist_append(t->hdrs, t->req.headers[i]);
 	t->hdrs = curl_slist_append(t->hdrs, "Expect:");
 	curl_easy_setopt(t->easy, CURLOPT_URL, t->req.url);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->req.body);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)t->req.bodylen);
+	if (t->upload) {
+		if (outbox_mime(t) != 0)
+			return (-1);
+	} else {
+		curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->req.body);
+		curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE,
+		    (long)t->req.bodylen);
+	}
 	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->hdrs);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, outbox_write_cb);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
@@ -457,7 +576,25 @@ outbox_sender_run(struct sender *sd)
 	t->outbox_id = o.id;
 	t->type = ch->type;
 	t->channel = xstrdup(ch->name);
-	rc = channel_build(ch, &m, now, &t->req, &err);
+	rc = strcmp(o.stage, "report") == 0 ? outbox_file_build(ob, ch, &o, t,
+	    &err) : 0;
+	if (rc == -2) {
+		/* The file cannot be read now: try again later. */
+		log_warnx("outbox: cannot read message %lld's file: %s",
+		    (long long)o.id, store_error(ob->esc->store));
+		free((void *)(uintptr_t)m.mobiles);
+		free((void *)(uintptr_t)m.userids);
+		json_decref(jm);
+		json_decref(ju);
+		outbox_transfer_free(t);
+		outbox_row_clear(&o);
+		outbox_sender_wait(sd, 5000);
+		return;
+	}
+	if (rc == 0)
+		rc = channel_build(ch, &m, now, &t->req, &err);
+	else
+		rc = rc == 1 ? 0 : -1;
 	free((void *)(uintptr_t)m.mobiles);
 	free((void *)(uintptr_t)m.userids);
 	json_decref(jm);
@@ -736,6 +873,28 @@ outbox_check_done(struct outbox *ob)
 		 * arrive less than the window before the next.
 		 */
 		throttle_answer(&t->robot->th, t->ticket, outbox_mono_ms());
+		if (t->sd != NULL && t->upload && out == DELIVERY_OK) {
+			if (outbox_uploaded(ob, t, why, sizeof why) == 0) {
+				/* The file message goes next. */
+				t->sd->busy = 0;
+				outbox_sender_wait(t->sd, 0);
+				outbox_robot_kick(ob, t->robot);
+				outbox_transfer_free(t);
+				continue;
+			}
+			out = DELIVERY_RETRY;
+		}
+		if (t->sd != NULL && t->file && !t->upload &&
+		    out == DELIVERY_PERMANENT && code == MEDIA_INVALID) {
+			/* The chat forgot the file (three days passed, or
+			 * more): upload it again. */
+			if (store_file_media(ob->esc->store, t->outbox_id, NULL,
+			    0) != 0)
+				log_warnx("outbox: cannot forget message %lld's "
+				    "media_id: %s", (long long)t->outbox_id,
+				    store_error(ob->esc->store));
+			out = DELIVERY_RETRY;
+		}
 		if (t->sd != NULL) {
 			t->sd->busy = 0;
 			if (outbox_done(ob, t->sd, t->outbox_id, t->type, out,

@@ -7,7 +7,7 @@
  * Three layers.  The period arithmetic is pure: which period a time falls
  * in, its key, and when it is due on the working-day calendar.  Rendering
  * reads the items once and writes markdown for the chats, plain text, or
- * the underlying table as CSV; "as of" a time, every count is derived from
+ * the underlying table (table.c) as CSV or an Excel workbook (xlsx.c); "as of" a time, every count is derived from
  * the items' timestamps (accepted, due, done, blocked), so the state at
  * the previous review is computed rather than stored.  The reporter is one
  * libevent timer armed for the earliest next report; when it fires, each
@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <csv.h>
 #include <event2/event.h>
 
 #include "escalator.h"
@@ -32,7 +31,7 @@
 
 /* Rendering flavours: the public formats plus Feishu's lark_md, which has
  * bold but no headings or quotes. */
-enum report_out { OUT_MARKDOWN, OUT_LARK, OUT_TEXT, OUT_CSV };
+enum report_out { OUT_MARKDOWN, OUT_LARK, OUT_TEXT, OUT_CSV, OUT_XLSX };
 
 /* Kinds of line in a rendered report. */
 enum report_line { L_TITLE, L_HEAD, L_SUB, L_NOTE, L_PLAIN };
@@ -68,6 +67,8 @@ struct report {
 	struct report_item	 *items;
 	size_t			  nitems;
 	char			 *title;
+	struct table		 *table;	/* CSV and XLSX: the rows */
+	char			 *summary;	/* the headline numbers */
 	char			 *buf;
 	size_t			  len;
 	size_t			  cap;
@@ -249,7 +250,7 @@ report_line(struct report *rep, enum report_line kind, const char *fmt, ...)
 	va_list	 ap;
 	char	*s;
 
-	if (rep->out == OUT_CSV)
+	if (rep->out == OUT_CSV || rep->out == OUT_XLSX)
 		return;
 	va_start(ap, fmt);
 	xvasprintf(&s, fmt, ap);
@@ -261,38 +262,31 @@ report_line(struct report *rep, enum report_line kind, const char *fmt, ...)
 	free(s);
 }
 
-/*
- * Append one CSV record, every field quoted (RFC 4180), CRLF-ended.  A
- * text field a spreadsheet would take for a formula (names come from the
- * approval system) is written with a leading apostrophe.
- */
+/* Keep the report's headline numbers (the first given) for the short
+ * text that goes with its workbook. */
+static void
+report_keep_summary(struct report *rep, const char *s)
+{
+	if (rep->summary == NULL)
+		rep->summary = xstrdup(s);
+}
+
+/* Start the table (CSV and XLSX only) with its columns. */
+static void
+report_table(struct report *rep, const char *const *head,
+    const enum table_kind *kinds, size_t n)
+{
+	if (rep->out == OUT_CSV || rep->out == OUT_XLSX)
+		rep->table = table_new(head, kinds, n);
+}
+
+/* Append one row to the table (CSV and XLSX only). */
 static void
 report_csv(struct report *rep, const char *const *fields, size_t n)
 {
-	const char	*f;
-	char		*safe;
-	size_t		 i, flen, need;
-
-	if (rep->out != OUT_CSV)
-		return;
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			report_addn(rep, ",", 1);
-		f = fields[i];
-		safe = NULL;
-		if (*f != '\0' && strchr("=+-@\t\r", *f) != NULL) {
-			xasprintf(&safe, "'%s", f);
-			f = safe;
-		}
-		flen = strlen(f);
-		need = csv_write(NULL, 0, f, flen);
-		report_grow(rep, need);
-		csv_write(rep->buf + rep->len, need, f, flen);
-		rep->len += need;
-		rep->buf[rep->len] = '\0';
-		free(safe);
-	}
-	report_addn(rep, "\r\n", 2);
+	(void)n;
+	if (rep->table != NULL)
+		table_add(rep->table, fields);
 }
 
 /* A day for people: "11月25日", with the year when it is not at's. */
@@ -717,6 +711,7 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 	struct report_item	*ri;
 	const char		*gname = g != NULL ? g->name : "未归组";
 	const char		*stage = NULL;
+	char			*line;
 	int32_t			 today = rep->today, mon, day;
 	int64_t			 t0, t1;
 	struct report_list	 quiet = { NULL, 0 };
@@ -759,9 +754,13 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 
 	if (nested)
 		report_line(rep, L_HEAD, "%s", gname);
-	report_line(rep, nested ? L_PLAIN : L_NOTE, "在办 %zu 项｜本周到期 %zu"
-	    "｜逾期 %zu｜本周办结 %zu｜无进展 %zu｜卡点 %zu", active, due.n,
-	    over.n, done.n, idle.n, blocked.n);
+	xasprintf(&line, "在办 %zu 项｜本周到期 %zu｜逾期 %zu｜本周办结 %zu｜"
+	    "无进展 %zu｜卡点 %zu", active, due.n, over.n, done.n, idle.n,
+	    blocked.n);
+	report_line(rep, nested ? L_PLAIN : L_NOTE, "%s", line);
+	if (!nested)
+		report_keep_summary(rep, line);
+	free(line);
 
 	if (due.n > 0)
 		report_line(rep, nested ? L_SUB : L_HEAD, "一、本周到期（%zu）",
@@ -867,6 +866,9 @@ report_weekly(struct report *rep)
 	static const char *const head[] = { "推进组", "栏目", "项目编号",
 	    "项目名称", "审批事项", "承办部门", "办理期限", "办结时间",
 	    "督办阶段", "逾期工作日", "无进展工作日", "卡点原因" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_TEXT,
+	    TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TIME,
+	    TABLE_TIME, TABLE_TEXT, TABLE_NUMBER, TABLE_NUMBER, TABLE_TEXT };
 	int32_t		 mon = rep->today - report_iso_dow(rep->today), thu;
 	size_t		 i;
 	int		 y;
@@ -878,7 +880,7 @@ report_weekly(struct report *rep)
 	    rep->prefix != NULL ? rep->prefix : "",
 	    report_scope_name(rep->group), y,
 	    (int)((thu - calendar_daynum(y, 1, 1)) / 7 + 1));
-	report_csv(rep, head, 12);
+	report_table(rep, head, kinds, 12);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_day(rep, mon, a, sizeof a);
 	report_day(rep, mon + 6, b, sizeof b);
@@ -949,20 +951,21 @@ static void
 report_review_lines(struct report *rep, const struct report_review *rv,
     int total)
 {
-	char	 trend[32], *list;
+	char	 trend[32], *list, *line;
 
 	report_trend(rv->over, rv->over0, trend, sizeof trend);
+	xasprintf(&line, "在办 %d 项，逾期 %d 项（上期 %d 项，%s），本期办结 %d 项"
+	    "（按时 %d 项），卡点 %d 项", rv->active, rv->over, rv->over0, trend,
+	    rv->done, rv->ontime, rv->blocked);
+	report_keep_summary(rep, line);
 	if (total) {
-		report_line(rep, L_NOTE, "全部：在办 %d 项，逾期 %d 项（上期 %d "
-		    "项，%s），本期办结 %d 项（按时 %d 项），卡点 %d 项",
-		    rv->active, rv->over, rv->over0, trend, rv->done,
-		    rv->ontime, rv->blocked);
+		report_line(rep, L_NOTE, "全部：%s", line);
+		free(line);
 		return;
 	}
 	report_line(rep, L_HEAD, "%s", rv->name);
-	report_line(rep, L_PLAIN, "- 在办 %d 项，逾期 %d 项（上期 %d 项，%s），"
-	    "本期办结 %d 项（按时 %d 项），卡点 %d 项", rv->active, rv->over,
-	    rv->over0, trend, rv->done, rv->ontime, rv->blocked);
+	report_line(rep, L_PLAIN, "- %s", line);
+	free(line);
 	if (rv->nnewover > 0) {
 		list = report_join(rv->newover, rv->nnewover);
 		report_line(rep, L_PLAIN, "- 新增逾期 %zu 项：%s", rv->nnewover,
@@ -1009,6 +1012,9 @@ report_review(struct report *rep)
 {
 	static const char *const head[] = { "推进组", "在办", "逾期",
 	    "上期逾期", "新增逾期", "趋势", "本期办结", "其中按时", "卡点" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_NUMBER,
+	    TABLE_NUMBER, TABLE_NUMBER, TABLE_NUMBER, TABLE_TEXT, TABLE_NUMBER,
+	    TABLE_NUMBER, TABLE_NUMBER };
 	struct report_review	*rows = NULL, total;
 	size_t			 i, n = 0;
 	int			 y, m, d;
@@ -1018,7 +1024,7 @@ report_review(struct report *rep)
 	xasprintf(&rep->title, "%s%s半月调度（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    report_scope_name(rep->group), y, m, d);
-	report_csv(rep, head, 9);
+	report_table(rep, head, kinds, 9);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_when(rep, rep->since, a, sizeof a);
 	report_when(rep, rep->at, b, sizeof b);
@@ -1187,6 +1193,9 @@ report_bulletin(struct report *rep)
 {
 	static const char *const head[] = { "类别", "名次", "单位", "办结",
 	    "按时办结", "按时办结率", "逾期" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_NUMBER,
+	    TABLE_TEXT, TABLE_NUMBER, TABLE_NUMBER, TABLE_PERCENT,
+	    TABLE_NUMBER };
 	struct report_unit	*regions = NULL, *depts = NULL, *u, *lag, all;
 	struct report_item	*ri;
 	const struct report_item **mine;
@@ -1199,7 +1208,7 @@ report_bulletin(struct report *rep)
 	xasprintf(&rep->title, "%s%s审批事项办理情况通报（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    rep->group != NULL ? rep->group->name : "", y, m, d);
-	report_csv(rep, head, 7);
+	report_table(rep, head, kinds, 7);
 
 	memset(&all, 0, sizeof all);
 	for (i = 0; i < rep->nitems; i++) {
@@ -1234,10 +1243,12 @@ report_bulletin(struct report *rep)
 	    "情况通报如下：", a, b, report_scope_name(rep->group));
 	report_line(rep, L_HEAD, "一、总体情况");
 	report_rate(&all, rate, sizeof rate);
-	report_line(rep, L_PLAIN, "本期共办结审批事项 %d 项，其中按时办结 %d 项"
-	    "（提前办结 %d 项），按时办结率 %s；截至%s，在办 %d 项，逾期未办结 "
-	    "%d 项。", all.done, all.ontime, all.early, rate, b, all.active,
-	    all.over);
+	xasprintf(&s, "本期共办结审批事项 %d 项，其中按时办结 %d 项（提前办结 %d "
+	    "项），按时办结率 %s；截至%s，在办 %d 项，逾期未办结 %d 项。",
+	    all.done, all.ontime, all.early, rate, b, all.active, all.over);
+	report_line(rep, L_PLAIN, "%s", s);
+	report_keep_summary(rep, s);
+	free(s);
 
 	report_line(rep, L_HEAD, "二、各区域办理情况排名");
 	report_ranking(rep, "区域", regions, nregions);
@@ -1342,12 +1353,15 @@ report_agenda(struct report *rep)
 	static const char *const head[] = { "议题", "项目编号", "项目名称",
 	    "审批事项", "承办部门", "推进组", "原因", "起始时间", "已历工作日",
 	    "办理期限" };
+	static const enum table_kind kinds[] = { TABLE_TEXT, TABLE_TEXT,
+	    TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TEXT, TABLE_TEXT,
+	    TABLE_TIME, TABLE_NUMBER, TABLE_TIME };
 	struct report_list	 blocked = { NULL, 0 }, raised = { NULL, 0 };
 	struct report_item	*ri;
 	size_t			 i;
 	int			 y, m, d;
 	int32_t			 day;
-	char			 a[96], b[96], c[700];
+	char			 a[96], b[96], c[700], *s;
 
 	for (i = 0; i < rep->nitems; i++) {
 		ri = &rep->items[i];
@@ -1363,11 +1377,14 @@ report_agenda(struct report *rep)
 	xasprintf(&rep->title, "%s%s联席会议议题（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    rep->group != NULL ? rep->group->name : "", y, m, d);
-	report_csv(rep, head, 10);
+	report_table(rep, head, kinds, 10);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_when(rep, rep->at, a, sizeof a);
-	report_line(rep, L_NOTE, "难点堵点 %zu 项，提级事项 %zu 项，截至 %s",
-	    blocked.n, raised.n, a);
+	xasprintf(&s, "难点堵点 %zu 项，提级事项 %zu 项，截至 %s", blocked.n,
+	    raised.n, a);
+	report_line(rep, L_NOTE, "%s", s);
+	report_keep_summary(rep, s);
+	free(s);
 
 	report_line(rep, L_HEAD, "一、难点堵点事项（按卡点时长排序）");
 	for (i = 0; i < blocked.n; i++) {
@@ -1408,12 +1425,47 @@ report_agenda(struct report *rep)
 /* ------------------------------------------------------------------ */
 /* Rendering and splitting. */
 
-/* Render in any flavour; -1 on a store error. */
+/* The sheet of a report type's workbook. */
+static const char *
+report_sheet(enum report_type t)
+{
+	static const char *const names[] = {
+		[REPORT_WEEKLY] = "组长每周调度", [REPORT_REVIEW] = "专班每半月",
+		[REPORT_BULLETIN] = "定期通报", [REPORT_AGENDA] = "联席会议",
+	};
+
+	return (names[t]);
+}
+
+/* Write the table as the output: CSV, or the workbook (its creation time
+ * the report's "as of", so the same report gives the same bytes); -1
+ * when the workbook cannot be written (logged). */
+static int
+report_table_out(struct report *rep)
+{
+	char	*err;
+
+	if (rep->out == OUT_CSV) {
+		rep->buf = table_csv(rep->table, &rep->len);
+		return (0);
+	}
+	if (xlsx_write(rep->table, report_sheet(rep->rc->type), rep->title,
+	    rep->at, &rep->buf, &rep->len, &err) != 0) {
+		log_warnx("report %s: %s", rep->rc->name, err);
+		free(err);
+		table_free(rep->table);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Render in any flavour; -1 on a store error, -2 when the workbook
+ * cannot be written. */
 static int
 report_make(const struct config *conf, struct store *s,
     const struct report_conf *rc, const struct group *group, int64_t at,
     int64_t since, enum report_out out, const char *prefix, char **title,
-    char **text, size_t *len)
+    char **text, size_t *len, char **summary)
 {
 	struct report	 rep;
 	int64_t		 lower;
@@ -1444,8 +1496,6 @@ report_make(const struct config *conf, struct store *s,
 		answer_sums_free(rep.sums, rep.nsums);
 		return (-1);
 	}
-	if (out == OUT_CSV)
-		report_addn(&rep, "\xef\xbb\xbf", 3);	/* BOM for Excel */
 	switch (rc->type) {
 	case REPORT_WEEKLY:
 		report_weekly(&rep);
@@ -1462,9 +1512,23 @@ report_make(const struct config *conf, struct store *s,
 	}
 	report_items_free(&rep);
 	answer_sums_free(rep.sums, rep.nsums);
+	if (summary != NULL && rep.summary == NULL && rep.table != NULL)
+		xasprintf(&rep.summary, "表格共 %zu 行",
+		    table_nrows(rep.table));
+	if (rep.table != NULL && report_table_out(&rep) != 0) {
+		free(rep.title);
+		free(rep.summary);
+		return (-2);
+	}
+	if (summary != NULL)
+		*summary = rep.summary;
+	else
+		free(rep.summary);
 	/* No trailing blank lines in chat text. */
-	while (out != OUT_CSV && rep.len > 0 && rep.buf[rep.len - 1] == '\n')
+	while (rep.table == NULL && rep.len > 0 &&
+	    rep.buf[rep.len - 1] == '\n')
 		rep.buf[--rep.len] = '\0';
+	table_free(rep.table);
 	if (rep.buf == NULL)
 		report_addn(&rep, "", 0);
 	*title = rep.title;
@@ -1482,10 +1546,10 @@ report_render(const struct config *conf, struct store *s,
 {
 	enum report_out	 out;
 
-	out = fmt == REPORT_CSV ? OUT_CSV : fmt == REPORT_TEXT ? OUT_TEXT :
-	    OUT_MARKDOWN;
+	out = fmt == REPORT_CSV ? OUT_CSV : fmt == REPORT_XLSX ? OUT_XLSX :
+	    fmt == REPORT_TEXT ? OUT_TEXT : OUT_MARKDOWN;
 	return (report_make(conf, s, rc, group, at, since, out, prefix, title,
-	    text, len));
+	    text, len, NULL));
 }
 
 /* Cut a report into parts of at most max bytes at line boundaries by the
@@ -1563,6 +1627,62 @@ report_channel_out(const struct channel *ch)
 	return (OUT_MARKDOWN);
 }
 
+/*
+ * Queue a report for a WeCom chat as its workbook (attach = "xlsx"): a
+ * short text (the title, the headline numbers, the file's name), then the
+ * file, its bytes kept with the message until it is posted.  Messages
+ * queued (2) or -1.
+ */
+static int
+report_send_file(const struct config *conf, struct store *s,
+    const struct report_conf *rc, const struct group *group, int64_t at,
+    int64_t since, const char *prefix, int64_t now, const struct channel *ch,
+    struct api_error *e)
+{
+	char	*title, *data, *summary, *name, *text, *p, why[160];
+	size_t	 len;
+	int	 rc2;
+
+	if ((rc2 = report_make(conf, s, rc, group, at, since, OUT_XLSX, prefix,
+	    &title, &data, &len, &summary)) != 0) {
+		if (rc2 == -2)
+			api_error_set(e, 500, NULL, "report '%s': cannot write "
+			    "the workbook (see the daemon's log)", rc->name);
+		else
+			api_error_set(e, 500, NULL, "database error: %s",
+			    store_error(s));
+		return (-1);
+	}
+	if (media_check_size(len, why, sizeof why) != 0) {
+		api_error_set(e, 413, NULL, "report '%s': %s", rc->name, why);
+		free(title);
+		free(data);
+		free(summary);
+		return (-1);
+	}
+	xasprintf(&name, "%s.xlsx", title);
+	for (p = name; *p != '\0'; p++) {
+		if (strchr("/\\:*?\"<>|", *p) != NULL)
+			*p = '_';
+	}
+	if (report_channel_out(ch) == OUT_TEXT)
+		xasprintf(&text, "%s\n%s\n附件：%s", title, summary, name);
+	else
+		xasprintf(&text, "## %s\n> %s\n\n附件：%s", title, summary, name);
+	rc2 = enqueue_text(conf, s, ch->name, "report", title, text, "info",
+	    now) != 0 || enqueue_file(conf, s, ch->name, "report", title, name,
+	    data, len, now) != 0 ? -1 : 2;
+	if (rc2 < 0)
+		api_error_set(e, 500, NULL, "database error: %s",
+		    store_error(s));
+	free(text);
+	free(name);
+	free(title);
+	free(data);
+	free(summary);
+	return (rc2);
+}
+
 /* Render and queue a report for one channel; messages queued or -1. */
 static int
 report_send_one(const struct config *conf, struct store *s,
@@ -1581,8 +1701,11 @@ report_send_one(const struct config *conf, struct store *s,
 		    rc->name, chname);
 		return (-1);
 	}
+	if (rc->attach == REPORT_ATTACH_XLSX && ch->type == CHANNEL_WECOM)
+		return (report_send_file(conf, s, rc, group, at, since, prefix,
+		    now, ch, e));
 	if (report_make(conf, s, rc, group, at, since, report_channel_out(ch),
-	    prefix, &title, &text, &len) != 0) {
+	    prefix, &title, &text, &len, NULL) != 0) {
 		api_error_set(e, 500, NULL, "database error: %s",
 		    store_error(s));
 		return (-1);

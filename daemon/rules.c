@@ -57,9 +57,26 @@ rules_format(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* Format an instant as RFC 3339 local time with its offset, as the API
+ * writes times: "2026-12-07T09:00:00+08:00". */
+void
+rules_format_rfc3339(int64_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+	long		 off;
+	size_t		 n;
+
+	localtime_r(&tt, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	off = tm.tm_gmtoff / 60;
+	snprintf(buf + n, len - n, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+	    labs(off) / 60, labs(off) % 60);
+}
+
 /*
  * Parse a time given by a user: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]"
- * (also with 'T'), "now", "+N[smhd]" relative to now, or "@EPOCH".
+ * (also with 'T', and then with an RFC 3339 offset: Z or +08:00), "now", "+N[smhd]" relative to now, or "@EPOCH".
  * Impossible dates and times are rejected.
  */
 int
@@ -67,7 +84,8 @@ rules_parse_time(const char *s, int64_t now, int64_t *t)
 {
 	char		 date[11], *end;
 	int32_t		 day;
-	int		 h = 0, mi = 0, se = 0, n = 0;
+	int		 h = 0, mi = 0, se = 0, n = 0, zone = 0, oh, om;
+	long		 off = 0;
 	long long	 v, mult;
 	const char	*p;
 
@@ -122,11 +140,25 @@ rules_parse_time(const char *s, int64_t now, int64_t *t)
 				return (-1);
 			p += n;
 		}
+		/* RFC 3339: an offset (Z or +HH:MM), as the API writes. */
+		if (*p == 'Z' && p[1] == '\0') {
+			zone = 1;
+			p++;
+		} else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
+		    sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 &&
+		    oh >= 0 && oh <= 23 && om >= 0 && om <= 59) {
+			zone = 1;
+			off = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+			p += 6;
+		}
 		if (*p != '\0' || h > 23 || mi > 59 || se > 59 || h < 0 ||
 		    mi < 0 || se < 0)
 			return (-1);
 	}
-	*t = rules_local(day, h * 3600 + mi * 60 + se);
+	if (zone)
+		*t = (int64_t)day * 86400 + h * 3600 + mi * 60 + se - off;
+	else
+		*t = rules_local(day, h * 3600 + mi * 60 + se);
 	return (0);
 }
 

@@ -155,11 +155,11 @@ sim_message(void *arg, const struct outbox_row *o)
 		return (-1);
 	if (__atomic_fetch_add(&s->nmessages, 1, __ATOMIC_RELAXED) > 0)
 		jsonbuf_puts(b, ",");
-	rules_format(o->not_before > r->now ? o->not_before : r->now, at,
-	    sizeof at);
+	rules_format_rfc3339(o->not_before > r->now ? o->not_before :
+	    r->now, at, sizeof at);
 	jsonbuf_puts(b, "{\"at\":");
 	jsonbuf_str(b, at);
-	rules_format(r->now, at, sizeof at);
+	rules_format_rfc3339(r->now, at, sizeof at);
 	sim_member(b, "queued_at", at);
 	sim_member(b, "channel", o->channel);
 	sim_member(b, "stage", o->stage);

@@ -15,7 +15,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 11
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -173,7 +173,27 @@ static const char *store_migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN follows INTEGER;"
 	"CREATE INDEX outbox_follows ON outbox(follows) WHERE follows"
 	" IS NOT NULL;",
-	/* 10: answers from signed action links (签收, 反馈, 办结, 中止计时
+	/*
+	 * 10: who did each action (STORE_ACTOR_DAEMON, "unix:USER",
+	 * "token:NAME", "import:FILE ..."), and the indexes of the log's
+	 * filters: time (appended in order, cheap to keep) and the actors
+	 * other than the daemon (a storm's entries are the daemon's: they
+	 * cost it nothing).  A project's entries are found through its
+	 * items (log_item).
+	 */
+	"ALTER TABLE log ADD COLUMN actor TEXT;"
+	"CREATE INDEX log_at ON log(at);"
+	"CREATE INDEX log_actor ON log(actor) WHERE actor <> 'daemon';",
+	/*
+	 * 11: a file a message posts (a report's .xlsx to a WeCom chat):
+	 * its bytes, kept until it is sent so that a retry after a restart
+	 * sends the same file, and the media_id its upload got (valid three
+	 * days) with when it got it (store_file.c).
+	 */
+	"CREATE TABLE outbox_files (outbox_id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL, data BLOB NOT NULL, media_id TEXT,"
+	"  media_at INTEGER NOT NULL DEFAULT 0);",
+	/* 12: answers from signed action links (签收, 反馈, 办结, 中止计时
 	 * requests and their decisions) with their actors, and the link
 	 * uses that make a one-shot link unusable twice (store_answer.c). */
 	"CREATE TABLE answers ("
@@ -241,7 +261,7 @@ enum {
 	S_OUTBOX_RETRY, S_OUTBOX_MOVE, S_OUTBOX_DROP,
 	S_FAILURE_ADD, S_FAILURE_EACH, S_FAILURE_CLEAR, S_NOTICE_GET,
 	S_NOTICE_SET,
-	S_LOG_INSERT, S_LOG_LIST, S_LOG_LIST_ITEM,
+	S_LOG_INSERT,
 	S_EVENT_CLAIM, S_COUNT_STATUS, S_COUNT_STAGES,
 	S_REPORT_CLAIM, S_REPORT_LAST,
 	S_REPORT_CLAIMED, S_REPORT_LAST_AT, S_ITEMS_REPORT,
@@ -364,8 +384,8 @@ static const char *store_sql[S__COUNT] = {
 	/* The log entry of an operator's action comes first, one per
 	 * message, while the rows still match. */
 	[S_OUTBOX_ACT_LOG] = "INSERT INTO log (at, stage, channel, outcome,"
-	    " detail, outbox_id) SELECT ?4, stage, channel, ?5, ?6, id FROM"
-	    " outbox" OUTBOX_ACT_WHERE,
+	    " detail, outbox_id, actor) SELECT ?4, stage, channel, ?5, ?6, id,"
+	    " ?7 FROM outbox" OUTBOX_ACT_WHERE,
 	[S_OUTBOX_RETRY] = "UPDATE outbox SET status = 'queued', attempts = 0,"
 	    " next_attempt = 0, code = 0, error = NULL" OUTBOX_ACT_WHERE,
 	[S_OUTBOX_MOVE] = "UPDATE outbox SET channel = ?4" OUTBOX_ACT_WHERE,
@@ -383,19 +403,8 @@ static const char *store_sql[S__COUNT] = {
 	[S_NOTICE_SET] = "INSERT OR REPLACE INTO notices (channel, at)"
 	    " VALUES (?, ?)",
 	[S_LOG_INSERT] = "INSERT INTO log (at, item_id, project, stage, channel,"
-	    " outcome, detail, outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	[S_LOG_LIST] = "SELECT id, at, item_id, project, stage, channel, outcome,"
-	    " detail FROM (SELECT * FROM log ORDER BY id DESC LIMIT ?)"
-	    " ORDER BY id",
-	/* An item's own entries and those of the messages that listed it. */
-	[S_LOG_LIST_ITEM] = "SELECT id, at, ?1, project, stage, channel,"
-	    " outcome, detail FROM (SELECT id, at, project, stage, channel,"
-	    " outcome, detail FROM log WHERE item_id = ?1 UNION ALL SELECT l.id,"
-	    " l.at, (SELECT p.code FROM items i JOIN projects p ON p.id ="
-	    " i.project_id WHERE i.id = ?1), l.stage, l.channel, l.outcome,"
-	    " l.detail FROM outbox_items x JOIN log l ON l.outbox_id ="
-	    " x.outbox_id WHERE x.item_id = ?1 AND l.item_id IS NOT ?1"
-	    " ORDER BY id DESC LIMIT ?2) ORDER BY id",
+	    " outcome, detail, outbox_id, actor) VALUES (?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?)",
 	[S_EVENT_CLAIM] = "INSERT OR IGNORE INTO events (event_id, item_id, at)"
 	    " VALUES (?, ?, ?)",
 	[S_COUNT_STATUS] = "SELECT count(*) FROM items WHERE status = ?",
@@ -453,6 +462,7 @@ struct store {
 	sqlite3_stmt	*links;		/* STORE_MANY rows at once, or NULL */
 	sqlite3_stmt	*logs;
 	sqlite3_stmt	*tracks;
+	char		*actor;		/* the open transaction's, or NULL */
 	char		 lasterr[256];	/* the last failed statement's error */
 };
 
@@ -570,6 +580,7 @@ store_close(struct store *s)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
+	free(s->actor);
 	free(s->path);
 	free(s);
 }
@@ -884,14 +895,45 @@ col_text(sqlite3_stmt *st, int i)
 int
 store_begin(struct store *s)
 {
-	return (store_done(s, store_stmt(s, S_BEGIN)));
+	return (store_begin_as(s, NULL));
+}
+
+/*
+ * Begin a transaction whose log entries name actor (NULL: the daemon).
+ * The actor belongs to this transaction only: commit and rollback forget
+ * it, so it cannot outlive the request that named it.
+ */
+int
+store_begin_as(struct store *s, const char *actor)
+{
+	free(s->actor);
+	s->actor = NULL;
+	if (store_done(s, store_stmt(s, S_BEGIN)) != 0)
+		return (-1);
+	if (actor != NULL)
+		s->actor = xstrdup(actor);
+	return (0);
+}
+
+/* Who the log entries written now are by. */
+const char *
+store_actor(struct store *s)
+{
+	return (s->actor != NULL && !sqlite3_get_autocommit(s->db) ?
+	    s->actor : STORE_ACTOR_DAEMON);
 }
 
 /* Commit the transaction. */
 int
 store_commit(struct store *s)
 {
-	return (store_done(s, store_stmt(s, S_COMMIT)));
+	int	 rc = store_done(s, store_stmt(s, S_COMMIT));
+
+	if (sqlite3_get_autocommit(s->db)) {
+		free(s->actor);
+		s->actor = NULL;
+	}
+	return (rc);
 }
 
 /* Abandon the transaction (no-op when none is open). */
@@ -900,6 +942,8 @@ store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		store_done(s, store_stmt(s, S_ROLLBACK));
+	free(s->actor);
+	s->actor = NULL;
 }
 
 /* Free a project row's strings. */
@@ -972,6 +1016,7 @@ log_row_clear(struct log_row *l)
 	free(l->channel);
 	free(l->outcome);
 	free(l->detail);
+	free(l->actor);
 	memset(l, 0, sizeof *l);
 }
 
@@ -1791,8 +1836,9 @@ store_outbox_link(struct store *s, int64_t outbox, int64_t item)
  */
 #define STORE_MANY	128
 
-static void	store_bind_log(sqlite3_stmt *, int, const struct store_log_in *,
-		    sqlite3_destructor_type);
+#define STORE_LOG_PARAMS 9	/* store_bind_log()'s */
+static void	store_bind_log(struct store *, sqlite3_stmt *, int,
+		    const struct store_log_in *, sqlite3_destructor_type);
 
 static sqlite3_stmt *
 store_many(struct store *s, sqlite3_stmt **stp, const char *head,
@@ -1852,13 +1898,13 @@ store_log_many(struct store *s, const struct store_log_in *v, size_t n)
 
 	if (n >= STORE_MANY)
 		st = store_many(s, &s->logs, "INSERT INTO log (at, item_id,"
-		    " project, stage, channel, outcome, detail, outbox_id)"
-		    " VALUES ", "(?,?,?,?,?,?,?,?)", "");
+		    " project, stage, channel, outcome, detail, outbox_id,"
+		    " actor) VALUES ", "(?,?,?,?,?,?,?,?,?)", "");
 	for (; st != NULL && i + STORE_MANY <= n; i += STORE_MANY) {
 		sqlite3_reset(st);
 		for (j = 0; j < STORE_MANY; j++)
-			store_bind_log(st, (int)j * 8, &v[i + j],
-			    SQLITE_STATIC);
+			store_bind_log(s, st, (int)j * STORE_LOG_PARAMS,
+			    &v[i + j], SQLITE_STATIC);
 		if (store_done(s, st) != 0)
 			return (-1);
 	}
@@ -2176,6 +2222,7 @@ store_outbox_act(struct store *s, enum outbox_action what,
 	sqlite3_bind_int64(st, 4, at);
 	bind_text(st, 5, outcomes[what]);
 	bind_text(st, 6, detail);
+	sqlite3_bind_text(st, 7, store_actor(s), -1, SQLITE_STATIC);
 	if (store_done(s, st) != 0)
 		return (-1);
 	st = store_stmt(s, which[what]);
@@ -2293,12 +2340,13 @@ store_notice_set(struct store *s, const char *channel, int64_t at)
 }
 
 /*
- * Bind a log entry from parameter base + 1 (S_LOG_INSERT's eight); with
- * SQLITE_STATIC its strings must stay put until the statement has run.
+ * Bind a log entry from parameter base + 1 (S_LOG_INSERT's nine, the
+ * last the transaction's actor); with SQLITE_STATIC its strings must
+ * stay put until the statement has run.
  */
 static void
-store_bind_log(sqlite3_stmt *st, int base, const struct store_log_in *l,
-    sqlite3_destructor_type how)
+store_bind_log(struct store *s, sqlite3_stmt *st, int base,
+    const struct store_log_in *l, sqlite3_destructor_type how)
 {
 	const char	*v[] = { l->project, l->stage, l->channel, l->outcome,
 			    l->detail };
@@ -2319,6 +2367,8 @@ store_bind_log(sqlite3_stmt *st, int base, const struct store_log_in *l,
 		sqlite3_bind_int64(st, base + 8, l->outbox);
 	else
 		sqlite3_bind_null(st, base + 8);
+	/* The actor lives as long as the transaction, past the statement. */
+	sqlite3_bind_text(st, base + 9, store_actor(s), -1, SQLITE_STATIC);
 }
 
 /* Append to the action log; outbox > 0 ties the entry to a message. */
@@ -2338,7 +2388,7 @@ store_log_message(struct store *s, int64_t at, int64_t outbox, int64_t item,
 	l.channel = channel;
 	l.outcome = outcome;
 	l.detail = detail;
-	store_bind_log(st, 0, &l, SQLITE_TRANSIENT);
+	store_bind_log(s, st, 0, &l, SQLITE_TRANSIENT);
 	return (store_done(s, st));
 }
 
@@ -2357,18 +2407,108 @@ int
 store_log_list(struct store *s, int64_t item, int limit, store_log_cb cb,
     void *arg)
 {
+	struct log_filter	 f;
+
+	memset(&f, 0, sizeof f);
+	f.item = item;
+	f.limit = limit;
+	return (store_log_query(s, &f, cb, arg));
+}
+
+/*
+ * The log entries f selects, oldest first: the last f->limit of them, or
+ * with f->cursor the first f->limit after id f->after (a follower's).
+ * Every filter is a term of the one statement, on an index: log_item and
+ * log_outbox (an item's entries and its messages'; a project's through
+ * its items), log_at, log_actor (the actors other than the daemon).
+ */
+int
+store_log_query(struct store *s, const struct log_filter *f, store_log_cb cb,
+    void *arg)
+{
 	sqlite3_stmt	*st;
 	struct log_row	 l;
-	int		 rc, stop = 0;
+	char		 sql[2048], *hi = NULL, *q;
+	size_t		 alen = 0;
+	int		 rc, stop = 0, prefix = 0, daemon;
 
-	if (item > 0) {
-		st = store_stmt(s, S_LOG_LIST_ITEM);
-		sqlite3_bind_int64(st, 1, item);
-		sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
-	} else {
-		st = store_stmt(s, S_LOG_LIST);
-		sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
+	if (f->item > 0)
+		snprintf(sql, sizeof sql, "SELECT * FROM (SELECT id, at,"
+		    " ?1 AS item_id, project, stage, channel, outcome, detail,"
+		    " actor FROM log WHERE item_id = ?1 UNION ALL SELECT l.id,"
+		    " l.at, ?1, (SELECT p.code FROM items i JOIN projects p ON"
+		    " p.id = i.project_id WHERE i.id = ?1), l.stage, l.channel,"
+		    " l.outcome, l.detail, l.actor FROM outbox_items x JOIN log l"
+		    " ON l.outbox_id = x.outbox_id WHERE x.item_id = ?1 AND"
+		    " l.item_id IS NOT ?1) WHERE 1");
+	else
+		snprintf(sql, sizeof sql, "SELECT id, at, item_id, project,"
+		    " stage, channel, outcome, detail, actor FROM log WHERE 1");
+#define TERM(t) strncat(sql, t, sizeof sql - strlen(sql) - 1)
+	/* Entries naming a project name one of its items too. */
+	if (f->project != NULL && f->item > 0)
+		TERM(" AND project = ?2");
+	else if (f->project != NULL)
+		TERM(" AND item_id IN (SELECT i.id FROM items i JOIN projects p"
+		    " ON p.id = i.project_id WHERE p.code = ?2)");
+	if (f->actor != NULL) {
+		alen = strlen(f->actor);
+		if (alen > 0 && f->actor[alen - 1] == '*') {
+			prefix = 1;
+			alen--;
+		}
+		daemon = prefix ? alen <= strlen(STORE_ACTOR_DAEMON) &&
+		    strncmp(f->actor, STORE_ACTOR_DAEMON, alen) == 0 :
+		    strcmp(f->actor, STORE_ACTOR_DAEMON) == 0;
+		/* The partial index log_actor holds the others' entries. */
+		if (!daemon)
+			TERM(" AND actor <> '" STORE_ACTOR_DAEMON "'");
+		if (!prefix)
+			TERM(" AND actor = ?3");
+		else if (alen > 0 &&
+		    (unsigned char)f->actor[alen - 1] < 0xff) {
+			/* [prefix, prefix with its last byte + 1) */
+			hi = xstrndup(f->actor, alen);
+			hi[alen - 1]++;
+			TERM(" AND actor >= ?3 AND actor < ?4");
+		} else if (alen > 0)
+			TERM(" AND actor >= ?3");
 	}
+	if (f->since > 0)
+		TERM(" AND at >= ?5");
+	if (f->until > 0)
+		TERM(" AND at <= ?6");
+	if (f->cursor)
+		TERM(" AND id > ?7 ORDER BY id LIMIT ?8");
+	else
+		TERM(" ORDER BY id DESC LIMIT ?8");
+#undef TERM
+	/* Without a cursor: the last ones, turned oldest first. */
+	if (!f->cursor)
+		xasprintf(&q, "SELECT * FROM (%s) ORDER BY id", sql);
+	else
+		q = xstrdup(sql);
+	rc = sqlite3_prepare_v2(s->db, q, -1, &st, NULL);
+	free(q);
+	if (rc != SQLITE_OK) {
+		free(hi);
+		return (store_failed(s));
+	}
+	if (f->item > 0)
+		sqlite3_bind_int64(st, 1, f->item);
+	if (f->project != NULL)
+		bind_text(st, 2, f->project);
+	if (f->actor != NULL && alen > 0)
+		sqlite3_bind_text(st, 3, f->actor, (int)alen, SQLITE_STATIC);
+	if (hi != NULL)
+		bind_text(st, 4, hi);
+	if (f->since > 0)
+		sqlite3_bind_int64(st, 5, f->since);
+	if (f->until > 0)
+		sqlite3_bind_int64(st, 6, f->until);
+	if (f->cursor)
+		sqlite3_bind_int64(st, 7, f->after);
+	sqlite3_bind_int(st, 8, f->limit > 0 ? f->limit : -1);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&l, 0, sizeof l);
 		l.id = sqlite3_column_int64(st, 0);
@@ -2379,11 +2519,15 @@ store_log_list(struct store *s, int64_t item, int limit, store_log_cb cb,
 		l.channel = col_text(st, 5);
 		l.outcome = col_text(st, 6);
 		l.detail = col_text(st, 7);
+		l.actor = col_text(st, 8);
 		stop = cb(arg, &l);
 		log_row_clear(&l);
 	}
-	sqlite3_reset(st);
-	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
+	if (!stop && rc != SQLITE_DONE)
+		store_failed(s);
+	sqlite3_finalize(st);
+	free(hi);
+	return (stop || rc == SQLITE_DONE ? 0 : -1);
 }
 
 /* Claim an API event id: 0 new, 1 seen before, -1 error. */

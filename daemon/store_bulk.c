@@ -57,9 +57,9 @@ enum {
 #define TRACK_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define TRACK_PARAMS 9
 #define LOG_INSERT "INSERT OR IGNORE INTO log (id, at, item_id, project," \
-	" stage, channel, outcome, detail) VALUES "
-#define LOG_VALUES "(?, ?, ?, ?, ?, ?, ?, ?)"
-#define LOG_PARAMS 8
+	" stage, channel, outcome, detail, actor) VALUES "
+#define LOG_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define LOG_PARAMS 9
 
 static const char *bulk_sql[B__COUNT] = {
 	[B_PROJECT_FIND] = "SELECT id FROM projects WHERE code = ?",
@@ -91,6 +91,7 @@ struct bulk_log {
 	const char	*channel;
 	const char	*outcome;
 	const char	*detail;
+	const char	*actor;		/* the transaction's (store_actor) */
 };
 
 struct store_bulk {
@@ -419,6 +420,7 @@ bulk_bind_log(sqlite3_stmt *st, int base, const struct bulk_log *l)
 	bulk_text(st, base + 6, l->channel);
 	bulk_text(st, base + 7, l->outcome);
 	bulk_text(st, base + 8, l->detail);
+	bulk_text(st, base + 9, l->actor);
 }
 
 /* Bind one queued row of a table at parameter base. */
@@ -539,6 +541,7 @@ store_bulk_log(struct store_bulk *b, int64_t at, int64_t item,
 	l->channel = channel;
 	l->outcome = outcome;
 	l->detail = detail;
+	l->actor = store_actor(b->s);
 	return (b->nlogs == BULK_ROWS ? bulk_write_logs(b) : 0);
 }
 

@@ -104,6 +104,20 @@ utf8_next(const char *s, size_t len, uint32_t *cp)
 	return (n);
 }
 
+/* The number of characters of s[0..len); a bad byte counts as one. */
+size_t
+utf8_count(const char *s, size_t len)
+{
+	size_t	 off = 0, n = 0;
+	uint32_t cp;
+
+	while (off < len) {
+		off += utf8_next(s + off, len - off, &cp);
+		n++;
+	}
+	return (n);
+}
+
 /* Longest prefix of s[0..len) of at most max bytes: all of it if it fits,
  * else up to the last line break before max, else up to the start of the
  * character that max falls inside. */

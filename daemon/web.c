@@ -17,7 +17,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "escalator.h"
 
@@ -286,6 +285,7 @@ web_link(struct escalator *esc, struct evhttp_request *req,
 	struct web_hist		 h;
 	const char		*qs, *csrf_action;
 	char			 csrf[LINK_CSRF_LEN + 1], addr[160], agent[208];
+	char			 actor[80];
 	char			*body = NULL, *msg;
 	unsigned		 action, check;
 	size_t			 len;
@@ -356,7 +356,12 @@ web_link(struct escalator *esc, struct evhttp_request *req,
 		who.addr = addr;
 		who.agent = agent;
 		answer_check_clear(&c);
-		if (store_begin(s) != 0) {
+		/* The action log names the actor: "link:NAME" as entered. */
+		snprintf(actor, sizeof actor, "link:%.*s", 64, who.name ?
+		    who.name : "");
+		if (!utf8_valid(actor, strlen(actor)))
+			snprintf(actor, sizeof actor, "link:?");
+		if (store_begin_as(s, actor) != 0) {
 			web_message(req, 503, "系统繁忙，请稍后再试。");
 			goto out;
 		}
@@ -857,9 +862,7 @@ web_board(struct escalator *esc, struct evhttp_request *req, const char *rest)
 		if (strlen(body) == len &&
 		    evhttp_parse_query_str(body, &form) == 0)
 			tok = evhttp_find_header(&form, "token");
-		if (conf->api_token == NULL || tok == NULL ||
-		    strlen(tok) != strlen(conf->api_token) ||
-		    CRYPTO_memcmp(tok, conf->api_token, strlen(tok)) != 0) {
+		if (config_token(conf, tok) == NULL) {
 			log_warnx("board: refused login from a client");
 			web_reply(req, 403, page_board_login("令牌不正确。"));
 			goto out;

@@ -48,6 +48,8 @@ if [ -d tests/system ]; then
 	    env ESCALATOR_BIN_DIR=build python3 tests/system/test_notify.py -v
 	[ -f tests/system/test_install.sh ] && run "make install into DESTDIR" \
 	    sh tests/system/test_install.sh
+	[ -f tests/system/test_deb.sh ] && run "Debian package: build, lintian, install, -t" \
+	    sh tests/system/test_deb.sh
 fi
 run "demo smoke run (make demo, 45 s)" sh tests/demo-smoke.sh
 run "fault injection (kill, lock, disk, clock)" env ESCALATOR_BIN_DIR=build python3 tests/faults/test_faults.py -v

@@ -19,6 +19,7 @@
 # reported anything on its stderr.
 
 import calendar
+import datetime
 import json
 import os
 import shutil
@@ -592,5 +593,13 @@ def local_time(t):
 
 
 def parse_local(s):
-    """The daemon's local time text (Asia/Shanghai, no DST) as epoch seconds."""
+    """The daemon's local time text (Asia/Shanghai, no DST) as epoch seconds:
+    as ctl shows it, or RFC 3339 with its offset as the API writes it."""
+    if "T" in s:
+        return int(datetime.datetime.fromisoformat(s).timestamp())
     return calendar.timegm(time.strptime(s, "%Y-%m-%d %H:%M:%S")) - 8 * 3600
+
+
+def api_time(t):
+    """Epoch seconds as the API writes the daemon's local time (RFC 3339)."""
+    return local_time(t).replace(" ", "T") + "+08:00"

@@ -28,10 +28,15 @@ def stage_of(text):
 class ConfigCheck(H.E2ETestCase):
     """approval-escalatord -t."""
 
-    def test_shipped_configuration_is_accepted(self):
+    def test_shipped_configuration_is_refused_only_for_its_placeholders(self):
+        # Valid rules whose chat keys are PLACEHOLDERs: -t names each of
+        # them (test_placeholders.py) and nothing else.
         rc, out, err = H.check_config(os.path.join(H.RULES, "approval-escalatord.conf"))
-        self.assertEqual(rc, 0, err)
-        self.assertIn("configuration OK", out)
+        self.assertEqual(rc, 1, err)
+        lines = err.strip().splitlines()
+        self.assertEqual(len(lines), 7, err)
+        for line in lines:
+            self.assertRegex(line, r"channels\.conf:\d+: channel '\w+': .* placeholder")
 
     def test_generated_configuration_is_accepted(self):
         mock = self.start_mock({"wecom": {"K1": {}}})

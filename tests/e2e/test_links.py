@@ -58,6 +58,7 @@ class Links(L.LinkCase):
         self.assertIn("承办部门", ack[0]["detail"])
         self.assertIn("127.0.0.1", ack[0]["detail"])
         self.assertIn("Python-urllib", ack[0]["detail"])
+        self.assertEqual(ack[0]["actor"], "link:李四")
         ack_id = ack[0]["id"]
         # The next repeat of 催办 (every 3 s) is passed over today.
         H.wait_for(lambda: "acknowledged" in [o for _, o, _ in self.outcomes(item["id"])],

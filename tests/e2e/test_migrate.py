@@ -130,7 +130,18 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 10)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 12)
+        # Schema 12: answers of action links and the uses of links (none yet).
+        self.assertEqual(H.db_query(db, "SELECT count(*) FROM answers"), [(0,)])
+        self.assertEqual(H.db_query(db, "SELECT count(*) FROM link_uses"), [(0,)])
+        # Schema 11: the files a message posts (none yet).
+        self.assertEqual(H.db_query(db, "SELECT count(*) FROM outbox_files"), [(0,)])
+        # Schema 10: entries from before have no actor; new ones do.
+        self.assertEqual(H.db_query(db, "SELECT DISTINCT actor FROM log WHERE"
+                                        " detail = 'before the upgrade'"), [(None,)])
+        self.assertEqual(H.db_query(db, "SELECT DISTINCT actor FROM log WHERE"
+                                        " outcome = 'sent' AND detail IS NOT"
+                                        " 'before the upgrade'"), [("daemon",)])
         # Schema 9: a message may be the text follow-up of another.
         self.assertEqual(H.db_query(db, "SELECT follows FROM outbox WHERE id = 2"), [(None,)])
         self.assertEqual(H.db_query(db, "PRAGMA integrity_check"), [("ok",)])

@@ -132,8 +132,8 @@ def outbox_since(db, after):
             text = text.replace("\x01part\x01", mark) if text else text
         items = [r[0] for r in H.db_query(db, "SELECT item_id FROM outbox_items WHERE"
                                           " outbox_id = ? ORDER BY item_id", (oid,))]
-        out.append({"queued_at": H.local_time(created),
-                    "at": H.local_time(max(created, nb or 0)),
+        out.append({"queued_at": H.api_time(created),
+                    "at": H.api_time(max(created, nb or 0)),
                     "channel": ch, "stage": stage, "severity": sev,
                     "title": title or "", "text": text or "", "items": items,
                     "recipients": json.loads(mob or "[]") + json.loads(uid or "[]")})

@@ -120,7 +120,7 @@ class Events(H.E2ETestCase):
         r = d.ctl("item", "progress", item["id"], "--note", "专家评审会已召开",
                   "--at", "2026-01-05 10:00:00")
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(d.show(item["id"])["last_progress_at"], "2026-01-05 10:00:00")
+        self.assertEqual(d.show(item["id"])["last_progress_at"], "2026-01-05T10:00:00+08:00")
         self.assertEqual(d.ctl("item", "progress", item["id"]).rc, 2)     # --note required
 
         r = d.ctl("item", "block", item["id"], "--reason", "用地指标未落实", json_out=True)
@@ -259,12 +259,14 @@ class Rectification(H.E2ETestCase):
         self.assertEqual(shown["rectify_stage_label"], "整改逾期提级")
         r = d.ctl("show", item["id"])
         self.assertEqual(r.rc, 0, r)
-        self.assertIn("rectify due:    %s" % shown["rectify_deadline"], r.out)
+        # ctl shows the API's RFC 3339 times as the daemon's local time.
+        due_text = H.local_time(H.parse_local(shown["rectify_deadline"]))
+        self.assertIn("rectify due:    %s" % due_text, r.out)
         self.assertIn("rectify stage:  整改逾期提级 (rectify-escalate)", r.out)
         r = d.ctl("list")
         self.assertEqual(r.rc, 0, r)
         self.assertIn("RECTIFY", r.out.splitlines()[0])
-        self.assertIn("%s 整改逾期提级" % shown["rectify_deadline"][:16], r.out)
+        self.assertIn("%s 整改逾期提级" % due_text[:16], r.out)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ usage: mockchat.py --config robots.json [--port N] [--host ADDR]
 
 Endpoints (all on one port):
   POST /cgi-bin/webhook/send?key=KEY                    WeCom group robot
+  POST /cgi-bin/webhook/upload_media?key=KEY&type=file  WeCom robot file upload
   POST /robot/send?access_token=T[&timestamp=MS&sign=S] DingTalk custom robot
   POST /open-apis/bot/v2/hook/TOKEN                     Feishu custom bot
   POST /hook/NAME                                       generic JSON webhook
@@ -26,10 +27,12 @@ Control API:
   POST /_control/reset               forget messages, rate windows, faults
   POST /_control/fault               {"vendor": V, "id": I, "fault": F}
   GET  /_control/fault?vendor=V&id=I  {"fault": F or null}: the fault left
+  GET  /_control/uploads[?id=I]      WeCom uploads: media_id, name, size, sha256
+  GET  /_control/media?media_id=M    the bytes of an uploaded file
 
 robots.json maps vendor -> robot id -> settings (every setting optional):
   wecom:    label, fault, limit_per_min=20, text_max_bytes=2048,
-            markdown_max_bytes=4096
+            markdown_max_bytes=4096, media_ttl_seconds=259200
   dingtalk: label, fault, secret, keywords, limit_per_min=20,
             block_seconds=600, max_body_bytes=20000
   feishu:   label, fault, secret, keywords, per_sec=5, per_min=100,
@@ -44,6 +47,8 @@ A fault F is null (healthy) or an object with "kind" and an optional
   {"kind": "stall", "seconds": 30}     sleep, then handle the request normally
   {"kind": "drop"}                     close the connection without answering
   {"kind": "ratelimit"}                answer the vendor's rate-limit error
+A fault may name the one endpoint it affects, "endpoint": "send" or
+"upload_media" (WeCom); without it, it affects the robot's next requests.
 """
 
 import argparse
@@ -67,8 +72,9 @@ import urllib.parse
 SIGN_WINDOW = 3600
 
 # Request bodies above this are refused outright: no robot takes anything
-# near it, and the mock should not buffer arbitrary amounts.
-MAX_REQUEST = 16 * 1024 * 1024
+# near it (a WeCom upload takes a file of up to 20 MB), and the mock should
+# not buffer arbitrary amounts.
+MAX_REQUEST = 21 * 1024 * 1024
 
 # Marks a body that is not valid JSON (json.loads may legitimately give None).
 INVALID = object()
@@ -254,9 +260,13 @@ def parse_fault(fault):
         raise ValueError("fault kind must be one of %s" % ", ".join(FAULT_FIELDS))
     fields = FAULT_FIELDS[kind]
     for name in fault:
-        if name not in ("kind", "count") and name not in fields:
+        if name not in ("kind", "count", "endpoint") and name not in fields:
             raise ValueError("%s fault: unknown field %r" % (kind, name))
     out = {"kind": kind, "count": fault.get("count", -1)}
+    if "endpoint" in fault:
+        if fault["endpoint"] not in ("send", "upload_media"):
+            raise ValueError('fault endpoint must be "send" or "upload_media"')
+        out["endpoint"] = fault["endpoint"]
     count = out["count"]
     if not is_int(count) or (count < 1 and count != -1):
         raise ValueError("fault count must be -1 (forever) or a positive integer")
@@ -284,12 +294,13 @@ class Robot:
         self.windows = [Window(settings[name], seconds) for name, seconds in vendor.windows]
         self.blocked_until = 0.0    # monotonic time; DingTalk's 10-minute block
         self.fault = settings.get("fault")
+        self.media = {}             # WeCom: media_id -> upload (see WeCom.upload)
 
-    def take_fault(self):
+    def take_fault(self, endpoint="send"):
         """The active fault for this request (using up one of its count), or None."""
         with self.lock:
             fault = self.fault
-            if fault is None:
+            if fault is None or fault.get("endpoint", endpoint) != endpoint:
                 return None
             if fault["count"] > 0:
                 fault["count"] -= 1
@@ -309,6 +320,7 @@ class Robot:
                 w.clear()
             self.blocked_until = 0.0
             self.fault = None
+            self.media.clear()
 
 
 # ---------------------------------------------------------------------------
@@ -379,8 +391,25 @@ class WeCom(Vendor):
     name = "wecom"
     title = "企业微信 · 群机器人"
     route = re.compile(r"^/cgi-bin/webhook/send$")
-    options = {"limit_per_min": 20, "text_max_bytes": 2048, "markdown_max_bytes": 4096}
+    options = {"limit_per_min": 20, "text_max_bytes": 2048, "markdown_max_bytes": 4096,
+               "media_ttl_seconds": 3 * 86400}
     windows = (("limit_per_min", 60),)
+    upload_route = re.compile(r"^/cgi-bin/webhook/upload_media$")
+
+    # Files (not in WEBHOOKS.md; from WeCom's documentation of the group
+    # robot and of media uploads, 上传临时素材): a robot uploads a file to
+    # upload_media?key=KEY&type=file as multipart/form-data, one part named
+    # "media" with filename (and filelength, content-type); the answer
+    # {"errcode":0,"errmsg":"ok","type":"file","media_id":...,"created_at":...}
+    # gives a media_id valid three days, which a message
+    # {"msgtype":"file","file":{"media_id":...}} posts.  A file must be
+    # more than 5 bytes and at most 20 MB.  The error codes are WeCom's
+    # general ones: 40004 invalid media type, 40006 invalid file size,
+    # 40007 invalid media_id, 44001 empty media.  The mock's own choices:
+    # an upload does not count against the message rate limit (unverified
+    # either way), a media_id is good only for the robot that uploaded it.
+    MEDIA_MIN = 5
+    MEDIA_MAX = 20 * 1024 * 1024
 
     # msgtype -> its content limit setting; other accepted types have no text.
     TEXT_TYPES = {"text": "text_max_bytes", "markdown": "markdown_max_bytes",
@@ -392,6 +421,10 @@ class WeCom(Vendor):
         44004: "text content is empty",
         40058: "content exceed max length",
         45009: "api freq out of limit",
+        40004: "invalid media type",
+        40006: "invalid file size",
+        40007: "invalid media_id",
+        44001: "empty media data",
     }
 
     def robot_id(self, match, query):
@@ -424,6 +457,12 @@ class WeCom(Vendor):
             raise self.reject(req, 40008, "not JSON or bad msgtype")
         if not isinstance(body.get(mtype), dict):
             raise self.reject(req, 40008, "missing %s object" % mtype)
+        if mtype == "file":
+            mid = get(body, "file.media_id", str)
+            with robot.lock:
+                media = robot.media.get(mid) if mid else None
+            if media is None or time.time() - media["t"] >= robot.settings["media_ttl_seconds"]:
+                raise self.reject(req, 40007, "unknown or expired media_id")
         if mtype in self.TEXT_TYPES:
             part = body[mtype]
             content = part.get("content")
@@ -454,11 +493,71 @@ class WeCom(Vendor):
             # Markdown has no mentioned_* lists: only <@userid> notifies.
             return View(part["content"], markdown=True,
                         mentions=re.findall(r"<@([^<>\s]+)>", part["content"]))
+        if mtype == "file":
+            return View("[file] %s" % part.get("media_id"))
         if mtype == "news":
             articles = [a for a in part.get("articles", []) if isinstance(a, dict)]
             return View("\n".join(str(a.get("title", "")) for a in articles),
                         links=[(str(a.get("title", "")), str(a.get("url", ""))) for a in articles])
         return View("[%s]" % mtype)
+
+    @staticmethod
+    def multipart(req):
+        """The parts of a multipart/form-data body: [(headers dict, data)], or None."""
+        ctype = req.headers.get("Content-Type", "")
+        m = re.match(r'\s*multipart/form-data\s*;.*boundary="?([^";]+)"?', ctype, re.I)
+        if not m:
+            return None
+        delim = b"--" + m.group(1).encode("latin-1")
+        chunks = req.body.split(delim)
+        if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
+            return None
+        parts = []
+        for chunk in chunks[1:-1]:
+            if not chunk.startswith(b"\r\n") or not chunk.endswith(b"\r\n"):
+                return None
+            head, sep, data = chunk[2:-2].partition(b"\r\n\r\n")
+            if not sep:
+                return None
+            headers = {}
+            for line in head.split(b"\r\n"):
+                name, _, value = line.decode("utf-8", "replace").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            parts.append((headers, data))
+        return parts
+
+    @staticmethod
+    def disposition(value):
+        """The parameters of a Content-Disposition value (name, filename, filelength)."""
+        return {k.lower(): v for k, v in
+                re.findall(r';\s*([\w*-]+)="?([^";]*)"?', value)}
+
+    def upload(self, robot, req):
+        """Check and keep an uploaded file; its answer, or raise Reject."""
+        if req.query.get("type") not in ("file", "voice"):
+            raise self.reject(req, 40004, "type is %r" % req.query.get("type"))
+        parts = self.multipart(req)
+        if parts is None:
+            raise self.reject(req, 44001, "not multipart/form-data")
+        media = [(h, d) for h, d in parts
+                 if self.disposition(h.get("content-disposition", "")).get("name") == "media"]
+        if not media:
+            raise self.reject(req, 44001, "no part named media")
+        headers, data = media[0]
+        params = self.disposition(headers.get("content-disposition", ""))
+        if not params.get("filename"):
+            raise self.reject(req, 44001, "the media part has no filename")
+        if len(data) <= self.MEDIA_MIN or len(data) > self.MEDIA_MAX:
+            raise self.reject(req, 40006, "file of %d bytes" % len(data))
+        mid = "%d%s" % (time.time(), "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+                                            for _ in range(40)))
+        entry = {"media_id": mid, "name": params["filename"], "size": len(data),
+                 "filelength": params.get("filelength"),
+                 "sha256": hashlib.sha256(data).hexdigest(), "t": time.time()}
+        with robot.lock:
+            robot.media[mid] = dict(entry, data=data)
+        return entry, Reply(200, {"errcode": 0, "errmsg": "ok", "type": req.query["type"],
+                                  "media_id": mid, "created_at": "%d" % time.time()})
 
 
 class DingTalk(Vendor):
@@ -935,6 +1034,7 @@ class Hub:
         self.lock = threading.Lock()        # guards the lists and the record file
         self.received = []
         self.rejected = []
+        self.uploads = []
         self.record = open(record_path, "a", encoding="utf-8") if record_path else None
         self.pretty = pretty
         self.verbose = verbose
@@ -982,6 +1082,7 @@ class Hub:
         with self.lock:
             self.received.clear()
             self.rejected.clear()
+            self.uploads.clear()
         for robots in self.robots.values():
             for robot in robots.values():
                 robot.reset()
@@ -1054,6 +1155,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route(self, req):
         """Serve a robot endpoint: find the robot, apply its fault, check, accept."""
         hub = self.server.hub
+        if WeCom.upload_route.match(req.path):
+            return self.route_upload(req)
         for vendor in VENDORS.values():
             match = vendor.route.match(req.path)
             if match:
@@ -1067,7 +1170,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reply = vendor.unknown(req)
             hub.reject(vendor, None, reply, "unknown robot")
             return reply
-        fault = robot.take_fault()
+        fault = robot.take_fault("send")
         if fault and fault["kind"] == "stall":
             time.sleep(fault["seconds"])        # only this request's thread waits
         elif fault:
@@ -1082,6 +1185,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         hub.accept(robot, body, view)
         return vendor.success()
 
+    def route_upload(self, req):
+        """Serve a WeCom robot's file upload (upload_media)."""
+        hub = self.server.hub
+        vendor = VENDORS["wecom"]
+        if req.method != "POST":
+            return Reply(405, {"ok": False, "error": "POST only"}, {"Allow": "POST"})
+        robot = hub.robot("wecom", req.query.get("key"))
+        if robot is None:
+            reply = vendor.unknown(req)
+            hub.reject(vendor, None, reply, "upload: unknown robot")
+            return reply
+        fault = robot.take_fault("upload_media")
+        if fault and fault["kind"] == "stall":
+            time.sleep(fault["seconds"])
+        elif fault:
+            reply = vendor.fault_reply(fault, req)
+            hub.reject(vendor, robot, reply, "upload: injected %s fault" % fault["kind"])
+            return reply
+        try:
+            entry, reply = vendor.upload(robot, req)
+        except Reject as r:
+            hub.reject(vendor, robot, r.reply, "upload: " + r.reason)
+            return r.reply
+        with hub.lock:
+            hub.uploads.append(dict(entry, id=robot.id))
+        hub.log("wecom", robot.id, "uploaded %s (%d bytes)" % (entry["media_id"], entry["size"]))
+        return reply
+
     def control(self, name, req):
         """Serve the control API used by tests and the demo."""
         hub = self.server.hub
@@ -1089,6 +1220,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return Reply(200, {"ok": True})
         if req.method == "GET" and name in ("received", "rejected"):
             return Reply(200, hub.listing(name, req.query))
+        if req.method == "GET" and name == "uploads":
+            with hub.lock:
+                ups = [u for u in hub.uploads if req.query.get("id", u["id"]) == u["id"]]
+            return Reply(200, ups)
+        if req.method == "GET" and name == "media":
+            for robot in hub.robots.get("wecom", {}).values():
+                with robot.lock:
+                    m = robot.media.get(req.query.get("media_id"))
+                if m is not None:
+                    return Reply(200, m["data"], {"X-File-Name": urllib.parse.quote(m["name"])})
+            return Reply(404, {"ok": False, "error": "no such media"})
         if req.method == "POST" and name == "reset":
             hub.reset()
             return Reply(200, {"ok": True})
@@ -1123,7 +1265,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if reply.drop:
             self.close_connection = True
             return
-        if isinstance(reply.body, str):
+        if isinstance(reply.body, bytes):
+            data, ctype = reply.body, "application/octet-stream"
+        elif isinstance(reply.body, str):
             data, ctype = reply.body.encode("utf-8"), "text/plain; charset=utf-8"
         else:
             data = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")

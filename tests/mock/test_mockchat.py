@@ -281,6 +281,60 @@ class WeComTest(MockChatCase):
         self.assertEqual(self.wecom("wk-other", text_msg("x"))[1]["errcode"], 0)
 
 
+class WeComFileTest(MockChatCase):
+    """upload_media then a file message (not in WEBHOOKS.md: see mockchat.py)."""
+
+    def upload(self, key, data, name="通报.xlsx", field="media", mtype="file", extra=""):
+        boundary = "----mocktest7d1"
+        body = ("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\";"
+                " filelength=%d%s\r\nContent-Type: application/octet-stream\r\n\r\n"
+                % (boundary, field, name, len(data), extra)).encode() + data + \
+            ("\r\n--%s--\r\n" % boundary).encode()
+        return self.post("/cgi-bin/webhook/upload_media?key=%s&type=%s" % (key, mtype),
+                         raw=body, headers={"Content-Type": "multipart/form-data; boundary="
+                                            + boundary})
+
+    def test_upload_then_file(self):
+        status, body = self.upload("wk-social", b"hello workbook")
+        self.assertEqual((status, body["errcode"], body["type"]), (200, 0, "file"))
+        mid = body["media_id"]
+        ups = self.request("GET", "/_control/uploads?id=wk-social")[1]
+        self.assertEqual([(u["name"], u["size"], u["filelength"]) for u in ups],
+                         [("通报.xlsx", 14, "14")])
+        self.assertEqual(self.request("GET", "/_control/media?media_id=" + mid),
+                         (200, "hello workbook"))
+        msg = {"msgtype": "file", "file": {"media_id": mid}}
+        self.assertEqual(self.wecom("wk-social", msg), (200, OK))
+        self.assertEqual(self.received()[0]["text"], "[file] " + mid)
+        # Unknown, or another robot's: 40007.
+        self.assertEqual(self.wecom("wk-other", msg)[1]["errcode"], 40007)
+        bad = {"msgtype": "file", "file": {"media_id": "nope"}}
+        self.assertEqual(self.wecom("wk-social", bad)[1]["errcode"], 40007)
+
+    def test_upload_errors(self):
+        self.assertEqual(self.upload("no-such-key", b"hello")[1]["errcode"], 93000)
+        self.assertEqual(self.upload("wk-social", b"12345")[1]["errcode"], 40006)
+        self.assertEqual(self.upload("wk-social", b"123456")[1]["errcode"], 0)
+        self.assertEqual(self.upload("wk-social", b"hello!", field="file")[1]["errcode"],
+                         44001)
+        self.assertEqual(self.upload("wk-social", b"hello!", mtype="image")[1]["errcode"],
+                         40004)
+        status, body = self.post("/cgi-bin/webhook/upload_media?key=wk-social&type=file",
+                                 {"not": "multipart"})
+        self.assertEqual(body["errcode"], 44001)
+        big = b"x" * (20 * 1024 * 1024 + 1)
+        self.assertEqual(self.upload("wk-social", big)[1]["errcode"], 40006)
+
+    def test_fault_on_one_endpoint(self):
+        self.assertEqual(self.fault("wecom", "wk-social", {
+            "kind": "http", "status": 502, "count": 1, "endpoint": "upload_media"})[0], 200)
+        self.assertEqual(self.wecom("wk-social", text_msg("x")), (200, OK))
+        self.assertEqual(self.upload("wk-social", b"hello!")[0], 502)
+        self.assertEqual(self.upload("wk-social", b"hello!")[1]["errcode"], 0)
+        self.assertEqual(self.fault("wecom", "wk-social", {
+            "kind": "drop", "endpoint": "other"})[0], 400)
+
+
 class DingTalkTest(MockChatCase):
 
     def test_unknown_token(self):

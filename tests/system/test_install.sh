@@ -101,12 +101,24 @@ grep -qx 'database = "/var/lib/approval-escalatord/escalator.db";' \
 grep -qx 'socket = "/run/approval-escalatord/control.sock";' \
     "$etc/approval-escalatord.conf" ||
     fail "installed socket = line: $(grep '^socket' "$etc/approval-escalatord.conf")"
-# -t does not open the database, so /var/lib/... need not exist here.
+# -t does not open the database, so /var/lib/... need not exist here.  The
+# shipped chat keys are PLACEHOLDERs: refused, one line each, until real
+# ones are put in.
+out=$("$root/usr/sbin/approval-escalatord" -t -f "$etc/approval-escalatord.conf" 2>&1)
+n=$(printf '%s\n' "$out" | grep -c 'channels.conf:[0-9]*: channel .* placeholder')
+if [ "$n" -ne 7 ] || [ "$(printf '%s\n' "$out" | wc -l)" -ne 7 ]; then
+	fail "installed configuration: want 7 placeholder refusals, got: $out"
+else
+	ok "installed configuration: its 7 placeholder keys refused"
+fi
+cp "$etc/channels.conf" "$tmp/channels.conf"
+sed 's/PLACEHOLDER-/real-/' "$tmp/channels.conf" >"$etc/channels.conf"
 out=$("$root/usr/sbin/approval-escalatord" -t -f "$etc/approval-escalatord.conf" 2>&1)
 case $out in
-*"configuration OK"*) ok "installed configuration: configuration OK" ;;
-*) fail "installed configuration refused: $out" ;;
+*"configuration OK"*) ok "installed configuration with keys: configuration OK" ;;
+*) fail "installed configuration with keys refused: $out" ;;
 esac
+cp "$tmp/channels.conf" "$etc/channels.conf"
 check_fatal
 
 # --- a second install keeps local edits ------------------------------------

@@ -207,6 +207,59 @@ leaks(const struct result *r, const char *secret)
 
 /* ------------------------------------------------------------------ */
 
+/* The shipped PLACEHOLDER credentials load (for these tests) but are
+ * listed with file:line for main.c and the reload to refuse; real-looking
+ * ones, and a placeholder read from a key file, are told apart. */
+START_TEST(test_placeholders)
+{
+	struct result	 r;
+	char		**problems = NULL;
+	size_t		 n = 0, i;
+
+	r = load(SHIPPED);
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nplaceholders, 7);
+	ck_assert_str_eq(r.cf->placeholders[0], "rules/channels.conf:21: "
+	    "channel 'social': the webhook key is the placeholder "
+	    "PLACEHOLDER...; put the robot's real webhook key here, or in a "
+	    "file named by 'key_file' (from the robot's webhook address in the "
+	    "WeCom group's settings (群机器人), the part after key=)");
+	ck_assert_ptr_nonnull(strstr(r.cf->placeholders[2],
+	    "rules/channels.conf:35: channel 'urban': the signing secret"));
+	for (i = 0; i < r.cf->nplaceholders; i++)
+		ck_assert_ptr_null(strstr(r.cf->placeholders[i], "robot-key"));
+	problems = xcalloc(1, sizeof *problems);
+	problems[0] = xstrdup("earlier");
+	n = 1;
+	ck_assert_uint_eq(config_placeholder_problems(r.cf, &problems, &n), 7);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_str_eq(problems[0], "earlier");
+	ck_assert_str_eq(problems[1], r.cf->placeholders[0]);
+	config_problems_free(problems, n);
+	result_free(&r);
+
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES);
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nplaceholders, 0);
+	problems = NULL;
+	n = 0;
+	ck_assert_uint_eq(config_placeholder_problems(r.cf, &problems, &n), 0);
+	ck_assert_ptr_null(problems);
+	result_free(&r);
+
+	write_file("chat.key", "PLACEHOLDER\n", 0600);
+	r = load_text(BASE_HEAD "channels = (\n  { name = \"chat\"; type = "
+	    "\"feishu\"; key_file = \"chat.key\"; secret = \"s\"; }\n);\n"
+	    BASE_POLICIES);
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->nplaceholders, 1);
+	ck_assert_ptr_nonnull(strstr(r.cf->placeholders[0], "main.conf:5: "
+	    "channel 'chat': the hook token in the file named by 'key_file' "
+	    "is the placeholder"));
+	result_free(&r);
+}
+END_TEST
+
 /* The shipped rules load cleanly and mean what they say. */
 START_TEST(test_shipped)
 {
@@ -828,8 +881,8 @@ START_TEST(test_listen)
 
 	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
 	    "listen = \"127.0.0.1:8080\";\n");		/* 12 */
-	ck_problem(&r, "main.conf", 12, "'listen' needs 'api_token' or "
-	    "'api_token_file'");
+	ck_problem(&r, "main.conf", 12, "'listen' needs 'api_token', "
+	    "'api_token_file' or 'api_tokens'");
 	result_free(&r);
 
 	write_file("api.token", "tok\n", 0600);
@@ -841,6 +894,79 @@ START_TEST(test_listen)
 	ck_assert_uint_eq(r.cf->nwarnings, 1);
 	ck_assert(has(r.cf->warnings, 1, "main.conf", 12, "listen address "
 	    "0.0.0.0 is not a loopback address"));
+	result_free(&r);
+}
+END_TEST
+
+/* Named API tokens, each read from its own file; the single token of
+ * old is the one named "default".  Problems never show a token. */
+START_TEST(test_api_tokens)
+{
+	struct result	 r;
+
+	write_file("clerk.token", SECRET "-clerk\n", 0600);
+	write_file("audit.token", "  " SECRET "-audit \n\n", 0600);
+	write_file("same.token", SECRET "-clerk", 0600);
+	write_file("empty.token", " \n", 0600);
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "listen = \"127.0.0.1:8080\";\n"		/* 12 */
+	    "api_token = \"" SECRET "-old\";\n"	/* 13 */
+	    "api_tokens = (\n"				/* 14 */
+	    "  { name = \"clerk-office\"; file = \"clerk.token\"; },\n"
+	    "  { name = \"audit\"; file = \"audit.token\"; }\n"
+	    ");\n");
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->ntokens, 3);
+	ck_assert_str_eq(r.cf->tokens[0].name, "default");
+	ck_assert_str_eq(r.cf->tokens[0].token, SECRET "-old");
+	ck_assert_str_eq(r.cf->tokens[1].name, "clerk-office");
+	ck_assert_str_eq(r.cf->tokens[1].token, SECRET "-clerk");
+	ck_assert_str_eq(r.cf->tokens[2].name, "audit");
+	/* Trailing whitespace is trimmed, leading kept as part of it. */
+	ck_assert_str_eq(r.cf->tokens[2].token, "  " SECRET "-audit");
+	result_free(&r);
+
+	/* Named tokens alone are enough for listen. */
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "listen = \"127.0.0.1:8080\";\n"		/* 12 */
+	    "api_tokens = ( { name = \"a\"; file = \"clerk.token\"; } );\n");
+	ck_loaded(&r);
+	ck_assert_uint_eq(r.cf->ntokens, 1);
+	ck_assert_ptr_null(r.cf->api_token);
+	result_free(&r);
+
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "listen = \"127.0.0.1:8080\";\n"		/* 12 */
+	    "api_token_file = \"audit.token\";\n"	/* 13 */
+	    "api_tokens = (\n"				/* 14 */
+	    "  { name = \"default\"; file = \"clerk.token\"; },\n" /* 15 */
+	    "  { name = \"x y\"; file = \"clerk.token\"; },\n"	/* 16 */
+	    "  { name = \"b\"; file = \"nofile.token\"; },\n"	/* 17 */
+	    "  { name = \"c\"; file = \"empty.token\"; },\n"	/* 18 */
+	    "  { name = \"d\"; file = \"clerk.token\"; },\n"	/* 19 */
+	    "  { name = \"e\"; file = \"same.token\"; },\n"	/* 20 */
+	    "  { name = \"d\"; file = \"audit.token\"; },\n"	/* 21 */
+	    "  { file = \"clerk.token\"; },\n"		/* 22 */
+	    "  { name = \"f\"; },\n"			/* 23 */
+	    "  { name = \"g\"; file = \"clerk.token\"; token = \"" SECRET
+	    "\"; }\n"					/* 24 */
+	    ");\n");
+	ck_problem(&r, "main.conf", 15, "token name 'default' given twice");
+	ck_problem(&r, "main.conf", 16, "token name 'x y' must be 1 to 64");
+	ck_problem(&r, "main.conf", 17, "cannot read secret file ");
+	ck_problem(&r, "main.conf", 18, "secret file ");
+	ck_problem(&r, "main.conf", 20, "token 'e' is the same as token 'd'");
+	ck_problem(&r, "main.conf", 21, "token name 'd' given twice");
+	ck_problem(&r, "main.conf", 22, "missing required setting 'name'");
+	ck_problem(&r, "main.conf", 23, "missing required setting 'file'");
+	ck_problem(&r, "main.conf", 24, "unknown setting 'token'");
+	ck_assert_msg(!leaks(&r, SECRET), "a token leaked into a problem");
+	ck_assert_msg(!leaks(&r, "Zq8"), "part of a token leaked");
+	result_free(&r);
+
+	r = load_text(BASE_HEAD BASE_CHANNELS BASE_POLICIES
+	    "api_tokens = { name = \"a\"; };\n");		/* 12 */
+	ck_problem(&r, "main.conf", 12, "'api_tokens' must be a list of groups");
 	result_free(&r);
 }
 END_TEST
@@ -1138,6 +1264,7 @@ config_suite(void)
 	tc = tcase_create("broken");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_base);
+	tcase_add_test(tc, test_placeholders);
 	tcase_add_test(tc, test_rectify_template);
 	tcase_add_test(tc, test_rectify_uncovered);
 	tcase_add_test(tc, test_syntax_error);
@@ -1158,6 +1285,7 @@ config_suite(void)
 	tcase_add_test(tc, test_missing_main);
 	tcase_add_test(tc, test_listen);
 	tcase_add_test(tc, test_listen_address);
+	tcase_add_test(tc, test_api_tokens);
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_policy_match);
 	tcase_add_test(tc, test_no_policies);

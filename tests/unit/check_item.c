@@ -300,6 +300,88 @@ log_of(int64_t id)
 	return (buf);
 }
 
+/* The actor belongs to the transaction that named it: commit and rollback
+ * forget it, and the log's filters find its entries. */
+static int
+actor_cb(void *arg, const struct log_row *l)
+{
+	char	*buf = arg;
+	size_t	 len = strlen(buf);
+
+	snprintf(buf + len, 4096 - len, "%lld:%s:%s\n", (long long)l->item_id,
+	    l->outcome ? l->outcome : "", l->actor ? l->actor : "(null)");
+	return (0);
+}
+
+START_TEST(test_actor_per_transaction)
+{
+	struct log_filter	 f;
+	int64_t			 a, b;
+	char			 buf[4096], one[64];
+
+	ck_assert_str_eq(store_actor(store), STORE_ACTOR_DAEMON);
+	ck_assert_int_eq(store_begin_as(store, "unix:alice"), 0);
+	ck_assert_str_eq(store_actor(store), "unix:alice");
+	ck_assert_int_eq(store_log(store, 100, 0, NULL, NULL, NULL, "one",
+	    NULL), 0);
+	ck_assert_int_eq(store_commit(store), 0);
+	/* Gone with the commit: the next transaction is the daemon's. */
+	ck_assert_str_eq(store_actor(store), STORE_ACTOR_DAEMON);
+	a = add("ACT-1", NULL, NULL, "2026-10-09");
+	ck_assert_int_eq(store_begin_as(store, "token:clerk"), 0);
+	ck_assert_int_eq(store_log(store, 200, 0, NULL, NULL, NULL, "lost",
+	    NULL), 0);
+	store_rollback(store);
+	ck_assert_str_eq(store_actor(store), STORE_ACTOR_DAEMON);
+	ck_assert_int_eq(store_begin_as(store, "token:clerk"), 0);
+	ck_assert_int_eq(store_log(store, 300, 0, "ACT-2", NULL, NULL, "two",
+	    NULL), 0);
+	ck_assert_int_eq(store_commit(store), 0);
+	b = add("ACT-2", NULL, NULL, "2026-10-09");
+
+	memset(&f, 0, sizeof f);
+	buf[0] = '\0';
+	ck_assert_int_eq(store_log_query(store, &f, actor_cb, buf), 0);
+	ck_assert_msg(strncmp(buf, "0:one:unix:alice\n", 17) == 0 &&
+	    strstr(buf, "lost") == NULL && strstr(buf, "0:two:token:clerk\n")
+	    != NULL, "log: %s", buf);
+
+	f.actor = "token:*";
+	buf[0] = '\0';
+	ck_assert_int_eq(store_log_query(store, &f, actor_cb, buf), 0);
+	ck_assert_str_eq(buf, "0:two:token:clerk\n");
+	f.actor = "unix:alice";
+	f.since = 150;
+	buf[0] = '\0';
+	ck_assert_int_eq(store_log_query(store, &f, actor_cb, buf), 0);
+	ck_assert_str_eq(buf, "");
+	f.actor = NULL;
+	f.since = 0;
+	f.until = 250;
+	buf[0] = '\0';
+	ck_assert_int_eq(store_log_query(store, &f, actor_cb, buf), 0);
+	ck_assert_str_eq(buf, "0:one:unix:alice\n");
+	/* A project's entries: those of its items. */
+	f.until = 0;
+	f.project = "ACT-2";
+	buf[0] = '\0';
+	ck_assert_int_eq(store_log_query(store, &f, actor_cb, buf), 0);
+	ck_assert_msg(strstr(buf, "two") == NULL && strstr(buf, ":daemon\n")
+	    != NULL, "log: %s", buf);
+	snprintf(one, sizeof one, "%lld:", (long long)b);
+	ck_assert_msg(strncmp(buf, one, strlen(one)) == 0 && strstr(buf,
+	    "\n0:") == NULL, "log: %s", buf);
+	(void)a;
+	/* The cursor: the first one after an id. */
+	memset(&f, 0, sizeof f);
+	f.cursor = 1;
+	f.limit = 1;
+	buf[0] = '\0';
+	ck_assert_int_eq(store_log_query(store, &f, actor_cb, buf), 0);
+	ck_assert_str_eq(buf, "0:one:unix:alice\n");
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 
 /* docs/DOMAIN.md's example: accepted Thu 2026-09-24, 5 working days:
@@ -646,6 +728,7 @@ item_suite(void)
 	tcase_add_test(tc, test_commitment_runs_after_done);
 	tcase_add_test(tc, test_commitment_verify_fail);
 	tcase_add_test(tc, test_supplied);
+	tcase_add_test(tc, test_actor_per_transaction);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -557,6 +557,60 @@ START_TEST(test_csv_quoting)
 }
 END_TEST
 
+/*
+ * The CSV of every report is byte for byte what it was before the tables
+ * became a model shared with the XLSX writer (tests/unit/golden/, written
+ * by the old code; CHECK_REPORT_GOLDEN_WRITE=1 rewrites them).
+ */
+START_TEST(test_csv_golden)
+{
+	static const struct {
+		const char	*file, *name, *group, *at;
+	} cases[] = {
+		{ "weekly-social.csv", "weekly-social", NULL, "2026-11-27 17:00" },
+		{ "weekly-all.csv", "weekly", NULL, "2026-11-27 17:00" },
+		{ "review.csv", "review", NULL, "2026-11-16 09:00" },
+		{ "review-urban.csv", "review", "城市建设类推进组",
+		  "2026-11-16 09:00" },
+		{ "bulletin.csv", "bulletin", NULL, "2026-11-27 17:00" },
+		{ "agenda.csv", "agenda", NULL, "2026-11-25 09:00" },
+		{ "quoting.csv", "weekly", "工业“四改”类推进组",
+		  "2026-11-23 09:00" },
+	};
+	char	*title, *text, path[256], *want;
+	size_t	 i, len, wlen;
+	FILE	*f;
+
+	fixture();
+	add("P2026-301", "“四改”项目 \"A,B\"", "工业“四改”类", "南河县", "立项",
+	    "南河县行政审批局", "2026-11-25 18:00");
+	add("=HYPERLINK(1)", "@SUM", "工业“四改”类", "南河县", "立项",
+	    "南河县行政审批局", "2026-11-25 18:00");
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		ck_assert_int_eq(report_render(conf, store, R(cases[i].name),
+		    cases[i].group ? report_group(conf, cases[i].group) : NULL,
+		    T(cases[i].at), 0, REPORT_CSV, NULL, &title, &text, &len),
+		    0);
+		snprintf(path, sizeof path, "tests/unit/golden/%s",
+		    cases[i].file);
+		if (getenv("CHECK_REPORT_GOLDEN_WRITE") != NULL) {
+			ck_assert_ptr_nonnull(f = fopen(path, "wb"));
+			ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+			ck_assert_int_eq(fclose(f), 0);
+		}
+		ck_assert_msg((f = fopen(path, "rb")) != NULL, "%s", path);
+		want = xmalloc(1 << 16);
+		wlen = fread(want, 1, 1 << 16, f);
+		fclose(f);
+		ck_assert_msg(wlen == len && memcmp(want, text, len) == 0,
+		    "%s differs from the golden file", cases[i].file);
+		free(want);
+		free(title);
+		free(text);
+	}
+}
+END_TEST
+
 /* The half-monthly review: per group, with the change since the last. */
 START_TEST(test_review_content)
 {
@@ -1087,6 +1141,7 @@ report_suite(void)
 	tcase_add_test(tc, test_weekly_content);
 	tcase_add_test(tc, test_text_and_csv);
 	tcase_add_test(tc, test_csv_quoting);
+	tcase_add_test(tc, test_csv_golden);
 	tcase_add_test(tc, test_review_content);
 	tcase_add_test(tc, test_bulletin_content);
 	tcase_add_test(tc, test_agenda_content);

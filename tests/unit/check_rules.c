@@ -82,6 +82,36 @@ START_TEST(test_parse_time)
 }
 END_TEST
 
+/* Times as the API writes them (RFC 3339 with the offset), read back. */
+START_TEST(test_rfc3339)
+{
+	char	 buf[32];
+	int64_t	 t, u;
+
+	rules_format_rfc3339(0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "1970-01-01T08:00:00+08:00");
+	ck_assert_int_eq(rules_parse_time("2026-12-07 09:00", 0, &t), 0);
+	rules_format_rfc3339(t, buf, sizeof buf);
+	ck_assert_str_eq(buf, "2026-12-07T09:00:00+08:00");
+	ck_assert_int_eq(rules_parse_time(buf, 0, &u), 0);
+	ck_assert_int_eq(u, t);
+	ck_assert_int_eq(rules_parse_time("2026-12-07T01:00:00Z", 0, &u), 0);
+	ck_assert_int_eq(u, t);
+	ck_assert_int_eq(rules_parse_time("2026-12-06T20:30:00-04:30", 0, &u),
+	    0);
+	ck_assert_int_eq(u, t);
+	ck_assert_int_eq(rules_parse_time("2026-12-07T09:00+08:00", 0, &u), 0);
+	ck_assert_int_eq(u, t);
+	ck_assert_int_eq(rules_parse_time("2026-12-07T09:00:00+8:00", 0, &u),
+	    -1);
+	ck_assert_int_eq(rules_parse_time("2026-12-07T09:00:00+24:00", 0, &u),
+	    -1);
+	ck_assert_int_eq(rules_parse_time("2026-12-07T09:00:00Zx", 0, &u), -1);
+	ck_assert_int_eq(rules_parse_time("2026-12-07T09:00:00+08:00x", 0,
+	    &u), -1);
+}
+END_TEST
+
 /* The worked examples of DOMAIN.md, as deadlines at 18:00. */
 START_TEST(test_deadline_examples)
 {
@@ -423,6 +453,10 @@ START_TEST(test_model)
 	ck_assert(!model_status_open(STATUS_PLANNED));
 	ck_assert(!model_status_open(STATUS_DONE));
 	ck_assert(model_status_closed(STATUS_DONE));
+	ck_assert_uint_eq(model_text_limit("handler"), MODEL_TEXT_NAME);
+	ck_assert_uint_eq(model_text_limit("note"), MODEL_TEXT_NOTE);
+	ck_assert_uint_eq(model_text_limit("code"), MODEL_TEXT_CODE);
+	ck_assert_uint_eq(model_text_limit("deadline"), MODEL_TEXT_TIME);
 	ck_assert(model_status_closed(STATUS_CANCELLED));
 	ck_assert(!model_status_closed(STATUS_ACCEPTED));
 	ck_assert_str_eq(SQLQ(STATUS_DONE), "'done'");
@@ -439,6 +473,7 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_parse_time);
+	tcase_add_test(tc, test_rfc3339);
 	tcase_add_test(tc, test_deadline_examples);
 	tcase_add_test(tc, test_ladder_times);
 	tcase_add_test(tc, test_windows);

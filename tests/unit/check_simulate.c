@@ -535,7 +535,7 @@ START_TEST(test_beyond_the_calendar)
 	ck_assert_ptr_nonnull(strstr(last_doc, "without a holiday calendar"));
 	ck_assert_ptr_nonnull(strstr(last_doc, "节假日日历缺失提醒"));
 	ck_assert_ptr_nonnull(strstr(last_doc,
-	    "\"queued_at\":\"2026-11-01 09:00:00\""));
+	    "\"queued_at\":\"2026-11-01T09:00:00+08:00\""));
 	json_decref(doc);
 }
 END_TEST

@@ -149,6 +149,11 @@ START_TEST(test_utf8_next)
 	ck_assert_uint_eq(utf8_valid_prefix("ab\xc0\xaf" "cd", 6), 2);
 	ck_assert_uint_eq(utf8_valid_prefix("审\xe6\x89", 5), 3);
 	ck_assert_uint_eq(utf8_valid_prefix("", 0), 0);
+
+	/* Characters, not bytes; a bad byte counts as one. */
+	ck_assert_uint_eq(utf8_count("审批ab😀", 12), 5);
+	ck_assert_uint_eq(utf8_count("\x80x", 2), 2);
+	ck_assert_uint_eq(utf8_count("", 0), 0);
 }
 END_TEST
 
