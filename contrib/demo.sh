@@ -46,6 +46,12 @@ while [ ! -s "$dir/port" ]; do
 done
 port=$(cat "$dir/port")
 base=http://127.0.0.1:$port
+# The pages of signed action links (签收, 反馈进展, 办结, 申请中止计时) and
+# the board, on a loopback listener of their own.
+webport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+web=http://127.0.0.1:$webport
+( umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > "$dir/link.secret" )
+( umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$dir/api.token" )
 
 cat > "$dir/approval-escalatord.conf" <<CONF
 # Demo configuration (libconfig 1.5 resolves @include relative to this
@@ -58,6 +64,11 @@ templates = "$top/rules/templates";
 admin_channel = "admin";
 head = "p-head";
 head_channel = "leaders";
+listen = "127.0.0.1:$webport";
+api_token_file = "$dir/api.token";
+public_url = "$web";
+link_secret_file = "$dir/link.secret";
+board = true;
 @include "../rules/calendar/cn-2024.conf"
 @include "../rules/calendar/cn-2025.conf"
 @include "../rules/calendar/cn-2026.conf"
@@ -120,8 +131,20 @@ approval-escalatord demo: 6 approval items in 3 projects, deadlines 20-30 s
 from now.  Chat messages appear below as the apps would show them: warnings
 first, then 催办 at each deadline, 督查 15 s later, 约谈 30 s later.
 Daemon log: $dir/daemon.log   Control: $bin/approval-escalatorctl -s $dir/control.sock status
-Press Ctrl-C to stop.
+Open a link to answer as the department would (签收 stops today's repeats,
+反馈进展 restarts the stale count, 已办结 ends the ladder, 申请中止计时 goes
+to the group leader's chat) and watch the messages react:
 MSG
+# A link per item, and one to the board (GET /v1/links/...).
+link() {
+	curl -s --unix-socket "$dir/control.sock" "http://localhost/v1/links/$1" |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin).get("url", "(no link)"))'
+}
+for id in 1 2 3 4 5 6; do
+	printf '  item %s: %s\n' "$id" "$(link items/$id)"
+done
+printf '  board:  %s\n' "$(link board)"
+echo "Press Ctrl-C to stop."
 if [ -n "${DEMO_DURATION:-}" ]; then
 	sleep "$DEMO_DURATION"
 	"$bin/approval-escalatorctl" -s "$dir/control.sock" status

@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential pkg-config libevent-dev libsqlite3-dev libcurl4-openssl-dev
 libconfig-dev libsystemd-dev libjansson-dev libssl-dev libcsv-dev check libxlsxwriter-dev
 python3 sqlite3 curl systemd valgrind clang libclang-rt-14-dev libfaketime
-debhelper dpkg-dev fakeroot lintian"
+debhelper dpkg-dev fakeroot lintian chromium chromium-driver fonts-wqy-microhei"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -20,6 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "escalator.h"
 
 #define CONFIG_ZONEINFO		"/usr/share/zoneinfo"
@@ -57,7 +60,8 @@ struct config_ctx {
 static const char *const config_main_keys[] = {
 	"database", "timezone", "socket", "socket_mode", "listen",
 	"api_token", "api_token_file", "api_tokens", "link_base",
-	"deadline_time",
+	"deadline_time", "public_url", "link_secret", "link_secret_file",
+	"board",
 	"templates", "admin_channel", "head", "head_channel", "windows",
 	"channels", "people", "departments", "groups", "policies", "reports",
 	NULL
@@ -1160,6 +1164,52 @@ config_parse_api(struct config_ctx *ctx, const config_setting_t *root)
 		    cf->listen_host);
 }
 
+/*
+ * Signed action links (public_url, link_secret_file) and the board: the
+ * pages are served on the TCP listener, so they need it; without
+ * public_url nothing of this is on.
+ */
+static void
+config_parse_links(struct config_ctx *ctx, const config_setting_t *root)
+{
+	static const char *const inline_names[] = { "link_secret", NULL };
+	static const char *const file_names[] = { "link_secret_file", NULL };
+	struct config		*cf = ctx->cf;
+	const config_setting_t	*s;
+	size_t			 n;
+	int			 rc;
+
+	rc = config_secret(ctx, root, inline_names, file_names,
+	    &cf->link_secret);
+	config_bool(ctx, root, "board", &cf->board);
+	if (config_str_dup(ctx, root, "public_url", &cf->public_url) != 1) {
+		if (cf->board)
+			config_error(ctx, config_setting_get_member(root,
+			    "board"), "'board' needs 'public_url'");
+		return;
+	}
+	s = config_setting_get_member(root, "public_url");
+	if (strncmp(cf->public_url, "http://", 7) != 0 &&
+	    strncmp(cf->public_url, "https://", 8) != 0) {
+		config_error(ctx, s, "'public_url' must start with http:// or"
+		    " https://");
+		return;
+	}
+	n = strlen(cf->public_url);
+	while (n > 8 && cf->public_url[n - 1] == '/')
+		cf->public_url[--n] = '\0';
+	if (strpbrk(cf->public_url, " \t\"'<>()[]{}\\") != NULL)
+		config_error(ctx, s, "'public_url' must be a plain URL");
+	if (cf->listen == NULL)
+		config_error(ctx, s, "'public_url' needs 'listen': the pages are"
+		    " served on the TCP listener");
+	if (rc == 0)
+		config_error(ctx, s, "'public_url' needs 'link_secret_file'");
+	else if (rc == 1 && strlen(cf->link_secret) < 16)
+		config_error(ctx, s, "the link secret must be at least 16"
+		    " characters");
+}
+
 /* The scalar settings at the top of the main file. */
 static void
 config_parse_main(struct config_ctx *ctx, const config_setting_t *root)
@@ -1212,6 +1262,8 @@ config_parse_main(struct config_ctx *ctx, const config_setting_t *root)
 
 	cf->deadline_min = 18 * 60;
 	config_time(ctx, root, "deadline_time", &cf->deadline_min);
+
+	config_parse_links(ctx, root);
 
 	if (config_str(ctx, root, "templates", &v) != 1)
 		v = "templates";
@@ -3576,6 +3628,8 @@ config_free(struct config *cf)
 	free(cf->listen);
 	free(cf->listen_host);
 	config_free_secret(cf->api_token);
+	config_free_secret(cf->link_secret);
+	free(cf->public_url);
 	for (i = 0; i < cf->ntokens; i++) {
 		free(cf->tokens[i].name);
 		config_free_secret(cf->tokens[i].token);
@@ -3633,6 +3687,43 @@ config_channel(const struct config *cf, const char *name)
 			return (c);
 	}
 	return (NULL);
+}
+
+/* SHA-256 of s: tokens are compared as digests, in constant time. */
+static void
+config_digest(const char *s, size_t len, unsigned char md[32])
+{
+	unsigned int	 n = 32;
+
+	if (EVP_Digest(s, len, md, &n, EVP_sha256(), NULL) != 1)
+		memset(md, 0, 32);
+}
+
+/*
+ * The name of the configured API token equal to token, or NULL (the API's
+ * bearer token, the board's login).  Every configured token is compared,
+ * each in constant time, whichever matches; the token itself is never
+ * copied into anything logged or answered.
+ */
+const char *
+config_token(const struct config *cf, const char *token)
+{
+	unsigned char	 got[32], want[32];
+	const char	*name = NULL;
+	size_t		 i;
+
+	if (token == NULL)
+		return (NULL);
+	config_digest(token, strlen(token), got);
+	for (i = 0; i < cf->ntokens; i++) {
+		config_digest(cf->tokens[i].token,
+		    strlen(cf->tokens[i].token), want);
+		if (CRYPTO_memcmp(got, want, sizeof got) == 0 && name == NULL)
+			name = cf->tokens[i].name;
+	}
+	OPENSSL_cleanse(got, sizeof got);
+	OPENSSL_cleanse(want, sizeof want);
+	return (name);
 }
 
 /* A person by id, else by name, or NULL. */

@@ -1854,7 +1854,11 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 	int		 allow = 0, n = 0;
 	char		 name[256], *dec;
 
-	if (strcmp(p, "/status") == 0) {
+	if (strncmp(p, "/links/", 7) == 0) {
+		allow = EVHTTP_REQ_GET;
+		if (m == EVHTTP_REQ_GET)
+			web_api_links(cr->ctl->esc, cr->req, p + 6, 1);
+	} else if (strcmp(p, "/status") == 0) {
 		allow = EVHTTP_REQ_GET;
 		if (m == EVHTTP_REQ_GET)
 			control_status_get(cr);
@@ -1931,41 +1935,16 @@ control_route(struct control_req *cr, enum evhttp_cmd_type m)
 		control_method_error(cr->req, allow);
 }
 
-/* SHA-256 of s: tokens are compared as digests, in constant time. */
-static void
-control_digest(const char *s, size_t len, unsigned char md[32])
-{
-	unsigned int	 n = 32;
-
-	if (EVP_Digest(s, len, md, &n, EVP_sha256(), NULL) != 1)
-		memset(md, 0, 32);
-}
-
 /*
  * The name of the TCP API token a request carries ("Authorization:
- * Bearer TOKEN"), or NULL.  Every configured token is compared, each in
- * constant time, whichever matches; the token itself is never copied
- * into anything logged or answered.
+ * Bearer TOKEN"), or NULL (config_token() compares).
  */
 static const char *
 control_token(const struct config *conf, const char *auth)
 {
-	unsigned char	 got[32], want[32];
-	const char	*name = NULL;
-	size_t		 i;
-
 	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
 		return (NULL);
-	control_digest(auth + 7, strlen(auth + 7), got);
-	for (i = 0; i < conf->ntokens; i++) {
-		control_digest(conf->tokens[i].token,
-		    strlen(conf->tokens[i].token), want);
-		if (CRYPTO_memcmp(got, want, sizeof got) == 0 && name == NULL)
-			name = conf->tokens[i].name;
-	}
-	OPENSSL_cleanse(got, sizeof got);
-	OPENSSL_cleanse(want, sizeof want);
-	return (name);
+	return (config_token(conf, auth + 7));
 }
 
 /*
@@ -2029,6 +2008,9 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	cr.req = req;
 	cr.tcp = tcp;
 	TAILQ_INIT(&cr.query);
+	/* The pages of signed links carry their own credential (web.c). */
+	if (tcp && web_request(ctl->esc, req))
+		return;
 	if (tcp) {
 		auth = evhttp_find_header(evhttp_request_get_input_headers(req),
 		    "Authorization");

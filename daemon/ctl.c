@@ -1510,6 +1510,12 @@ ctl_item_block(json_t *item)
 		{ "next_action_at", "next action", PLAIN },
 		{ "after", "after", PLAIN },
 		{ "last_progress_at", "last progress", PLAIN },
+		{ "ack", "acknowledged", PLAIN },
+		{ "ack_at", "acknowledged at", PLAIN },
+		{ "ack_by", "acknowledged by", PLAIN },
+		{ "feedback", "feedback", PLAIN },
+		{ "feedback_at", "feedback at", PLAIN },
+		{ "feedback_by", "feedback by", PLAIN },
 		{ "supplement_deadline", "supplement due", PLAIN },
 		{ "commitment_deadline", "commitment due", PLAIN },
 		{ "supplement_done_at", "supplied", PLAIN },
@@ -1839,7 +1845,7 @@ ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 {
 	static const char *const headers[] = {
 		"ID", "PROJECT", "ITEM", "DEPARTMENT", "STATUS", "DEADLINE",
-		"STAGE", "RECTIFY", "BLOCKED"
+		"STAGE", "RECTIFY", "BLOCKED", "ACK"
 	};
 	struct ctl_table	*t;
 	json_t			*a, *items, *item;
@@ -1865,7 +1871,7 @@ ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		printf("no items\n");
 		goto out;
 	}
-	t = ctl_table_new(headers, 9, 1U << 0, 0);
+	t = ctl_table_new(headers, 10, 1U << 0, 0);
 	json_array_foreach(items, i, item) {
 		ctl_table_cell(t, ctl_get(item, "id", b, sizeof b, "?"));
 		ctl_table_cell(t, ctl_get(item, "project", b, sizeof b, "-"));
@@ -1881,6 +1887,7 @@ ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 		ctl_list_rectify(t, item);
 		ctl_table_cell(t, ctl_get(item, "blocked", b, sizeof b, NULL) !=
 		    NULL ? "yes" : "");
+		ctl_table_cell(t, ctl_get(item, "ack", b, sizeof b, ""));
 	}
 	ctl_table_print(t, stdout);
 	ctl_table_free(t);

@@ -10,13 +10,13 @@
  * object files' symbol tables (tests/check-layers.py reads these lines):
  *
  * layer 1 utilities: xmalloc log notify utf8 jsonbuf sign api part table xlsx
- * layer 2 domain: calendar rules template channel report_period model throttle media
+ * layer 2 domain: calendar rules template channel report_period model throttle media link
  * layer 3 config: config
- * layer 4 rendering: message
- * layer 5 store: store store_bulk store_file
- * layer 6 services: item enqueue import report notice
+ * layer 4 rendering: message page
+ * layer 5 store: store store_bulk store_file store_answer
+ * layer 6 services: item enqueue import report notice answer
  * layer 7 engines (apart): scheduler outbox reporter
- * layer 8 shell: daemon control metrics simulate
+ * layer 8 shell: daemon control metrics simulate web
  * layer 9 main: main ctl
  *
  * Utilities know nothing of the domain; the pure domain (calendar and
@@ -353,11 +353,53 @@ int		 throttle_decode(struct throttle *, const char *, int64_t timeout,
 int64_t		 throttle_block_from_wall(int64_t until, int64_t max,
 		    int64_t now, int64_t wall);
 
+/* link.c -- signed action links (pure): a token binds an item id, the
+ * actions it allows, the addressee role it was made for, a tag of the
+ * stage that sent it and an expiry; HMAC-SHA256 under the link secret. */
+#define LINK_ACK	0x01	/* 签收 */
+#define LINK_PROGRESS	0x02	/* 反馈进展 */
+#define LINK_DONE	0x04	/* 已办结 */
+#define LINK_STOP	0x08	/* 申请中止计时 */
+#define LINK_APPROVE	0x10	/* a stop request: approve */
+#define LINK_REJECT	0x20	/* a stop request: reject */
+#define LINK_BOARD	0x40	/* the board */
+#define LINK_NOTICE	(LINK_ACK | LINK_PROGRESS | LINK_DONE | LINK_STOP)
+#define LINK_DECIDE	(LINK_APPROVE | LINK_REJECT)
+#define LINK_DAYS	7	/* a link holds this long at most */
+#define LINK_TOKEN_MAX	64	/* characters of a token */
+#define LINK_CSRF_LEN	32	/* hex digits of a form's CSRF token */
+struct link {
+	int64_t		 item;		/* 0: none (the board) */
+	int64_t		 ref;		/* a stop request's id; 0 none */
+	unsigned	 actions;	/* LINK_* */
+	int		 role;		/* enum recipient_role + 1; 0 unknown */
+	unsigned	 stage;		/* link_stage_tag(); 0 any stage */
+	int64_t		 issued, expires;
+	unsigned	 salt;		/* tells links of one moment apart */
+};
+char		*link_make(const char *secret, const struct link *);
+int		 link_parse(const char *secret, const char *token, struct link *);
+int		 link_expired(const struct link *, int64_t now);
+unsigned	 link_stage_tag(const char *stage);
+void		 link_csrf(const char *secret, const char *token,
+		    const char *action, char out[LINK_CSRF_LEN + 1]);
+int		 link_csrf_ok(const char *secret, const char *token,
+		    const char *action, const char *got);
+unsigned	 link_action_parse(const char *);
+const char	*link_action_name(unsigned);
+const char	*link_action_label(unsigned);
+const char	*link_role_name(int role);
+
 /* sign.c -- pure signing helpers (OpenSSL HMAC, base64). All malloc'd. */
 char		*sign_dingtalk(const char *secret, int64_t ts_ms);	/* base64 */
 char		*sign_feishu(const char *secret, int64_t ts_s);		/* base64 */
 char		*sign_webhook(const char *secret, const char *body, size_t len);
 char		*sign_base64(const unsigned char *, size_t);
+int		 sign_hmac_sha256(const void *key, size_t keylen,
+		    const void *msg, size_t msglen, unsigned char out[32]);
+char		*sign_base64url(const unsigned char *, size_t);	/* no padding */
+int		 sign_base64url_decode(const char *, unsigned char *out,
+		    size_t cap, size_t *len);
 
 /* utf8.c -- pure UTF-8 helpers, the one decoder (ctl links it too). */
 int		 utf8_valid(const char *, size_t);
@@ -615,6 +657,9 @@ struct config {
 	struct api_token	*tokens;	/* every TCP API token, named */
 	size_t			 ntokens;
 	char			*link_base;	/* item links, optional */
+	char			*public_url;	/* signed action links' base */
+	char			*link_secret;	/* their key; secret */
+	int			 board;		/* serve /board */
 	int			 deadline_min;	/* time of day deadlines fall due */
 	char			*admin_channel;
 	char			*head;		/* person id */
@@ -668,6 +713,8 @@ size_t		 config_placeholder_problems(const struct config *, char ***,
 		    size_t *);
 struct channel	*config_channel(const struct config *, const char *name);
 const struct person *config_person(const struct config *, const char *id_or_name);
+/* The name of the configured API token equal to a token, or NULL. */
+const char	*config_token(const struct config *, const char *token);
 const struct department *config_department(const struct config *, const char *);
 const struct group *config_group_for(const struct config *, const char *category);
 const struct group *config_group(const struct config *, const char *name);
@@ -1012,6 +1059,54 @@ int		 store_items_report(struct store *, int64_t done_since,
 		    store_report_item_cb, void *);
 
 
+/* store_answer.c -- answers from signed action links and the uses of
+ * one-shot links; callers hold a transaction for writes. */
+struct answer_row {
+	int64_t		 id;
+	int64_t		 item_id;
+	char		*kind;		/* ack progress done stop */
+	char		*stage;		/* the stage the link came with */
+	char		*note;		/* feedback, a stop's reason */
+	int32_t		 day;		/* local day number of at */
+	char		*actor;		/* the name entered */
+	char		*role;		/* the addressee the link was for */
+	char		*addr;		/* client address */
+	char		*agent;		/* user agent */
+	int64_t		 at;
+	char		*status;	/* stop: pending approved rejected */
+	int64_t		 decided_at;
+	char		*decided_by;
+};
+/* An item's latest acknowledgement and feedback. */
+struct answer_sum {
+	int64_t		 item;
+	int64_t		 ack_at;	/* 0: never */
+	char		*ack_stage;
+	int64_t		 note_at;	/* 0: no feedback */
+	char		*note;
+};
+typedef int (*store_answer_cb)(void *, const struct answer_row *);
+void		 answer_row_clear(struct answer_row *);
+int		 store_link_use(struct store *, const char *token,
+		    const char *action, int64_t at);	/* 1: used before */
+int		 store_link_used(struct store *, const char *token,
+		    const char *action);
+int		 store_answer_add(struct store *, struct answer_row *);
+int		 store_answer_get(struct store *, int64_t id, struct answer_row *);
+int		 store_answer_decide(struct store *, int64_t id,
+		    const char *status, int64_t at, const char *by);
+int		 store_answer_acked(struct store *, int64_t item,
+		    const char *stage, int32_t day);
+int		 store_answer_each(struct store *, int64_t item, int limit,
+		    store_answer_cb, void *);
+int		 store_answer_since(struct store *, int64_t since,
+		    store_answer_cb, void *);
+int		 store_answer_sums(struct store *, struct answer_sum **, size_t *);
+const struct answer_sum *answer_sum_find(const struct answer_sum *, size_t,
+		    int64_t item);
+void		 answer_sums_free(struct answer_sum *, size_t);
+
+
 /* ------------------------------------------------------------------ */
 /* rules.c -- pure deadline and ladder arithmetic.  Instants are Unix
  * seconds; local days and times follow the process time zone. */
@@ -1090,6 +1185,9 @@ struct msg_batch {
 	struct msg_entry	*entries;
 	size_t			 nentries;
 	int			 urgent;		/* ignore windows */
+	int			 role;		/* the addressee: enum
+						   recipient_role + 1, 0 unknown
+						   (signed action links) */
 };
 struct msg_part {
 	char		*title;
@@ -1107,6 +1205,9 @@ struct msg_part {
 int		 message_render(const struct config *, const struct msg_batch *,
 		    int64_t now, struct msg_part **, size_t *, char **err);
 void		 message_parts_free(struct msg_part *, size_t);
+/* A link as one line in a channel's markup (malloc'd). */
+char		*message_link_line(const struct channel *, const char *label,
+		    const char *url);
 /* Streaming render (message.c): parts one at a time, entries supplied in
  * display order by a callback; the marker is put in by part_mark(). */
 typedef const struct msg_entry *(*message_entry_fn)(void *, size_t);
@@ -1132,6 +1233,69 @@ int		 message_stream_next(struct msg_stream *, struct msg_part *,
 void		 message_part_clear(struct msg_part *);
 void		 message_stream_end(struct msg_stream *);
 
+
+/* page.c -- the HTML pages of action links and the board (pure). */
+struct page_line {
+	int64_t		 at;
+	const char	*text;
+};
+struct page_view {
+	const struct item_row	*item;
+	const char		*handler;	/* the handler's name */
+	const char		*stage_label;
+	int			 overdue;	/* working days past due */
+	int			 days_left;
+	int			 acked;		/* 已签收 the current stage */
+	const char		*feedback;	/* latest 反馈, NULL none */
+	int64_t			 feedback_at;
+	const struct page_line	*hist;		/* recent history */
+	size_t			 nhist;
+	const char		*role;		/* whom the link was made for */
+	unsigned		 link_actions;	/* LINK_* the link allows */
+	unsigned		 action;	/* the form's; 0: the menu */
+	const char		*csrf;
+	const char		*error;		/* shown above, or NULL */
+	const char		*name, *note;	/* a refused form's values */
+	const char		*request_actor;	/* a stop request to decide */
+	const char		*request_note;
+	int64_t			 request_at;
+	int64_t			 now;
+};
+char		*page_item(const struct page_view *);
+#define PAGE_WEEKS	8	/* the board's chart */
+struct page_board_row {
+	const char	*name;
+	int		 open, week, overdue;	/* in办, due this week, late */
+	int		 green, yellow, red;
+};
+struct page_board_item {
+	const struct item_row	*item;
+	int			 overdue;	/* working days */
+	int			 light;		/* 0 green 1 yellow 2 red */
+	int			 acked;
+	const char		*feedback;
+};
+struct page_board_note {
+	int64_t		 at;
+	const char	*what;
+};
+struct page_board {
+	int64_t			 now;
+	struct page_board_row	 total;
+	const struct page_board_row *groups, *depts;
+	size_t			 ngroups, ndepts;
+	const struct page_board_item *late, *items;	/* longest overdue */
+	size_t			 nlate, nitems, nitems_total;
+	const struct page_board_note *notes;
+	size_t			 nnotes;
+	const char *const	*series;	/* departments charted */
+	size_t			 nseries;
+	const int		*counts;	/* nseries x PAGE_WEEKS */
+	const int32_t		*week_days;	/* each week's last day */
+};
+char		*page_board(const struct page_board *);
+char		*page_board_login(const char *error);
+char		*page_message(const char *title, const char *msg, int good);
 
 /* ------------------------------------------------------------------ */
 /* The running daemon's state, handed to every subsystem. */
@@ -1272,6 +1436,28 @@ int		 enqueue_log_queued(struct store *, const struct msg_batch *,
 		    int64_t outbox_id, int64_t now, const int64_t *ids,
 		    size_t nitems, const char *project, size_t k, size_t nparts);
 
+/* answer.c -- what the forms of signed action links do; callers hold a
+ * transaction.  Errors are plain Chinese sentences with a 4xx status. */
+struct answer_check {
+	struct link		 link;
+	struct item_row		 item;		/* the link's item */
+	struct answer_row	 request;	/* a stop request to decide */
+	char			*stage;		/* the stage the link is for */
+};
+struct answer_who {
+	const char	*name;		/* entered in the form */
+	const char	*addr;		/* client address */
+	const char	*agent;		/* user agent */
+};
+int		 answer_check(const struct config *, struct store *,
+		    const char *token, unsigned action, int64_t now,
+		    struct answer_check *, struct api_error *);
+void		 answer_check_clear(struct answer_check *);
+int		 answer_apply(const struct config *, struct store *,
+		    struct answer_check *, const char *token, unsigned action,
+		    const char *note, const char *date,
+		    const struct answer_who *, int64_t now, struct api_error *);
+
 /* notice.c -- permanent delivery failures told to the admin channel, at
  * most once an hour per failing channel; callers hold a transaction. */
 #define NOTICE_INTERVAL	3600	/* seconds between notices of a channel */
@@ -1367,6 +1553,14 @@ int64_t		 reporter_next(struct reporter *);	/* 0: none */
 /* control.c -- the HTTP/JSON API on the unix socket (and optional TCP). */
 struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
+
+/* web.c -- the pages on the TCP listener: /a/TOKEN (signed action
+ * links) and /board; 1 when the request was a page's and is answered. */
+struct evhttp_request;
+int		 web_request(struct escalator *, struct evhttp_request *);
+/* GET /v1/links/items/ID and /v1/links/board (path after /links). */
+void		 web_api_links(struct escalator *, struct evhttp_request *,
+		    const char *path, int get);
 
 /* metrics.c */
 char		*metrics_render(struct escalator *);	/* NULL: store error */

@@ -1091,6 +1091,61 @@ item_json_str(json_t *o, const char *key, const char *v)
 	json_object_set_new(o, key, v ? json_string(v) : json_null());
 }
 
+/* The latest acknowledgement and feedback of an item, from the answers
+ * of its action links. */
+struct item_answers {
+	int64_t		 ack_at, note_at;
+	char		*ack_stage, *ack_by, *note, *note_by;
+};
+
+static int
+item_answers_cb(void *arg, const struct answer_row *a)
+{
+	struct item_answers	*ia = arg;
+
+	if (strcmp(a->kind, "ack") == 0 && ia->ack_at == 0) {
+		ia->ack_at = a->at;
+		ia->ack_stage = a->stage ? xstrdup(a->stage) : NULL;
+		ia->ack_by = a->actor ? xstrdup(a->actor) : NULL;
+	} else if (strcmp(a->kind, "progress") == 0 && ia->note_at == 0) {
+		ia->note_at = a->at;
+		ia->note = a->note ? xstrdup(a->note) : NULL;
+		ia->note_by = a->actor ? xstrdup(a->actor) : NULL;
+	}
+	return (ia->ack_at != 0 && ia->note_at != 0);
+}
+
+/*
+ * "ack": 已签收 when the stage the item stands at (stage, NULL: none
+ * fired) was acknowledged, 未签收 when it was not, null before any
+ * stage; with who and when, and the latest feedback.
+ */
+static int
+item_json_answers(struct store *s, const struct item_row *r,
+    const char *stage, json_t *o)
+{
+	struct item_answers	 ia;
+
+	memset(&ia, 0, sizeof ia);
+	if (store_answer_each(s, r->id, 200, item_answers_cb, &ia) != 0)
+		return (-1);
+	if (stage == NULL || !model_status_open(r->status))
+		item_json_str(o, "ack", NULL);
+	else
+		item_json_str(o, "ack", ia.ack_stage != NULL &&
+		    strcmp(ia.ack_stage, stage) == 0 ? "已签收" : "未签收");
+	item_json_time(o, "ack_at", ia.ack_at);
+	item_json_str(o, "ack_by", ia.ack_by);
+	item_json_str(o, "feedback", ia.note);
+	item_json_time(o, "feedback_at", ia.note_at);
+	item_json_str(o, "feedback_by", ia.note_by);
+	free(ia.ack_stage);
+	free(ia.ack_by);
+	free(ia.note);
+	free(ia.note_by);
+	return (0);
+}
+
 /* The API representation of an item; NULL when its track or
  * prerequisites cannot be read. */
 json_t *
@@ -1134,6 +1189,11 @@ item_json(const struct config *conf, struct store *s, const struct item_row *r,
 	item_json_time(o, "done_at", r->done_at);
 	if ((rc = store_track_get(s, r->id, TRACK_MAIN, &t)) < 0)
 		goto fail;
+	if (item_json_answers(s, r, rc == 0 ? t.stage_name : NULL, o) != 0) {
+		if (rc == 0)
+			track_row_clear(&t);
+		goto fail;
+	}
 	if (rc == 0) {
 		p = t.policy ? config_policy(conf, t.policy) : NULL;
 		idx = p ? rules_stage_index(p, t.stage_name) : -1;

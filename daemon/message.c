@@ -41,6 +41,83 @@ message_format_cn(int64_t t, char *buf, size_t len)
 	    sec / 60 % 60);
 }
 
+/*
+ * The signed action link of an item in a notice (malloc'd), NULL without
+ * public_url, for a closing notice, or when the item cannot have one.
+ * It is the same for every rendering of a part at one moment, so that a
+ * part measured is the part sent.
+ */
+static char *
+message_answer_url(const struct config *conf, const struct msg_batch *b,
+    const struct item_row *it, int64_t now)
+{
+	struct link	 l;
+	char		*tok, *url;
+
+	if (conf->public_url == NULL || conf->link_secret == NULL ||
+	    it == NULL || strcmp(b->stage, "done") == 0 ||
+	    (it->status != NULL && !model_status_open(it->status)))
+		return (NULL);
+	memset(&l, 0, sizeof l);
+	l.item = it->id;
+	l.actions = LINK_NOTICE;
+	l.role = b->role;
+	l.stage = link_stage_tag(b->stage);
+	l.issued = now;
+	l.expires = now + LINK_DAYS * 86400;
+	l.salt = link_stage_tag(b->channel->name);
+	if ((tok = link_make(conf->link_secret, &l)) == NULL)
+		return (NULL);
+	xasprintf(&url, "%s/a/%s", conf->public_url, tok);
+	free(tok);
+	return (url);
+}
+
+/* A link as a line in a channel's markup: a markdown link where the
+ * format has them, else the label and the bare URL (malloc'd). */
+char *
+message_link_line(const struct channel *ch, const char *label,
+    const char *url)
+{
+	enum channel_format	 f = ch->format;
+	char			*line;
+	int			 md;
+
+	switch (ch->type) {
+	case CHANNEL_WECOM:
+	case CHANNEL_DINGTALK:
+		md = f != FORMAT_TEXT;
+		break;
+	case CHANNEL_FEISHU:	/* lark_md only inside cards */
+		md = f == FORMAT_DEFAULT || f == FORMAT_MARKDOWN ||
+		    f == FORMAT_CARD;
+		break;
+	default:
+		md = 0;
+		break;
+	}
+	if (md)
+		xasprintf(&line, "[%s](%s)", label, url);
+	else
+		xasprintf(&line, "%s：%s", label, url);
+	return (line);
+}
+
+/* The line a notice adds under an item for its action link. */
+static char *
+message_answer_line(const struct config *conf, const struct msg_batch *b,
+    const struct item_row *it, int64_t now)
+{
+	char	*url, *line;
+
+	if ((url = message_answer_url(conf, b, it, now)) == NULL)
+		return (NULL);
+	line = message_link_line(b->channel, "签收 · 反馈进展 · 办结 ·"
+	    " 申请中止计时", url);
+	free(url);
+	return (line);
+}
+
 /* Look up a placeholder for the group sections or the current item. */
 static const char *
 message_lookup(void *arg, const char *name)
@@ -125,6 +202,12 @@ message_lookup(void *arg, const char *name)
 	if (strcmp(name, "days_left") == 0) {
 		n = rules_days_left(c->conf->calendar, c->entry->due, c->now);
 		snprintf(c->buf, sizeof c->buf, "%d", n);
+		return (c->buf);
+	}
+	if (strcmp(name, "answer_link") == 0) {
+		char *u = message_answer_url(c->conf, b, it, c->now);
+		snprintf(c->buf, sizeof c->buf, "%s", u ? u : "");
+		free(u);
 		return (c->buf);
 	}
 	if (strcmp(name, "link") == 0) {
@@ -239,6 +322,21 @@ message_stream_line(struct msg_stream *ms, size_t i, struct msg_line *l)
 	l->text = message_section(ms->ts->item, &c);
 	if (l->text == NULL)
 		l->text = xstrdup("");
+	/* A template without {answer_link} gets the link as a line of its
+	 * own; measured with the item, like the rest of its line. */
+	if (ms->ts->item != NULL &&
+	    !template_uses(ms->ts->item, "answer_link")) {
+		char *al = message_answer_line(ms->conf, ms->batch,
+		    c.entry->item, ms->now), *t;
+		if (al != NULL) {
+			size_t n = strlen(l->text);
+			xasprintf(&t, "%s%s%s", l->text, n > 0 &&
+			    l->text[n - 1] == '\n' ? "" : "\n", al);
+			free(l->text);
+			free(al);
+			l->text = t;
+		}
+	}
 	l->mentions = c.entry->mentions;
 	l->nmentions = c.entry->nmentions;
 }

@@ -48,6 +48,8 @@ struct report_item {
 	int			 stage_rank;	/* its index, -1 none */
 	int			 overdue;	/* working days overdue at at */
 	int			 idle;		/* working days without progress */
+	const char		*ack;		/* 已签收 未签收, NULL: no links */
+	const struct answer_sum	*answers;	/* rep->sums', NULL none */
 };
 
 /* One rendering: the scope, the items and the growing output. */
@@ -70,6 +72,8 @@ struct report {
 	char			 *buf;
 	size_t			  len;
 	size_t			  cap;
+	struct answer_sum	 *sums;		/* answers of action links, */
+	size_t			  nsums;	/* with public_url only */
 };
 
 /* A region or department in the bulletin's rankings. */
@@ -481,6 +485,14 @@ report_collect(void *arg, const struct item_row *r, const char *policy,
 	if (report_overdue(r, rep->at))
 		ri->overdue = rules_overdue_workdays(rep->cal, r->due_at,
 		    rep->at);
+	if (rep->conf->public_url != NULL) {
+		/* 已签收: the stage the item stands at was acknowledged. */
+		ri->answers = answer_sum_find(rep->sums, rep->nsums, r->id);
+		ri->ack = stage == NULL ? NULL : ri->answers != NULL &&
+		    ri->answers->ack_stage != NULL &&
+		    strcmp(ri->answers->ack_stage, stage) == 0 ? "已签收" :
+		    "未签收";
+	}
 	since = r->last_progress_at > r->accepted_at ? r->last_progress_at :
 	    r->accepted_at;
 	if (report_active(r, rep->at))
@@ -661,6 +673,34 @@ report_weekly_csv(struct report *rep, const char *group, const char *section,
 	report_csv(rep, f, 12);
 }
 
+/* What the answers of action links add to an item's line: "｜已签收｜
+ * 反馈（12-03）：…", empty without public_url. */
+static void
+report_answers(const struct report_item *ri, char *buf, size_t len)
+{
+	const struct answer_sum	*a = ri->answers;
+	char			 day[16], *note;
+	int32_t			 d;
+	int			 m, dd;
+
+	*buf = '\0';
+	if (ri->ack == NULL && (a == NULL || a->note == NULL))
+		return;
+	day[0] = '\0';
+	if (a != NULL && a->note != NULL) {
+		rules_split(a->note_at, &d, NULL);
+		calendar_civil(d, NULL, &m, &dd);
+		snprintf(day, sizeof day, "%02d-%02d", m, dd);
+		note = part_shorten(a->note, 300);
+	} else
+		note = NULL;
+	snprintf(buf, len, "%s%s%s%s%s%s", ri->ack != NULL ? "｜" : "",
+	    ri->ack != NULL ? ri->ack : "", note != NULL ? "｜反馈（" : "",
+	    note != NULL ? day : "", note != NULL ? "）：" : "",
+	    note != NULL ? note : "");
+	free(note);
+}
+
 /* The digest of one group (NULL: items no group covers). */
 static void
 report_weekly_group(struct report *rep, const struct group *g, int nested)
@@ -674,8 +714,9 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 	char			*line;
 	int32_t			 today = rep->today, mon, day;
 	int64_t			 t0, t1;
+	struct report_list	 quiet = { NULL, 0 };
 	size_t			 i, k, active = 0, n;
-	char			 a[96], b[96];
+	char			 a[96], b[96], c[700];
 
 	mon = today - report_iso_dow(today);
 	t0 = rules_local(mon, 0);
@@ -699,6 +740,11 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 			report_push(&idle, ri);
 		if (report_blocked(&ri->r, rep->at))
 			report_push(&blocked, ri);
+		/* With action links: open items with no 反馈 this week. */
+		if (rep->conf->public_url != NULL &&
+		    report_active(&ri->r, rep->at) && (ri->answers == NULL ||
+		    ri->answers->note_at < t0))
+			report_push(&quiet, ri);
 	}
 	report_sort(&due, report_by_due);
 	report_sort(&over, report_by_stage);
@@ -725,8 +771,9 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 			snprintf(b, sizeof b, "，剩 %zu 个工作日", n);
 		else
 			snprintf(b, sizeof b, "（今日）");
-		report_line(rep, L_PLAIN, "%zu. %s · %s 到期%s", i + 1,
-		    due.v[i]->label, a, b);
+		report_answers(due.v[i], c, sizeof c);
+		report_line(rep, L_PLAIN, "%zu. %s · %s 到期%s%s", i + 1,
+		    due.v[i]->label, a, b, c);
 		report_weekly_csv(rep, gname, "本周到期", due.v[i]);
 	}
 	if (over.n > 0)
@@ -744,8 +791,9 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 		}
 		rules_split(ri->r.due_at, &day, NULL);
 		report_day(rep, day, a, sizeof a);
-		report_line(rep, L_PLAIN, "%zu. %s · 逾期 %d 个工作日（期限 %s）",
-		    k + 1, ri->label, ri->overdue, a);
+		report_answers(ri, c, sizeof c);
+		report_line(rep, L_PLAIN, "%zu. %s · 逾期 %d 个工作日（期限 %s）%s",
+		    k + 1, ri->label, ri->overdue, a, c);
 		report_weekly_csv(rep, gname, "逾期事项", ri);
 	}
 	if (done.n > 0)
@@ -793,11 +841,22 @@ report_weekly_group(struct report *rep, const struct group *g, int nested)
 		    report_workdays(rep, ri->r.blocked_at, rep->at));
 		report_weekly_csv(rep, gname, "卡点事项", ri);
 	}
+	if (quiet.n > 0)
+		report_line(rep, nested ? L_SUB : L_HEAD, "六、本周未反馈进展"
+		    "（%zu）", quiet.n);
+	report_sort(&quiet, report_by_due);
+	for (i = 0; i < quiet.n; i++) {
+		ri = quiet.v[i];
+		report_line(rep, L_PLAIN, "%zu. %s%s%s", i + 1, ri->label,
+		    ri->ack != NULL ? "｜" : "", ri->ack != NULL ? ri->ack : "");
+		report_weekly_csv(rep, gname, "本周未反馈", ri);
+	}
 	free(due.v);
 	free(over.v);
 	free(done.v);
 	free(idle.v);
 	free(blocked.v);
+	free(quiet.v);
 }
 
 /* The weekly digest: one group, or every group in turn. */
@@ -1302,7 +1361,7 @@ report_agenda(struct report *rep)
 	size_t			 i;
 	int			 y, m, d;
 	int32_t			 day;
-	char			 a[96], b[96], *s;
+	char			 a[96], b[96], c[700], *s;
 
 	for (i = 0; i < rep->nitems; i++) {
 		ri = &rep->items[i];
@@ -1332,11 +1391,12 @@ report_agenda(struct report *rep)
 		ri = blocked.v[i];
 		rules_split(ri->r.blocked_at, &day, NULL);
 		report_day(rep, day, a, sizeof a);
+		report_answers(ri, c, sizeof c);
 		report_line(rep, L_PLAIN, "%zu. %s%s%s —— 卡点：%s；自 %s 起已 %d "
-		    "个工作日", i + 1, ri->label, ri->group != NULL ? " · " : "",
-		    ri->group != NULL ? ri->group->name : "",
+		    "个工作日%s", i + 1, ri->label, ri->group != NULL ? " · " :
+		    "", ri->group != NULL ? ri->group->name : "",
 		    ri->r.blocked_reason, a,
-		    report_workdays(rep, ri->r.blocked_at, rep->at));
+		    report_workdays(rep, ri->r.blocked_at, rep->at), c);
 		report_agenda_csv(rep, "难点堵点", ri, ri->r.blocked_at);
 	}
 	if (blocked.n == 0)
@@ -1429,8 +1489,11 @@ report_make(const struct config *conf, struct store *s,
 	lower = rules_local(mon, 0);
 	if (rep.since < lower)
 		lower = rep.since;
-	if (store_items_report(s, lower, report_collect, &rep) != 0) {
+	if ((conf->public_url != NULL && store_answer_sums(s, &rep.sums,
+	    &rep.nsums) != 0) ||
+	    store_items_report(s, lower, report_collect, &rep) != 0) {
 		report_items_free(&rep);
+		answer_sums_free(rep.sums, rep.nsums);
 		return (-1);
 	}
 	switch (rc->type) {
@@ -1448,6 +1511,7 @@ report_make(const struct config *conf, struct store *s,
 		break;
 	}
 	report_items_free(&rep);
+	answer_sums_free(rep.sums, rep.nsums);
 	if (summary != NULL && rep.summary == NULL && rep.table != NULL)
 		xasprintf(&rep.summary, "表格共 %zu 行",
 		    table_nrows(rep.table));

@@ -396,6 +396,8 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 		}
 		sb = step_batch(st, ch, sg, grp ? grp->name : NULL,
 		    it->category);
+		if (sb->b.role == 0)	/* whom its action links are for */
+			sb->b.role = (int)sg->to[i].role + 1;
 		if (ei < 0)
 			ei = step_entry(st, t, it);
 		/* The same item once per message even if named twice. */
@@ -445,6 +447,30 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	return (0);
 }
 
+/*
+ * Whether a repeat of the stage the track stands at was acknowledged
+ * (签收 through an action link) on this working day: it is then passed
+ * over, logged, and the next day's repeat comes as usual.  1 yes, 0 no.
+ */
+static int
+step_acked(struct step *st, const struct track_row *t,
+    const struct item_row *it, const struct policy *p, int sidx)
+{
+	int32_t	 day;
+	int	 rc;
+
+	if (sidx != t->stage || t->stage < 0)
+		return (0);
+	rules_split(st->now, &day, NULL);
+	if ((rc = store_answer_acked(st->store, it->id, p->stages[sidx].name,
+	    day)) <= 0)
+		return (rc);
+	if (step_log(st, it->id, it->project_code, p->stages[sidx].name, NULL,
+	    "acknowledged", "签收 today: this repeat is not sent") != 0)
+		return (-1);
+	return (1);
+}
+
 /* Advance one due track (it: its item, NULL when the item is gone). */
 static int
 step_track(void *arg, const struct track_row *tr, const struct item_row *it)
@@ -453,7 +479,7 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 	const struct policy	*p;
 	const struct window	*w;
 	struct track_row	 t = *tr;
-	int			 sidx, rep, before;
+	int			 sidx, rep, before, ack;
 
 	if (it == NULL) {
 		t.next_at = 0;
@@ -476,7 +502,9 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 			return (step_track_save(st, &t) != 0 ? -1 : 0);
 		}
 		before = t.stage;
-		if (step_fire(st, p, &t, it, sidx, rep) != 0)
+		if ((ack = step_acked(st, &t, it, p, sidx)) < 0)
+			return (-1);
+		if (!ack && step_fire(st, p, &t, it, sidx, rep) != 0)
 			return (-1);
 		t.stage = sidx;
 		t.rep = rep;

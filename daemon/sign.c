@@ -33,6 +33,84 @@ sign_hmac(const void *key, size_t keylen, const void *msg, size_t msglen,
 	return (0);
 }
 
+/* HMAC-SHA256 of msg under key: the one implementation, for link.c too. */
+int
+sign_hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t msglen, unsigned char out[32])
+{
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen;
+
+	if (sign_hmac(key, keylen, msg, msglen, mac, &maclen) != 0 ||
+	    maclen != 32)
+		return (-1);
+	memcpy(out, mac, 32);
+	return (0);
+}
+
+/* Decode unpadded base64url into out (at most cap bytes); -1 when the
+ * text is not base64url or too long. */
+int
+sign_base64url_decode(const char *in, unsigned char *out, size_t cap,
+    size_t *len)
+{
+	char		*std;
+	unsigned char	*tmp;
+	size_t		 n = strlen(in), i, pad;
+	int		 got;
+
+	if (n == 0 || n % 4 == 1 || n > 4 * ((cap + 2) / 3))
+		return (-1);
+	pad = (4 - n % 4) % 4;
+	std = xmalloc(n + pad + 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '-')
+			c = '+';
+		else if (c == '_')
+			c = '/';
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9'))) {
+			free(std);
+			return (-1);
+		}
+		std[i] = (char)c;
+	}
+	for (i = 0; i < pad; i++)
+		std[n + i] = '=';
+	std[n + pad] = '\0';
+	tmp = xmalloc(n + pad);
+	got = EVP_DecodeBlock(tmp, (unsigned char *)std, (int)(n + pad));
+	free(std);
+	if (got < 0 || (size_t)got < pad || (size_t)got - pad > cap) {
+		free(tmp);
+		return (-1);
+	}
+	*len = (size_t)got - pad;
+	memcpy(out, tmp, *len);
+	free(tmp);
+	return (0);
+}
+
+/* Unpadded base64url (RFC 4648 section 5) of a byte string. */
+char *
+sign_base64url(const unsigned char *in, size_t len)
+{
+	char	*s = sign_base64(in, len), *p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+		else if (*p == '=') {
+			*p = '\0';
+			break;
+		}
+	}
+	return (s);
+}
+
 /* Standard base64 (with padding, no line breaks) of a byte string. */
 char *
 sign_base64(const unsigned char *in, size_t len)

@@ -203,6 +203,18 @@ static const char *store_migrations[] = {
 	"CREATE TABLE outbox_files (outbox_id INTEGER PRIMARY KEY,"
 	"  name TEXT NOT NULL, data BLOB NOT NULL, media_id TEXT,"
 	"  media_at INTEGER NOT NULL DEFAULT 0);",
+	/* 12: answers from signed action links (签收, 反馈, 办结, 中止计时
+	 * requests and their decisions) with their actors, and the link
+	 * uses that make a one-shot link unusable twice (store_answer.c). */
+	"CREATE TABLE answers ("
+	"  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  stage TEXT, note TEXT, day INTEGER NOT NULL DEFAULT 0, actor TEXT,"
+	"  role TEXT, addr TEXT, agent TEXT, at INTEGER NOT NULL, status TEXT,"
+	"  decided_at INTEGER NOT NULL DEFAULT 0, decided_by TEXT);"
+	"CREATE INDEX answers_item ON answers(item_id, kind, at);"
+	"CREATE TABLE link_uses ("
+	"  token TEXT NOT NULL, action TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (token, action)) WITHOUT ROWID;",
 };
 
 #define ITEM_SEL \

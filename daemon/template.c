@@ -90,6 +90,7 @@ const char *const template_item_names[] = {
 	"mode",		/* 容缺受理, 告知承诺, 预审 */
 	"reason",	/* why blocked or escalated */
 	"link",		/* may be empty */
+	"answer_link",	/* signed action link (public_url); may be empty */
 	"index",	/* 1-based position in the message */
 	"accepted",	/* date accepted */
 	"rectify_deadline", /* the rectification deadline an interview sets:

@@ -130,7 +130,10 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 11)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 12)
+        # Schema 12: answers of action links and the uses of links (none yet).
+        self.assertEqual(H.db_query(db, "SELECT count(*) FROM answers"), [(0,)])
+        self.assertEqual(H.db_query(db, "SELECT count(*) FROM link_uses"), [(0,)])
         # Schema 11: the files a message posts (none yet).
         self.assertEqual(H.db_query(db, "SELECT count(*) FROM outbox_files"), [(0,)])
         # Schema 10: entries from before have no actor; new ones do.

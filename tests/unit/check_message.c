@@ -140,6 +140,90 @@ START_TEST(test_grouping_split)
 }
 END_TEST
 
+/* With public_url every item carries its action link, measured into the
+ * split; in text formats as a bare URL; without public_url none. */
+START_TEST(test_answer_links)
+{
+	struct channel		 ch;
+	struct msg_batch	 b;
+	struct msg_part		*parts;
+	struct link		 l;
+	size_t			 nparts, i, k, links = 0;
+	char			*err = NULL, *p, *q, tok[80];
+
+	memset(&ch, 0, sizeof ch);
+	ch.name = (char *)(uintptr_t)"social";
+	ch.type = CHANNEL_WECOM;
+	ch.format = FORMAT_MARKDOWN;
+	ch.max_bytes = 2048;
+	for (i = 0; i < 60; i++) {
+		memset(&items[i], 0, sizeof items[i]);
+		snprintf(names[i], sizeof names[i], "链接测试产业园第%03zu期", i);
+		items[i].id = (int64_t)i + 1;
+		items[i].project_code = names[i];
+		items[i].project_name = names[i];
+		items[i].kind = (char *)(uintptr_t)"规划许可";
+		items[i].department = (char *)(uintptr_t)"建设工程审批科";
+		entries[i].item = &items[i];
+		entries[i].due = at("2026-11-20 18:00");
+	}
+	memset(&b, 0, sizeof b);
+	b.channel = &ch;
+	b.template = "reminder";
+	b.stage = "reminder";
+	b.stage_label = "催办";
+	b.severity = "warning";
+	b.group = "社会投资类推进组";
+	b.entries = entries;
+	b.nentries = 60;
+	b.role = (int)ROLE_DEPARTMENT + 1;
+	ck_assert_int_eq(message_render(conf, &b, at("2026-11-24 09:00"),
+	    &parts, &nparts, &err), 0);
+	for (i = 0; i < nparts; i++)
+		ck_assert_ptr_null(strstr(parts[i].text, "/a/"));
+	message_parts_free(parts, nparts);
+
+	conf->public_url = xstrdup("https://duban.example.gov.cn");
+	conf->link_secret = xstrdup("unit-link-secret-0123");
+	ck_assert_int_eq(message_render(conf, &b, at("2026-11-24 09:00"),
+	    &parts, &nparts, &err), 0);
+	ck_assert_uint_gt(nparts, 1);
+	for (i = 0; i < nparts; i++) {
+		ck_assert_uint_le(strlen(parts[i].text), 2048);
+		for (p = parts[i].text; (p = strstr(p, "](https://duban."
+		    "example.gov.cn/a/")) != NULL; p = q) {
+			p += strlen("](https://duban.example.gov.cn/a/");
+			q = strchr(p, ')');
+			ck_assert_ptr_nonnull(q);
+			k = (size_t)(q - p);
+			ck_assert_uint_lt(k, sizeof tok);
+			memcpy(tok, p, k);
+			tok[k] = '\0';
+			ck_assert_int_eq(link_parse(conf->link_secret, tok, &l),
+			    0);
+			ck_assert_uint_eq(l.actions, LINK_NOTICE);
+			ck_assert_int_eq(l.role, (int)ROLE_DEPARTMENT + 1);
+			ck_assert_uint_eq(l.stage, link_stage_tag("reminder"));
+			links++;
+		}
+	}
+	ck_assert_uint_eq(links, 60);
+	message_parts_free(parts, nparts);
+
+	ch.format = FORMAT_TEXT;
+	b.nentries = 2;
+	ck_assert_int_eq(message_render(conf, &b, at("2026-11-24 09:00"),
+	    &parts, &nparts, &err), 0);
+	ck_assert_ptr_nonnull(strstr(parts[0].text,
+	    "申请中止计时：https://duban.example.gov.cn/a/"));
+	message_parts_free(parts, nparts);
+	free(conf->public_url);
+	conf->public_url = NULL;
+	free(conf->link_secret);
+	conf->link_secret = NULL;
+}
+END_TEST
+
 /* Long text splits at line boundaries, each part within the limit. */
 START_TEST(test_split)
 {
@@ -551,6 +635,7 @@ message_suite(void)
 	tcase_add_test(tc, test_part_mark);
 	tcase_add_test(tc, test_shorten);
 	tcase_add_test(tc, test_mentions_per_part);
+	tcase_add_test(tc, test_answer_links);
 	tcase_add_test(tc, test_interview_rectify_deadline);
 	tcase_add_test(tc, test_supplement_commitment_overdue);
 	tcase_set_timeout(tc, 30);

@@ -279,7 +279,7 @@ START_TEST(test_names)
 		template_free(t);
 		free(text);
 	}
-	ck_assert_uint_eq(i, 19);
+	ck_assert_uint_eq(i, 20);
 }
 END_TEST
 
