@@ -991,6 +991,7 @@ void		 message_parts_free(struct msg_part *, size_t);
  * display order by a callback; the marker is put in by part_mark(). */
 typedef const struct msg_entry *(*message_entry_fn)(void *, size_t);
 struct msg_line;
+struct message_cache;
 struct msg_stream {
 	const struct config		*conf;
 	const struct msg_batch		*batch;
@@ -1002,6 +1003,7 @@ struct msg_stream {
 	struct msg_line			*lines;	/* rendered, not yet placed */
 	size_t				 nlines, lcap;
 	int				 done;
+	struct message_cache		*cache;	/* message.c's */
 };
 int		 message_stream_begin(struct msg_stream *, const struct config *,
 		    const struct msg_batch *, int64_t now, size_t n,
