@@ -101,6 +101,11 @@ struct message_cache {
 	char			*mtext;
 	size_t			 mlen, mcap;
 
+	/* The part's lines [0, k) marked at their widest, each with its
+	 * "\n": line i starts at loff[i]. */
+	char			*lines;
+	size_t			 llen, lcap, *loff, locap;
+
 	/* A candidate's text. */
 	char			*buf;
 	size_t			 bcap;
@@ -564,6 +569,38 @@ message_people(struct msg_stream *ms, size_t k)
 	}
 }
 
+/* Lay the part's lines [0, k) out at their widest, one after another. */
+static void
+message_lines(struct msg_stream *ms, size_t k)
+{
+	struct message_cache	*mc = ms->cache;
+	const struct msg_line	*l;
+	size_t			 i, n, total = 0;
+
+	for (i = 0; i < k; i++)
+		total += ms->lines[i].wlen + 1;
+	if (total + 1 > mc->lcap) {
+		mc->lcap = total + 1;
+		mc->lines = xreallocarray(mc->lines, mc->lcap, 1);
+	}
+	if (k + 1 > mc->locap) {
+		mc->locap = k + 1;
+		mc->loff = xreallocarray(mc->loff, mc->locap,
+		    sizeof *mc->loff);
+	}
+	mc->llen = 0;
+	for (i = 0; i < k; i++) {
+		l = &ms->lines[i];
+		n = l->wlen;
+		mc->loff[i] = mc->llen;
+		memcpy(mc->lines + mc->llen, l->wide != NULL ? l->wide :
+		    l->text, n);
+		mc->llen += n;
+		mc->lines[mc->llen++] = '\n';
+	}
+	mc->loff[k] = mc->llen;
+}
+
 /* Set the cached sections to those of a part mentioning the first nn
  * names by text. */
 static void
@@ -635,6 +672,11 @@ message_text(struct msg_stream *ms, size_t k, const char *first,
 	if (h != NULL) {
 		message_put(mc, &len, h, wide ? mc->whlen : mc->hlen);
 		message_put(mc, &len, "\n", 1);
+	}
+	if (wide && first == NULL) {
+		/* A probe: its lines as message_lines() laid them out. */
+		message_put(mc, &len, mc->lines, mc->loff[k]);
+		k = 0;
 	}
 	for (i = 0; i < k; i++) {
 		l = &ms->lines[i];
@@ -783,6 +825,7 @@ message_stream_next(struct msg_stream *ms, struct msg_part *part,
 			break;
 	}
 	message_people(ms, k);
+	message_lines(ms, k);
 	if (k > 0 && !message_candidate(ms, k, NULL, NULL, NULL)) {
 		/* lo fits (0 always counts as fitting), hi does not. */
 		lo = 0;
@@ -871,6 +914,8 @@ message_stream_end(struct msg_stream *ms)
 	free(mc->cnm);
 	free(mc->moff);
 	free(mc->mtext);
+	free(mc->lines);
+	free(mc->loff);
 	free(mc->buf);
 	free(mc);
 	ms->cache = NULL;

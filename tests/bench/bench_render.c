@@ -3,10 +3,11 @@
  * process, for a profiler (valgrind --tool=callgrind) or a quick timing.
  * It renders one chat's share of (b)'s burst -- N items due together, the
  * shipped "reminder" templates, items named as bench_import names them --
- * with message_render() (the same stream the step uses), and prints the
+ * with message_render() (the same stream the step uses) and builds each
+ * part's structured event as the step's renderer does, and prints the
  * number of parts, their bytes, the seconds taken and a digest (FNV-1a) of
- * every part's title, text, mentions and entries, so that a change to the
- * rendering can be shown to send the same bytes.
+ * every part's title, text, mentions, entries and event, so that a change
+ * to the rendering can be shown to send the same bytes.
  *
  *   bench_render N APP [MENTIONS] [ROUNDS]
  *
@@ -78,6 +79,9 @@ main(int argc, char *argv[])
 	struct channel		 ch;
 	struct msg_batch	 b;
 	struct msg_part		*parts;
+	struct enqueue_event	 ev;
+	char			*event;
+	size_t			 j;
 	char			**pr = NULL, *err = NULL, (*names)[64];
 	char			(*mob)[24], (*uid)[24];
 	size_t			 npr = 0, n, nparts, i, a, bytes;
@@ -202,6 +206,19 @@ main(int argc, char *argv[])
 				    parts[i].nentries);
 				bench_hash(&h, num);
 				bytes += strlen(parts[i].text);
+				/* The part's structured event, as the step's
+				 * renderer builds it with the part. */
+				enqueue_event_new(&b, &ev);
+				for (j = 0; j < parts[i].nentries; j++) {
+					const struct msg_entry *e =
+					    parts[i].entries[j];
+					enqueue_event_item(&ev, e->item->id,
+					    e->item->project_code, e->item->kind,
+					    e->item->department, e->due);
+				}
+				event = enqueue_event_dump(&ev);
+				bench_hash(&h, event);
+				free(event);
 			}
 			message_parts_free(parts, nparts);
 		}
