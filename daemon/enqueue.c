@@ -50,9 +50,11 @@ enqueue_mention_plan(enum channel_type type, const struct person *p,
 
 /* Start an event: {"stage":..,"stage_label":..,"group":..,"items":[ */
 void
-enqueue_event_new(const struct msg_batch *b, struct jsonbuf *e)
+enqueue_event_new(const struct msg_batch *b, struct enqueue_event *ev)
 {
-	memset(e, 0, sizeof *e);
+	struct jsonbuf	*e = &ev->b;
+
+	memset(ev, 0, sizeof *ev);
 	jsonbuf_put(e, "{\"stage\":", 9);
 	jsonbuf_str(e, b->stage);
 	jsonbuf_put(e, ",\"stage_label\":", 15);
@@ -64,11 +66,12 @@ enqueue_event_new(const struct msg_batch *b, struct jsonbuf *e)
 
 /* One item of an event. */
 void
-enqueue_event_item(struct jsonbuf *e, int64_t id, const char *project,
+enqueue_event_item(struct enqueue_event *ev, int64_t id, const char *project,
     const char *kind, const char *department, int64_t due)
 {
-	char	 buf[64];
-	int	 n;
+	struct jsonbuf	*e = &ev->b;
+	char		 buf[64];
+	int		 n;
 
 	n = snprintf(buf, sizeof buf, "%s{\"id\":%lld,\"project\":",
 	    e->p[e->len - 1] == '[' ? "" : ",", (long long)id);
@@ -79,17 +82,24 @@ enqueue_event_item(struct jsonbuf *e, int64_t id, const char *project,
 	jsonbuf_put(e, ",\"department\":", 14);
 	jsonbuf_str(e, department);
 	jsonbuf_put(e, ",\"deadline\":", 12);
-	rules_format(due, buf, sizeof buf);
-	jsonbuf_str(e, buf);
+	/* Formatted once per distinct deadline of the event: localtime_r
+	 * re-reads the zone's rule for every instant past its last
+	 * transition. */
+	if (!ev->has_due || ev->due != due) {
+		rules_format(due, ev->deadline, sizeof ev->deadline);
+		ev->due = due;
+		ev->has_due = 1;
+	}
+	jsonbuf_str(e, ev->deadline);
 	jsonbuf_put(e, "}", 1);
 }
 
 /* Finish an event: the text (malloc'd). */
 char *
-enqueue_event_dump(struct jsonbuf *e)
+enqueue_event_dump(struct enqueue_event *ev)
 {
-	jsonbuf_put(e, "]}", 2);
-	return (e->p);
+	jsonbuf_put(&ev->b, "]}", 2);
+	return (ev->b.p);
 }
 
 /* When a message of a batch may go: now, or when its chat's window opens. */
@@ -185,7 +195,7 @@ enqueue_batch(const struct config *conf, struct store *s,
     const struct msg_batch *b, int64_t now, int64_t item_for_log)
 {
 	struct msg_part		*parts;
-	struct jsonbuf		 ev;
+	struct enqueue_event	 ev;
 	size_t			 nparts, i, j;
 	char			*err = NULL, *event;
 	int64_t			 ids2[2];

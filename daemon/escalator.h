@@ -1212,6 +1212,7 @@ char		*message_link_line(const struct channel *, const char *label,
  * display order by a callback; the marker is put in by part_mark(). */
 typedef const struct msg_entry *(*message_entry_fn)(void *, size_t);
 struct msg_line;
+struct message_cache;
 struct msg_stream {
 	const struct config		*conf;
 	const struct msg_batch		*batch;
@@ -1223,6 +1224,7 @@ struct msg_stream {
 	struct msg_line			*lines;	/* rendered, not yet placed */
 	size_t				 nlines, lcap;
 	int				 done;
+	struct message_cache		*cache;	/* message.c's */
 };
 int		 message_stream_begin(struct msg_stream *, const struct config *,
 		    const struct msg_batch *, int64_t now, size_t n,
@@ -1424,12 +1426,21 @@ int		 enqueue_file(const struct config *, struct store *,
 int		 enqueue_part(const struct config *, struct store *,
 		    const struct msg_batch *, const struct msg_part *,
 		    const char *event, int64_t now, int64_t ids[2]);
-/* Pieces of enqueue_batch() that the step's streamed batches use. */
-void		 enqueue_event_new(const struct msg_batch *, struct jsonbuf *);
-void		 enqueue_event_item(struct jsonbuf *, int64_t id,
+/* Pieces of enqueue_batch() that the step's streamed batches use: an
+ * event being written, with the last deadline it wrote as text (the items
+ * of a burst share their deadline). */
+struct enqueue_event {
+	struct jsonbuf	 b;
+	int64_t		 due;
+	int		 has_due;
+	char		 deadline[64];
+};
+void		 enqueue_event_new(const struct msg_batch *,
+		    struct enqueue_event *);
+void		 enqueue_event_item(struct enqueue_event *, int64_t id,
 		    const char *project, const char *kind, const char *department,
 		    int64_t due);
-char		*enqueue_event_dump(struct jsonbuf *);
+char		*enqueue_event_dump(struct enqueue_event *);
 int64_t		 enqueue_not_before(const struct config *,
 		    const struct msg_batch *, int64_t now);
 int		 enqueue_log_queued(struct store *, const struct msg_batch *,

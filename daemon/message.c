@@ -11,6 +11,106 @@
 
 #include "escalator.h"
 
+#define MESSAGE_NITEMS(a)	(sizeof (a) / sizeof (a)[0])
+
+/* The placeholders a message knows, resolved from their names once per
+ * template (see message_key). */
+enum message_key {
+	KEY_NONE,
+	KEY_STAGE, KEY_STAGE_LABEL, KEY_GROUP, KEY_CATEGORY, KEY_SEVERITY,
+	KEY_CHANNEL, KEY_MENTIONS, KEY_PART, KEY_COUNT, KEY_NOW,
+	KEY_PROJECT, KEY_PROJECT_CODE, KEY_ITEM, KEY_DEPARTMENT, KEY_HANDLER,
+	KEY_REGION, KEY_MODE, KEY_REASON, KEY_INDEX, KEY_DEADLINE,
+	KEY_ACCEPTED, KEY_RECTIFY_DEADLINE, KEY_OVERDUE_DAYS, KEY_DAYS_LEFT,
+	KEY_LINK, KEY_ANSWER_LINK
+};
+
+static const struct {
+	const char		*name;
+	enum message_key	 key;
+} message_keys[] = {
+	{ "stage", KEY_STAGE }, { "stage_label", KEY_STAGE_LABEL },
+	{ "group", KEY_GROUP }, { "category", KEY_CATEGORY },
+	{ "severity", KEY_SEVERITY }, { "channel", KEY_CHANNEL },
+	{ "mentions", KEY_MENTIONS }, { "part", KEY_PART },
+	{ "count", KEY_COUNT }, { "now", KEY_NOW },
+	{ "project", KEY_PROJECT }, { "project_code", KEY_PROJECT_CODE },
+	{ "item", KEY_ITEM }, { "department", KEY_DEPARTMENT },
+	{ "handler", KEY_HANDLER }, { "region", KEY_REGION },
+	{ "mode", KEY_MODE }, { "reason", KEY_REASON },
+	{ "index", KEY_INDEX }, { "deadline", KEY_DEADLINE },
+	{ "accepted", KEY_ACCEPTED },
+	{ "rectify_deadline", KEY_RECTIFY_DEADLINE },
+	{ "overdue_days", KEY_OVERDUE_DAYS }, { "days_left", KEY_DAYS_LEFT },
+	{ "link", KEY_LINK }, { "answer_link", KEY_ANSWER_LINK },
+};
+
+/*
+ * What a stream keeps between its lines and parts so that a batch of
+ * thousands of items does each piece of work once: the placeholder names
+ * already resolved (by the address of the compiled name: the templates
+ * outlive the stream), the last values of the pure functions of a time
+ * (a burst's items share their deadline), the handlers already looked up,
+ * the sections of the part being split (they depend on the part only
+ * through its mentions), and the part's mentions in order of appearance.
+ * Every value is what the function would return: a cache, never an
+ * estimate.
+ */
+#define MESSAGE_HANDLERS	64
+
+struct message_cache {
+	struct {
+		const char	*name;
+		enum message_key key;
+	}			 keys[48];
+	size_t			 nkeys;
+	struct {
+		int64_t		 t;
+		int		 set;
+		char		 s[24];
+	}			 times[4];	/* rules_format, to the minute */
+	size_t			 tnext;
+	struct {
+		int64_t		 t;
+		int		 set;
+		char		 s[64];
+	}			 cn;		/* message_format_cn */
+	struct {
+		int64_t		 due, now;
+		int		 set;
+		char		 s[16];
+	}			 overdue, left;
+	struct {
+		char		*handler;
+		const struct person *p;
+	}			 handlers[MESSAGE_HANDLERS];
+
+	/* The sections, rendered for the mentions text skey (NULL: none). */
+	int			 sset;
+	char			*skey;
+	char			*title, *header, *footer;	/* PART_MARK */
+	char			*wtitle, *wheader, *wfooter;	/* widest */
+	size_t			 hlen, flen, whlen, wflen;
+
+	/* The part's people: lines [0, k) mention the first cu[k] user ids
+	 * of uid, cm[k] mobiles of mob and cn[k] names of names, whose
+	 * "@a @b" text is the first moff[cn[k]] bytes of mtext. */
+	const char		**uid, **mob, **names;
+	size_t			 nuid, nmob, nnames, pcap;
+	size_t			*cu, *cm, *cnm, *moff, ccap;
+	char			*mtext;
+	size_t			 mlen, mcap;
+
+	/* The part's lines [0, k) marked at their widest, each with its
+	 * "\n": line i starts at loff[i]. */
+	char			*lines;
+	size_t			 llen, lcap, *loff, locap;
+
+	/* A candidate's text. */
+	char			*buf;
+	size_t			 bcap;
+};
+
 struct message_ctx {
 	const struct config	*conf;
 	const struct msg_batch	*batch;
@@ -21,6 +121,7 @@ struct message_ctx {
 	const char		*part;
 	const char		*mentions;	/* "@name" of the part's people
 						   the app cannot mention */
+	struct message_cache	*cache;		/* NULL: nothing kept */
 	char			 buf[256];
 };
 
@@ -118,104 +219,208 @@ message_answer_line(const struct config *conf, const struct msg_batch *b,
 	return (line);
 }
 
+/* The key of a placeholder name: the table is searched once per compiled
+ * name, later lookups compare its address. */
+static enum message_key
+message_key(struct message_cache *mc, const char *name)
+{
+	enum message_key	 key = KEY_NONE;
+	size_t			 i;
+
+	if (mc != NULL) {
+		for (i = 0; i < mc->nkeys; i++)
+			if (mc->keys[i].name == name)
+				return (mc->keys[i].key);
+	}
+	for (i = 0; i < MESSAGE_NITEMS(message_keys); i++) {
+		if (strcmp(message_keys[i].name, name) == 0) {
+			key = message_keys[i].key;
+			break;
+		}
+	}
+	if (mc != NULL && mc->nkeys < MESSAGE_NITEMS(mc->keys)) {
+		mc->keys[mc->nkeys].name = name;
+		mc->keys[mc->nkeys++].key = key;
+	}
+	return (key);
+}
+
+/* An instant as "YYYY-MM-DD HH:MM" (rules_format to the minute). */
+static const char *
+message_time(struct message_ctx *c, int64_t t)
+{
+	struct message_cache	*mc = c->cache;
+	size_t			 i;
+
+	if (mc == NULL) {
+		rules_format(t, c->buf, sizeof c->buf);
+		c->buf[16] = '\0';
+		return (c->buf);
+	}
+	for (i = 0; i < MESSAGE_NITEMS(mc->times); i++)
+		if (mc->times[i].set && mc->times[i].t == t)
+			return (mc->times[i].s);
+	i = mc->tnext++ % MESSAGE_NITEMS(mc->times);
+	rules_format(t, c->buf, sizeof c->buf);
+	c->buf[16] = '\0';
+	memcpy(mc->times[i].s, c->buf, strlen(c->buf) + 1);
+	mc->times[i].t = t;
+	mc->times[i].set = 1;
+	return (mc->times[i].s);
+}
+
+/* A configured person by id or name (config_person), remembered by the
+ * text asked for. */
+static const struct person *
+message_person(struct message_ctx *c, const char *handler)
+{
+	struct message_cache	*mc = c->cache;
+	const unsigned char	*s;
+	uint32_t		 h = 2166136261u;
+	size_t			 i;
+
+	if (mc == NULL)
+		return (config_person(c->conf, handler));
+	for (s = (const unsigned char *)handler; *s != '\0'; s++)
+		h = (h ^ *s) * 16777619u;
+	i = h % MESSAGE_HANDLERS;
+	if (mc->handlers[i].handler == NULL ||
+	    strcmp(mc->handlers[i].handler, handler) != 0) {
+		free(mc->handlers[i].handler);
+		mc->handlers[i].handler = xstrdup(handler);
+		mc->handlers[i].p = config_person(c->conf, handler);
+	}
+	return (mc->handlers[i].p);
+}
+
 /* Look up a placeholder for the group sections or the current item. */
 static const char *
 message_lookup(void *arg, const char *name)
 {
 	struct message_ctx	*c = arg;
+	struct message_cache	*mc = c->cache;
 	const struct msg_batch	*b = c->batch;
 	const struct item_row	*it = c->entry ? c->entry->item : NULL;
+	enum message_key	 key = message_key(mc, name);
+	int64_t			 t;
 	int			 n;
 
-	if (strcmp(name, "stage") == 0)
+	switch (key) {
+	case KEY_STAGE:
 		return (b->stage);
-	if (strcmp(name, "stage_label") == 0)
+	case KEY_STAGE_LABEL:
 		return (b->stage_label);
-	if (strcmp(name, "group") == 0)
+	case KEY_GROUP:
 		return (b->group ? b->group : "");
-	if (strcmp(name, "category") == 0)
+	case KEY_CATEGORY:
 		return (it && it->category ? it->category :
 		    b->category ? b->category : "");
-	if (strcmp(name, "severity") == 0)
+	case KEY_SEVERITY:
 		return (b->severity ? b->severity : "info");
-	if (strcmp(name, "channel") == 0)
+	case KEY_CHANNEL:
 		return (b->channel->name);
-	if (strcmp(name, "mentions") == 0)
+	case KEY_MENTIONS:
 		return (c->mentions ? c->mentions : "");
-	if (strcmp(name, "part") == 0)
+	case KEY_PART:
 		return (c->part ? c->part : "");
-	if (strcmp(name, "count") == 0) {
+	case KEY_COUNT:
 		snprintf(c->buf, sizeof c->buf, "%zu", c->count);
 		return (c->buf);
-	}
-	if (strcmp(name, "now") == 0) {
-		rules_format(c->now, c->buf, sizeof c->buf);
-		c->buf[16] = '\0';
-		return (c->buf);
+	case KEY_NOW:
+		return (message_time(c, c->now));
+	case KEY_NONE:
+		return ("");
+	default:
+		break;
 	}
 	if (it == NULL)
 		return ("");
-	if (strcmp(name, "project") == 0)
+	switch (key) {
+	case KEY_PROJECT:
 		return (it->project_name ? it->project_name : it->project_code);
-	if (strcmp(name, "project_code") == 0)
+	case KEY_PROJECT_CODE:
 		return (it->project_code);
-	if (strcmp(name, "item") == 0)
+	case KEY_ITEM:
 		return (it->kind);
-	if (strcmp(name, "department") == 0)
+	case KEY_DEPARTMENT:
 		return (it->department);
-	if (strcmp(name, "handler") == 0) {
+	case KEY_HANDLER: {
 		/* A configured person is shown by name, anyone else as given. */
 		const struct person *p = it->handler ?
-		    config_person(c->conf, it->handler) : NULL;
+		    message_person(c, it->handler) : NULL;
 		return (p ? p->name : it->handler ? it->handler : "");
 	}
-	if (strcmp(name, "region") == 0)
+	case KEY_REGION:
 		return (it->region ? it->region : "");
-	if (strcmp(name, "mode") == 0)
+	case KEY_MODE:
 		return (it->mode && strcmp(it->mode, MODE_NORMAL) != 0 ?
 		    it->mode : "");
-	if (strcmp(name, "reason") == 0)
+	case KEY_REASON:
 		return (c->entry->reason ? c->entry->reason : "");
-	if (strcmp(name, "index") == 0) {
+	case KEY_INDEX:
 		snprintf(c->buf, sizeof c->buf, "%zu", c->index);
 		return (c->buf);
-	}
-	if (strcmp(name, "deadline") == 0 || strcmp(name, "accepted") == 0) {
-		int64_t t = name[0] == 'd' ? c->entry->due : it->accepted_at;
+	case KEY_DEADLINE:
+	case KEY_ACCEPTED:
+		t = key == KEY_DEADLINE ? c->entry->due : it->accepted_at;
 		if (t <= 0)
 			return ("");
-		rules_format(t, c->buf, sizeof c->buf);
-		c->buf[16] = '\0';
-		return (c->buf);
-	}
-	if (strcmp(name, "rectify_deadline") == 0) {
-		message_format_cn(c->entry->rectify_due, c->buf,
-		    sizeof c->buf);
-		return (c->buf);
-	}
-	if (strcmp(name, "overdue_days") == 0) {
+		return (message_time(c, t));
+	case KEY_RECTIFY_DEADLINE:
+		t = c->entry->rectify_due;
+		if (mc == NULL) {
+			message_format_cn(t, c->buf, sizeof c->buf);
+			return (c->buf);
+		}
+		if (!mc->cn.set || mc->cn.t != t) {
+			/* At most 48 bytes: 3 ints, 9 of CJK, " 00:00". */
+			message_format_cn(t, mc->cn.s, sizeof mc->cn.s);
+			mc->cn.t = t;
+			mc->cn.set = 1;
+		}
+		return (mc->cn.s);
+	case KEY_OVERDUE_DAYS:
+		if (mc != NULL && mc->overdue.set &&
+		    mc->overdue.due == c->entry->due &&
+		    mc->overdue.now == c->now)
+			return (mc->overdue.s);
 		n = rules_overdue_workdays(c->conf->calendar, c->entry->due,
 		    c->now);
 		snprintf(c->buf, sizeof c->buf, "%d", n);
+		if (mc != NULL) {
+			snprintf(mc->overdue.s, sizeof mc->overdue.s, "%d", n);
+			mc->overdue.due = c->entry->due;
+			mc->overdue.now = c->now;
+			mc->overdue.set = 1;
+		}
 		return (c->buf);
-	}
-	if (strcmp(name, "days_left") == 0) {
+	case KEY_DAYS_LEFT:
+		if (mc != NULL && mc->left.set &&
+		    mc->left.due == c->entry->due && mc->left.now == c->now)
+			return (mc->left.s);
 		n = rules_days_left(c->conf->calendar, c->entry->due, c->now);
 		snprintf(c->buf, sizeof c->buf, "%d", n);
+		if (mc != NULL) {
+			snprintf(mc->left.s, sizeof mc->left.s, "%d", n);
+			mc->left.due = c->entry->due;
+			mc->left.now = c->now;
+			mc->left.set = 1;
+		}
 		return (c->buf);
-	}
-	if (strcmp(name, "answer_link") == 0) {
+	case KEY_ANSWER_LINK: {
 		char *u = message_answer_url(c->conf, b, it, c->now);
 		snprintf(c->buf, sizeof c->buf, "%s", u ? u : "");
 		free(u);
 		return (c->buf);
 	}
-	if (strcmp(name, "link") == 0) {
+	case KEY_LINK:
 		if (c->conf->link_base == NULL)
 			return ("");
 		snprintf(c->buf, sizeof c->buf, "%s%lld", c->conf->link_base,
 		    (long long)it->id);
 		return (c->buf);
+	default:
+		break;
 	}
 	return ("");
 }
@@ -230,24 +435,6 @@ message_cmp(const void *a, const void *b)
 	if (x->due != y->due)
 		return (x->due < y->due ? -1 : 1);
 	return (x->item->id < y->item->id ? -1 : x->item->id > y->item->id);
-}
-
-/* Append s to a growing buffer. */
-static void
-message_append(char **buf, size_t *len, const char *s)
-{
-	size_t	 n = strlen(s), have, want;
-
-	/* The buffer's size is always the power of two above its length:
-	 * a part of hundreds of lines is built without a copy per line. */
-	for (have = 64; have < *len + 1; have *= 2)
-		;
-	for (want = have; want < *len + n + 1; want *= 2)
-		;
-	if (*buf == NULL || want != have)
-		*buf = xreallocarray(*buf, want, 1);
-	memcpy(*buf + *len, s, n + 1);
-	*len += n;
 }
 
 /* Render one section (NULL section renders as NULL). */
@@ -267,12 +454,23 @@ message_section(const struct template *t, struct message_ctx *c)
  * the real marker in afterwards.
  *
  * A part fits when the request the channel would send for it does: each
- * candidate is built with channel_build() (the marker at its widest, the
- * mentions of its own items, the vendor's envelope, escaping, keywords
- * and @-texts) and measured against the vendor's limit, never estimated.
+ * candidate is measured with channel_measure() (the marker at its widest,
+ * the mentions of its own items, the vendor's envelope, escaping,
+ * keywords and @-texts) against the vendor's limit, never estimated.
+ * What a candidate is made of is prepared once: each item's line is
+ * rendered once (and marked at its widest once, in the rare line that
+ * holds PART_MARK), the sections once per distinct mentions text, the
+ * part's people once per part; a candidate is then one copy of its lines
+ * into a buffer and the measure.  The text is the concatenation
+ * header "\n" line "\n" ... footer, so marking each piece is marking the
+ * whole (PART_MARK holds no "\n").
  */
 struct msg_line {
 	char				*text;
+	char				*wide;		/* text marked at its
+							   widest, NULL: the
+							   same as text */
+	size_t				 len, wlen;
 	const struct msg_mention	*mentions;	/* the caller's */
 	size_t				 nmentions;
 };
@@ -303,6 +501,7 @@ message_stream_begin(struct msg_stream *ms, const struct config *conf,
 	ms->get = get;
 	ms->arg = arg;
 	ms->limit = channel_limit(b->channel);
+	ms->cache = xcalloc(1, sizeof *ms->cache);
 	return (0);
 }
 
@@ -317,6 +516,7 @@ message_stream_line(struct msg_stream *ms, size_t i, struct msg_line *l)
 	c.batch = ms->batch;
 	c.now = ms->now;
 	c.count = ms->n;
+	c.cache = ms->cache;
 	c.entry = ms->get(ms->arg, i);
 	c.index = i + 1;
 	l->text = message_section(ms->ts->item, &c);
@@ -337,8 +537,23 @@ message_stream_line(struct msg_stream *ms, size_t i, struct msg_line *l)
 			l->text = t;
 		}
 	}
+	l->len = strlen(l->text);
+	l->wide = NULL;
+	l->wlen = l->len;
+	if (strstr(l->text, PART_MARK) != NULL) {
+		l->wide = part_mark(l->text, 999, 999);
+		l->wlen = strlen(l->wide);
+	}
 	l->mentions = c.entry->mentions;
 	l->nmentions = c.entry->nmentions;
+}
+
+/* Free a line's strings. */
+static void
+message_line_clear(struct msg_line *l)
+{
+	free(l->text);
+	free(l->wide);
 }
 
 /* Have at least want lines rendered ahead (fewer at the batch's end). */
@@ -357,161 +572,310 @@ message_stream_fill(struct msg_stream *ms, size_t want)
 	}
 }
 
-/* A string list without repeats (for a part's mentions). */
-struct message_strs {
-	const char	**v;
-	size_t		  n;
-};
-
-/* Add s to a list once. */
+/* Add s to a list once (the list holds room for it). */
 static void
-message_strs_add(struct message_strs *l, const char *s)
+message_strs_add(const char **v, size_t *n, const char *s)
 {
 	size_t	 i;
 
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
+	for (i = 0; i < *n; i++)
+		if (strcmp(v[i], s) == 0)
 			return;
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n++] = s;
+	v[(*n)++] = s;
 }
 
 /* A list as a JSON array (NULL when empty). */
 static char *
-message_strs_json(const struct message_strs *l)
+message_strs_json(const char *const *v, size_t n)
 {
 	struct jsonbuf	 b;
 
-	if (l->n == 0)
+	if (n == 0)
 		return (NULL);
 	memset(&b, 0, sizeof b);
-	jsonbuf_strings(&b, l->v, l->n);
+	jsonbuf_strings(&b, v, n);
 	return (b.p);
 }
 
 /*
- * Part candidate: lines [0, k) of the stream (line 0 replaced by first
- * when not NULL), with the mentions of those items only: the ones its
- * format carries in p->who, the rest (for a text follow-up) in p->follow.
- * 1 when it and its follow-up fit the vendor's limit.
+ * The people of lines [0, k] of the stream, in the order they first
+ * appear (what a candidate of the first j lines mentions is the start of
+ * these lists): by user id, else by mobile, else by name only.
  */
-static int
-message_candidate(struct msg_stream *ms, size_t k, const char *first,
-    struct msg_part *p)
+static void
+message_people(struct msg_stream *ms, size_t k)
 {
-	const struct channel	*ch = ms->batch->channel;
-	struct message_ctx	 c;
-	struct message_strs	 uid = { NULL, 0 }, mob = { NULL, 0 };
-	struct message_strs	 names = { NULL, 0 };
-	struct message		 m;
-	char			*out = NULL, *h, *f, *mentions = NULL, *wt, *wx;
-	size_t			 len = 0, i, j, size;
-	int			 ids, mobiles, fits;
+	struct message_cache	*mc = ms->cache;
+	size_t			 i, j, total = 0, nl;
 
-	memset(p, 0, sizeof *p);
-	for (i = 0; i < k; i++) {
+	nl = k < ms->nlines ? k + 1 : ms->nlines;
+	for (i = 0; i < nl; i++)
+		total += ms->lines[i].nmentions;
+	if (total > mc->pcap) {
+		mc->pcap = total;
+		mc->uid = xreallocarray(mc->uid, total, sizeof *mc->uid);
+		mc->mob = xreallocarray(mc->mob, total, sizeof *mc->mob);
+		mc->names = xreallocarray(mc->names, total,
+		    sizeof *mc->names);
+		mc->moff = xreallocarray(mc->moff, total + 1,
+		    sizeof *mc->moff);
+	}
+	if (mc->moff == NULL)
+		mc->moff = xcalloc(1, sizeof *mc->moff);
+	if (nl + 1 > mc->ccap) {
+		mc->ccap = nl + 1;
+		mc->cu = xreallocarray(mc->cu, nl + 1, sizeof *mc->cu);
+		mc->cm = xreallocarray(mc->cm, nl + 1, sizeof *mc->cm);
+		mc->cnm = xreallocarray(mc->cnm, nl + 1, sizeof *mc->cnm);
+	}
+	mc->nuid = mc->nmob = mc->nnames = 0;
+	for (i = 0; i < nl; i++) {
+		mc->cu[i] = mc->nuid;
+		mc->cm[i] = mc->nmob;
+		mc->cnm[i] = mc->nnames;
 		for (j = 0; j < ms->lines[i].nmentions; j++) {
 			const struct msg_mention *mm = &ms->lines[i].mentions[j];
 			if (mm->uid != NULL)
-				message_strs_add(&uid, mm->uid);
+				message_strs_add(mc->uid, &mc->nuid, mm->uid);
 			else if (mm->mobile != NULL)
-				message_strs_add(&mob, mm->mobile);
+				message_strs_add(mc->mob, &mc->nmob,
+				    mm->mobile);
 			else if (mm->name != NULL)
-				message_strs_add(&names, mm->name);
+				message_strs_add(mc->names, &mc->nnames,
+				    mm->name);
 		}
 	}
-	for (i = 0; i < names.n; i++) {
-		h = mentions;
-		xasprintf(&mentions, "%s%s@%s", h ? h : "", h ? " " : "",
-		    names.v[i]);
-		free(h);
+	mc->cu[nl] = mc->nuid;
+	mc->cm[nl] = mc->nmob;
+	mc->cnm[nl] = mc->nnames;
+	/* "@a @b ...": the text of the first j names is its first
+	 * moff[j] bytes. */
+	mc->mlen = 0;
+	mc->moff[0] = 0;
+	for (i = 0; i < mc->nnames; i++) {
+		size_t l = strlen(mc->names[i]);
+		if (mc->mlen + l + 3 > mc->mcap) {
+			mc->mcap = (mc->mlen + l + 3) * 2;
+			mc->mtext = xreallocarray(mc->mtext, mc->mcap, 1);
+		}
+		if (i > 0)
+			mc->mtext[mc->mlen++] = ' ';
+		mc->mtext[mc->mlen++] = '@';
+		memcpy(mc->mtext + mc->mlen, mc->names[i], l);
+		mc->mlen += l;
+		mc->moff[i + 1] = mc->mlen;
 	}
+}
 
+/* Lay the part's lines [0, k) out at their widest, one after another. */
+static void
+message_lines(struct msg_stream *ms, size_t k)
+{
+	struct message_cache	*mc = ms->cache;
+	const struct msg_line	*l;
+	size_t			 i, n, total = 0;
+
+	for (i = 0; i < k; i++)
+		total += ms->lines[i].wlen + 1;
+	if (total + 1 > mc->lcap) {
+		mc->lcap = total + 1;
+		mc->lines = xreallocarray(mc->lines, mc->lcap, 1);
+	}
+	if (k + 1 > mc->locap) {
+		mc->locap = k + 1;
+		mc->loff = xreallocarray(mc->loff, mc->locap,
+		    sizeof *mc->loff);
+	}
+	mc->llen = 0;
+	for (i = 0; i < k; i++) {
+		l = &ms->lines[i];
+		n = l->wlen;
+		mc->loff[i] = mc->llen;
+		memcpy(mc->lines + mc->llen, l->wide != NULL ? l->wide :
+		    l->text, n);
+		mc->llen += n;
+		mc->lines[mc->llen++] = '\n';
+	}
+	mc->loff[k] = mc->llen;
+}
+
+/* Set the cached sections to those of a part mentioning the first nn
+ * names by text. */
+static void
+message_sections(struct msg_stream *ms, size_t nn)
+{
+	struct message_cache	*mc = ms->cache;
+	struct message_ctx	 c;
+	size_t			 ml = nn > 0 ? mc->moff[nn] : 0;
+
+	if (mc->sset && (nn == 0 ? mc->skey == NULL : mc->skey != NULL &&
+	    strlen(mc->skey) == ml && memcmp(mc->skey, mc->mtext, ml) == 0))
+		return;
+	free(mc->skey);
+	free(mc->title);
+	free(mc->header);
+	free(mc->footer);
+	free(mc->wtitle);
+	free(mc->wheader);
+	free(mc->wfooter);
+	mc->skey = nn > 0 ? xstrndup(mc->mtext, ml) : NULL;
 	memset(&c, 0, sizeof c);
 	c.conf = ms->conf;
 	c.batch = ms->batch;
 	c.now = ms->now;
 	c.count = ms->n;
 	c.part = PART_MARK;
-	c.mentions = mentions;
-	message_append(&out, &len, "");
-	if ((h = message_section(ms->ts->header, &c)) != NULL) {
-		message_append(&out, &len, h);
-		message_append(&out, &len, "\n");
-		free(h);
+	c.mentions = mc->skey;
+	c.cache = mc;
+	mc->header = message_section(ms->ts->header, &c);
+	mc->footer = message_section(ms->ts->footer, &c);
+	mc->title = message_section(ms->ts->title, &c);
+	mc->wheader = part_mark(mc->header, 999, 999);
+	mc->wfooter = part_mark(mc->footer, 999, 999);
+	mc->wtitle = part_mark(mc->title, 999, 999);
+	mc->hlen = mc->header ? strlen(mc->header) : 0;
+	mc->whlen = mc->wheader ? strlen(mc->wheader) : 0;
+	mc->flen = mc->footer ? strlen(mc->footer) : 0;
+	mc->wflen = mc->wfooter ? strlen(mc->wfooter) : 0;
+	mc->sset = 1;
+}
+
+/* Append n bytes to the candidate buffer at *len. */
+static void
+message_put(struct message_cache *mc, size_t *len, const char *s, size_t n)
+{
+	if (*len + n + 1 > mc->bcap) {
+		mc->bcap = (*len + n + 1) * 2;
+		mc->buf = xreallocarray(mc->buf, mc->bcap, 1);
+	}
+	memcpy(mc->buf + *len, s, n);
+	*len += n;
+}
+
+/*
+ * The text of lines [0, k) (line 0 replaced by first when not NULL)
+ * between the cached sections, in the candidate buffer: with PART_MARK
+ * or, when wide, marked at its widest.  Trailing blanks go.
+ */
+static const char *
+message_text(struct msg_stream *ms, size_t k, const char *first,
+    const char *wfirst, int wide)
+{
+	struct message_cache	*mc = ms->cache;
+	const struct msg_line	*l;
+	const char		*h = wide ? mc->wheader : mc->header;
+	const char		*f = wide ? mc->wfooter : mc->footer;
+	size_t			 len = 0, i;
+
+	if (h != NULL) {
+		message_put(mc, &len, h, wide ? mc->whlen : mc->hlen);
+		message_put(mc, &len, "\n", 1);
+	}
+	if (wide && first == NULL) {
+		/* A probe: its lines as message_lines() laid them out. */
+		message_put(mc, &len, mc->lines, mc->loff[k]);
+		k = 0;
 	}
 	for (i = 0; i < k; i++) {
-		message_append(&out, &len, i == 0 && first != NULL ? first :
-		    ms->lines[i].text);
-		message_append(&out, &len, "\n");
+		l = &ms->lines[i];
+		if (i == 0 && first != NULL) {
+			h = wide ? wfirst : first;
+			message_put(mc, &len, h, strlen(h));
+		} else if (wide && l->wide != NULL)
+			message_put(mc, &len, l->wide, l->wlen);
+		else
+			message_put(mc, &len, l->text, l->len);
+		message_put(mc, &len, "\n", 1);
 	}
-	if ((f = message_section(ms->ts->footer, &c)) != NULL) {
-		message_append(&out, &len, f);
-		free(f);
-	}
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		out[--len] = '\0';
-	p->text = out;
-	p->title = message_section(ms->ts->title, &c);
-	free(mentions);
+	if (f != NULL)
+		message_put(mc, &len, f, wide ? mc->wflen : mc->flen);
+	message_put(mc, &len, "", 0);
+	while (len > 0 && (mc->buf[len - 1] == '\n' ||
+	    mc->buf[len - 1] == ' '))
+		len--;
+	mc->buf[len] = '\0';
+	return (mc->buf);
+}
 
+/*
+ * Part candidate: lines [0, k) of the stream (line 0 replaced by first
+ * when not NULL; wfirst is first marked at its widest), with the mentions
+ * of those items only: the ones its format carries in p->who, the rest
+ * (for a text follow-up) in p->follow.  1 when it and its follow-up fit
+ * the vendor's limit.  With p NULL only the answer; else *p is the part.
+ * message_people() has seen at least k lines.
+ */
+static int
+message_candidate(struct msg_stream *ms, size_t k, const char *first,
+    const char *wfirst, struct msg_part *p)
+{
+	const struct channel	*ch = ms->batch->channel;
+	struct message_cache	*mc = ms->cache;
+	struct message		 m;
+	const char		*h;
+	char			*follow = NULL, *wx;
+	size_t			 size, nu = mc->cu[k], nm = mc->cm[k];
+	int			 ids, mobiles, fits;
+
+	message_sections(ms, mc->cnm[k]);
 	/* Measured with the widest marker the part may get. */
-	wt = part_mark(p->title, 999, 999);
-	wx = part_mark(p->text, 999, 999);
 	memset(&m, 0, sizeof m);
-	m.title = wt;
-	m.text = wx;
+	m.title = mc->wtitle;
+	m.text = message_text(ms, k, first, wfirst, 1);
 	m.severity = ms->batch->severity;
 	channel_mentions_carried(ch, &m, &ids, &mobiles);
 	if (ids) {
-		m.userids = uid.v;
-		m.nuserids = uid.n;
+		m.userids = mc->uid;
+		m.nuserids = nu;
 	}
 	if (mobiles) {
-		m.mobiles = mob.v;
-		m.nmobiles = mob.n;
+		m.mobiles = mc->mob;
+		m.nmobiles = nm;
 	}
 	size = channel_measure(ch, &m);
 	fits = size != 0 && size <= ms->limit;
-	if (ids)
-		p->who.userids = message_strs_json(&uid);
-	else
-		p->follow.userids = message_strs_json(&uid);
-	if (mobiles)
-		p->who.mobiles = message_strs_json(&mob);
-	else
-		p->follow.mobiles = message_strs_json(&mob);
-	if ((!ids && uid.n > 0) || (!mobiles && mob.n > 0)) {
+	if ((!ids && nu > 0) || (!mobiles && nm > 0)) {
 		/* The follow-up: the part's title and marker, as text. */
-		h = p->title != NULL && *p->title != '\0' ? p->title :
-		    (char *)(uintptr_t)ms->batch->stage_label;
-		xasprintf(&p->follow_text, "%s%s", h, strstr(h, PART_MARK) ?
+		h = mc->title != NULL && *mc->title != '\0' ? mc->title :
+		    ms->batch->stage_label;
+		xasprintf(&follow, "%s%s", h, strstr(h, PART_MARK) ?
 		    "" : PART_MARK);
 	}
-	if (fits && p->follow_text != NULL) {
-		free(wx);
-		wx = part_mark(p->follow_text, 999, 999);
+	if (fits && follow != NULL) {
+		wx = part_mark(follow, 999, 999);
 		memset(&m, 0, sizeof m);
 		m.format = FORMAT_TEXT;
-		m.title = wt;
+		m.title = mc->wtitle;
 		m.text = wx;
 		if (!ids) {
-			m.userids = uid.v;
-			m.nuserids = uid.n;
+			m.userids = mc->uid;
+			m.nuserids = nu;
 		}
 		if (!mobiles) {
-			m.mobiles = mob.v;
-			m.nmobiles = mob.n;
+			m.mobiles = mc->mob;
+			m.nmobiles = nm;
 		}
 		size = channel_measure(ch, &m);
 		fits = size != 0 && size <= (ch->type == CHANNEL_WECOM ?
 		    (size_t)2048 : ms->limit);
+		free(wx);
 	}
-	free(wt);
-	free(wx);
-	free(uid.v);
-	free(mob.v);
-	free(names.v);
+	if (p == NULL) {
+		free(follow);
+		return (fits);
+	}
+	memset(p, 0, sizeof *p);
+	p->text = xstrdup(message_text(ms, k, first, wfirst, 0));
+	p->title = mc->title != NULL ? xstrdup(mc->title) : NULL;
+	p->follow_text = follow;
+	if (ids)
+		p->who.userids = message_strs_json(mc->uid, nu);
+	else
+		p->follow.userids = message_strs_json(mc->uid, nu);
+	if (mobiles)
+		p->who.mobiles = message_strs_json(mc->mob, nm);
+	else
+		p->follow.mobiles = message_strs_json(mc->mob, nm);
 	return (fits);
 }
 
@@ -542,9 +906,8 @@ int
 message_stream_next(struct msg_stream *ms, struct msg_part *part,
     size_t *from, size_t *to)
 {
-	struct msg_part	 try;
 	size_t		 k, lo, hi, mid, bytes = 0, llen;
-	char		*cut, *best_cut = NULL;
+	char		*cut, *wcut, *best_cut = NULL, *best_wcut = NULL;
 
 	memset(part, 0, sizeof *part);
 	if (ms->done)
@@ -555,61 +918,58 @@ message_stream_next(struct msg_stream *ms, struct msg_part *part,
 		message_stream_fill(ms, k + 1);
 		if (k >= ms->nlines)
 			break;
-		bytes += strlen(ms->lines[k].text) + 1;
+		bytes += ms->lines[k].len + 1;
 		if (bytes > ms->limit && k > 0)
 			break;
 	}
-	if (k == 0 || message_candidate(ms, k, NULL, part)) {
-		if (k == 0)
-			message_candidate(ms, 0, NULL, part);
-	} else {
-		message_part_clear(part);
+	message_people(ms, k);
+	message_lines(ms, k);
+	if (k > 0 && !message_candidate(ms, k, NULL, NULL, NULL)) {
 		/* lo fits (0 always counts as fitting), hi does not. */
 		lo = 0;
 		hi = k;
 		while (hi - lo > 1) {
 			mid = lo + (hi - lo) / 2;
-			if (message_candidate(ms, mid, NULL, &try)) {
-				message_part_clear(part);
-				*part = try;
+			if (message_candidate(ms, mid, NULL, NULL, NULL))
 				lo = mid;
-			} else {
-				message_part_clear(&try);
+			else
 				hi = mid;
-			}
 		}
 		k = lo;
 		if (k == 0) {
 			/* One line too long for a part: shorten it. */
-			llen = strlen(ms->lines[0].text);
+			llen = ms->lines[0].len;
 			lo = 0;
 			hi = llen;
 			while (hi - lo > 1) {
 				mid = lo + (hi - lo) / 2;
 				cut = part_shorten(ms->lines[0].text, mid);
-				if (message_candidate(ms, 1, cut, &try)) {
-					message_part_clear(part);
-					*part = try;
+				wcut = part_mark(cut, 999, 999);
+				if (message_candidate(ms, 1, cut, wcut,
+				    NULL)) {
 					free(best_cut);
+					free(best_wcut);
 					best_cut = cut;
+					best_wcut = wcut;
 					lo = mid;
 				} else {
-					message_part_clear(&try);
 					free(cut);
+					free(wcut);
 					hi = mid;
 				}
 			}
 			if (best_cut == NULL) {
-				message_part_clear(part);
 				best_cut = part_shorten(ms->lines[0].text, 0);
-				message_candidate(ms, 1, best_cut, part);
+				best_wcut = part_mark(best_cut, 999, 999);
 			}
-			free(best_cut);
 			k = 1;
 		}
 	}
+	message_candidate(ms, k, best_cut, best_wcut, part);
+	free(best_cut);
+	free(best_wcut);
 	for (lo = 0; lo < k; lo++)
-		free(ms->lines[lo].text);
+		message_line_clear(&ms->lines[lo]);
 	if (ms->nlines > k)
 		memmove(ms->lines, ms->lines + k, (ms->nlines - k) *
 		    sizeof *ms->lines);
@@ -625,13 +985,38 @@ message_stream_next(struct msg_stream *ms, struct msg_part *part,
 void
 message_stream_end(struct msg_stream *ms)
 {
-	size_t	 i;
+	struct message_cache	*mc = ms->cache;
+	size_t			 i;
 
 	for (i = 0; i < ms->nlines; i++)
-		free(ms->lines[i].text);
+		message_line_clear(&ms->lines[i]);
 	free(ms->lines);
 	ms->lines = NULL;
 	ms->nlines = ms->lcap = 0;
+	if (mc == NULL)
+		return;
+	for (i = 0; i < MESSAGE_HANDLERS; i++)
+		free(mc->handlers[i].handler);
+	free(mc->skey);
+	free(mc->title);
+	free(mc->header);
+	free(mc->footer);
+	free(mc->wtitle);
+	free(mc->wheader);
+	free(mc->wfooter);
+	free(mc->uid);
+	free(mc->mob);
+	free(mc->names);
+	free(mc->cu);
+	free(mc->cm);
+	free(mc->cnm);
+	free(mc->moff);
+	free(mc->mtext);
+	free(mc->lines);
+	free(mc->loff);
+	free(mc->buf);
+	free(mc);
+	ms->cache = NULL;
 }
 
 struct message_sorted {

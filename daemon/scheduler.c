@@ -610,7 +610,7 @@ static int
 step_render_part(struct step_render *r, struct step_part *p)
 {
 	const struct step	*st = r->st;
-	struct jsonbuf	 ev;
+	struct enqueue_event	 ev;
 	char			*t2, *x2;
 	size_t			 j;
 

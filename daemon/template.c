@@ -98,13 +98,14 @@ const char *const template_item_names[] = {
 	NULL
 };
 
-/* Append n bytes to a buffer. */
+/* Append n bytes to a buffer (256 bytes at first: most rendered lines
+ * fit without growing it). */
 static void
 template_buf_add(struct template_buf *b, const char *s, size_t n)
 {
 	if (b->size - b->len <= n || b->data == NULL) {
 		while (b->size - b->len <= n)
-			b->size = b->size == 0 ? 64 : b->size * 2;
+			b->size = b->size == 0 ? 256 : b->size * 2;
 		b->data = xreallocarray(b->data, 1, b->size);
 	}
 	memcpy(b->data + b->len, s, n);

@@ -70,6 +70,21 @@ utf8_valid_prefix(const char *s, size_t len)
 	size_t			 i = 0, n;
 
 	while (i < len) {
+		/* The common cases inline: ASCII, and the three-byte
+		 * sequences whose second byte may be any continuation byte
+		 * (leads e1-ec, ee, ef: U+1000-U+CFFF, U+E000-U+FFFF, CJK
+		 * among them); utf8_seq() for the rest.  A grouped message's
+		 * 64 KB of text is checked before every send. */
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (len - i >= 3 && p[i] >= 0xe1 && p[i] != 0xed &&
+		    p[i] <= 0xef && (p[i + 1] & 0xc0) == 0x80 &&
+		    (p[i + 2] & 0xc0) == 0x80) {
+			i += 3;
+			continue;
+		}
 		if ((n = utf8_seq(p + i, len - i)) == 0)
 			break;
 		i += n;

@@ -5,7 +5,10 @@
 # receiver) -- into build/bench/, then runs tests/bench/bench.py, which
 # prints a table and writes docs/PERFORMANCE.md.  Not part of make check:
 # it takes several minutes and several GB of memory.  Sizes can be lowered
-# with BENCH_IMPORT_ITEMS, BENCH_ITEMS, BENCH_IDLE_SECONDS, BENCH_SIM_ITEMS.
+# with BENCH_IMPORT_ITEMS, BENCH_ITEMS, BENCH_IDLE_SECONDS, BENCH_SIM_ITEMS;
+# BENCH_ONLY=b (or a list: b,e) runs only those benchmarks and leaves
+# docs/PERFORMANCE.md alone.  build/bench/bench_render renders (b)'s
+# messages in process, for a profiler (see its header).
 # Benchmark (f) runs only where prometheus-alertmanager is installed (Debian
 # package prometheus-alertmanager, or BENCH_ALERTMANAGER=/path/to/binary);
 # this script installs nothing: without it, (f) is reported as not run.
@@ -27,6 +30,10 @@ done
 # shellcheck disable=SC2086
 cc $CFLAGS -Idaemon $(pkg-config --cflags $PKGS) -o "$W/bench_import" \
     tests/bench/bench_import.c $objs $(pkg-config --libs $PKGS) -lcsv -lm
+# bench_render: (b)'s rendering and splitting alone, for a profiler.
+# shellcheck disable=SC2086
+cc $CFLAGS -Idaemon $(pkg-config --cflags $PKGS) -o "$W/bench_render" \
+    tests/bench/bench_render.c $objs $(pkg-config --libs $PKGS) -lcsv -lm
 # shellcheck disable=SC2086
 cc $CFLAGS -pthread -o "$W/sink" tests/bench/sink.c $(pkg-config --cflags --libs libevent jansson)
 command -v strace >/dev/null 2>&1 ||

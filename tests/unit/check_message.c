@@ -622,6 +622,300 @@ START_TEST(test_mentions_per_part)
 }
 END_TEST
 
+/*
+ * The splitting against a straightforward reference: 300 items and 50
+ * people, every app and format.  The reference renders entries [a, e)
+ * alone as one part (on a channel without a limit), marks it at its
+ * widest, measures it with its own people through channel_measure(), and
+ * grows e one item at a time while that fits: the parts message_render()
+ * gives must be exactly those, title, text, mentions and follow-up, byte
+ * for byte.  The test's own template has no {index} or {count} (so a
+ * part rendered alone is the part); the items carry JSON's special
+ * characters, markdown, a keyword and PART_MARK itself, and the lines
+ * vary in length so that parts end at many different points.
+ */
+#define SPLIT_N		300
+#define SPLIT_PEOPLE	50
+
+static const char split_template[] =
+    "@title\n"
+    "【拆分】{group}{part}\n"
+    "@header\n"
+    "**【拆分核对】**审批事项已到期{part}\n"
+    "推进组：{group}　{mentions}\n"
+    "@item\n"
+    "- **{project}**｜{item}｜{department} {handler}｜时限 {deadline}\n"
+    "?   超期：{overdue_days}个工作日 {reason}\n"
+    "@footer\n"
+    "\n"
+    "请抓紧办理。{mentions}\n";
+
+static struct item_row	 split_items[SPLIT_N];
+static struct msg_entry	 split_entries[SPLIT_N];
+static struct msg_mention split_mm[SPLIT_N];
+static char		 split_names[SPLIT_N][160];
+
+static const struct msg_entry *
+split_get(void *arg, size_t i)
+{
+	return (&((const struct msg_entry *)arg)[i]);
+}
+
+/* A JSON array of strings as a vector (n 0 for NULL). */
+static size_t
+split_strings(const char *json, json_t **keep, const char **v)
+{
+	size_t	 i, n = 0;
+
+	*keep = json != NULL ? json_loads(json, 0, NULL) : NULL;
+	for (i = 0; *keep != NULL && i < json_array_size(*keep); i++)
+		v[n++] = json_string_value(json_array_get(*keep, i));
+	return (n);
+}
+
+/* Whether a part (PART_MARK in it) fits the app when sent: its request,
+ * and the text follow-up of the people its format cannot carry. */
+static int
+split_fits(const struct channel *ch, const struct msg_part *p,
+    const char *severity)
+{
+	struct message	 m;
+	json_t		*j[4];
+	const char	*v[4][SPLIT_PEOPLE];
+	size_t		 n[4], size, i;
+	char		*wt, *wx, *wf;
+	int		 fits;
+
+	n[0] = split_strings(p->who.userids, &j[0], v[0]);
+	n[1] = split_strings(p->who.mobiles, &j[1], v[1]);
+	n[2] = split_strings(p->follow.userids, &j[2], v[2]);
+	n[3] = split_strings(p->follow.mobiles, &j[3], v[3]);
+	wt = part_mark(p->title, 999, 999);
+	wx = part_mark(p->text, 999, 999);
+	memset(&m, 0, sizeof m);
+	m.title = wt;
+	m.text = wx;
+	m.severity = severity;
+	m.userids = v[0];
+	m.nuserids = n[0];
+	m.mobiles = v[1];
+	m.nmobiles = n[1];
+	size = channel_measure(ch, &m);
+	fits = size > 0 && size <= channel_limit(ch);
+	if (p->follow_text != NULL) {
+		wf = part_mark(p->follow_text, 999, 999);
+		memset(&m, 0, sizeof m);
+		m.format = FORMAT_TEXT;
+		m.title = wt;
+		m.text = wf;
+		m.userids = v[2];
+		m.nuserids = n[2];
+		m.mobiles = v[3];
+		m.nmobiles = n[3];
+		size = channel_measure(ch, &m);
+		if (size == 0 || size > (ch->type == CHANNEL_WECOM ?
+		    (size_t)2048 : channel_limit(ch)))
+			fits = 0;
+		free(wf);
+	}
+	free(wt);
+	free(wx);
+	for (i = 0; i < 4; i++)
+		json_decref(j[i]);
+	return (fits);
+}
+
+/* Entries [a, e) rendered alone as one part; 1 if it fits the app. */
+static int
+split_alone(const struct channel *ch, const struct msg_batch *b, size_t a,
+    size_t e, struct msg_part *p)
+{
+	struct channel		 big = *ch;
+	struct msg_batch	 sb = *b;
+	struct msg_stream	 ms;
+	size_t			 from, to;
+	char			*err = NULL;
+
+	big.max_bytes = (size_t)1 << 30;
+	sb.channel = &big;
+	sb.entries = split_entries + a;
+	sb.nentries = e - a;
+	ck_assert_int_eq(message_stream_begin(&ms, conf, &sb, b->entries[0].due
+	    + 86400 * 3, e - a, split_get, split_entries + a, &err), 0);
+	ck_assert_int_eq(message_stream_next(&ms, p, &from, &to), 1);
+	ck_assert_uint_eq(to - from, e - a);
+	message_stream_end(&ms);
+	return (split_fits(ch, p, b->severity));
+}
+
+/* Two strings alike, NULL only as NULL. */
+static void
+split_same(const char *what, size_t i, const char *x, const char *y)
+{
+	ck_assert_msg((x == NULL) == (y == NULL) && (x == NULL ||
+	    strcmp(x, y) == 0), "%s of part %zu differs:\n%s\n--\n%s", what,
+	    i, x ? x : "(null)", y ? y : "(null)");
+}
+
+START_TEST(test_split_reference)
+{
+	static const struct {
+		enum channel_type	 type;
+		enum channel_format	 format;
+		size_t			 max;
+	} apps2[] = {
+		{ CHANNEL_WECOM, FORMAT_TEXT, 0 },
+		{ CHANNEL_WECOM, FORMAT_MARKDOWN, 0 },
+		{ CHANNEL_DINGTALK, FORMAT_MARKDOWN, 0 },
+		{ CHANNEL_DINGTALK, FORMAT_TEXT, 0 },
+		{ CHANNEL_DINGTALK, FORMAT_ACTIONCARD, 0 },
+		{ CHANNEL_FEISHU, FORMAT_CARD, 0 },
+		{ CHANNEL_FEISHU, FORMAT_POST, 0 },
+		{ CHANNEL_FEISHU, FORMAT_TEXT, 0 },
+		{ CHANNEL_WEBHOOK, FORMAT_JSON, 0 },
+		{ CHANNEL_WEBHOOK, FORMAT_JSON, 7000 },
+	};
+	static const char *const special[] = { "\"引号\"", "反斜杠\\",
+	    "制表\t符", "<b>&amp;</b>", "**粗**", "[链](x)", PART_MARK,
+	    "换\r行", "拆分" };
+	static struct person	 people[SPLIT_PEOPLE];
+	static char		 mob[SPLIT_PEOPLE][16], uid[SPLIT_PEOPLE][16];
+	static char		*keywords[] = { (char *)(uintptr_t)"拆分" };
+	struct template_entry	*te;
+	struct channel		 ch;
+	struct msg_batch	 b;
+	struct msg_part		*parts, ref;
+	size_t			 nparts, a, i, e, k, total;
+	char			*err = NULL, *x;
+	int			 by_name;
+	int64_t			 due = at("2026-11-16 18:00");
+
+	/* The test's own template, for every app. */
+	conf->templates = xreallocarray(conf->templates, conf->ntemplates + 1,
+	    sizeof *conf->templates);
+	te = &conf->templates[conf->ntemplates++];
+	memset(te, 0, sizeof *te);
+	te->name = xstrdup("split-reference");
+	te->type = -1;
+	ck_assert_msg(template_set_parse(split_template, "split-reference",
+	    &te->set, &err) == 0, "%s", err);
+
+	for (i = 0; i < SPLIT_PEOPLE; i++) {
+		snprintf(mob[i], sizeof mob[i], "139%08zu", i);
+		snprintf(uid[i], sizeof uid[i], "id%03zu", i);
+		memset(&people[i], 0, sizeof people[i]);
+		people[i].name = mob[i];
+		if (i % 5 != 4)
+			people[i].mobile = mob[i];
+		if (i % 2 == 0)
+			people[i].wecom = people[i].dingtalk = uid[i];
+		if (i % 3 != 1)
+			people[i].feishu = uid[i];
+	}
+	for (a = 0; a < sizeof apps2 / sizeof apps2[0]; a++) {
+		for (i = 0; i < SPLIT_N; i++) {
+			memset(&split_items[i], 0, sizeof split_items[i]);
+			snprintf(split_names[i], sizeof split_names[i],
+			    "工程%03zu号%s%.*s", i, special[i % 9],
+			    (int)(i * 37 % 41) * 3, "一二三四五六七八九十一二"
+			    "三四五六七八九十一二三四五六七八九十一二三四五六七八九十"
+			    "一二三四五六七八九十一二三四五六七八九十");
+			split_items[i].id = (int64_t)i + 1;
+			split_items[i].project_code = split_names[i];
+			split_items[i].project_name = split_names[i];
+			split_items[i].kind = (char *)(uintptr_t)"规划许可";
+			split_items[i].department =
+			    (char *)(uintptr_t)"建设工程审批科";
+			split_items[i].handler = i % 4 == 0 ?
+			    (char *)(uintptr_t)mob[i % SPLIT_PEOPLE] :
+			    (char *)(uintptr_t)"承办人";
+			memset(&split_entries[i], 0, sizeof split_entries[i]);
+			split_entries[i].item = &split_items[i];
+			/* Display order is the array's. */
+			split_entries[i].due = due + (int64_t)i;
+			split_entries[i].reason = i % 6 == 0 ? "材料\"不全\"" :
+			    NULL;
+			if (i % 10 != 9) {
+				enqueue_mention_plan(apps2[a].type,
+				    &people[i * 7 % SPLIT_PEOPLE],
+				    &split_mm[i].uid, &split_mm[i].mobile,
+				    &by_name);
+				split_mm[i].name = by_name ?
+				    people[i * 7 % SPLIT_PEOPLE].name : NULL;
+				split_entries[i].mentions = &split_mm[i];
+				split_entries[i].nmentions = 1;
+			}
+		}
+		memset(&ch, 0, sizeof ch);
+		ch.name = (char *)(uintptr_t)"split";
+		ch.type = apps2[a].type;
+		ch.format = apps2[a].format;
+		ch.max_bytes = apps2[a].max;
+		if (ch.type == CHANNEL_DINGTALK) {
+			ch.secret = (char *)(uintptr_t)"SECsplit";
+			ch.keywords = keywords;
+			ch.nkeywords = 1;
+		}
+		memset(&b, 0, sizeof b);
+		b.channel = &ch;
+		b.template = "split-reference";
+		b.stage = "reminder";
+		b.stage_label = "催办";
+		b.severity = "warning";
+		b.group = "社会投资类推进组";
+		b.entries = split_entries;
+		b.nentries = SPLIT_N;
+		ck_assert_msg(message_render(conf, &b, due + 86400 * 3, &parts,
+		    &nparts, &err) == 0, "%s", err);
+		/* The reference, part by part. */
+		for (i = 0, k = 0, total = 0; i < SPLIT_N; k++) {
+			ck_assert_msg(split_alone(&ch, &b, i, i + 1, &ref),
+			    "app %zu: item %zu alone does not fit", a, i);
+			for (e = i + 1; e < SPLIT_N; e++) {
+				struct msg_part more;
+				int fits = split_alone(&ch, &b, i, e + 1, &more);
+				message_part_clear(&more);
+				if (!fits)
+					break;
+			}
+			message_part_clear(&ref);
+			split_alone(&ch, &b, i, e, &ref);
+			ck_assert_msg(k < nparts, "app %zu: more parts in the "
+			    "reference than %zu", a, nparts);
+			ck_assert_msg(parts[k].nentries == e - i,
+			    "app %zu part %zu: %zu items, the reference %zu",
+			    a, k, parts[k].nentries, e - i);
+			ck_assert(parts[k].entries[0] == &split_entries[i]);
+			x = part_mark(ref.title, k + 1, nparts);
+			split_same("title", k, parts[k].title, x);
+			free(x);
+			x = part_mark(ref.text, k + 1, nparts);
+			split_same("text", k, parts[k].text, x);
+			free(x);
+			x = part_mark(ref.follow_text, k + 1, nparts);
+			split_same("follow-up", k, parts[k].follow_text, x);
+			free(x);
+			split_same("user ids", k, parts[k].who.userids,
+			    ref.who.userids);
+			split_same("mobiles", k, parts[k].who.mobiles,
+			    ref.who.mobiles);
+			split_same("follow-up ids", k, parts[k].follow.userids,
+			    ref.follow.userids);
+			split_same("follow-up mobiles", k,
+			    parts[k].follow.mobiles, ref.follow.mobiles);
+			message_part_clear(&ref);
+			total += e - i;
+			i = e;
+		}
+		ck_assert_uint_eq(k, nparts);
+		ck_assert_uint_eq(total, SPLIT_N);
+		if (ch.max_bytes != 0 || ch.type != CHANNEL_WEBHOOK)
+			ck_assert_uint_gt(nparts, 1);
+		message_parts_free(parts, nparts);
+	}
+}
+END_TEST
+
 /* Collect the grouping and splitting tests. */
 static Suite *
 message_suite(void)
@@ -636,6 +930,7 @@ message_suite(void)
 	tcase_add_test(tc, test_shorten);
 	tcase_add_test(tc, test_mentions_per_part);
 	tcase_add_test(tc, test_answer_links);
+	tcase_add_test(tc, test_split_reference);
 	tcase_add_test(tc, test_interview_rectify_deadline);
 	tcase_add_test(tc, test_supplement_commitment_overdue);
 	tcase_set_timeout(tc, 30);

@@ -92,6 +92,46 @@ check_cut_all(const char *s)
 	}
 }
 
+/* Validation's fast paths agree with the sequence rules (utf8_next()
+ * reads a byte that starts no well-formed sequence as one byte of U+FFFD)
+ * for every lead byte and every two bytes after it, and with text around. */
+START_TEST(test_utf8_valid_all3)
+{
+	unsigned char	 s[5];
+	uint32_t	 c;
+	size_t		 i, n, want;
+	unsigned	 a, b, d;
+
+	for (a = 0; a < 256; a++) {
+		for (b = 0; b < 256; b++) {
+			for (d = 0; d < 256; d++) {
+				s[0] = (unsigned char)a;
+				s[1] = (unsigned char)b;
+				s[2] = (unsigned char)d;
+				/* The reference: whole well-formed sequences. */
+				for (want = 0; want < 3; want += n) {
+					n = utf8_next((const char *)s + want,
+					    3 - want, &c);
+					if (n == 1 && s[want] >= 0x80)
+						break;
+				}
+				if (utf8_valid_prefix((const char *)s, 3) !=
+				    want)
+					ck_abort_msg("%02x %02x %02x", a, b, d);
+			}
+		}
+	}
+	/* Truncated at the end, and inside longer text. */
+	memcpy(s, "a\xe5\xae\xa1", 4);
+	for (i = 0; i <= 4; i++)
+		ck_assert_uint_eq(utf8_valid_prefix((const char *)s, i),
+		    (i == 0 ? 0 : i == 4 ? 4 : 1));
+	ck_assert(utf8_valid("审批超时 overdue", strlen("审批超时 overdue")));
+	ck_assert(!utf8_valid("审\xed\xa0\x80批", 9));
+	ck_assert(!utf8_valid("审\xe0\x80\x80批", 9));
+}
+END_TEST
+
 /* Cutting never splits a character and prefers line breaks. */
 START_TEST(test_utf8_cut)
 {
@@ -167,6 +207,7 @@ utf8_suite(void)
 	s = suite_create("utf8");
 	tc = tcase_create("utf8");
 	tcase_add_test(tc, test_utf8_valid);
+	tcase_add_test(tc, test_utf8_valid_all3);
 	tcase_add_test(tc, test_utf8_cut);
 	tcase_add_test(tc, test_utf8_next);
 	suite_add_tcase(s, tc);
