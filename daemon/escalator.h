@@ -751,6 +751,13 @@ int		 store_item_update(struct store *, const struct item_row *);
 int		 store_item_list(struct store *, const char *status, const char *project,
 		    int limit, store_item_cb, void *);
 int		 store_item_each_active(struct store *, store_item_cb, void *);
+/* Pages by key (never OFFSET): items after an id, filtered by status and
+ * project code (NULL: any); projects after a code ("": from the first). */
+int		 store_item_page(struct store *, const char *status,
+		    const char *project, int64_t after, int limit, store_item_cb,
+		    void *);
+int		 store_project_page(struct store *, const char *after, int limit,
+		    store_project_cb, void *);
 int		 store_prereq_add(struct store *, int64_t item, int64_t needs);
 /* Ids of prerequisites of item not yet done (count in *n, max cap). */
 int		 store_prereq_pending(struct store *, int64_t item, int64_t *ids,

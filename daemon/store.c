@@ -329,6 +329,8 @@ enum {
 	S_REPORT_CLAIM, S_REPORT_LAST,
 	S_REPORT_CLAIMED, S_REPORT_LAST_AT, S_ITEMS_REPORT,
 	S_THROTTLE_GET, S_THROTTLE_SAVE,
+	S_ITEM_PAGE, S_ITEM_PAGE_STATUS, S_ITEM_PAGE_PROJECT, S_ITEM_PAGE_BOTH,
+	S_PROJECT_PAGE,
 	S__COUNT
 };
 
@@ -505,6 +507,23 @@ static const char *store_sql[S__COUNT] = {
 	[S_THROTTLE_SAVE] = "INSERT INTO throttle (robot, sends, blocked_until,"
 	    " updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (robot) DO UPDATE"
 	    " SET sends = ?2, blocked_until = ?3, updated_at = ?4",
+	/*
+	 * Pages of items and projects (keyset: after the last key of the
+	 * page before, never OFFSET), one statement per filter so that each
+	 * walks its index: the rowid, items_status, items_project.
+	 */
+	[S_ITEM_PAGE] = "SELECT " ITEM_COLS " WHERE i.id > ?3 ORDER BY i.id"
+	    " LIMIT ?4",
+	[S_ITEM_PAGE_STATUS] = "SELECT " ITEM_COLS " WHERE i.status = ?1 AND"
+	    " i.id > ?3 ORDER BY i.id LIMIT ?4",
+	[S_ITEM_PAGE_PROJECT] = "SELECT " ITEM_COLS " WHERE i.project_id ="
+	    " (SELECT id FROM projects WHERE code = ?2) AND i.id > ?3"
+	    " ORDER BY i.id LIMIT ?4",
+	[S_ITEM_PAGE_BOTH] = "SELECT " ITEM_COLS " WHERE i.project_id ="
+	    " (SELECT id FROM projects WHERE code = ?2) AND i.status = ?1 AND"
+	    " i.id > ?3 ORDER BY i.id LIMIT ?4",
+	[S_PROJECT_PAGE] = "SELECT " PROJECT_COLS " WHERE code > ?1"
+	    " ORDER BY code LIMIT ?2",
 };
 
 /*
@@ -1161,6 +1180,26 @@ store_project_list(struct store *s, store_project_cb cb, void *arg)
 	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
+/* A page of projects by code, after code after ("" for the first). */
+int
+store_project_page(struct store *s, const char *after, int limit,
+    store_project_cb cb, void *arg)
+{
+	sqlite3_stmt		*st = store_stmt(s, S_PROJECT_PAGE);
+	struct project_row	 p;
+	int			 rc, stop = 0;
+
+	bind_text(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		project_read(st, &p);
+		stop = cb(arg, &p);
+		project_row_clear(&p);
+	}
+	sqlite3_reset(st);
+	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
+}
+
 /* Read an item row from the current result. */
 static void
 item_read_at(sqlite3_stmt *st, int c, struct item_row *r)
@@ -1327,6 +1366,24 @@ store_item_list(struct store *s, const char *status, const char *project,
 	bind_text(st, 1, status);
 	bind_text(st, 2, project);
 	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+	return (store_item_walk(s, st, cb, arg));
+}
+
+/* A page of items (status and project NULL: any) after item id after. */
+int
+store_item_page(struct store *s, const char *status, const char *project,
+    int64_t after, int limit, store_item_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, status != NULL ? (project != NULL ?
+			    S_ITEM_PAGE_BOTH : S_ITEM_PAGE_STATUS) :
+			    project != NULL ? S_ITEM_PAGE_PROJECT : S_ITEM_PAGE);
+
+	if (status != NULL)
+		bind_text(st, 1, status);
+	if (project != NULL)
+		bind_text(st, 2, project);
+	sqlite3_bind_int64(st, 3, after);
+	sqlite3_bind_int(st, 4, limit);
 	return (store_item_walk(s, st, cb, arg));
 }
 
