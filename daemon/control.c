@@ -101,9 +101,15 @@ control_db_error(struct control_req *cr, int status)
 	struct store	*s = cr->ctl->esc->store;
 	char		 msg[512];
 
+	/* Another process holds the write lock: come back in a second. */
+	if (store_busy(s))
+		status = 503;
 	snprintf(msg, sizeof msg, "database %s: %s", status == 503 ? "busy" :
 	    "error", store_error(s));
 	store_rollback(s);
+	if (status == 503)
+		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+		    "Retry-After", "1");
 	control_error(cr->req, status, NULL, msg);
 }
 

@@ -729,6 +729,9 @@ int		 store_reader_start(struct store *, char **);
 void		 store_checkpointer_stop(struct store *);
 int64_t		 store_checkpoints(struct store *);
 const char	*store_error(struct store *);
+#define STORE_BUSY_MS	100	/* the running loop's wait for a lock */
+void		 store_busy_timeout(struct store *, int ms);
+int		 store_busy(struct store *);	/* the last failure: a lock */
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);

@@ -557,6 +557,7 @@ struct store {
 	sqlite3_stmt	*logs;
 	sqlite3_stmt	*tracks;
 	char		 lasterr[256];	/* the last failed statement's error */
+	int		 lastcode;	/* and its SQLite result code */
 };
 
 /* Prepare every statement once; returns -1 with *err on failure. */
@@ -956,7 +957,28 @@ static int
 store_failed(struct store *s)
 {
 	snprintf(s->lasterr, sizeof s->lasterr, "%s", sqlite3_errmsg(s->db));
+	s->lastcode = sqlite3_errcode(s->db);
 	return (-1);
+}
+
+/*
+ * How long the loop's connection waits for another process's write lock
+ * before a statement fails with SQLITE_BUSY (5 s while starting up).  The
+ * running daemon waits briefly: an API write answers 503 at once and the
+ * step and delivery try again later, and the loop goes on serving.
+ */
+void
+store_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+/* Whether the last failure was another connection's lock. */
+int
+store_busy(struct store *s)
+{
+	return ((s->lastcode & 0xff) == SQLITE_BUSY ||
+	    (s->lastcode & 0xff) == SQLITE_LOCKED);
 }
 
 /* Run a statement expected to produce no rows. */
