@@ -1190,6 +1190,8 @@ void		 outbox_metrics(struct outbox *, void (*)(void *, const char *,
 struct scheduler *scheduler_new(struct escalator *);
 void		 scheduler_free(struct scheduler *);
 void		 scheduler_arm(struct scheduler *);	/* after any change */
+/* Wait for a step running in its thread (reload, shutdown). */
+void		 scheduler_wait(struct scheduler *);
 int64_t		 scheduler_next(struct scheduler *);
 /* Advance every due track at now in one transaction; returns messages
  * queued or -1. */

@@ -137,6 +137,46 @@ class Counts(H.E2ETestCase):
 
 
 
+class StormOffTheLoop(H.E2ETestCase):
+    """A storm is stepped while the loop goes on answering."""
+
+    N = 20000
+
+    def test_status_answers_while_a_storm_is_stepped(self):
+        mock = self.start_mock({"webhook": {"big": {}}})
+        channels = [{"name": "big", "type": "webhook", "url": mock.base + "/hook/big"}]
+
+        def write(offset):
+            return self.write_config(self.config_text(
+                mock, channels=channels,
+                policies=[H.ladder(("reminder", "催办", offset, ["big"]))]))
+        d = self.start_daemon(write("0s"))
+        import_items(d, self.tmp, self.N, "ST", due=int(time.time()) + 3600)
+        write("-3600s")
+        answers = []
+        self.assertEqual(d.ctl("reload").rc, 0)
+        # The reload made every item due: the step starts on the next turn
+        # of the loop.  Status answers meanwhile, before the storm's one
+        # commit (nothing escalated yet) and after it (everything).
+        while True:
+            st, _, body = http(d.socket, "GET", "/v1/status")
+            self.assertEqual(st, 200, body)
+            n = json.loads(body)["overdue"].get("reminder", 0)
+            answers.append(n)
+            if n == self.N:
+                break
+            self.assertEqual(n, 0, "a storm is committed whole")
+            self.assertLess(len(answers), 100000, "the storm never ended")
+        self.assertGreater(answers.count(0), 0, "no answer during the step")
+        st, _, body = http(d.socket, "POST", "/v1/items", {
+            "project": "AFTER", "name": "立项", "department": "投资项目审批科",
+            "deadline": H.local_time(int(time.time()) + 3600)})
+        self.assertEqual(st, 201, body)
+        q = lambda sql: H.db_query(d.database, sql)[0][0]  # noqa: E731
+        self.assertEqual(q("SELECT count(*) FROM fired"), self.N)
+        self.assertEqual(q("SELECT count(DISTINCT created_at) FROM outbox"), 1)
+
+
 class Paging(H.E2ETestCase):
     """Lists come a page at a time, by cursor; the export streams everything."""
 
