@@ -1383,6 +1383,7 @@ static void
 control_export_page(struct control_export *ex)
 {
 	struct evhttp_connection *evcon = ex->evcon;
+	struct evhttp_request	*req;
 
 	ex->buf = evbuffer_new();
 	ex->n = 0;
@@ -1403,8 +1404,11 @@ control_export_page(struct control_export *ex)
 	}
 	if (evbuffer_get_length(ex->buf) > 0)
 		evhttp_send_reply_chunk(ex->req, ex->buf);
-	evhttp_send_reply_end(ex->req);
+	/* Ending may close the connection at once (HTTP/1.0): the export
+	 * is freed first, its close callback removed. */
+	req = ex->req;
 	control_export_free(ex);
+	evhttp_send_reply_end(req);
 }
 
 /* GET /v1/items?format=csv: start the stream. */

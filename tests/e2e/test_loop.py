@@ -267,6 +267,18 @@ class Paging(H.E2ETestCase):
         # The control tool writes the same bytes; filters apply.
         r = d.ctl("export")
         self.assertEqual(r.rc, 0, r)
+        # HTTP/1.0: the connection closes as the answer ends.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d.socket)
+        s.sendall(b"GET /v1/items?format=csv HTTP/1.0\r\nHost: x\r\n\r\n")
+        raw = b""
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            raw += chunk
+        s.close()
+        self.assertEqual(raw.partition(b"\r\n\r\n")[2].decode("utf-8"), text)
         self.assertEqual(r.out, text)
         r = d.ctl("export", "--project", "EX-00042")
         self.assertEqual(len(r.out.split("\r\n")), 3, r.out)
