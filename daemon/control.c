@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #define CONTROL_MAX_BODY	(16 * 1024 * 1024)
 
 struct sim_ctx;
+struct control_import;
 struct control {
 	struct escalator	*esc;
 	struct evhttp		*unix_http;
@@ -38,6 +40,7 @@ struct control {
 	int			 fd;
 	char			*path;
 	TAILQ_HEAD(, sim_ctx)	 sims;		/* simulations streaming */
+	struct control_import	*imp;		/* an import running */
 };
 
 struct control_req {
@@ -1652,6 +1655,189 @@ control_metrics(struct evhttp_request *req, struct escalator *esc)
 	evbuffer_free(buf);
 }
 
+/*
+ * An import runs off the loop: a file of 100,000 rows is a second or two
+ * of work in one transaction.  A thread of its own imports it on a
+ * connection of its own while the loop goes on serving (reads from the
+ * last commit; writes meet the import's lock and answer 503 at once), then
+ * hands the outcome back through a pipe and the loop answers.  One import
+ * at a time; without a connection of its own (":memory:") it runs inline.
+ * A client that leaves meanwhile leaves its request to be answered (and
+ * freed) when the import is done; at shutdown the import is waited for.
+ */
+struct control_import {
+	struct control		*ctl;
+	struct evhttp_request	*req;
+	struct config		*conf;
+	struct store		*s;
+	const char		*data;		/* the request's body */
+	size_t			 len;
+	char			*enc;
+	int			 dry_run;
+	int64_t			 now;
+	pthread_t		 thread;
+	int			 fd[2];
+	struct event		*ev;
+	int			 rc;		/* 0, -1 refused, -2 db */
+	json_t			*result, *problems;
+	struct api_error	 e;
+	char			 dberr[600];
+	int			 busy;		/* the db error was a lock */
+};
+
+/* The import thread: import_csv() in a transaction of its own. */
+static void *
+control_import_main(void *arg)
+{
+	struct control_import	*ci = arg;
+	char			 c = 1;
+
+	pthread_setname_np(pthread_self(), "import");
+	if (store_begin(ci->s) != 0)
+		ci->rc = -2;
+	else if (import_csv(ci->conf, ci->s, ci->data, ci->len, ci->enc,
+	    ci->dry_run, ci->now, &ci->result, &ci->problems, &ci->e) != 0) {
+		ci->rc = ci->e.status == 0 ? -2 : -1;
+		if (ci->rc == -1)
+			store_rollback(ci->s);
+	} else if (ci->dry_run)
+		store_rollback(ci->s);
+	else if (store_commit(ci->s) != 0)
+		ci->rc = -2;
+	if (ci->rc == -2) {
+		snprintf(ci->dberr, sizeof ci->dberr, "%s", ci->e.msg[0] !=
+		    '\0' ? ci->e.msg : store_error(ci->s));
+		ci->busy = store_busy(ci->s);
+		store_rollback(ci->s);
+	}
+	while (write(ci->fd[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return (NULL);
+}
+
+/* Join the import thread and free what it used (not the answer). */
+static void
+control_import_join(struct control_import *ci)
+{
+	pthread_join(ci->thread, NULL);
+	event_free(ci->ev);
+	close(ci->fd[0]);
+	close(ci->fd[1]);
+	store_close(ci->s);
+	config_free(ci->conf);
+	free(ci->enc);
+	ci->ctl->imp = NULL;
+}
+
+/* The import is done: answer (a client that left: the request is freed). */
+static void
+control_import_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_import	*ci = arg;
+	struct escalator	*esc = ci->ctl->esc;
+	json_t			*o;
+
+	(void)fd;
+	(void)what;
+	control_import_join(ci);
+	if (ci->rc == -2) {
+		log_warnx("api: import: %s", ci->dberr);
+		json_decref(ci->result);
+		json_decref(ci->problems);
+		o = json_object();
+		json_object_set_new(o, "error", json_string(ci->busy ?
+		    "database busy: another process holds the write lock" :
+		    ci->dberr));
+		if (ci->busy)
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    ci->req), "Retry-After", "1");
+		control_reply(ci->req, ci->busy ? 503 : 500, o);
+	} else if (ci->rc == -1) {
+		if (ci->e.status >= 500)
+			log_warnx("api: import: %s", ci->e.msg);
+		o = json_object();
+		json_object_set_new(o, "error", json_string(ci->e.msg));
+		if (ci->e.field[0] != '\0')
+			json_object_set_new(o, "field",
+			    json_string(ci->e.field));
+		if (ci->problems != NULL)
+			json_object_set_new(o, "problems", ci->problems);
+		json_decref(ci->result);
+		control_reply(ci->req, ci->e.status, o);
+	} else {
+		json_decref(ci->problems);
+		if (!ci->dry_run) {
+			scheduler_arm(esc->sched);
+			log_info("import: applied");
+		}
+		control_reply(ci->req, 200, ci->result);
+	}
+	free(ci);
+}
+
+/* Start an import in its thread: 0, or -1 when it must run inline. */
+static int
+control_import_start(struct control_req *cr, const char *data, size_t len,
+    const char *enc, int dry_run)
+{
+	struct escalator	*esc = cr->ctl->esc;
+	struct control_import	*ci;
+	char			*err = NULL;
+
+	if (strcmp(store_path(esc->store), ":memory:") == 0)
+		return (-1);
+	ci = xcalloc(1, sizeof *ci);
+	if ((ci->s = store_open(store_path(esc->store), &err)) == NULL) {
+		log_warnx("api: import runs on the loop: %s", err);
+		free(err);
+		free(ci);
+		return (-1);
+	}
+	if (pipe2(ci->fd, O_NONBLOCK | O_CLOEXEC) != 0) {
+		store_close(ci->s);
+		free(ci);
+		return (-1);
+	}
+	store_busy_timeout(ci->s, STORE_BUSY_MS);
+	ci->ctl = cr->ctl;
+	ci->req = cr->req;
+	ci->conf = config_ref(esc->conf);
+	ci->data = data;
+	ci->len = len;
+	ci->enc = xstrdup(enc);
+	ci->dry_run = dry_run;
+	ci->now = (int64_t)time(NULL);
+	ci->ev = event_new(esc->base, ci->fd[0], EV_READ, control_import_done,
+	    ci);
+	if (pthread_create(&ci->thread, NULL, control_import_main, ci) != 0) {
+		event_free(ci->ev);
+		close(ci->fd[0]);
+		close(ci->fd[1]);
+		store_close(ci->s);
+		config_free(ci->conf);
+		free(ci->enc);
+		free(ci);
+		return (-1);
+	}
+	event_add(ci->ev, NULL);
+	cr->ctl->imp = ci;
+	return (0);
+}
+
+/* At shutdown: wait for an import; its client gets no answer. */
+static void
+control_import_stop(struct control *ctl)
+{
+	struct control_import	*ci = ctl->imp;
+
+	if (ci == NULL)
+		return;
+	control_import_join(ci);
+	json_decref(ci->result);
+	json_decref(ci->problems);
+	free(ci);
+}
+
 /* POST /v1/import?dry_run=0|1&encoding=auto|utf-8|gb18030, body: CSV. */
 static void
 control_import(struct control_req *cr)
@@ -1674,6 +1860,15 @@ control_import(struct control_req *cr)
 		    " utf-8 or gb18030");
 		return;
 	}
+	if (cr->ctl->imp != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+		    "Retry-After", "1");
+		control_error(cr->req, 503, NULL, "another import is running");
+		return;
+	}
+	if (control_import_start(cr, len ? (const char *)evbuffer_pullup(in,
+	    -1) : "", len, enc ? enc : "auto", dry_run) == 0)
+		return;
 	if (store_begin(esc->store) != 0) {
 		control_db_error(cr, 503);
 		return;
@@ -2254,6 +2449,7 @@ control_free(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	control_sim_stop_all(ctl);
+	control_import_stop(ctl);
 	if (ctl->unix_http != NULL)
 		evhttp_free(ctl->unix_http);
 	else if (ctl->fd != -1)

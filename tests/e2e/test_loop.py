@@ -177,6 +177,41 @@ class StormOffTheLoop(H.E2ETestCase):
         self.assertEqual(q("SELECT count(DISTINCT created_at) FROM outbox"), 1)
 
 
+class ImportOffTheLoop(H.E2ETestCase):
+    """An import runs in a thread of its own; status answers meanwhile."""
+
+    def test_status_answers_while_an_import_runs(self):
+        mock, d, _ = self.simple_setup()
+        path = os.path.join(self.tmp, "big.csv")
+        accepted = H.local_time(int(time.time()) - 86400)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
+            for i in range(60000):
+                f.write("IM-%05d,项目%05d,立项,投资项目审批科,60个工作日,%s\n" % (i, i, accepted))
+        done = []
+        t = threading.Thread(target=lambda: done.append(d.ctl("import", path, timeout=300)))
+        t.start()
+        answers = 0
+        while t.is_alive():
+            st, _, body = http(d.socket, "GET", "/v1/status")
+            self.assertEqual(st, 200, body)
+            answers += 1
+        t.join()
+        self.assertEqual(done[0].rc, 0, done[0])
+        self.assertGreater(answers, 0)
+        self.assertEqual(d.status()["items"]["accepted"], 60000)
+        # A dry run changes nothing; a bad file is refused with its problems.
+        r = d.ctl("import", "--dry-run", path, timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        bad = os.path.join(self.tmp, "bad.csv")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n"
+                    "IM-X,项目,立项,投资项目审批科,5个月,%s\n" % accepted)
+        r = d.ctl("import", bad)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(d.status()["items"]["accepted"], 60000)
+
+
 class Paging(H.E2ETestCase):
     """Lists come a page at a time, by cursor; the export streams everything."""
 
@@ -324,6 +359,27 @@ class Locked(H.E2ETestCase):
             self.assertEqual([it["id"] for it in json.loads(out)["items"]], [first["id"]])
             self.assertEqual(d.ctl("item", "add", "--project", "L-2", "--name", "立项",
                                    "--department", "投资项目审批科", "--deadline", "+3600").rc, 1)
+            # An import (in a thread of its own) meets the lock too.
+            csv = os.path.join(self.tmp, "l.csv")
+            with open(csv, "w", encoding="utf-8") as f:
+                f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n"
+                        "L-9,项目,立项,投资项目审批科,5个工作日,%s\n"
+                        % H.local_time(int(time.time())))
+            with open(csv, "rb") as f:
+                data = f.read()
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(d.socket)
+            s.sendall(b"POST /v1/import HTTP/1.0\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(data) + data)
+            raw = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                raw += chunk
+            s.close()
+            self.assertEqual(raw.split()[1], b"503", raw)
+            self.assertIn(b"Retry-After: 1", raw)
         finally:
             con.execute("ROLLBACK")
             con.close()
