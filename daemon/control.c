@@ -1799,6 +1799,7 @@ control_import_start(struct control_req *cr, const char *data, size_t len,
 		return (-1);
 	}
 	store_busy_timeout(ci->s, STORE_BUSY_MS);
+	store_checkpointer_share(esc->store, ci->s);
 	ci->ctl = cr->ctl;
 	ci->req = cr->req;
 	ci->conf = config_ref(esc->conf);

@@ -727,6 +727,7 @@ struct sqlite3	*store_db(struct store *);
 int		 store_checkpointer_start(struct store *, char **);
 int		 store_reader_start(struct store *, char **);
 void		 store_checkpointer_stop(struct store *);
+void		 store_checkpointer_share(struct store *, struct store *other);
 int64_t		 store_checkpoints(struct store *);
 const char	*store_error(struct store *);
 #define STORE_BUSY_MS	100	/* the running loop's wait for a lock */

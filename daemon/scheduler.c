@@ -918,6 +918,7 @@ scheduler_start(struct scheduler *sc, int64_t now)
 			sc->nostore = 1;
 			return (-1);
 		}
+		store_checkpointer_share(sc->esc->store, sc->wstore);
 		sc->doneev = event_new(sc->esc->base, sc->donefd[0],
 		    EV_READ | EV_PERSIST, scheduler_done_cb, sc);
 		event_add(sc->doneev, NULL);

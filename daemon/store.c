@@ -788,6 +788,16 @@ store_checkpointer_start(struct store *s, char **err)
 	return (0);
 }
 
+/* Commits on another connection to the same file (the step's thread)
+ * wake this store's checkpointer too, instead of checkpointing in the
+ * committing thread. */
+void
+store_checkpointer_share(struct store *s, struct store *other)
+{
+	if (s->ckpt != NULL)
+		sqlite3_wal_hook(other->db, store_wal_hook, s->ckpt);
+}
+
 /* Stop the checkpointer (if any); the log is then checkpointed on close. */
 void
 store_checkpointer_stop(struct store *s)
