@@ -170,7 +170,7 @@ class StormOffTheLoop(H.E2ETestCase):
         self.assertGreater(answers.count(0), 0, "no answer during the step")
         st, _, body = http(d.socket, "POST", "/v1/items", {
             "project": "AFTER", "name": "立项", "department": "投资项目审批科",
-            "deadline": H.local_time(int(time.time()) + 3600)})
+            "deadline": H.local_time(int(time.time()) + 86400)})   # not due
         self.assertEqual(st, 201, body)
         q = lambda sql: H.db_query(d.database, sql)[0][0]  # noqa: E731
         self.assertEqual(q("SELECT count(*) FROM fired"), self.N)
