@@ -43,7 +43,7 @@ _approval_escalatorctl()
 
 	local global="-s --socket --url --token --json -h --help --version"
 	local common="--json --help --socket --url --token"
-	local commands="status list show item project log reload send-test
+	local commands="status list export show item project log reload send-test
 	    simulate report import outbox help"
 	local event_opts="--note --at --event-id"
 
@@ -144,6 +144,9 @@ _approval_escalatorctl()
 		;;
 	list)
 		opts="--status --project --limit"
+		;;
+	export)
+		opts="--status --project"
 		;;
 	show)
 		;;

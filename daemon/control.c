@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@
 	EVHTTP_REQ_PATCH)
 
 struct sim_ctx;
+struct control_import;
 struct control {
 	struct escalator	*esc;
 	struct evhttp		*unix_http;
@@ -57,6 +59,7 @@ struct control {
 	TAILQ_HEAD(, sim_ctx)	 sims;		/* simulations streaming */
 	uid_t			 peer_uid;	/* the last peer's user name, */
 	char			 peer_name[64];	/* "" when not looked up */
+	struct control_import	*imp;		/* an import running */
 };
 
 #define CONTROL_ACTOR_MAX	96	/* "unix:USER", "token:NAME" */
@@ -187,9 +190,15 @@ control_db_error(struct control_req *cr, int status)
 	struct store	*s = cr->ctl->esc->store;
 	char		 msg[512];
 
+	/* Another process holds the write lock: come back in a second. */
+	if (store_busy(s))
+		status = 503;
 	snprintf(msg, sizeof msg, "database %s: %s", status == 503 ? "busy" :
 	    "error", store_error(s));
 	store_rollback(s);
+	if (status == 503)
+		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+		    "Retry-After", "1");
 	control_error(cr->req, status, NULL, msg);
 }
 
@@ -493,10 +502,147 @@ control_status_get(struct control_req *cr)
 	control_reply(cr->req, 200, o);
 }
 
+/*
+ * Paged lists (GET /v1/items, /v1/projects, /v1/outbox): a page of at
+ * most limit entries (default CONTROL_PAGE, at most CONTROL_PAGE_MAX)
+ * after a cursor, the opaque next_cursor of the page before: a tag and
+ * the last key of that page ("i:123", "p:CODE"), base64url.  The store
+ * walks by key (never OFFSET); one entry more than the page is read to
+ * know whether another page follows.
+ */
+#define CONTROL_PAGE		100
+#define CONTROL_PAGE_MAX	1000
+
+static const char control_b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* The cursor of tag and key (malloc'd). */
+static char *
+control_cursor(char tag, const char *key)
+{
+	size_t		 len = strlen(key) + 2, i, o = 0;
+	unsigned char	*in = xmalloc(len);
+	char		*out = xmalloc(len * 4 / 3 + 4);
+	uint32_t	 v;
+
+	in[0] = (unsigned char)tag;
+	in[1] = ':';
+	memcpy(in + 2, key, len - 2);
+	for (i = 0; i < len; i += 3) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		out[o++] = control_b64[(v >> 18) & 63];
+		out[o++] = control_b64[(v >> 12) & 63];
+		if (i + 1 < len)
+			out[o++] = control_b64[(v >> 6) & 63];
+		if (i + 2 < len)
+			out[o++] = control_b64[v & 63];
+	}
+	out[o] = '\0';
+	free(in);
+	return (out);
+}
+
+/* Set o's next_cursor to the cursor of tag and key. */
+static void
+control_set_cursor(json_t *o, char tag, const char *key)
+{
+	char	*c = control_cursor(tag, key);
+
+	json_object_set_new(o, "next_cursor", json_string(c));
+	free(c);
+}
+
+/* The key of a cursor with tag (malloc'd), or NULL when it is not one. */
+static char *
+control_cursor_key(char tag, const char *cur)
+{
+	size_t		 len = strlen(cur), i, o = 0, bits = 0;
+	uint32_t	 acc = 0;
+	const char	*p;
+	char		*out;
+
+	if (len == 0 || len > 1024 || len % 4 == 1)
+		return (NULL);
+	out = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if ((p = strchr(control_b64, cur[i])) == NULL ||
+		    cur[i] == '\0') {
+			free(out);
+			return (NULL);
+		}
+		acc = acc << 6 | (uint32_t)(p - control_b64);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	if (o < 2 || out[0] != tag || out[1] != ':' ||
+	    memchr(out, '\0', o) != NULL ||
+	    !utf8_valid(out + 2, o - 2)) {
+		free(out);
+		return (NULL);
+	}
+	memmove(out, out + 2, o - 1);
+	return (out);
+}
+
+/* The id of an id cursor: > 0, or -1 when it is not one. */
+static int64_t
+control_cursor_id(char tag, const char *cur)
+{
+	char		*key = control_cursor_key(tag, cur), *end;
+	long long	 v = -1;
+
+	if (key != NULL) {
+		v = strtoll(key, &end, 10);
+		if (*key == '\0' || *end != '\0' || v <= 0)
+			v = -1;
+	}
+	free(key);
+	return (v);
+}
+
+/* A page's limit from ?limit= (0 or absent: the default); -1 after
+ * answering. */
+static int
+control_page_limit(struct control_req *cr, int *limit)
+{
+	const char	*lim = evhttp_find_header(&cr->query, "limit");
+	char		*end;
+	long		 v = 0;
+
+	if (lim != NULL) {
+		v = strtol(lim, &end, 10);
+		if (*lim == '\0' || *end != '\0' || v < 0) {
+			control_error(cr->req, 400, "limit", "limit must be a"
+			    " non-negative integer");
+			return (-1);
+		}
+	}
+	*limit = v == 0 ? CONTROL_PAGE : v > CONTROL_PAGE_MAX ?
+	    CONTROL_PAGE_MAX : (int)v;
+	return (0);
+}
+
+/* The bad cursor answer. */
+static void
+control_bad_cursor(struct control_req *cr)
+{
+	control_error(cr->req, 400, "cursor", "cursor is not one this list"
+	    " gave (use next_cursor of the page before)");
+}
+
 struct control_list {
 	struct escalator	*esc;
 	json_t			*arr;
 	int			 failed;	/* a store read failed */
+	int			 limit, n, more;	/* paging */
+	int64_t			 last;
 };
 
 /* An item list entry; stops the walk when its tracks cannot be read. */
@@ -506,27 +652,39 @@ control_list_cb(void *arg, const struct item_row *r)
 	struct control_list	*cl = arg;
 	json_t			*o;
 
+	if (cl->limit > 0 && cl->n == cl->limit) {
+		cl->more = 1;		/* the first of the next page */
+		return (1);
+	}
 	o = item_json(cl->esc->conf, cl->esc->store, r, control_now());
 	if (o == NULL) {
 		cl->failed = 1;
 		return (1);
 	}
 	json_array_append_new(cl->arr, o);
+	cl->n++;
+	cl->last = r->id;
 	return (0);
 }
 
-/* GET /v1/items */
+static void control_items_export(struct control_req *, const char *,
+    const char *);
+
+/* GET /v1/items?status=&project=&limit=&cursor=[&format=csv] */
 static void
 control_items_get(struct control_req *cr)
 {
-	static const char *known[] = { "status", "project", "limit", NULL };
+	static const char *known[] = { "status", "project", "limit",
+	    "cursor", "format", NULL };
 	const char	*status = evhttp_find_header(&cr->query, "status");
 	const char	*project = evhttp_find_header(&cr->query, "project");
-	const char	*lim = evhttp_find_header(&cr->query, "limit");
+	const char	*cursor = evhttp_find_header(&cr->query, "cursor");
+	const char	*format = evhttp_find_header(&cr->query, "format");
 	struct control_list	 cl;
 	json_t		*o;
-	char		*end, msg[300];
-	long		 limit = 0;
+	char		 msg[300], *next;
+	int64_t		 after = 0;
+	int		 limit;
 	size_t		 i, used;
 
 	if (control_query_keys(cr, known) != 0)
@@ -543,18 +701,26 @@ control_items_get(struct control_req *cr)
 		control_error(cr->req, 400, "status", msg);
 		return;
 	}
-	if (lim != NULL) {
-		limit = strtol(lim, &end, 10);
-		if (*end != '\0' || limit < 0) {
-			control_error(cr->req, 400, "limit", "limit must be a"
-			    " non-negative integer");
-			return;
-		}
+	if (format != NULL && strcmp(format, "csv") == 0) {
+		control_items_export(cr, status, project);
+		return;
 	}
+	if (format != NULL && strcmp(format, "json") != 0) {
+		control_error(cr->req, 400, "format", "format must be json or"
+		    " csv");
+		return;
+	}
+	if (control_page_limit(cr, &limit) != 0)
+		return;
+	if (cursor != NULL && (after = control_cursor_id('i', cursor)) < 0) {
+		control_bad_cursor(cr);
+		return;
+	}
+	memset(&cl, 0, sizeof cl);
 	cl.esc = cr->ctl->esc;
 	cl.arr = json_array();
-	cl.failed = 0;
-	if (store_item_list(cl.esc->store, status, project, (int)limit,
+	cl.limit = limit;
+	if (store_item_page(cl.esc->store, status, project, after, limit + 1,
 	    control_list_cb, &cl) != 0 || cl.failed) {
 		/* Never a partial list: the walk failed half-way. */
 		json_decref(cl.arr);
@@ -563,6 +729,11 @@ control_items_get(struct control_req *cr)
 	}
 	o = json_object();
 	json_object_set_new(o, "items", cl.arr);
+	if (cl.more) {
+		xasprintf(&next, "%lld", (long long)cl.last);
+		control_set_cursor(o, 'i', next);
+		free(next);
+	}
 	control_reply(cr->req, 200, o);
 }
 
@@ -732,31 +903,66 @@ control_project_json(const struct project_row *p)
 	return (o);
 }
 
+struct control_projects {
+	json_t		*arr;
+	int		 limit, n, more;
+	char		*last;		/* the code of the last one listed */
+};
+
 /* A project list entry. */
 static int
 control_project_cb(void *arg, const struct project_row *p)
 {
-	json_array_append_new(arg, control_project_json(p));
+	struct control_projects	*cp = arg;
+
+	if (cp->n == cp->limit) {
+		cp->more = 1;
+		return (1);
+	}
+	json_array_append_new(cp->arr, control_project_json(p));
+	cp->n++;
+	free(cp->last);
+	cp->last = xstrdup(p->code);
 	return (0);
 }
 
-/* GET /v1/projects: every project, or 500 (never a partial list). */
+/* GET /v1/projects?limit=&cursor=: a page by code, or 500 (never a
+ * partial page). */
 static void
 control_projects_get(struct control_req *cr)
 {
-	json_t	*o, *arr;
+	static const char *known[] = { "limit", "cursor", NULL };
+	const char		*cursor = evhttp_find_header(&cr->query,
+				    "cursor");
+	struct control_projects	 cp;
+	char			*after = NULL;
+	json_t			*o;
 
-	if (control_query_keys(cr, control_none) != 0)
+	if (control_query_keys(cr, known) != 0)
 		return;
-	arr = json_array();
-	if (store_project_list(cr->ctl->esc->store, control_project_cb,
-	    arr) != 0) {
-		json_decref(arr);
+	memset(&cp, 0, sizeof cp);
+	if (control_page_limit(cr, &cp.limit) != 0)
+		return;
+	if (cursor != NULL && (after = control_cursor_key('p', cursor)) ==
+	    NULL) {
+		control_bad_cursor(cr);
+		return;
+	}
+	cp.arr = json_array();
+	if (store_project_page(cr->ctl->esc->store, after ? after : "",
+	    cp.limit + 1, control_project_cb, &cp) != 0) {
+		json_decref(cp.arr);
+		free(cp.last);
+		free(after);
 		control_db_error(cr, 500);
 		return;
 	}
+	free(after);
 	o = json_object();
-	json_object_set_new(o, "projects", arr);
+	json_object_set_new(o, "projects", cp.arr);
+	if (cp.more)
+		control_set_cursor(o, 'p', cp.last);
+	free(cp.last);
 	control_reply(cr->req, 200, o);
 }
 
@@ -1268,6 +1474,194 @@ control_simulate(struct control_req *cr)
 	event_add(sc->ev, NULL);
 }
 
+/*
+ * GET /v1/items?format=csv streams every item matching the filters as
+ * CSV (UTF-8 with a BOM, CRLF): a page of CONTROL_EXPORT_PAGE items is
+ * read from the store and sent as one HTTP chunk, and the next page only
+ * when the connection's output has drained, so that the export holds one
+ * page however many items there are and the loop serves other requests
+ * between pages.  A client that leaves ends it.
+ */
+#define CONTROL_EXPORT_PAGE	1000
+
+struct control_export {
+	struct control		*ctl;
+	struct evhttp_request	*req;
+	struct evhttp_connection *evcon;
+	char			*status, *project;
+	int64_t			 after;		/* the last item sent */
+	int			 n;		/* items of this page */
+	struct evbuffer		*buf;
+};
+
+static const char *const control_export_head[] = { "编号", "项目编码",
+    "项目名称", "项目类别", "所属地区", "审批事项", "承办部门", "承办人",
+    "办理模式", "状态", "承诺时限", "受理时间", "办结时限", "办结时间" };
+
+/* One CSV field: quoted when it holds a comma, quote or line break. */
+static void
+control_csv_field(struct evbuffer *b, const char *v, int last)
+{
+	const char	*p;
+
+	if (v == NULL)
+		v = "";
+	if (strpbrk(v, ",\"\r\n") == NULL)
+		evbuffer_add(b, v, strlen(v));
+	else {
+		evbuffer_add(b, "\"", 1);
+		for (p = v; *p != '\0'; p++) {
+			if (*p == '"')
+				evbuffer_add(b, "\"", 1);
+			evbuffer_add(b, p, 1);
+		}
+		evbuffer_add(b, "\"", 1);
+	}
+	evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+/* A time field: local, empty for none. */
+static void
+control_csv_time(struct evbuffer *b, int64_t t)
+{
+	char	 buf[32];
+
+	buf[0] = '\0';
+	if (t > 0)
+		rules_format(t, buf, sizeof buf);
+	control_csv_field(b, buf, 0);
+}
+
+/* One item as a CSV line of the page being built. */
+static int
+control_export_cb(void *arg, const struct item_row *r)
+{
+	struct control_export	*ex = arg;
+	char			 id[32];
+
+	snprintf(id, sizeof id, "%lld", (long long)r->id);
+	control_csv_field(ex->buf, id, 0);
+	control_csv_field(ex->buf, r->project_code, 0);
+	control_csv_field(ex->buf, r->project_name, 0);
+	control_csv_field(ex->buf, r->category, 0);
+	control_csv_field(ex->buf, r->region, 0);
+	control_csv_field(ex->buf, r->kind, 0);
+	control_csv_field(ex->buf, r->department, 0);
+	control_csv_field(ex->buf, r->handler, 0);
+	control_csv_field(ex->buf, r->mode, 0);
+	control_csv_field(ex->buf, r->status, 0);
+	control_csv_field(ex->buf, r->limit, 0);
+	control_csv_time(ex->buf, r->accepted_at);
+	control_csv_time(ex->buf, r->due_at);
+	if (r->done_at > 0) {
+		char buf[32];
+		rules_format(r->done_at, buf, sizeof buf);
+		control_csv_field(ex->buf, buf, 1);
+	} else
+		control_csv_field(ex->buf, "", 1);
+	ex->after = r->id;
+	ex->n++;
+	return (0);
+}
+
+/* The export is over (done, failed or the client left): free it. */
+static void
+control_export_free(struct control_export *ex)
+{
+	if (ex->evcon != NULL)
+		evhttp_connection_set_closecb(ex->evcon, NULL, NULL);
+	if (ex->buf != NULL)
+		evbuffer_free(ex->buf);
+	free(ex->status);
+	free(ex->project);
+	free(ex);
+}
+
+static void control_export_page(struct control_export *);
+
+/* The last page drained: send the next. */
+static void
+control_export_drained(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	control_export_page(arg);
+}
+
+/* The client left mid-export (or the server is being freed). */
+static void
+control_export_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct control_export	*ex = arg;
+
+	(void)evcon;
+	ex->evcon = NULL;
+	if (ex->req != NULL && evhttp_request_get_connection(ex->req) == NULL)
+		evhttp_send_reply_end(ex->req);		/* frees it */
+	control_export_free(ex);
+}
+
+/* Read and send one page; the last one ends the answer. */
+static void
+control_export_page(struct control_export *ex)
+{
+	struct evhttp_connection *evcon = ex->evcon;
+	struct evhttp_request	*req;
+
+	ex->buf = evbuffer_new();
+	ex->n = 0;
+	if (store_item_page(ex->ctl->esc->store, ex->status, ex->project,
+	    ex->after, CONTROL_EXPORT_PAGE, control_export_cb, ex) != 0) {
+		/* Cut short: the client sees an unfinished chunked body. */
+		log_warnx("api: export: %s", store_error(ex->ctl->esc->store));
+		control_export_free(ex);
+		evhttp_connection_free(evcon);
+		return;
+	}
+	if (ex->n == CONTROL_EXPORT_PAGE) {
+		evhttp_send_reply_chunk_with_cb(ex->req, ex->buf,
+		    control_export_drained, ex);
+		evbuffer_free(ex->buf);
+		ex->buf = NULL;
+		return;
+	}
+	if (evbuffer_get_length(ex->buf) > 0)
+		evhttp_send_reply_chunk(ex->req, ex->buf);
+	/* Ending may close the connection at once (HTTP/1.0): the export
+	 * is freed first, its close callback removed. */
+	req = ex->req;
+	control_export_free(ex);
+	evhttp_send_reply_end(req);
+}
+
+/* GET /v1/items?format=csv: start the stream. */
+static void
+control_items_export(struct control_req *cr, const char *status,
+    const char *project)
+{
+	struct control_export	*ex;
+	struct evbuffer		*b;
+	size_t			 i, n = sizeof control_export_head /
+				    sizeof control_export_head[0];
+
+	ex = xcalloc(1, sizeof *ex);
+	ex->ctl = cr->ctl;
+	ex->req = cr->req;
+	ex->status = status ? xstrdup(status) : NULL;
+	ex->project = project ? xstrdup(project) : NULL;
+	evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+	    "Content-Type", "text/csv; charset=utf-8");
+	evhttp_send_reply_start(cr->req, 200, "OK");
+	ex->evcon = evhttp_request_get_connection(cr->req);
+	evhttp_connection_set_closecb(ex->evcon, control_export_closed, ex);
+	b = evbuffer_new();
+	evbuffer_add(b, "\xef\xbb\xbf", 3);
+	for (i = 0; i < n; i++)
+		control_csv_field(b, control_export_head[i], i + 1 == n);
+	evhttp_send_reply_chunk(cr->req, b);
+	evbuffer_free(b);
+	control_export_page(ex);
+}
+
 /* Parse a positive id path component. */
 static int64_t
 control_id(const char *s, const char **rest)
@@ -1483,6 +1877,192 @@ control_metrics(struct evhttp_request *req, struct escalator *esc)
 	evbuffer_free(buf);
 }
 
+/*
+ * An import runs off the loop: a file of 100,000 rows is a second or two
+ * of work in one transaction.  A thread of its own imports it on a
+ * connection of its own while the loop goes on serving (reads from the
+ * last commit; writes meet the import's lock and answer 503 at once), then
+ * hands the outcome back through a pipe and the loop answers.  One import
+ * at a time; without a connection of its own (":memory:") it runs inline.
+ * A client that leaves meanwhile leaves its request to be answered (and
+ * freed) when the import is done; at shutdown the import is waited for.
+ */
+struct control_import {
+	struct control		*ctl;
+	struct evhttp_request	*req;
+	struct config		*conf;
+	struct store		*s;
+	const char		*data;		/* the request's body */
+	size_t			 len;
+	char			*enc;
+	int			 dry_run;
+	int64_t			 now;
+	pthread_t		 thread;
+	int			 fd[2];
+	struct event		*ev;
+	int			 rc;		/* 0, -1 refused, -2 db */
+	json_t			*result, *problems;
+	struct api_error	 e;
+	char			 dberr[600];
+	int			 busy;		/* the db error was a lock */
+	char			 actor[384];	/* "import:FILE (ACTOR)" */
+};
+
+/* The import thread: import_csv() in a transaction of its own. */
+static void *
+control_import_main(void *arg)
+{
+	struct control_import	*ci = arg;
+	char			 c = 1;
+
+	pthread_setname_np(pthread_self(), "import");
+	if (store_begin_as(ci->s, ci->actor) != 0)
+		ci->rc = -2;
+	else if (import_csv(ci->conf, ci->s, ci->data, ci->len, ci->enc,
+	    ci->dry_run, ci->now, &ci->result, &ci->problems, &ci->e) != 0) {
+		ci->rc = ci->e.status == 0 ? -2 : -1;
+		if (ci->rc == -1)
+			store_rollback(ci->s);
+	} else if (ci->dry_run)
+		store_rollback(ci->s);
+	else if (store_commit(ci->s) != 0)
+		ci->rc = -2;
+	if (ci->rc == -2) {
+		snprintf(ci->dberr, sizeof ci->dberr, "%s", ci->e.msg[0] !=
+		    '\0' ? ci->e.msg : store_error(ci->s));
+		ci->busy = store_busy(ci->s);
+		store_rollback(ci->s);
+	}
+	while (write(ci->fd[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return (NULL);
+}
+
+/* Join the import thread and free what it used (not the answer). */
+static void
+control_import_join(struct control_import *ci)
+{
+	pthread_join(ci->thread, NULL);
+	event_free(ci->ev);
+	close(ci->fd[0]);
+	close(ci->fd[1]);
+	store_close(ci->s);
+	config_free(ci->conf);
+	free(ci->enc);
+	ci->ctl->imp = NULL;
+}
+
+/* The import is done: answer (a client that left: the request is freed). */
+static void
+control_import_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_import	*ci = arg;
+	struct escalator	*esc = ci->ctl->esc;
+	json_t			*o;
+
+	(void)fd;
+	(void)what;
+	control_import_join(ci);
+	if (ci->rc == -2) {
+		log_warnx("api: import: %s", ci->dberr);
+		json_decref(ci->result);
+		json_decref(ci->problems);
+		o = json_object();
+		json_object_set_new(o, "error", json_string(ci->busy ?
+		    "database busy: another process holds the write lock" :
+		    ci->dberr));
+		if (ci->busy)
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    ci->req), "Retry-After", "1");
+		control_reply(ci->req, ci->busy ? 503 : 500, o);
+	} else if (ci->rc == -1) {
+		if (ci->e.status >= 500)
+			log_warnx("api: import: %s", ci->e.msg);
+		o = json_object();
+		json_object_set_new(o, "error", json_string(ci->e.msg));
+		if (ci->e.field[0] != '\0')
+			json_object_set_new(o, "field",
+			    json_string(ci->e.field));
+		if (ci->problems != NULL)
+			json_object_set_new(o, "problems", ci->problems);
+		json_decref(ci->result);
+		control_reply(ci->req, ci->e.status, o);
+	} else {
+		json_decref(ci->problems);
+		if (!ci->dry_run) {
+			scheduler_arm(esc->sched);
+			log_info("import: applied");
+		}
+		control_reply(ci->req, 200, ci->result);
+	}
+	free(ci);
+}
+
+/* Start an import in its thread: 0, or -1 when it must run inline. */
+static int
+control_import_start(struct control_req *cr, const char *data, size_t len,
+    const char *enc, int dry_run, const char *actor)
+{
+	struct escalator	*esc = cr->ctl->esc;
+	struct control_import	*ci;
+	char			*err = NULL;
+
+	if (strcmp(store_path(esc->store), ":memory:") == 0)
+		return (-1);
+	ci = xcalloc(1, sizeof *ci);
+	if ((ci->s = store_open(store_path(esc->store), &err)) == NULL) {
+		log_warnx("api: import runs on the loop: %s", err);
+		free(err);
+		free(ci);
+		return (-1);
+	}
+	if (pipe2(ci->fd, O_NONBLOCK | O_CLOEXEC) != 0) {
+		store_close(ci->s);
+		free(ci);
+		return (-1);
+	}
+	store_busy_timeout(ci->s, STORE_BUSY_MS);
+	store_checkpointer_share(esc->store, ci->s);
+	ci->ctl = cr->ctl;
+	ci->req = cr->req;
+	ci->conf = config_ref(esc->conf);
+	ci->data = data;
+	ci->len = len;
+	ci->enc = xstrdup(enc);
+	ci->dry_run = dry_run;
+	snprintf(ci->actor, sizeof ci->actor, "%s", actor);
+	ci->now = (int64_t)time(NULL);
+	ci->ev = event_new(esc->base, ci->fd[0], EV_READ, control_import_done,
+	    ci);
+	if (pthread_create(&ci->thread, NULL, control_import_main, ci) != 0) {
+		event_free(ci->ev);
+		close(ci->fd[0]);
+		close(ci->fd[1]);
+		store_close(ci->s);
+		config_free(ci->conf);
+		free(ci->enc);
+		free(ci);
+		return (-1);
+	}
+	event_add(ci->ev, NULL);
+	cr->ctl->imp = ci;
+	return (0);
+}
+
+/* At shutdown: wait for an import; its client gets no answer. */
+static void
+control_import_stop(struct control *ctl)
+{
+	struct control_import	*ci = ctl->imp;
+
+	if (ci == NULL)
+		return;
+	control_import_join(ci);
+	json_decref(ci->result);
+	json_decref(ci->problems);
+	free(ci);
+}
+
 /* POST /v1/import?dry_run=0|1&encoding=auto|utf-8|gb18030, body: CSV. */
 static void
 control_import(struct control_req *cr)
@@ -1527,6 +2107,15 @@ control_import(struct control_req *cr)
 		    " utf-8 or gb18030");
 		return;
 	}
+	if (cr->ctl->imp != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+		    "Retry-After", "1");
+		control_error(cr->req, 503, NULL, "another import is running");
+		return;
+	}
+	if (control_import_start(cr, len ? (const char *)evbuffer_pullup(in,
+	    -1) : "", len, enc ? enc : "auto", dry_run, actor) == 0)
+		return;
 	if (store_begin_as(esc->store, actor) != 0) {
 		control_db_error(cr, 503);
 		return;
@@ -1584,6 +2173,7 @@ struct control_outbox_list {
 	const struct config	*conf;
 	json_t			*arr;
 	int64_t			 last;
+	int			 limit, n, more;
 };
 
 /* One message of the outbox list (no text, no recipients). */
@@ -1591,8 +2181,14 @@ static int
 control_outbox_cb(void *arg, const struct outbox_row *r)
 {
 	struct control_outbox_list	*cl = arg;
-	json_t				*o = json_object();
+	json_t				*o;
 
+	if (cl->n == cl->limit) {
+		cl->more = 1;		/* the first of the next page */
+		return (1);
+	}
+	cl->n++;
+	o = json_object();
 	json_object_set_new(o, "id", json_integer(r->id));
 	json_object_set_new(o, "channel", json_string(r->channel));
 	json_object_set_new(o, "channel_known", json_boolean(
@@ -1642,7 +2238,7 @@ static void
 control_outbox_get(struct control_req *cr)
 {
 	static const char *known[] = { "channel", "state", "item", "after",
-	    "limit", NULL };
+	    "limit", "cursor", NULL };
 	static const char *states[] = { "queued", "failed", "sent",
 	    "dropped", "all", NULL };
 	struct escalator		*esc = cr->ctl->esc;
@@ -1650,6 +2246,7 @@ control_outbox_get(struct control_req *cr)
 	struct outbox_filter		 f;
 	int64_t				 v;
 	size_t				 i;
+	char				*next;
 	json_t				*o;
 
 	if (control_query_keys(cr, known) != 0)
@@ -1671,18 +2268,30 @@ control_outbox_get(struct control_req *cr)
 	    (f.after = control_query_id(cr, "after", 1)) < 0 ||
 	    (v = control_query_id(cr, "limit", 1)) < 0)
 		return;
-	f.limit = v == 0 ? 100 : v > 10000 ? 10000 : (int)v;
+	if (evhttp_find_header(&cr->query, "cursor") != NULL &&
+	    (f.after = control_cursor_id('o', evhttp_find_header(&cr->query,
+	    "cursor"))) < 0) {
+		control_bad_cursor(cr);
+		return;
+	}
+	memset(&cl, 0, sizeof cl);
+	cl.limit = v == 0 ? CONTROL_PAGE : v > 10000 ? 10000 : (int)v;
+	f.limit = cl.limit + 1;		/* one more: is there a next page? */
 	cl.conf = esc->conf;
 	cl.arr = json_array();
-	cl.last = 0;
 	if (store_outbox_list(esc->store, &f, control_outbox_cb, &cl) != 0) {
 		json_decref(cl.arr);
 		control_db_error(cr, 500);
 		return;
 	}
 	o = json_object();
-	json_object_set_new(o, "next_after", (int)json_array_size(cl.arr) ==
-	    f.limit ? json_integer(cl.last) : json_null());
+	json_object_set_new(o, "next_after", cl.more ? json_integer(cl.last) :
+	    json_null());
+	if (cl.more) {
+		xasprintf(&next, "%lld", (long long)cl.last);
+		control_set_cursor(o, 'o', next);
+		free(next);
+	}
 	json_object_set_new(o, "messages", cl.arr);
 	control_reply(cr->req, 200, o);
 }
@@ -2174,6 +2783,7 @@ control_free(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	control_sim_stop_all(ctl);
+	control_import_stop(ctl);
 	if (ctl->unix_http != NULL)
 		evhttp_free(ctl->unix_http);
 	else if (ctl->fd != -1)

@@ -127,7 +127,8 @@ static ctl_exec_fn ctl_cmd_status, ctl_cmd_list, ctl_cmd_show,
     ctl_cmd_item_add, ctl_cmd_item_event, ctl_cmd_project_add,
     ctl_cmd_project_list, ctl_cmd_project_progress, ctl_cmd_log,
     ctl_cmd_reload, ctl_cmd_send_test, ctl_cmd_simulate, ctl_cmd_report,
-    ctl_cmd_import, ctl_cmd_outbox, ctl_cmd_outbox_act, ctl_cmd_help;
+    ctl_cmd_import, ctl_cmd_outbox, ctl_cmd_outbox_act, ctl_cmd_help,
+    ctl_cmd_export;
 
 static const struct ctl_param ctl_list_params[] = {
 	{ "status", "status", CTL_TEXT, 0, "S",
@@ -136,6 +137,15 @@ static const struct ctl_param ctl_list_params[] = {
 	{ "project", "project", CTL_TEXT, 0, "CODE",
 	  "only items of project CODE" },
 	{ "limit", "limit", CTL_COUNT, 0, "N", "at most N items" },
+	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
+};
+
+static const struct ctl_param ctl_export_params[] = {
+	{ "status", "status", CTL_TEXT, 0, "S",
+	  STATUS_PLANNED ", " STATUS_ACCEPTED ", " STATUS_SUSPENDED ", "
+	  STATUS_DONE " or " STATUS_CANCELLED },
+	{ "project", "project", CTL_TEXT, 0, "CODE",
+	  "only items of project CODE" },
 	{ NULL, NULL, CTL_TEXT, 0, NULL, NULL }
 };
 
@@ -300,6 +310,8 @@ static const struct ctl_command ctl_commands[] = {
 	  "show the daemon's state, queue and channels" },
 	{ "list", ctl_cmd_list, NULL, 0, ctl_list_params,
 	  "list approval items" },
+	{ "export", ctl_cmd_export, NULL, 0, ctl_export_params,
+	  "print every item as CSV (streamed)" },
 	{ "show", ctl_cmd_show, "ID", 1, NULL,
 	  "show one approval item" },
 	{ "item add", ctl_cmd_item_add, NULL, 0, ctl_item_add_params,
@@ -1576,6 +1588,89 @@ ctl_item_block(json_t *item)
 	}
 }
 
+/*
+ * A paged list (GET /v1/items, /v1/projects): every page in turn, by
+ * next_cursor, each handed to fn as it comes (first: the first page), so
+ * that no more than a page is held; with want >= 0 no more than want
+ * entries.  With --json the entries are printed as one {"member": [...]}
+ * document, streamed too.
+ */
+#define CTL_PAGE	1000
+
+static int
+ctl_pages(const char *base, json_t *args, const char *member,
+    long long want, void (*fn)(void *, json_t *, int), void *arg)
+{
+	json_t		*a, *list, *next, *e;
+	char		*query, *path, *cursor = NULL, *s;
+	long long	 got = 0, page;
+	size_t		 i;
+	int		 rc = CTL_OK, json = ctl.json, first = 1;
+
+	if (json)
+		printf("{\"%s\":[", member);
+	for (;;) {
+		page = want < 0 || want - got > CTL_PAGE ? CTL_PAGE :
+		    want - got;
+		ctl_put(args, "limit", json_integer(page));
+		if (cursor != NULL)
+			ctl_put(args, "cursor", json_string(cursor));
+		query = ctl_query(args);
+		xasprintf(&path, "%s%s", base, query);
+		free(query);
+		ctl.json = 0;		/* the pages are printed here */
+		rc = ctl_call("GET", path, NULL, &a);
+		ctl.json = json;
+		free(path);
+		if (rc != CTL_OK)
+			break;
+		if ((list = ctl_member(a, member, JSON_ARRAY)) == NULL) {
+			json_decref(a);
+			rc = CTL_EDAEMON;
+			break;
+		}
+		if (json) {
+			json_array_foreach(list, i, e) {
+				if ((s = json_dumps(e, JSON_COMPACT)) == NULL)
+					ctl_nomem();
+				printf("%s%s", got + (long long)i > 0 ? "," : "",
+				    s);
+				free(s);
+			}
+		} else
+			fn(arg, list, first);
+		got += (long long)json_array_size(list);
+		first = 0;
+		next = json_object_get(a, "next_cursor");
+		free(cursor);
+		cursor = json_is_string(next) && (want < 0 || got < want) ?
+		    xstrdup(json_string_value(next)) : NULL;
+		json_decref(a);
+		fflush(stdout);
+		if (cursor == NULL)
+			break;
+	}
+	free(cursor);
+	if (json && rc == CTL_OK)
+		printf("]}\n");
+	else if (json)
+		printf("\n");
+	return (rc);
+}
+
+/* A table of one page without its header row (pages after the first). */
+static void
+ctl_table_drop_header(struct ctl_table *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->ncols; i++)
+		free(t->cells[i]);
+	memmove(t->cells, t->cells + t->ncols, (t->ncells - t->ncols) *
+	    sizeof *t->cells);
+	t->ncells -= t->ncols;
+}
+
 /* outbox: the messages waiting or failed, as a table. */
 static int
 ctl_cmd_outbox(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
@@ -1838,40 +1933,28 @@ ctl_list_rectify(struct ctl_table *t, json_t *item)
 	free(s);
 }
 
-/* list: items as a table, one per line. */
-static int
-ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
-    CTL_UNUSED int argc, CTL_UNUSED char **argv)
+/* One page of list: its items as table rows (the header on the first). */
+static void
+ctl_list_page(CTL_UNUSED void *arg, json_t *items, int first)
 {
 	static const char *const headers[] = {
 		"ID", "PROJECT", "ITEM", "DEPARTMENT", "STATUS", "DEADLINE",
 		"STAGE", "RECTIFY", "BLOCKED", "ACK"
 	};
 	struct ctl_table	*t;
-	json_t			*a, *items, *item;
-	char			*query, *path, b[1024];
+	json_t			*item;
+	char			 b[1024];
 	const char		*stage;
 	size_t			 i;
-	int			 rc;
 
-	query = ctl_query(args);
-	xasprintf(&path, "/v1/items%s", query);
-	free(query);
-	rc = ctl_call("GET", path, NULL, &a);
-	free(path);
-	if (rc != CTL_OK)
-		return (rc);
-	if (ctl.json)
-		goto out;
-	if ((items = ctl_member(a, "items", JSON_ARRAY)) == NULL) {
-		json_decref(a);
-		return (CTL_EDAEMON);
-	}
 	if (json_array_size(items) == 0) {
-		printf("no items\n");
-		goto out;
+		if (first)
+			printf("no items\n");
+		return;
 	}
 	t = ctl_table_new(headers, 10, 1U << 0, 0);
+	if (!first)
+		ctl_table_drop_header(t);
 	json_array_foreach(items, i, item) {
 		ctl_table_cell(t, ctl_get(item, "id", b, sizeof b, "?"));
 		ctl_table_cell(t, ctl_get(item, "project", b, sizeof b, "-"));
@@ -1891,9 +1974,19 @@ ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	}
 	ctl_table_print(t, stdout);
 	ctl_table_free(t);
-out:
-	json_decref(a);
-	return (CTL_OK);
+}
+
+/* list: items as a table, one per line, page after page. */
+static int
+ctl_cmd_list(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
+    CTL_UNUSED int argc, CTL_UNUSED char **argv)
+{
+	json_t		*lim = json_object_get(args, "limit");
+	long long	 want = json_is_integer(lim) ? json_integer_value(lim) :
+			    -1;
+
+	return (ctl_pages("/v1/items", args, "items", want, ctl_list_page,
+	    NULL));
 }
 
 /* Parse an item id operand; prints the usage error itself. */
@@ -2024,34 +2117,27 @@ ctl_cmd_project_add(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	return (rc);
 }
 
-/* project list: projects as a table. */
-static int
-ctl_cmd_project_list(CTL_UNUSED const struct ctl_command *cmd,
-    CTL_UNUSED json_t *args, CTL_UNUSED int argc, CTL_UNUSED char **argv)
+/* One page of project list as table rows (the header on the first). */
+static void
+ctl_project_page(CTL_UNUSED void *arg, json_t *projects, int first)
 {
 	static const char *const headers[] = {
 		"CODE", "NAME", "CATEGORY", "REGION", "PLANNED START",
 		"PROGRESS"
 	};
 	struct ctl_table	*t;
-	json_t			*a, *projects, *p;
+	json_t			*p;
 	char			 b[1024];
 	size_t			 i;
-	int			 rc;
 
-	if ((rc = ctl_call("GET", "/v1/projects", NULL, &a)) != CTL_OK)
-		return (rc);
-	if (ctl.json)
-		goto out;
-	if ((projects = ctl_member(a, "projects", JSON_ARRAY)) == NULL) {
-		json_decref(a);
-		return (CTL_EDAEMON);
-	}
 	if (json_array_size(projects) == 0) {
-		printf("no projects\n");
-		goto out;
+		if (first)
+			printf("no projects\n");
+		return;
 	}
 	t = ctl_table_new(headers, 6, 0, 0);
+	if (!first)
+		ctl_table_drop_header(t);
 	json_array_foreach(projects, i, p) {
 		ctl_table_cell(t, ctl_get(p, "code", b, sizeof b, "?"));
 		ctl_table_cell(t, ctl_get(p, "name", b, sizeof b, "-"));
@@ -2063,9 +2149,15 @@ ctl_cmd_project_list(CTL_UNUSED const struct ctl_command *cmd,
 	}
 	ctl_table_print(t, stdout);
 	ctl_table_free(t);
-out:
-	json_decref(a);
-	return (CTL_OK);
+}
+
+/* project list: projects as a table, page after page. */
+static int
+ctl_cmd_project_list(CTL_UNUSED const struct ctl_command *cmd,
+    json_t *args, CTL_UNUSED int argc, CTL_UNUSED char **argv)
+{
+	return (ctl_pages("/v1/projects", args, "projects", -1,
+	    ctl_project_page, NULL));
 }
 
 /* project progress CODE: record the visible progress of a project. */
@@ -2446,6 +2538,48 @@ ctl_sim_feed(struct ctl_stream *st, const char *p, size_t len)
 	else
 		ctl_sim_add(&cs->rest, &cs->restlen, &cs->restsize, p + mark,
 		    len - mark);
+}
+
+/* The export's bytes, to stdout as they come. */
+static void
+ctl_export_feed(CTL_UNUSED struct ctl_stream *st, const char *p, size_t len)
+{
+	fwrite(p, 1, len, stdout);
+}
+
+/* export: every item as CSV, streamed from the daemon to stdout. */
+static int
+ctl_cmd_export(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
+    CTL_UNUSED int argc, CTL_UNUSED char **argv)
+{
+	struct ctl_stream	 st;
+	struct ctl_answer	 a;
+	json_t			*j;
+	char			*query, *path;
+	int			 rc;
+
+	memset(&st, 0, sizeof st);
+	st.fn = ctl_export_feed;
+	ctl_put(args, "format", json_string("csv"));
+	query = ctl_query(args);
+	xasprintf(&path, "/v1/items%s", query);
+	free(query);
+	ctl.stream = &st;
+	rc = ctl_send("GET", path, NULL, 0, NULL, &a);
+	ctl.stream = NULL;
+	free(path);
+	if (rc != 0)
+		return (rc);
+	if (!st.pass) {
+		rc = ctl_judge(&a, &j);
+		json_decref(j);
+	}
+	ctl_answer_clear(&a);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "%s: export: %s\n", CTL_NAME, strerror(errno));
+		return (CTL_EDAEMON);
+	}
+	return (rc);
 }
 
 /* simulate: every message the daemon would send, with its text. */

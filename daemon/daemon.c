@@ -75,6 +75,9 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	    strcmp(conf->socket, old->socket) != 0)
 		log_warnx("reload: database and socket changes take effect at"
 		    " the next restart");
+	/* A step running in its thread finishes first: it reads the time
+	 * zone and holds the write lock. */
+	scheduler_wait(esc->sched);
 	daemon_apply_timezone(conf);
 	/* Items follow the new rules from their current stage, all or none. */
 	if (store_begin(esc->store) != 0 ||

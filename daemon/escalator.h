@@ -870,8 +870,12 @@ struct sqlite3	*store_db(struct store *);
 int		 store_checkpointer_start(struct store *, char **);
 int		 store_reader_start(struct store *, char **);
 void		 store_checkpointer_stop(struct store *);
+void		 store_checkpointer_share(struct store *, struct store *other);
 int64_t		 store_checkpoints(struct store *);
 const char	*store_error(struct store *);
+#define STORE_BUSY_MS	100	/* the running loop's wait for a lock */
+void		 store_busy_timeout(struct store *, int ms);
+int		 store_busy(struct store *);	/* the last failure: a lock */
 int		 store_begin(struct store *);
 /* The actor of the log entries the transaction writes (NULL: daemon);
  * commit and rollback forget it. */
@@ -899,6 +903,13 @@ int		 store_item_update(struct store *, const struct item_row *);
 int		 store_item_list(struct store *, const char *status, const char *project,
 		    int limit, store_item_cb, void *);
 int		 store_item_each_active(struct store *, store_item_cb, void *);
+/* Pages by key (never OFFSET): items after an id, filtered by status and
+ * project code (NULL: any); projects after a code ("": from the first). */
+int		 store_item_page(struct store *, const char *status,
+		    const char *project, int64_t after, int limit, store_item_cb,
+		    void *);
+int		 store_project_page(struct store *, const char *after, int limit,
+		    store_project_cb, void *);
 int		 store_prereq_add(struct store *, int64_t item, int64_t needs);
 /* Ids of prerequisites of item not yet done (count in *n, max cap). */
 int		 store_prereq_pending(struct store *, int64_t item, int64_t *ids,
@@ -1501,6 +1512,8 @@ void		 outbox_metrics(struct outbox *, void (*)(void *, const char *,
 struct scheduler *scheduler_new(struct escalator *);
 void		 scheduler_free(struct scheduler *);
 void		 scheduler_arm(struct scheduler *);	/* after any change */
+/* Wait for a step running in its thread (reload, shutdown). */
+void		 scheduler_wait(struct scheduler *);
 int64_t		 scheduler_next(struct scheduler *);
 /* Advance every due track at now in one transaction; returns messages
  * queued or -1. */

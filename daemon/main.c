@@ -216,6 +216,8 @@ main(int argc, char *argv[])
 	 * freed heap behind (1,000,000 items: 41 MB resident, 17 MB after
 	 * this): give it back before settling down for days. */
 	malloc_trim(0);
+	/* From now on a lock held by another process fails fast. */
+	store_busy_timeout(esc.store, STORE_BUSY_MS);
 
 	ev_term = evsignal_new(esc.base, SIGTERM, on_stop, &esc);
 	ev_int = evsignal_new(esc.base, SIGINT, on_stop, &esc);

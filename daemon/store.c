@@ -18,7 +18,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 13
 
 /*
  * The database file's mark (PRAGMA application_id, at offset 68 of its
@@ -26,6 +26,9 @@
  * mark, or none and tables that are not ours, is refused unchanged.
  */
 #define STORE_APPLICATION_ID	0x41457363
+
+/* The item statuses whose main track's stage status counts (overdue). */
+#define COUNTS_OPEN SQLQ(STATUS_ACCEPTED) ", " SQLQ(STATUS_SUSPENDED)
 
 /* Migrations, applied in order; index + 1 is the schema version. */
 static const char *store_migrations[] = {
@@ -215,6 +218,99 @@ static const char *store_migrations[] = {
 	"CREATE TABLE link_uses ("
 	"  token TEXT NOT NULL, action TEXT NOT NULL, at INTEGER NOT NULL,"
 	"  PRIMARY KEY (token, action)) WITHOUT ROWID;",
+	/*
+	 * 13: what status counts, kept as rows change (issue 15: status
+	 * counted every item on every call, 210-300 ms at 1,000,000): items
+	 * per status, messages per status, and open items per stage last
+	 * fired on their main deadline ('' for a stage without a name).  The
+	 * triggers are the one place that keeps them: every write path (the
+	 * API, the importer's bulk statements, the step) goes through them.
+	 */
+	"CREATE TABLE counts (what TEXT NOT NULL, key TEXT NOT NULL,"
+	"  n INTEGER NOT NULL, PRIMARY KEY (what, key)) WITHOUT ROWID;"
+	"INSERT INTO counts SELECT 'item', status, count(*) FROM items"
+	"  GROUP BY status;"
+	"INSERT INTO counts SELECT 'outbox', status, count(*) FROM outbox"
+	"  GROUP BY status;"
+	"INSERT INTO counts SELECT 'stage', coalesce(t.stage_name, ''),"
+	"  count(*) FROM tracks t JOIN items i ON i.id = t.item_id"
+	"  WHERE t.kind = 'main' AND t.stage >= 0 AND i.status IN"
+	"  (" COUNTS_OPEN ") GROUP BY 2;"
+	"CREATE TRIGGER counts_item_ins AFTER INSERT ON items BEGIN"
+	"  INSERT INTO counts VALUES ('item', new.status, 1)"
+	"   ON CONFLICT DO UPDATE SET n = n + 1;"
+	"  INSERT INTO counts SELECT 'stage', coalesce(stage_name, ''), 1"
+	"   FROM tracks WHERE item_id = new.id AND kind = 'main' AND"
+	"   stage >= 0 AND new.status IN (" COUNTS_OPEN ")"
+	"   ON CONFLICT DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER counts_item_del AFTER DELETE ON items BEGIN"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'item' AND"
+	"   key = old.status;"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'stage' AND"
+	"   old.status IN (" COUNTS_OPEN ") AND key = (SELECT"
+	"   coalesce(stage_name, '') FROM tracks WHERE item_id = old.id AND"
+	"   kind = 'main' AND stage >= 0);"
+	" END;"
+	"CREATE TRIGGER counts_item_upd AFTER UPDATE OF status ON items"
+	"  WHEN old.status IS NOT new.status BEGIN"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'item' AND"
+	"   key = old.status;"
+	"  INSERT INTO counts VALUES ('item', new.status, 1)"
+	"   ON CONFLICT DO UPDATE SET n = n + 1;"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'stage' AND"
+	"   old.status IN (" COUNTS_OPEN ") AND new.status NOT IN"
+	"   (" COUNTS_OPEN ") AND key = (SELECT coalesce(stage_name, '')"
+	"   FROM tracks WHERE item_id = new.id AND kind = 'main' AND"
+	"   stage >= 0);"
+	"  INSERT INTO counts SELECT 'stage', coalesce(stage_name, ''), 1"
+	"   FROM tracks WHERE item_id = new.id AND kind = 'main' AND"
+	"   stage >= 0 AND new.status IN (" COUNTS_OPEN ") AND old.status"
+	"   NOT IN (" COUNTS_OPEN ") ON CONFLICT DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER counts_track_ins AFTER INSERT ON tracks"
+	"  WHEN new.kind = 'main' AND new.stage >= 0 BEGIN"
+	"  INSERT INTO counts SELECT 'stage', coalesce(new.stage_name, ''),"
+	"   1 FROM items WHERE id = new.item_id AND status IN"
+	"   (" COUNTS_OPEN ") ON CONFLICT DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER counts_track_del AFTER DELETE ON tracks"
+	"  WHEN old.kind = 'main' AND old.stage >= 0 BEGIN"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'stage' AND"
+	"   key = coalesce(old.stage_name, '') AND (SELECT status FROM items"
+	"   WHERE id = old.item_id) IN (" COUNTS_OPEN ");"
+	" END;"
+	"CREATE TRIGGER counts_track_upd AFTER UPDATE OF item_id, kind,"
+	"  stage, stage_name ON tracks WHEN ((old.kind = 'main' AND"
+	"  old.stage >= 0) OR (new.kind = 'main' AND new.stage >= 0)) AND"
+	"  (old.kind IS NOT new.kind OR old.item_id IS NOT new.item_id OR"
+	"  (old.stage >= 0) IS NOT (new.stage >= 0) OR"
+	"  coalesce(old.stage_name, '') IS NOT coalesce(new.stage_name, ''))"
+	"  BEGIN"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'stage' AND"
+	"   old.kind = 'main' AND old.stage >= 0 AND"
+	"   key = coalesce(old.stage_name, '') AND (SELECT status FROM items"
+	"   WHERE id = old.item_id) IN (" COUNTS_OPEN ");"
+	"  INSERT INTO counts SELECT 'stage', coalesce(new.stage_name, ''),"
+	"   1 FROM items WHERE new.kind = 'main' AND new.stage >= 0 AND"
+	"   id = new.item_id AND status IN (" COUNTS_OPEN ")"
+	"   ON CONFLICT DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER counts_outbox_ins AFTER INSERT ON outbox BEGIN"
+	"  INSERT INTO counts VALUES ('outbox', new.status, 1)"
+	"   ON CONFLICT DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER counts_outbox_del AFTER DELETE ON outbox BEGIN"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'outbox' AND"
+	"   key = old.status;"
+	" END;"
+	"CREATE TRIGGER counts_outbox_upd AFTER UPDATE OF status ON outbox"
+	"  WHEN old.status IS NOT new.status BEGIN"
+	"  UPDATE counts SET n = n - 1 WHERE what = 'outbox' AND"
+	"   key = old.status;"
+	"  INSERT INTO counts VALUES ('outbox', new.status, 1)"
+	"   ON CONFLICT DO UPDATE SET n = n + 1;"
+	" END;",
 };
 
 #define ITEM_SEL \
@@ -276,6 +372,8 @@ enum {
 	S_REPORT_CLAIM, S_REPORT_LAST,
 	S_REPORT_CLAIMED, S_REPORT_LAST_AT, S_ITEMS_REPORT,
 	S_THROTTLE_GET, S_THROTTLE_SAVE,
+	S_ITEM_PAGE, S_ITEM_PAGE_STATUS, S_ITEM_PAGE_PROJECT, S_ITEM_PAGE_BOTH,
+	S_PROJECT_PAGE,
 	S__COUNT
 };
 
@@ -373,7 +471,8 @@ static const char *store_sql[S__COUNT] = {
 	    " ORDER BY o.channel",
 	[S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE channel = ? AND"
 	    " status = ?",
-	[S_OUTBOX_COUNT_ALL] = "SELECT count(*) FROM outbox WHERE status = ?",
+	[S_OUTBOX_COUNT_ALL] = "SELECT coalesce((SELECT n FROM counts WHERE"
+	    " what = 'outbox' AND key = ?), 0)",
 	[S_OUTBOX_FAIL_CHANNEL] = "UPDATE outbox SET status = 'failed', code = ?,"
 	    " error = ? WHERE channel = ? AND status = 'queued'",
 	[S_OUTBOX_ITEMS] = "SELECT n, m, (SELECT p.code FROM items i JOIN"
@@ -417,11 +516,11 @@ static const char *store_sql[S__COUNT] = {
 	    " ?, ?)",
 	[S_EVENT_CLAIM] = "INSERT OR IGNORE INTO events (event_id, item_id, at)"
 	    " VALUES (?, ?, ?)",
-	[S_COUNT_STATUS] = "SELECT count(*) FROM items WHERE status = ?",
-	[S_COUNT_STAGES] = "SELECT t.stage_name, count(*) FROM tracks t JOIN items i"
-	    " ON i.id = t.item_id WHERE t.kind = 'main' AND t.stage >= 0 AND"
-	    " i.status IN (" SQLQ(STATUS_ACCEPTED) ", " SQLQ(STATUS_SUSPENDED)
-	    ") GROUP BY t.stage_name",
+	/* From the counts the triggers of schema 10 keep. */
+	[S_COUNT_STATUS] = "SELECT coalesce((SELECT n FROM counts WHERE"
+	    " what = 'item' AND key = ?), 0)",
+	[S_COUNT_STAGES] = "SELECT nullif(key, ''), n FROM counts WHERE"
+	    " what = 'stage' AND n > 0 ORDER BY key",
 	[S_REPORT_CLAIM] = "INSERT OR IGNORE INTO reports (name, period, sent_at)"
 	    " VALUES (?, ?, ?)",
 	[S_REPORT_LAST] = "SELECT period FROM reports WHERE name = ?"
@@ -440,6 +539,23 @@ static const char *store_sql[S__COUNT] = {
 	[S_THROTTLE_SAVE] = "INSERT INTO throttle (robot, sends, blocked_until,"
 	    " updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (robot) DO UPDATE"
 	    " SET sends = ?2, blocked_until = ?3, updated_at = ?4",
+	/*
+	 * Pages of items and projects (keyset: after the last key of the
+	 * page before, never OFFSET), one statement per filter so that each
+	 * walks its index: the rowid, items_status, items_project.
+	 */
+	[S_ITEM_PAGE] = "SELECT " ITEM_COLS " WHERE i.id > ?3 ORDER BY i.id"
+	    " LIMIT ?4",
+	[S_ITEM_PAGE_STATUS] = "SELECT " ITEM_COLS " WHERE i.status = ?1 AND"
+	    " i.id > ?3 ORDER BY i.id LIMIT ?4",
+	[S_ITEM_PAGE_PROJECT] = "SELECT " ITEM_COLS " WHERE i.project_id ="
+	    " (SELECT id FROM projects WHERE code = ?2) AND i.id > ?3"
+	    " ORDER BY i.id LIMIT ?4",
+	[S_ITEM_PAGE_BOTH] = "SELECT " ITEM_COLS " WHERE i.project_id ="
+	    " (SELECT id FROM projects WHERE code = ?2) AND i.status = ?1 AND"
+	    " i.id > ?3 ORDER BY i.id LIMIT ?4",
+	[S_PROJECT_PAGE] = "SELECT " PROJECT_COLS " WHERE code > ?1"
+	    " ORDER BY code LIMIT ?2",
 };
 
 /*
@@ -474,6 +590,7 @@ struct store {
 	sqlite3_stmt	*tracks;
 	char		*actor;		/* the open transaction's, or NULL */
 	char		 lasterr[256];	/* the last failed statement's error */
+	int		 lastcode;	/* and its SQLite result code */
 };
 
 /* Prepare every statement once; returns -1 with *err on failure. */
@@ -911,6 +1028,16 @@ store_checkpointer_start(struct store *s, char **err)
 	return (0);
 }
 
+/* Commits on another connection to the same file (the step's thread)
+ * wake this store's checkpointer too, instead of checkpointing in the
+ * committing thread. */
+void
+store_checkpointer_share(struct store *s, struct store *other)
+{
+	if (s->ckpt != NULL)
+		sqlite3_wal_hook(other->db, store_wal_hook, s->ckpt);
+}
+
 /* Stop the checkpointer (if any); the log is then checkpointed on close. */
 void
 store_checkpointer_stop(struct store *s)
@@ -1101,7 +1228,28 @@ store_failed(struct store *s)
 	else
 		snprintf(s->lasterr, sizeof s->lasterr, "%s",
 		    sqlite3_errmsg(s->db));
+	s->lastcode = rc;
 	return (-1);
+}
+
+/*
+ * How long the loop's connection waits for another process's write lock
+ * before a statement fails with SQLITE_BUSY (5 s while starting up).  The
+ * running daemon waits briefly: an API write answers 503 at once and the
+ * step and delivery try again later, and the loop goes on serving.
+ */
+void
+store_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+/* Whether the last failure was another connection's lock. */
+int
+store_busy(struct store *s)
+{
+	return ((s->lastcode & 0xff) == SQLITE_BUSY ||
+	    (s->lastcode & 0xff) == SQLITE_LOCKED);
 }
 
 /* Run a statement expected to produce no rows. */
@@ -1359,6 +1507,26 @@ store_project_list(struct store *s, store_project_cb cb, void *arg)
 	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
 }
 
+/* A page of projects by code, after code after ("" for the first). */
+int
+store_project_page(struct store *s, const char *after, int limit,
+    store_project_cb cb, void *arg)
+{
+	sqlite3_stmt		*st = store_stmt(s, S_PROJECT_PAGE);
+	struct project_row	 p;
+	int			 rc, stop = 0;
+
+	bind_text(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		project_read(st, &p);
+		stop = cb(arg, &p);
+		project_row_clear(&p);
+	}
+	sqlite3_reset(st);
+	return (stop || rc == SQLITE_DONE ? 0 : store_failed(s));
+}
+
 /* Read an item row from the current result. */
 static void
 item_read_at(sqlite3_stmt *st, int c, struct item_row *r)
@@ -1525,6 +1693,24 @@ store_item_list(struct store *s, const char *status, const char *project,
 	bind_text(st, 1, status);
 	bind_text(st, 2, project);
 	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+	return (store_item_walk(s, st, cb, arg));
+}
+
+/* A page of items (status and project NULL: any) after item id after. */
+int
+store_item_page(struct store *s, const char *status, const char *project,
+    int64_t after, int limit, store_item_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, status != NULL ? (project != NULL ?
+			    S_ITEM_PAGE_BOTH : S_ITEM_PAGE_STATUS) :
+			    project != NULL ? S_ITEM_PAGE_PROJECT : S_ITEM_PAGE);
+
+	if (status != NULL)
+		bind_text(st, 1, status);
+	if (project != NULL)
+		bind_text(st, 2, project);
+	sqlite3_bind_int64(st, 3, after);
+	sqlite3_bind_int(st, 4, limit);
 	return (store_item_walk(s, st, cb, arg));
 }
 

@@ -827,6 +827,208 @@ Where the remaining time and memory go:
 """
 
 
+# ---------------------------------------------------------------------------
+# (g): the loop keeps answering (issue 15).  While the daemon goes through a
+# storm, a full export, a write lock held by another process and a large
+# import, GET /v1/status is asked every 50 ms over the control socket and
+# the systemd watchdog pings (WATCHDOG=1 on NOTIFY_SOCKET, asked for every
+# G_WATCHDOG_MS / 2) are received by the bench.
+
+G_ITEMS = int(os.environ.get("BENCH_G_ITEMS", N_IMPORT))
+G_IMPORT = int(os.environ.get("BENCH_G_IMPORT", 100000))   # 16 MB body cap
+G_LOCK_SECONDS = float(os.environ.get("BENCH_G_LOCK_SECONDS", 10))
+G_WATCHDOG_MS = 200         # pings every 100 ms: a gap is the loop's stall
+
+
+def g_status(sock):
+    """One GET /v1/status over the unix socket; its latency in seconds."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(120)
+    t0 = time.monotonic()
+    s.connect(sock)
+    s.sendall(b"GET /v1/status HTTP/1.0\r\nHost: x\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    if not data.startswith(b"HTTP/1.1 200") and not data.startswith(b"HTTP/1.0 200"):
+        raise RuntimeError("status: %r" % data[:200])
+    return time.monotonic() - t0
+
+
+def g_phase(name, lat, pings, a, b):
+    """Figures of one phase [a, b] (monotonic seconds)."""
+    xs = sorted(l for t, l in lat if a <= t <= b)
+    gap = 0.0
+    for p, q in zip(pings, pings[1:]):
+        if q >= a and p <= b:
+            gap = max(gap, q - p)
+    pct = lambda f: xs[min(len(xs) - 1, int(f * len(xs)))] * 1000 if xs else None  # noqa: E731
+    return {"phase": name, "seconds": b - a, "requests": len(xs), "p50_ms": pct(0.5),
+            "p99_ms": pct(0.99), "max_ms": xs[-1] * 1000 if xs else None,
+            "gap_s": gap}
+
+
+def bench_g():
+    log("(g) control-API latency and watchdog gaps: storm of %d, export, %g s lock, import of %d"
+        % (G_ITEMS, G_LOCK_SECONDS, G_IMPORT))
+    sink = Sink()
+    db = os.path.join(WORK, "g.db")
+    sock = os.path.join(WORK, "g.sock")
+    conf = write_config("g.conf", db, sock, sink_port=sink.port)
+    npath = os.path.join(WORK, "g.notify")
+    if os.path.exists(npath):
+        os.unlink(npath)
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(npath)
+    ns.settimeout(0.5)
+    lat, pings, stop = [], [], threading.Event()
+    proc = None
+    try:
+        t0 = time.time()
+        lead = 60 + G_ITEMS // 20000        # the load and the start-up
+        due = int(t0) + lead
+        bench_import(conf, db, G_ITEMS, "due", local(due))
+        if os.path.exists(sock):
+            os.unlink(sock)
+        env = dict(os.environ, TZ=TZ, NOTIFY_SOCKET=npath,
+                   WATCHDOG_USEC=str(G_WATCHDOG_MS * 1000))
+        err = open(os.path.join(WORK, "g.stderr"), "wb")
+        proc = subprocess.Popen(["sh", "-c", 'WATCHDOG_PID=$$ exec "$0" -f "$1"', DAEMON, conf],
+                                stdin=subprocess.DEVNULL, stdout=err, stderr=err, cwd=WORK,
+                                env=env)
+
+        def notify():
+            while not stop.is_set():
+                try:
+                    m = ns.recv(4096)
+                except socket.timeout:
+                    continue
+                if b"WATCHDOG=1" in m:
+                    pings.append(time.monotonic())
+        nt = threading.Thread(target=notify)
+        nt.start()
+        while subprocess.run([CTL, "-s", sock, "status"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL).returncode != 0:
+            if proc.poll() is not None:
+                raise RuntimeError("daemon exited: see g.stderr")
+            time.sleep(0.1)
+        if time.time() > due - 3:
+            raise RuntimeError("setting up took longer than %d s" % lead)
+
+        def poll():
+            while not stop.is_set():
+                t = time.monotonic()
+                try:
+                    lat.append((t, g_status(sock)))
+                except (OSError, RuntimeError) as e:
+                    log("(g) status failed: %s" % e)
+                    lat.append((t, time.monotonic() - t + 1000))
+                time.sleep(max(0.0, 0.05 - (time.monotonic() - t)))
+        pt = threading.Thread(target=poll)
+        pt.start()
+        windows = []
+        # Idle: the baseline, until the deadline.
+        a = time.monotonic()
+        time.sleep(max(0.0, due - 1 - time.time()))
+        windows.append(("idle", a, time.monotonic()))
+        # The storm: from the deadline until every item is committed.
+        a = time.monotonic() + max(0.0, due - time.time())
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+        while con.execute("SELECT count(*) FROM fired").fetchone()[0] < G_ITEMS:
+            if time.time() > due + 300:
+                raise RuntimeError("the storm was not committed in 300 s")
+            time.sleep(0.05)
+        committed = time.time() - due
+        con.close()
+        time.sleep(1)
+        windows.append(("storm", a, time.monotonic()))
+        hwm = kb(proc_status(proc.pid), "VmHWM") / 1024
+        # A full export, read as fast as it comes.
+        a = time.monotonic()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sock)
+        s.sendall(b"GET /v1/items?format=csv HTTP/1.0\r\nHost: x\r\n\r\n")
+        nbytes = 0
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            nbytes += len(chunk)
+        s.close()
+        windows.append(("export", a, time.monotonic()))
+        hwm_export = kb(proc_status(proc.pid), "VmHWM") / 1024
+        # Another process holds the write lock; an item add meanwhile.
+        lk = sqlite3.connect(db, isolation_level=None, timeout=30)
+        lk.execute("BEGIN IMMEDIATE")
+        a = time.monotonic()
+        w0 = time.monotonic()
+        add = subprocess.run([CTL, "-s", sock, "item", "add", "--project", "G-LOCK",
+                              "--name", "立项", "--department", "投资项目审批科",
+                              "--deadline", "+86400"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        write_s = time.monotonic() - w0
+        time.sleep(max(0.0, G_LOCK_SECONDS - (time.monotonic() - a)))
+        lk.execute("ROLLBACK")
+        lk.close()
+        windows.append(("lock", a, time.monotonic()))
+        # An import of G_IMPORT rows (the control socket takes 16 MB).
+        csv = os.path.join(WORK, "g-import.csv")
+        acc = local(int(time.time()) - 86400)
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
+            for i in range(G_IMPORT):
+                f.write("G-%07d,导入项目%07d,立项,投资项目审批科,60个工作日,%s\n"
+                        % (i, i, acc))
+        a = time.monotonic()
+        imp = subprocess.run([CTL, "-s", sock, "import", csv], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, timeout=CTL_TIMEOUT + 30)
+        windows.append(("import", a, time.monotonic()))
+        time.sleep(0.5)        # the ping after the last phase
+        stop.set()
+        pt.join()
+        nt.join()
+        phases = [g_phase(n, lat, pings, a, b) for n, a, b in windows]
+    finally:
+        stop.set()
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        ns.close()
+        sink.stop()
+    return {"items": G_ITEMS, "committed": committed, "hwm_mb": hwm,
+            "hwm_export_mb": hwm_export, "export_mb": nbytes / 1e6,
+            "write_during_lock_s": write_s, "write_during_lock_rc": add.returncode,
+            "import_rows": G_IMPORT, "import_rc": imp.returncode,
+            "csv_mb": os.path.getsize(csv) / 1e6, "phases": phases}
+
+
+def g_lines(g):
+    """(g) as table lines."""
+    out = ["(g) control API during load: status p50/p99/max, longest watchdog gap"
+           " (target p99 < 100 ms, no gap > 1 s)"]
+    for p in g["phases"]:
+        ok = p["p99_ms"] is not None and p["p99_ms"] < 100 and p["gap_s"] <= 1.0
+        out.append("    %-7s %6.1f s  %4d requests  p50 %6.1f ms  p99 %7.1f ms  max %7.1f ms"
+                   "  gap %5.2f s  %s" % (p["phase"], p["seconds"], p["requests"],
+                                          p["p50_ms"] or 0, p["p99_ms"] or 0,
+                                          p["max_ms"] or 0, p["gap_s"], verdict(ok)))
+    out.append("    storm of %d committed in %.2f s, daemon peak %.1f MB (after the export"
+               " %.1f MB, %.0f MB of CSV); item add during the lock answered in %.2f s"
+               " (exit %d); import of %d rows (%.1f MB) exit %d"
+               % (g["items"], g["committed"], g["hwm_mb"], g["hwm_export_mb"],
+                  g["export_mb"], g["write_during_lock_s"], g["write_during_lock_rc"],
+                  g["import_rows"], g["csv_mb"], g["import_rc"]))
+    return out
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     for tool in (DAEMON, CTL, IMPORT, SINK):
@@ -850,6 +1052,10 @@ def main():
             r["e"] = bench_e()
         if "f" in only:
             r["f"] = bench_f(r["b"])
+        if "g" in only:
+            r["g"] = bench_g()
+            for line in g_lines(r["g"]):
+                print(line)
         print(json.dumps(r, indent=1, default=str))
         json.dump(r, open(os.path.join(WORK, "results-only.json"), "w"), indent=1, default=str)
         return
@@ -859,7 +1065,10 @@ def main():
     b = bench_b_runs()
     e = bench_e()
     f = bench_f(b)
+    g = bench_g()
     table, doc = report(m, a, b, c, d, e, f)
+    table += g_lines(g)
+    doc += "\n## (g) The loop under load\n\n```\n%s\n```\n" % "\n".join(g_lines(g))
     print()
     print("approval-escalatord benchmarks (%s, %s)" % (m["cpu"], m["cpus"].split(" (")[0]))
     for line in table:
@@ -868,7 +1077,7 @@ def main():
         with open(DOC, "w", encoding="utf-8") as fh:
             fh.write(doc)
         print("\nwritten to %s" % os.path.relpath(DOC, ROOT))
-    json.dump({"machine": m, "a": a, "b": b, "c": c, "d": d, "e": e, "f": f},
+    json.dump({"machine": m, "a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "g": g},
               open(os.path.join(WORK, "results.json"), "w"), indent=1, default=str)
 
 

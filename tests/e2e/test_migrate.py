@@ -130,7 +130,10 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 12)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 13)
+        # Schema 13: the status counts equal the rows they count.
+        self.assertEqual(H.db_query(db, "SELECT n FROM counts WHERE what = 'item' AND key = 'accepted'"),
+                         H.db_query(db, "SELECT count(*) FROM items WHERE status = 'accepted'"))
         # Schema 12: answers of action links and the uses of links (none yet).
         self.assertEqual(H.db_query(db, "SELECT count(*) FROM answers"), [(0,)])
         self.assertEqual(H.db_query(db, "SELECT count(*) FROM link_uses"), [(0,)])

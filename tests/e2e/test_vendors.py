@@ -231,6 +231,11 @@ class BigBatches(H.E2ETestCase):
         self.assertEqual(r.rc, 0, r)
         write("-3600s")
         self.assertEqual(d.ctl("reload").rc, 0)
+        # The step runs in a thread of its own and status answers while
+        # it runs: "nothing queued" means "all sent" only once it is done.
+        H.wait_for(lambda: H.db_query(d.database, "SELECT (SELECT count(*) FROM fired)"
+                                      " = (SELECT count(*) FROM items)")[0][0] == 1,
+                   120 * H.SLOW, "the step to be committed")
         H.wait_for(lambda: d.queue()["queued"] == 0 and
                    len(mock.received()) >= 2 * len(self.CHATS), 180 * H.SLOW,
                    "every part to be delivered")
