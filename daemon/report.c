@@ -498,9 +498,9 @@ report_collect(void *arg, const struct item_row *r, const char *policy,
 		ri->overdue = rules_overdue_workdays(rep->cal, r->due_at,
 		    rep->at);
 	if (rep->conf->public_url != NULL) {
-		/* 已签收: the stage the item stands at was acknowledged. */
+		/* 已签收: the stage an open item stands at was acknowledged. */
 		ri->answers = answer_sum_find(rep->sums, rep->nsums, r->id);
-		ri->ack = stage == NULL ? NULL : ri->answers != NULL &&
+		ri->ack = stage == NULL || !report_active(r, rep->at) ? NULL : ri->answers != NULL &&
 		    ri->answers->ack_stage != NULL &&
 		    strcmp(ri->answers->ack_stage, stage) == 0 ? "已签收" :
 		    "未签收";
@@ -706,6 +706,7 @@ report_answer_cells(const struct report_item *ri, char *stamp,
 	f[0] = ri->ack != NULL ? ri->ack : "";
 	f[1] = a != NULL && a->note != NULL ? a->note : "";
 	report_stamp(a != NULL && a->note != NULL ? a->note_at : 0, stamp, 32);
+	f[2] = stamp;
 }
 
 /* The columns a table gains with action links (public_url): an item's,
@@ -1124,7 +1125,8 @@ report_review_lines(struct report *rep, const struct report_review *rv,
 	if (rep->conf->public_url != NULL) {
 		/* With action links: who acknowledged, what they said. */
 		report_acks_text(&rv->acks, acks, sizeof acks);
-		report_line(rep, L_PLAIN, "- 签收与反馈：%s", acks);
+		if (rv->acks.acked + rv->acks.unacked + rv->acks.fed > 0)
+			report_line(rep, L_PLAIN, "- 签收与反馈：%s", acks);
 		report_overdue_answers(rep, rv->group, 0, "- 逾期：");
 	}
 }
