@@ -1112,7 +1112,8 @@ int		 store_answer_each(struct store *, int64_t item, int limit,
 		    store_answer_cb, void *);
 int		 store_answer_since(struct store *, int64_t since,
 		    store_answer_cb, void *);
-int		 store_answer_sums(struct store *, struct answer_sum **, size_t *);
+int		 store_answer_sums(struct store *, int64_t until,
+		    struct answer_sum **, size_t *);
 const struct answer_sum *answer_sum_find(const struct answer_sum *, size_t,
 		    int64_t item);
 void		 answer_sums_free(struct answer_sum *, size_t);

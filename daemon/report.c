@@ -76,6 +76,15 @@ struct report {
 	size_t			  nsums;	/* with public_url only */
 };
 
+/* What the answers of action links say of a set of items (public_url):
+ * open items under escalation 已签收 / 未签收 at their stage, and items
+ * with feedback in the period. */
+struct report_acks {
+	int		 acked;
+	int		 unacked;
+	int		 fed;
+};
+
 /* A region or department in the bulletin's rankings. */
 struct report_unit {
 	const char	*name;
@@ -85,11 +94,14 @@ struct report_unit {
 	int		 over;		/* overdue at at */
 	int		 maxover;	/* the longest, in working days */
 	int		 active;
+	struct report_acks acks;
 };
 
 /* One group's numbers in the half-monthly review. */
 struct report_review {
 	const char		 *name;
+	const struct group	 *group;	/* NULL: ungrouped, or all */
+	struct report_acks	  acks;
 	int			  active;
 	int			  over;
 	int			  over0;	/* overdue at since */
@@ -486,9 +498,9 @@ report_collect(void *arg, const struct item_row *r, const char *policy,
 		ri->overdue = rules_overdue_workdays(rep->cal, r->due_at,
 		    rep->at);
 	if (rep->conf->public_url != NULL) {
-		/* 已签收: the stage the item stands at was acknowledged. */
+		/* 已签收: the stage an open item stands at was acknowledged. */
 		ri->answers = answer_sum_find(rep->sums, rep->nsums, r->id);
-		ri->ack = stage == NULL ? NULL : ri->answers != NULL &&
+		ri->ack = stage == NULL || !report_active(r, rep->at) ? NULL : ri->answers != NULL &&
 		    ri->answers->ack_stage != NULL &&
 		    strcmp(ri->answers->ack_stage, stage) == 0 ? "已签收" :
 		    "未签收";
@@ -645,13 +657,102 @@ report_scope_name(const struct group *g)
 /* ------------------------------------------------------------------ */
 /* 组长每周调度: one group's week. */
 
+/* Count an item into a set's 签收 and feedback numbers. */
+static void
+report_acks_add(const struct report *rep, const struct report_item *ri,
+    struct report_acks *k)
+{
+	if (ri->ack != NULL && report_active(&ri->r, rep->at)) {
+		if (strcmp(ri->ack, "已签收") == 0)
+			k->acked++;
+		else
+			k->unacked++;
+	}
+	if (ri->answers != NULL && ri->answers->note != NULL &&
+	    ri->answers->note_at >= rep->since &&
+	    ri->answers->note_at <= rep->at)
+		k->fed++;
+}
+
+/* A set's 签收 and feedback numbers for people. */
+static void
+report_acks_text(const struct report_acks *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "已签收 %d 项，未签收 %d 项，本期反馈 %d 项",
+	    k->acked, k->unacked, k->fed);
+}
+
+/* The three number cells of a set's 签收 and feedback (three buffers of
+ * 16 bytes). */
+static void
+report_acks_cells(const struct report_acks *k, char (*n)[16],
+    const char **f)
+{
+	snprintf(n[0], 16, "%d", k->acked);
+	snprintf(n[1], 16, "%d", k->unacked);
+	snprintf(n[2], 16, "%d", k->fed);
+	f[0] = n[0];
+	f[1] = n[1];
+	f[2] = n[2];
+}
+
+/* An item's cells 签收状态, 最新反馈, 反馈时间 (stamp: 32 bytes). */
+static void
+report_answer_cells(const struct report_item *ri, char *stamp,
+    const char **f)
+{
+	const struct answer_sum	*a = ri->answers;
+
+	f[0] = ri->ack != NULL ? ri->ack : "";
+	f[1] = a != NULL && a->note != NULL ? a->note : "";
+	report_stamp(a != NULL && a->note != NULL ? a->note_at : 0, stamp, 32);
+	f[2] = stamp;
+}
+
+/* The columns a table gains with action links (public_url): an item's,
+ * and a set's. */
+static const char *const report_answer_head[] = { "签收状态", "最新反馈",
+    "反馈时间" };
+static const enum table_kind report_answer_kinds[] = { TABLE_TEXT,
+    TABLE_TEXT, TABLE_TIME };
+static const char *const report_acks_head[] = { "已签收", "未签收",
+    "本期反馈" };
+static const enum table_kind report_acks_kinds[] = { TABLE_NUMBER,
+    TABLE_NUMBER, TABLE_NUMBER };
+
+/* Start the table with its n columns and, with action links, the three
+ * of more. */
+static void
+report_table_plus(struct report *rep, const char *const *head,
+    const enum table_kind *kinds, size_t n, const char *const *more,
+    const enum table_kind *morekinds)
+{
+	const char	*h[32];
+	enum table_kind	 k[32];
+	size_t		 i;
+
+	if (rep->conf->public_url == NULL || n + 3 > 32) {
+		report_table(rep, head, kinds, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		h[i] = head[i];
+		k[i] = kinds[i];
+	}
+	for (i = 0; i < 3; i++) {
+		h[n + i] = more[i];
+		k[n + i] = morekinds[i];
+	}
+	report_table(rep, h, k, n + 3);
+}
+
 /* One CSV record of the weekly table. */
 static void
 report_weekly_csv(struct report *rep, const char *group, const char *section,
     const struct report_item *ri)
 {
-	char		 due[32], done[32], over[16], idle[16];
-	const char	*f[12];
+	char		 due[32], done[32], over[16], idle[16], fed[32];
+	const char	*f[15];
 
 	report_stamp(ri->r.due_at, due, sizeof due);
 	report_stamp(ri->r.done_at, done, sizeof done);
@@ -670,7 +771,8 @@ report_weekly_csv(struct report *rep, const char *group, const char *section,
 	f[10] = idle;
 	f[11] = ri->r.blocked_reason != NULL && ri->r.blocked_at > 0 ?
 	    ri->r.blocked_reason : "";
-	report_csv(rep, f, 12);
+	report_answer_cells(ri, fed, f + 12);
+	report_csv(rep, f, 15);
 }
 
 /* What the answers of action links add to an item's line: "｜已签收｜
@@ -699,6 +801,46 @@ report_answers(const struct report_item *ri, char *buf, size_t len)
 	    note != NULL ? day : "", note != NULL ? "）：" : "",
 	    note != NULL ? note : "");
 	free(note);
+}
+
+/* qsort: longest overdue first. */
+static int
+report_by_overdue(const void *a, const void *b)
+{
+	const struct report_item *x = *(struct report_item *const *)a;
+	const struct report_item *y = *(struct report_item *const *)b;
+
+	if (x->overdue != y->overdue)
+		return (x->overdue > y->overdue ? -1 : 1);
+	return (report_by_due(a, b));
+}
+
+/* The overdue items of a group (all: every item in scope), longest
+ * first, each with its 签收 and latest feedback, one line each starting
+ * with bullet, or numbered when bullet is NULL. */
+static void
+report_overdue_answers(struct report *rep, const struct group *g, int all,
+    const char *bullet)
+{
+	struct report_list	 over = { NULL, 0 };
+	struct report_item	*ri;
+	char			 c[700], num[32];
+	size_t			 i;
+
+	for (i = 0; i < rep->nitems; i++) {
+		ri = &rep->items[i];
+		if ((all || ri->group == g) && report_overdue(&ri->r, rep->at))
+			report_push(&over, ri);
+	}
+	report_sort(&over, report_by_overdue);
+	for (i = 0; i < over.n; i++) {
+		ri = over.v[i];
+		report_answers(ri, c, sizeof c);
+		snprintf(num, sizeof num, "%zu. ", i + 1);
+		report_line(rep, L_PLAIN, "%s%s · 逾期 %d 个工作日%s",
+		    bullet != NULL ? bullet : num, ri->label, ri->overdue, c);
+	}
+	free(over.v);
 }
 
 /* The digest of one group (NULL: items no group covers). */
@@ -880,7 +1022,8 @@ report_weekly(struct report *rep)
 	    rep->prefix != NULL ? rep->prefix : "",
 	    report_scope_name(rep->group), y,
 	    (int)((thu - calendar_daynum(y, 1, 1)) / 7 + 1));
-	report_table(rep, head, kinds, 12);
+	report_table_plus(rep, head, kinds, 12, report_answer_head,
+	    report_answer_kinds);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_day(rep, mon, a, sizeof a);
 	report_day(rep, mon + 6, b, sizeof b);
@@ -914,12 +1057,14 @@ report_review_count(struct report *rep, const struct group *g, int all,
 
 	memset(rv, 0, sizeof *rv);
 	rv->name = all ? "合计" : g != NULL ? g->name : "未归组";
+	rv->group = all ? NULL : g;
 	for (i = 0; i < rep->nitems; i++) {
 		ri = &rep->items[i];
 		if (!all && ri->group != g)
 			continue;
 		rv->active += report_active(&ri->r, rep->at);
 		rv->blocked += report_blocked(&ri->r, rep->at);
+		report_acks_add(rep, ri, &rv->acks);
 		rv->over0 += report_overdue(&ri->r, rep->since);
 		if (report_overdue(&ri->r, rep->at)) {
 			rv->over++;
@@ -951,7 +1096,7 @@ static void
 report_review_lines(struct report *rep, const struct report_review *rv,
     int total)
 {
-	char	 trend[32], *list, *line;
+	char	 trend[32], *list, *line, acks[160];
 
 	report_trend(rv->over, rv->over0, trend, sizeof trend);
 	xasprintf(&line, "在办 %d 项，逾期 %d 项（上期 %d 项，%s），本期办结 %d 项"
@@ -977,14 +1122,21 @@ report_review_lines(struct report *rep, const struct report_review *rv,
 		report_line(rep, L_PLAIN, "- 本期办结：%s", list);
 		free(list);
 	}
+	if (rep->conf->public_url != NULL) {
+		/* With action links: who acknowledged, what they said. */
+		report_acks_text(&rv->acks, acks, sizeof acks);
+		if (rv->acks.acked + rv->acks.unacked + rv->acks.fed > 0)
+			report_line(rep, L_PLAIN, "- 签收与反馈：%s", acks);
+		report_overdue_answers(rep, rv->group, 0, "- 逾期：");
+	}
 }
 
 /* Write one group's (or the total's) CSV record. */
 static void
 report_review_record(struct report *rep, const struct report_review *rv)
 {
-	const char	*f[9];
-	char		 n[7][16], trend[32];
+	const char	*f[12];
+	char		 n[7][16], trend[32], k[3][16];
 
 	report_trend(rv->over, rv->over0, trend, sizeof trend);
 	snprintf(n[0], sizeof n[0], "%d", rv->active);
@@ -1003,7 +1155,8 @@ report_review_record(struct report *rep, const struct report_review *rv)
 	f[6] = n[4];
 	f[7] = n[5];
 	f[8] = n[6];
-	report_csv(rep, f, 9);
+	report_acks_cells(&rv->acks, k, f + 9);
+	report_csv(rep, f, 12);
 }
 
 /* The half-monthly review. */
@@ -1024,7 +1177,8 @@ report_review(struct report *rep)
 	xasprintf(&rep->title, "%s%s半月调度（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    report_scope_name(rep->group), y, m, d);
-	report_table(rep, head, kinds, 9);
+	report_table_plus(rep, head, kinds, 9, report_acks_head,
+	    report_acks_kinds);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_when(rep, rep->since, a, sizeof a);
 	report_when(rep, rep->at, b, sizeof b);
@@ -1151,9 +1305,9 @@ report_ranking(struct report *rep, const char *what,
     const struct report_unit *units, size_t nunits)
 {
 	struct report_unit	*v;
-	const char		*f[7];
+	const char		*f[10];
 	char			 rank[32], done[16], ontime[16], rate[16];
-	char			 over[16];
+	char			 over[16], k[3][16];
 	size_t			 i, n = 0;
 
 	v = xcalloc(nunits + 1, sizeof *v);
@@ -1180,7 +1334,8 @@ report_ranking(struct report *rep, const char *what,
 		f[4] = ontime;
 		f[5] = rate;
 		f[6] = over;
-		report_csv(rep, f, 7);
+		report_acks_cells(&v[i].acks, k, f + 7);
+		report_csv(rep, f, 10);
 	}
 	if (n == 0)
 		report_line(rep, L_PLAIN, "本期无可排名单位。");
@@ -1202,13 +1357,14 @@ report_bulletin(struct report *rep)
 	size_t			 nregions = 0, ndepts = 0, i, j, k, nmine, nlag;
 	int			 y, m, d, early;
 	int32_t			 day;
-	char			 a[64], b[64], rate[16], *s, *t;
+	char			 a[64], b[64], rate[16], acks[160], *s, *t;
 
 	calendar_civil(rep->today, &y, &m, &d);
 	xasprintf(&rep->title, "%s%s审批事项办理情况通报（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    rep->group != NULL ? rep->group->name : "", y, m, d);
-	report_table(rep, head, kinds, 7);
+	report_table_plus(rep, head, kinds, 7, report_acks_head,
+	    report_acks_kinds);
 
 	memset(&all, 0, sizeof all);
 	for (i = 0; i < rep->nitems; i++) {
@@ -1218,6 +1374,7 @@ report_bulletin(struct report *rep)
 			    ri->r.department) : k == 1 ? report_unit(&regions,
 			    &nregions, ri->region) : &all;
 			u->active += report_active(&ri->r, rep->at);
+			report_acks_add(rep, ri, &u->acks);
 			if (report_overdue(&ri->r, rep->at)) {
 				u->over++;
 				if (ri->overdue > u->maxover)
@@ -1310,6 +1467,14 @@ report_bulletin(struct report *rep)
 		    i + 1, lag[i].name, lag[i].over, lag[i].maxover);
 	if (nlag == 0)
 		report_line(rep, L_PLAIN, "本期无逾期未办结事项。");
+	if (rep->conf->public_url != NULL) {
+		/* With action links: 签收 and the latest 反馈 of the overdue. */
+		report_line(rep, L_HEAD, "六、签收与反馈情况");
+		report_acks_text(&all.acks, acks, sizeof acks);
+		report_line(rep, L_PLAIN, "截至%s，在办事项%s%s", b, acks,
+		    all.over > 0 ? "。逾期未办结事项的签收与最新反馈：" : "。");
+		report_overdue_answers(rep, NULL, 1, NULL);
+	}
 	report_line(rep, L_PLAIN, "%s", "");
 	report_line(rep, L_PLAIN, "受到表扬的单位要再接再厉；存在逾期事项的单位"
 	    "要对照清单逐项明确办结时限，尽快办结，并将整改情况报工作专班。");
@@ -1326,8 +1491,8 @@ static void
 report_agenda_csv(struct report *rep, const char *section,
     const struct report_item *ri, int64_t since)
 {
-	char		 from[32], due[32], days[16];
-	const char	*f[10];
+	char		 from[32], due[32], days[16], fed[32];
+	const char	*f[13];
 
 	report_stamp(since, from, sizeof from);
 	report_stamp(ri->r.due_at, due, sizeof due);
@@ -1343,7 +1508,8 @@ report_agenda_csv(struct report *rep, const char *section,
 	f[7] = from;
 	f[8] = days;
 	f[9] = due;
-	report_csv(rep, f, 10);
+	report_answer_cells(ri, fed, f + 10);
+	report_csv(rep, f, 13);
 }
 
 /* The agenda: blocked items longest first, then items raised. */
@@ -1377,7 +1543,8 @@ report_agenda(struct report *rep)
 	xasprintf(&rep->title, "%s%s联席会议议题（%d年%d月%d日）",
 	    rep->prefix != NULL ? rep->prefix : "",
 	    rep->group != NULL ? rep->group->name : "", y, m, d);
-	report_table(rep, head, kinds, 10);
+	report_table_plus(rep, head, kinds, 10, report_answer_head,
+	    report_answer_kinds);
 	report_line(rep, L_TITLE, "%s", rep->title);
 	report_when(rep, rep->at, a, sizeof a);
 	xasprintf(&s, "难点堵点 %zu 项，提级事项 %zu 项，截至 %s", blocked.n,
@@ -1409,11 +1576,13 @@ report_agenda(struct report *rep)
 		report_day(rep, day, a, sizeof a);
 		snprintf(b, sizeof b, "%d", report_workdays(rep, ri->r.raised_at,
 		    rep->at));
-		report_line(rep, L_PLAIN, "%zu. %s%s%s —— %s提级%s%s", i + 1,
+		report_answers(ri, c, sizeof c);
+		report_line(rep, L_PLAIN, "%zu. %s%s%s —— %s提级%s%s%s", i + 1,
 		    ri->label, ri->group != NULL ? " · " : "",
 		    ri->group != NULL ? ri->group->name : "", a,
 		    ri->r.blocked_reason != NULL ? "；事由：" : "",
-		    ri->r.blocked_reason != NULL ? ri->r.blocked_reason : "");
+		    ri->r.blocked_reason != NULL ? ri->r.blocked_reason : "",
+		    c);
 		report_agenda_csv(rep, "提级事项", ri, ri->r.raised_at);
 	}
 	if (raised.n == 0)
@@ -1489,7 +1658,7 @@ report_make(const struct config *conf, struct store *s,
 	lower = rules_local(mon, 0);
 	if (rep.since < lower)
 		lower = rep.since;
-	if ((conf->public_url != NULL && store_answer_sums(s, &rep.sums,
+	if ((conf->public_url != NULL && store_answer_sums(s, at, &rep.sums,
 	    &rep.nsums) != 0) ||
 	    store_items_report(s, lower, report_collect, &rep) != 0) {
 		report_items_free(&rep);

@@ -280,9 +280,11 @@ store_answer_sum_cmp(const void *a, const void *b)
 }
 
 /* The latest acknowledgement and feedback of every item that has any,
- * in one statement, sorted by item (malloc'd; answer_sums_free()). */
+ * as of until (answers given later are left out; 0: no bound, now), in
+ * one statement, sorted by item (malloc'd; answer_sums_free()). */
 int
-store_answer_sums(struct store *s, struct answer_sum **out, size_t *n)
+store_answer_sums(struct store *s, int64_t until, struct answer_sum **out,
+    size_t *n)
 {
 	sqlite3_stmt		*st;
 	struct answer_sum	*v = NULL, *x;
@@ -293,16 +295,25 @@ store_answer_sums(struct store *s, struct answer_sum **out, size_t *n)
 	*n = 0;
 	if ((st = store_answer_prepare(s, "SELECT item_id,"
 	    " (SELECT at FROM answers b WHERE b.item_id = a.item_id AND"
-	    "  b.kind = 'ack' ORDER BY at DESC, id DESC LIMIT 1),"
+	    "  b.kind = 'ack' AND b.at <= ?1 ORDER BY at DESC, id DESC"
+	    "  LIMIT 1),"
 	    " (SELECT stage FROM answers b WHERE b.item_id = a.item_id AND"
-	    "  b.kind = 'ack' ORDER BY at DESC, id DESC LIMIT 1),"
+	    "  b.kind = 'ack' AND b.at <= ?1 ORDER BY at DESC, id DESC"
+	    "  LIMIT 1),"
 	    " (SELECT at FROM answers b WHERE b.item_id = a.item_id AND"
-	    "  b.kind = 'progress' ORDER BY at DESC, id DESC LIMIT 1),"
+	    "  b.kind = 'progress' AND b.at <= ?1 ORDER BY at DESC, id DESC"
+	    "  LIMIT 1),"
 	    " (SELECT note FROM answers b WHERE b.item_id = a.item_id AND"
-	    "  b.kind = 'progress' ORDER BY at DESC, id DESC LIMIT 1)"
-	    " FROM (SELECT DISTINCT item_id FROM answers) a ORDER BY item_id"))
-	    == NULL)
+	    "  b.kind = 'progress' AND b.at <= ?1 ORDER BY at DESC, id DESC"
+	    "  LIMIT 1)"
+	    " FROM (SELECT DISTINCT item_id FROM answers WHERE at <= ?1) a"
+	    " ORDER BY item_id")) == NULL)
 		return (-1);
+	if (sqlite3_bind_int64(st, 1, until > 0 ? until : INT64_MAX) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(st);
+		return (-1);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;

@@ -721,7 +721,7 @@ web_board_render(struct escalator *esc, struct evhttp_request *req,
 		bd.week_end[i] = i == PAGE_WEEKS - 1 ? now :
 		    rules_local(bd.week_days[i] + 1, 0);
 	}
-	if (store_answer_sums(esc->store, &bd.sums, &bd.nsums) != 0 ||
+	if (store_answer_sums(esc->store, 0, &bd.sums, &bd.nsums) != 0 ||
 	    store_items_report(esc->store, rules_local(bd.week_days[0] - 6, 0),
 	    web_board_item, &bd) != 0 ||
 	    store_answer_since(esc->store, now - 14 * 86400, web_note_cb,

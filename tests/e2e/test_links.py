@@ -96,6 +96,37 @@ class Links(L.LinkCase):
         self.assertIn("已完成现场勘验", rep.out)
         self.assertNotIn("本周未反馈进展", rep.out)
 
+    def test_review_and_bulletin_show_answers(self):
+        """A sent review and bulletin carry the item's 签收 and its latest
+        feedback; their tables gain the columns."""
+        item, url = self.escalated_item()
+        self.assertEqual(self.form(url, "ack", name="李四").status, 200)
+        note = "材料已补齐，待专家评审"
+        self.assertEqual(self.form(url, "progress", name="李四", note=note).status, 200)
+        # Two weeks on the item is overdue; the answers are as they were.
+        at = H.local_time(time.time() + 14 * 86400)
+        for name, title in (("review", "半月调度"), ("bulletin", "办理情况通报")):
+            r = self.d.ctl("report", name, "--at", at, "--send", "--wait",
+                           "--timeout", "30")
+            self.assertEqual(r.rc, 0, r)
+            H.wait_for(lambda: any(title in (m.get("text") or "") for m in self.chat()),
+                       30, "the %s in the chat" % name)
+            text = [m["text"] for m in self.chat() if title in (m.get("text") or "")][-1]
+            line = [l for l in text.split("\n") if "智能制造产业园" in l and "逾期" in l]
+            self.assertEqual(len(line), 1, text)
+            self.assertIn("｜已签收｜反馈（", line[0])
+            self.assertTrue(line[0].endswith("）：" + note), line[0])
+            self.assertIn("签收与反馈", text)
+            # No empty field in what the chat shows.
+            self.assertNotRegex(text, r"｜\n|｜$|）：\n|反馈（）")
+            csv = self.d.ctl("report", name, "--at", at, "--csv")
+            self.assertEqual(csv.rc, 0, csv)
+            self.assertIn('"已签收","未签收","本期反馈"', csv.out.splitlines()[0])
+        # The agenda's and the weekly digest's tables: per item.
+        csv = self.d.ctl("report", "weekly", "--at", at, "--csv")
+        self.assertIn('"签收状态","最新反馈","反馈时间"', csv.out.splitlines()[0])
+        self.assertIn('"已签收","%s"' % note, csv.out)
+
     def test_done_ends_the_ladder(self):
         item, url = self.escalated_item()
         today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))

@@ -14,6 +14,7 @@
 
 #include <check.h>
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,6 +612,195 @@ START_TEST(test_csv_golden)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* With action links (public_url): 签收 and the latest feedback. */
+
+/* The stage an item stands at (store_items_report callback). */
+struct stage_of {
+	int64_t	 id;
+	char	*stage;
+};
+
+static int
+stage_cb(void *arg, const struct item_row *r, const char *policy,
+    const char *stage)
+{
+	struct stage_of	*so = arg;
+
+	(void)policy;
+	if (r->id == so->id && stage != NULL)
+		so->stage = xstrdup(stage);
+	return (0);
+}
+
+/* Record an answer of an action link: an acknowledgement of the item's
+ * current stage (note NULL) or feedback. */
+static void
+answer(int64_t id, const char *note, const char *at)
+{
+	struct answer_row	 a;
+	struct stage_of		 so = { id, NULL };
+	int32_t			 day;
+
+	ck_assert_int_eq(store_items_report(store, 0, stage_cb, &so), 0);
+	memset(&a, 0, sizeof a);
+	a.item_id = id;
+	a.kind = note != NULL ? "progress" : "ack";
+	a.stage = so.stage;
+	a.note = (char *)(uintptr_t)note;
+	a.actor = "张科长";
+	a.role = "department";
+	a.at = T(at);
+	rules_split(a.at, &day, NULL);
+	a.day = day;
+	ck_assert_int_eq(store_begin(store), 0);
+	ck_assert_int_eq(store_answer_add(store, &a), 0);
+	ck_assert_int_eq(store_commit(store), 0);
+	free(so.stage);
+}
+
+/* No line of a chat text ends in an empty field. */
+static void
+no_empty_fields(const char *text)
+{
+	static const char *const bad[] = { "｜\n", "反馈（）", "｜｜", "：｜",
+	    "）：\n", "· \n", "——\n" };
+	size_t		 i;
+	char		*t;
+
+	xasprintf(&t, "%s\n", text);
+	for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_msg(strstr(t, bad[i]) == NULL, "\"%s\" in:\n%s",
+		    bad[i], text);
+	}
+	free(t);
+}
+
+/*
+ * With public_url the review, the bulletin, the weekly digest and the
+ * agenda show each item's 已签收 / 未签收 and its latest feedback, as of
+ * the report's time; the tables gain the columns (golden files
+ * tests/unit/golden/links-*.csv, CHECK_REPORT_GOLDEN_WRITE=1 rewrites).
+ */
+START_TEST(test_answers)
+{
+	static const struct {
+		const char	*file, *name, *at;
+	} cases[] = {
+		{ "links-weekly-social.csv", "weekly-social", "2026-11-27 17:00" },
+		{ "links-review.csv", "review", "2026-11-27 17:00" },
+		{ "links-bulletin.csv", "bulletin", "2026-11-27 17:00" },
+		{ "links-agenda.csv", "agenda", "2026-11-27 17:00" },
+	};
+	char	*title, *text, *s, *old, path[256], *want;
+	size_t	 i, len, wlen;
+	FILE	*f;
+
+	fixture();
+	old = conf->public_url;
+	conf->public_url = xstrdup("https://esc.example.gov.cn");
+	answer(i6, NULL, "2026-11-24 09:30");
+	answer(i6, "已约谈分管领导，本周内补齐材料", "2026-11-25 10:00");
+	answer(i9, "等待专家评审意见", "2026-11-20 10:00");
+	answer(i8, "已报市政府协调用地指标", "2026-11-26 15:00");
+	/* Given after the reports' time: not shown. */
+	answer(i2, NULL, "2026-12-01 10:00");
+	answer(i2, "以后的反馈", "2026-12-01 10:00");
+
+	/* The review: per group 签收与反馈 and the overdue items. */
+	text = render("review", NULL, "2026-11-27 17:00", 0, REPORT_MARKDOWN,
+	    &title);
+	sample("links-review.md", text);
+	no_empty_fields(text);
+	ck_assert_ptr_null(strstr(text, "以后的反馈"));
+	s = between(text, "### 社会投资类推进组", "### 城市建设类推进组");
+	has(s, "\n- 签收与反馈：已签收 1 项，未签收 ");
+	in_order(s, "- 逾期：P2026-101 新城商业综合体 · 选址（东城区行政审批局） · "
+	    "逾期 13 个工作日｜已签收｜反馈（11-25）：已约谈分管领导，本周内补齐材料\n",
+	    "- 逾期：P2026-101 新城商业综合体 · 规划许可（建设工程审批科） · "
+	    "逾期 8 个工作日｜未签收\n");
+	free(s);
+	s = between(text, "### 城市建设类推进组", "### 工业");
+	has(s, "- 逾期：P2026-201 北山大道改造 · 能评（投资项目审批科） · 逾期 16 "
+	    "个工作日｜未签收｜反馈（11-20）：等待专家评审意见\n");
+	free(s);
+	free(title);
+	free(text);
+	/* Plain text: the same lines, no markup. */
+	text = render("review", NULL, "2026-11-27 17:00", 0, REPORT_TEXT,
+	    &title);
+	no_empty_fields(text);
+	has(text, "｜已签收｜反馈（11-25）：已约谈分管领导，本周内补齐材料\n");
+	free(title);
+	free(text);
+
+	/* The bulletin: a sixth section with the overdue items. */
+	text = render("bulletin", NULL, "2026-11-27 17:00", T("2026-11-01"),
+	    REPORT_MARKDOWN, &title);
+	sample("links-bulletin.md", text);
+	no_empty_fields(text);
+	in_order(text, "### 五、工作滞后单位", "### 六、签收与反馈情况\n截至11月27日，"
+	    "在办事项已签收 1 项，未签收 ");
+	in_order(text, "1. P2026-201 北山大道改造 · 能评（投资项目审批科） · 逾期 16 "
+	    "个工作日｜未签收｜反馈（11-20）：等待专家评审意见\n",
+	    "3. P2026-101 新城商业综合体 · 规划许可（建设工程审批科） · 逾期 8 "
+	    "个工作日｜未签收\n");
+	in_order(text, "### 六、", "受到表扬的单位要再接再厉");
+	ck_assert_ptr_null(strstr(text, "以后的反馈"));
+	free(title);
+	free(text);
+
+	/* The agenda: raised items carry their answers too. */
+	text = render("agenda", NULL, "2026-11-27 17:00", 0, REPORT_MARKDOWN,
+	    &title);
+	no_empty_fields(text);
+	has(text, "事由：跨部门用地指标协调｜");
+	has(text, "｜反馈（11-26）：已报市政府协调用地指标");
+	free(title);
+	free(text);
+
+	/* The tables: golden files. */
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		ck_assert_int_eq(report_render(conf, store, R(cases[i].name),
+		    NULL, T(cases[i].at), 0, REPORT_CSV, NULL, &title, &text,
+		    &len), 0);
+		snprintf(path, sizeof path, "tests/unit/golden/%s",
+		    cases[i].file);
+		if (getenv("CHECK_REPORT_GOLDEN_WRITE") != NULL) {
+			ck_assert_ptr_nonnull(f = fopen(path, "wb"));
+			ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+			ck_assert_int_eq(fclose(f), 0);
+		}
+		ck_assert_msg((f = fopen(path, "rb")) != NULL, "%s", path);
+		want = xmalloc(1 << 16);
+		wlen = fread(want, 1, 1 << 16, f);
+		fclose(f);
+		ck_assert_msg(wlen == len && memcmp(want, text, len) == 0,
+		    "%s differs from the golden file:\n%s", cases[i].file,
+		    text);
+		free(want);
+		free(title);
+		free(text);
+	}
+	text = render("weekly-social", NULL, "2026-11-27 17:00", 0,
+	    REPORT_CSV, &title);
+	has(text, "\"督办阶段\",\"逾期工作日\",\"无进展工作日\",\"卡点原因\",\"签收状态\","
+	    "\"最新反馈\",\"反馈时间\"\r\n");
+	has(text, "\"已签收\",\"已约谈分管领导，本周内补齐材料\",\"2026-11-25 10:00\""
+	    "\r\n");
+	free(title);
+	free(text);
+	text = render("review", NULL, "2026-11-27 17:00", 0, REPORT_CSV,
+	    &title);
+	has(text, "\"卡点\",\"已签收\",\"未签收\",\"本期反馈\"\r\n");
+	free(title);
+	free(text);
+
+	free(conf->public_url);
+	conf->public_url = old;
+}
+END_TEST
+
 /* The half-monthly review: per group, with the change since the last. */
 START_TEST(test_review_content)
 {
@@ -1142,6 +1332,7 @@ report_suite(void)
 	tcase_add_test(tc, test_text_and_csv);
 	tcase_add_test(tc, test_csv_quoting);
 	tcase_add_test(tc, test_csv_golden);
+	tcase_add_test(tc, test_answers);
 	tcase_add_test(tc, test_review_content);
 	tcase_add_test(tc, test_bulletin_content);
 	tcase_add_test(tc, test_agenda_content);
