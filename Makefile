@@ -104,6 +104,10 @@ FUZZ_SECONDS	?= 60
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-.PHONY: all unit deps check demo bench install clean fuzz deb
+.PHONY: all unit deps check demo bench install clean fuzz deb print-pkgs
 
 -include $(DAEMON_OBJS:.o=.d) $(CTL_OBJS:.o=.d)
+
+# The pkg-config packages the daemon links (tests/bench/run.sh reads them).
+print-pkgs:
+	@echo $(PKGS)

@@ -483,8 +483,7 @@ def machine():
     get = lambda k: (re.search(r"^%s:\s*(.*)$" % re.escape(k), lscpu, re.M) or [None, "?"])[1]
     mem = int(re.search(r"MemTotal:\s*(\d+)", open("/proc/meminfo").read()).group(1))
     libs = []
-    for p in ("libevent", "sqlite3", "libcurl", "libconfig", "jansson", "libsystemd",
-              "libcrypto"):
+    for p in sh("make", "-s", "--no-print-directory", "print-pkgs").split():
         libs.append("%s %s" % (p, sh("pkg-config", "--modversion", p) or "?"))
     libs.append("libcsv %s" % (sh("dpkg-query", "-W", "-f=${Version}", "libcsv3") or "?"))
     return {

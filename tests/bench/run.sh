@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 B=${ESCALATOR_BIN_DIR:-build}
 W=${BENCH_WORK:-build/bench}
-PKGS="libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto"
+PKGS=$(make -s --no-print-directory print-pkgs)	# the Makefile's list: one place
 CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 -O2 -g"
 mkdir -p "$W"

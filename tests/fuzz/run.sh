@@ -39,7 +39,7 @@ make --no-print-directory -j"$(nproc 2>/dev/null || echo 2)" B=$B CC="$CLANG" \
 	exit 1
 }
 rm -f "$B.build.log"
-pkgs="libevent sqlite3 libcurl libconfig libsystemd jansson libcrypto"
+pkgs=$(make -s --no-print-directory print-pkgs)	# the Makefile's list
 # shellcheck disable=SC2046
 cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 -g -O1 \
