@@ -147,10 +147,34 @@ log_simulation(int on)
 	log_simulating = on;
 }
 
+/*
+ * Who did an action, as the action log's actor column names it (NULL:
+ * the daemon).  Callers pass the actor their transaction was begun with
+ * (store_actor() while it is open), so the journal and the log table
+ * agree; an actor is a name, never a secret.
+ */
+static const char *
+log_actor_name(const char *actor)
+{
+	return (actor != NULL && *actor != '\0' ? actor : STORE_ACTOR_DAEMON);
+}
+
+/* The line on stderr: the message, and who did it unless the daemon. */
+static void
+log_action_line(const char *actor, const char *m)
+{
+	if (actor != NULL && *actor != '\0' &&
+	    strcmp(actor, STORE_ACTOR_DAEMON) != 0)
+		log_info("%s (actor %s)", m, actor);
+	else
+		log_info("%s", m);
+}
+
 /* One escalation or delivery action, with journal fields to filter by. */
 void
-log_action(int64_t item_id, const char *project, const char *stage,
-    const char *channel, const char *outcome, const char *fmt, ...)
+log_action(const char *actor, int64_t item_id, const char *project,
+    const char *stage, const char *channel, const char *outcome,
+    const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*m;
@@ -167,9 +191,10 @@ log_action(int64_t item_id, const char *project, const char *stage,
 		    "PROJECT=%s", project ? project : "",
 		    "STAGE=%s", stage ? stage : "",
 		    "CHANNEL=%s", channel ? channel : "",
-		    "OUTCOME=%s", outcome ? outcome : "", NULL);
+		    "OUTCOME=%s", outcome ? outcome : "",
+		    "ACTOR=%s", log_actor_name(actor), NULL);
 	} else
-		log_info("%s", m);
+		log_action_line(actor, m);
 	free(m);
 }
 
@@ -179,13 +204,13 @@ log_action(int64_t item_id, const char *project, const char *stage,
  * them); one line on stderr.
  */
 void
-log_action_items(const int64_t *ids, size_t n, const char *project,
-    const char *stage, const char *channel, const char *outcome,
-    const char *fmt, ...)
+log_action_items(const char *actor, const int64_t *ids, size_t n,
+    const char *project, const char *stage, const char *channel,
+    const char *outcome, const char *fmt, ...)
 {
 	va_list		 ap;
 	struct iovec	*iov;
-	char		*m, *f[6], *idbuf;
+	char		*m, *f[7], *idbuf;
 	size_t		 i, k = 0;
 
 	if (log_simulating)
@@ -194,11 +219,11 @@ log_action_items(const int64_t *ids, size_t n, const char *project,
 	xvasprintf(&m, fmt, ap);
 	va_end(ap);
 	if (log_target != LOG_TO_JOURNAL) {
-		log_info("%s", m);
+		log_action_line(actor, m);
 		free(m);
 		return;
 	}
-	iov = xcalloc(n + 6, sizeof *iov);
+	iov = xcalloc(n + 7, sizeof *iov);
 	idbuf = xcalloc(n ? n : 1, 32);
 	xasprintf(&f[0], "MESSAGE=%s", m);
 	xasprintf(&f[1], "PRIORITY=%d", LOG_INFO);
@@ -206,7 +231,8 @@ log_action_items(const int64_t *ids, size_t n, const char *project,
 	xasprintf(&f[3], "STAGE=%s", stage ? stage : "");
 	xasprintf(&f[4], "CHANNEL=%s", channel ? channel : "");
 	xasprintf(&f[5], "OUTCOME=%s", outcome ? outcome : "");
-	for (i = 0; i < 6; i++) {
+	xasprintf(&f[6], "ACTOR=%s", log_actor_name(actor));
+	for (i = 0; i < 7; i++) {
 		iov[k].iov_base = f[i];
 		iov[k++].iov_len = strlen(f[i]);
 	}
@@ -227,7 +253,7 @@ log_action_items(const int64_t *ids, size_t n, const char *project,
 		free(pf);
 	} else
 		sd_journal_sendv(iov, (int)k);
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		free(f[i]);
 	free(idbuf);
 	free(iov);
