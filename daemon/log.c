@@ -170,6 +170,47 @@ log_action_line(const char *actor, const char *m)
 		log_info("%s", m);
 }
 
+/*
+ * The journal entry of an action: its fields, ITEM_ID once per item, and
+ * PROJECT when project is not NULL.
+ */
+static void
+log_action_send(const char *m, const char *actor, const int64_t *ids,
+    size_t n, const char *project, const char *stage, const char *channel,
+    const char *outcome)
+{
+	struct iovec	*iov;
+	char		*f[8], *idbuf;
+	size_t		 i, k = 0, nf = 7;
+
+	iov = xcalloc(n + 8, sizeof *iov);
+	idbuf = xcalloc(n ? n : 1, 32);
+	xasprintf(&f[0], "MESSAGE=%s", m);
+	xasprintf(&f[1], "PRIORITY=%d", LOG_INFO);
+	xasprintf(&f[2], "SYSLOG_IDENTIFIER=approval-escalatord");
+	xasprintf(&f[3], "STAGE=%s", stage ? stage : "");
+	xasprintf(&f[4], "CHANNEL=%s", channel ? channel : "");
+	xasprintf(&f[5], "OUTCOME=%s", outcome ? outcome : "");
+	xasprintf(&f[6], "ACTOR=%s", log_actor_name(actor));
+	if (project != NULL)
+		xasprintf(&f[nf++], "PROJECT=%s", project);
+	for (i = 0; i < nf; i++) {
+		iov[k].iov_base = f[i];
+		iov[k++].iov_len = strlen(f[i]);
+	}
+	for (i = 0; i < n; i++) {
+		char *b = idbuf + i * 32;
+		snprintf(b, 32, "ITEM_ID=%lld", (long long)ids[i]);
+		iov[k].iov_base = b;
+		iov[k++].iov_len = strlen(b);
+	}
+	sd_journal_sendv(iov, (int)k);
+	for (i = 0; i < nf; i++)
+		free(f[i]);
+	free(idbuf);
+	free(iov);
+}
+
 /* One escalation or delivery action, with journal fields to filter by. */
 void
 log_action(const char *actor, int64_t item_id, const char *project,
@@ -184,16 +225,10 @@ log_action(const char *actor, int64_t item_id, const char *project,
 	va_start(ap, fmt);
 	xvasprintf(&m, fmt, ap);
 	va_end(ap);
-	if (log_target == LOG_TO_JOURNAL) {
-		sd_journal_send("MESSAGE=%s", m, "PRIORITY=%d", LOG_INFO,
-		    "SYSLOG_IDENTIFIER=approval-escalatord",
-		    "ITEM_ID=%lld", (long long)item_id,
-		    "PROJECT=%s", project ? project : "",
-		    "STAGE=%s", stage ? stage : "",
-		    "CHANNEL=%s", channel ? channel : "",
-		    "OUTCOME=%s", outcome ? outcome : "",
-		    "ACTOR=%s", log_actor_name(actor), NULL);
-	} else
+	if (log_target == LOG_TO_JOURNAL)
+		log_action_send(m, actor, &item_id, 1, project ? project : "",
+		    stage, channel, outcome);
+	else
 		log_action_line(actor, m);
 	free(m);
 }
@@ -201,7 +236,7 @@ log_action(const char *actor, int64_t item_id, const char *project,
 /*
  * An action about a message listing several items: one journal entry with
  * an ITEM_ID field per item (journalctl ITEM_ID=N finds it for any of
- * them); one line on stderr.
+ * them); one line on stderr.  Only a message about one project names it.
  */
 void
 log_action_items(const char *actor, const int64_t *ids, size_t n,
@@ -209,53 +244,17 @@ log_action_items(const char *actor, const int64_t *ids, size_t n,
     const char *outcome, const char *fmt, ...)
 {
 	va_list		 ap;
-	struct iovec	*iov;
-	char		*m, *f[7], *idbuf;
-	size_t		 i, k = 0;
+	char		*m;
 
 	if (log_simulating)
 		return;
 	va_start(ap, fmt);
 	xvasprintf(&m, fmt, ap);
 	va_end(ap);
-	if (log_target != LOG_TO_JOURNAL) {
+	if (log_target == LOG_TO_JOURNAL)
+		log_action_send(m, actor, ids, n, project, stage, channel,
+		    outcome);
+	else
 		log_action_line(actor, m);
-		free(m);
-		return;
-	}
-	iov = xcalloc(n + 7, sizeof *iov);
-	idbuf = xcalloc(n ? n : 1, 32);
-	xasprintf(&f[0], "MESSAGE=%s", m);
-	xasprintf(&f[1], "PRIORITY=%d", LOG_INFO);
-	xasprintf(&f[2], "SYSLOG_IDENTIFIER=approval-escalatord");
-	xasprintf(&f[3], "STAGE=%s", stage ? stage : "");
-	xasprintf(&f[4], "CHANNEL=%s", channel ? channel : "");
-	xasprintf(&f[5], "OUTCOME=%s", outcome ? outcome : "");
-	xasprintf(&f[6], "ACTOR=%s", log_actor_name(actor));
-	for (i = 0; i < 7; i++) {
-		iov[k].iov_base = f[i];
-		iov[k++].iov_len = strlen(f[i]);
-	}
-	for (i = 0; i < n; i++) {
-		char *b = idbuf + i * 32;
-		snprintf(b, 32, "ITEM_ID=%lld", (long long)ids[i]);
-		iov[k].iov_base = b;
-		iov[k++].iov_len = strlen(b);
-	}
-	if (project != NULL) {
-		/* Only a message about one project names it. */
-		char *pf;
-		xasprintf(&pf, "PROJECT=%s", project);
-		iov = xreallocarray(iov, k + 1, sizeof *iov);
-		iov[k].iov_base = pf;
-		iov[k++].iov_len = strlen(pf);
-		sd_journal_sendv(iov, (int)k);
-		free(pf);
-	} else
-		sd_journal_sendv(iov, (int)k);
-	for (i = 0; i < 7; i++)
-		free(f[i]);
-	free(idbuf);
-	free(iov);
 	free(m);
 }
