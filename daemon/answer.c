@@ -354,8 +354,8 @@ answer_apply(const struct config *conf, struct store *s,
 	    a.note ? ": " : "", a.note ? a.note : "");
 	rc = store_log(s, now, c->item.id, c->item.project_code, c->stage,
 	    NULL, a.kind, detail);
-	log_action(c->item.id, c->item.project_code, c->stage, NULL, a.kind,
-	    "%s", detail);
+	log_action(store_actor(s), c->item.id, c->item.project_code, c->stage,
+	    NULL, a.kind, "%s", detail);
 	free(detail);
 	if (rc != 0)
 		return (answer_dberr(s, e));

@@ -1068,9 +1068,11 @@ control_project_progress(struct control_req *cr, const char *code)
 		control_db_error(cr, 503);
 		return;
 	}
+	/* Logged like an item's progress, by the one who reported it. */
 	if (store_project_progress(esc->store, p.id, note, t) != 0 ||
 	    store_progress_add(esc->store, p.id, 0, note, t) != 0 ||
-	    store_commit(esc->store) != 0) {
+	    store_log(esc->store, control_now(), 0, p.code, NULL, NULL,
+	    "progress", note) != 0 || store_commit(esc->store) != 0) {
 		project_row_clear(&p);
 		control_db_error(cr, 500);
 		return;
@@ -1210,7 +1212,7 @@ control_reload(struct control_req *cr)
 	if (control_query_keys(cr, control_none) != 0 ||
 	    control_keys(cr, control_none) != 0)
 		return;
-	if ((rc = daemon_reload(cr->ctl->esc, &problems, &n)) == 0) {
+	if ((rc = daemon_reload(cr->ctl->esc, cr->actor, &problems, &n)) == 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_true());
 		/* Messages left waiting for a channel the reload removed. */
@@ -1240,6 +1242,7 @@ control_reload(struct control_req *cr)
 struct test_ctx {
 	struct evhttp_request	*req;
 	char			*channel;
+	char			*actor;		/* who asked */
 };
 
 /* The answer to a send-test arrived. */
@@ -1255,9 +1258,12 @@ control_test_done(void *arg, const char *outcome, long http, long code,
 	json_object_set_new(o, "http_status", json_integer(http));
 	json_object_set_new(o, "code", json_integer(code));
 	json_object_set_new(o, "message", json_string(msg ? msg : ""));
-	log_info("send-test %s: %s (http %ld, code %ld)", tc->channel,
-	    outcome, http, code);
+	/* Nothing is stored: the journal names who posted the test. */
+	log_action(tc->actor, 0, NULL, "test", tc->channel, outcome,
+	    "send-test %s: %s (http %ld, code %ld)", tc->channel, outcome,
+	    http, code);
 	control_reply(tc->req, 200, o);
+	free(tc->actor);
 	free(tc->channel);
 	free(tc);
 }
@@ -1279,6 +1285,7 @@ control_send_test(struct control_req *cr, const char *name)
 	tc = xcalloc(1, sizeof *tc);
 	tc->req = cr->req;
 	tc->channel = xstrdup(name);
+	tc->actor = xstrdup(cr->actor);
 	outbox_send_test(cr->ctl->esc->outbox, ch, control_test_done, tc);
 }
 
@@ -2418,10 +2425,10 @@ control_outbox_act(struct control_req *cr, enum outbox_action what)
 		control_db_error(cr, 500);
 		return;
 	}
-	log_action(0, NULL, NULL, what == OUTBOX_MOVE ? a.to : a.channel,
-	    names[what], "outbox %s: %lld message(s)%s%s: %s", names[what],
-	    (long long)n, a.channel != NULL ? " of " : "", a.channel != NULL ?
-	    a.channel : "", detail);
+	log_action(cr->actor, 0, NULL, NULL, what == OUTBOX_MOVE ? a.to :
+	    a.channel, names[what], "outbox %s: %lld message(s)%s%s: %s",
+	    names[what], (long long)n, a.channel != NULL ? " of " : "",
+	    a.channel != NULL ? a.channel : "", detail);
 	free(detail);
 	if (n > 0 && what != OUTBOX_DROP)
 		outbox_kick(esc->outbox, what == OUTBOX_MOVE ? a.to :

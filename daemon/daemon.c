@@ -46,15 +46,22 @@ daemon_status_line(struct escalator *esc)
 /*
  * Re-read, validate and swap the configuration; keep the old on error:
  * -1 when the new one has problems, -2 when the items cannot be moved to
- * its rules (a database error, the one problem then listed).
+ * its rules (a database error, the one problem then listed).  actor asked
+ * for it (NULL: the daemon): the action log names it on the reload's own
+ * entry and on every entry the items' retracking writes, the journal and
+ * the failure lines too.
  */
 int
-daemon_reload(struct escalator *esc, char ***problems, size_t *n)
+daemon_reload(struct escalator *esc, const char *actor, char ***problems,
+    size_t *n)
 {
 	struct config	*conf, *old = esc->conf;
 	size_t		 i;
 	int64_t		 now = (int64_t)time(NULL);
+	char		 detail[512];
 
+	if (actor == NULL)
+		actor = STORE_ACTOR_DAEMON;
 	notify_reloading();
 	conf = config_load(old->path, problems, n);
 	esc->reload_at = now;
@@ -66,7 +73,8 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	if (conf == NULL) {
 		for (i = 0; i < *n; i++)
 			log_warnx("reload: %s", (*problems)[i]);
-		log_warnx("reload failed; keeping the running configuration");
+		log_warnx("reload failed (asked by %s); keeping the running"
+		    " configuration", actor);
 		esc->reload_ok = 0;
 		notify_ready();
 		return (-1);
@@ -79,10 +87,14 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	 * zone and holds the write lock. */
 	scheduler_wait(esc->sched);
 	daemon_apply_timezone(conf);
-	/* Items follow the new rules from their current stage, all or none. */
-	if (store_begin(esc->store) != 0 ||
+	/* Items follow the new rules from their current stage, all or none;
+	 * the reload's own entry goes with them. */
+	snprintf(detail, sizeof detail, "configuration reloaded from %s",
+	    conf->path);
+	if (store_begin_as(esc->store, actor) != 0 ||
 	    item_retrack_all(conf, esc->store, now, old) != 0 ||
-	    store_commit(esc->store) != 0) {
+	    store_log(esc->store, now, 0, NULL, NULL, NULL, "reloaded",
+	    detail) != 0 || store_commit(esc->store) != 0) {
 		*problems = xcalloc(1, sizeof **problems);
 		xasprintf(&(*problems)[0], "database: %s",
 		    store_error(esc->store));
@@ -90,8 +102,9 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 		store_rollback(esc->store);
 		daemon_apply_timezone(old);
 		config_free(conf);
-		log_warnx("reload failed: the items cannot follow the new rules"
-		    " (%s); keeping the running configuration", (*problems)[0]);
+		log_warnx("reload failed (asked by %s): the items cannot follow"
+		    " the new rules (%s); keeping the running configuration",
+		    actor, (*problems)[0]);
 		esc->reload_ok = 0;
 		notify_ready();
 		return (-2);
@@ -105,7 +118,7 @@ daemon_reload(struct escalator *esc, char ***problems, size_t *n)
 	reporter_arm(esc->reporter);
 	esc->reload_ok = 1;
 	daemon_calendar_check(esc);
-	log_info("configuration reloaded from %s", conf->path);
+	log_action(actor, 0, NULL, NULL, NULL, "reloaded", "%s", detail);
 	notify_ready();
 	daemon_status_line(esc);
 	return (0);

@@ -136,9 +136,10 @@ enqueue_log_queued(struct store *s, const struct msg_batch *b,
 	    nitems == 1 ? project : NULL, b->stage, b->channel->name,
 	    "queued", detail) != 0)
 		return (-1);
-	log_action_items(ids, nitems, nitems == 1 ? project : NULL, b->stage,
-	    b->channel->name, "queued", "%s: message %lld queued for %s (%s)",
-	    b->stage_label, (long long)outbox_id, b->channel->name, detail);
+	log_action_items(store_actor(s), ids, nitems, nitems == 1 ? project :
+	    NULL, b->stage, b->channel->name, "queued",
+	    "%s: message %lld queued for %s (%s)", b->stage_label,
+	    (long long)outbox_id, b->channel->name, detail);
 	return (0);
 }
 

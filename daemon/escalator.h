@@ -75,15 +75,16 @@ void		 log_debug(const char *, ...) PRINTFLIKE(1, 2);
 __dead void	 fatal(const char *, ...) PRINTFLIKE(1, 2);
 __dead void	 fatalx(const char *, ...) PRINTFLIKE(1, 2);
 void		 log_simulation(int);	/* this thread only */
-/* One action with structured fields (journal fields ITEM_ID, PROJECT...). */
-void		 log_action(int64_t item_id, const char *project, const char *stage,
-		    const char *channel, const char *outcome, const char *fmt, ...)
-		    PRINTFLIKE(6, 7);
-/* The same for a message listing several items: ITEM_ID once per item. */
-void		 log_action_items(const int64_t *ids, size_t n,
+/* One action with structured fields (journal fields ITEM_ID, PROJECT...,
+ * ACTOR: who did it, as the action log's actor; NULL is the daemon). */
+void		 log_action(const char *actor, int64_t item_id,
 		    const char *project, const char *stage, const char *channel,
-		    const char *outcome, const char *fmt, ...)
-		    PRINTFLIKE(7, 8);
+		    const char *outcome, const char *fmt, ...) PRINTFLIKE(7, 8);
+/* The same for a message listing several items: ITEM_ID once per item. */
+void		 log_action_items(const char *actor, const int64_t *ids,
+		    size_t n, const char *project, const char *stage,
+		    const char *channel, const char *outcome, const char *fmt,
+		    ...) PRINTFLIKE(8, 9);
 
 /* ------------------------------------------------------------------ */
 /* api.c -- an error to show to an API client: HTTP status, field, message. */
@@ -1647,7 +1648,11 @@ void		 sim_join(struct sim *);
 /* daemon.c */
 void		 daemon_apply_timezone(const struct config *);
 void		 daemon_calendar_check(struct escalator *);
-int		 daemon_reload(struct escalator *, char ***problems, size_t *n);
+/* actor: who asked, as the action log names it ("unix:USER", "token:NAME",
+ * DAEMON_RELOAD_SIGHUP: an operator's signal names no one). */
+#define DAEMON_RELOAD_SIGHUP	"signal:SIGHUP"
+int		 daemon_reload(struct escalator *, const char *actor,
+		    char ***problems, size_t *n);
 void		 daemon_status_line(struct escalator *);
 void		 daemon_wire(struct escalator *);
 

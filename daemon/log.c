@@ -147,58 +147,43 @@ log_simulation(int on)
 	log_simulating = on;
 }
 
-/* One escalation or delivery action, with journal fields to filter by. */
-void
-log_action(int64_t item_id, const char *project, const char *stage,
-    const char *channel, const char *outcome, const char *fmt, ...)
+/*
+ * Who did an action, as the action log's actor column names it (NULL:
+ * the daemon).  Callers pass the actor their transaction was begun with
+ * (store_actor() while it is open), so the journal and the log table
+ * agree; an actor is a name, never a secret.
+ */
+static const char *
+log_actor_name(const char *actor)
 {
-	va_list	 ap;
-	char	*m;
+	return (actor != NULL && *actor != '\0' ? actor : STORE_ACTOR_DAEMON);
+}
 
-	if (log_simulating)
-		return;
-	va_start(ap, fmt);
-	xvasprintf(&m, fmt, ap);
-	va_end(ap);
-	if (log_target == LOG_TO_JOURNAL) {
-		sd_journal_send("MESSAGE=%s", m, "PRIORITY=%d", LOG_INFO,
-		    "SYSLOG_IDENTIFIER=approval-escalatord",
-		    "ITEM_ID=%lld", (long long)item_id,
-		    "PROJECT=%s", project ? project : "",
-		    "STAGE=%s", stage ? stage : "",
-		    "CHANNEL=%s", channel ? channel : "",
-		    "OUTCOME=%s", outcome ? outcome : "", NULL);
-	} else
+/* The line on stderr: the message, and who did it unless the daemon. */
+static void
+log_action_line(const char *actor, const char *m)
+{
+	if (actor != NULL && *actor != '\0' &&
+	    strcmp(actor, STORE_ACTOR_DAEMON) != 0)
+		log_info("%s (actor %s)", m, actor);
+	else
 		log_info("%s", m);
-	free(m);
 }
 
 /*
- * An action about a message listing several items: one journal entry with
- * an ITEM_ID field per item (journalctl ITEM_ID=N finds it for any of
- * them); one line on stderr.
+ * The journal entry of an action: its fields, ITEM_ID once per item, and
+ * PROJECT when project is not NULL.
  */
-void
-log_action_items(const int64_t *ids, size_t n, const char *project,
-    const char *stage, const char *channel, const char *outcome,
-    const char *fmt, ...)
+static void
+log_action_send(const char *m, const char *actor, const int64_t *ids,
+    size_t n, const char *project, const char *stage, const char *channel,
+    const char *outcome)
 {
-	va_list		 ap;
 	struct iovec	*iov;
-	char		*m, *f[6], *idbuf;
-	size_t		 i, k = 0;
+	char		*f[8], *idbuf;
+	size_t		 i, k = 0, nf = 7;
 
-	if (log_simulating)
-		return;
-	va_start(ap, fmt);
-	xvasprintf(&m, fmt, ap);
-	va_end(ap);
-	if (log_target != LOG_TO_JOURNAL) {
-		log_info("%s", m);
-		free(m);
-		return;
-	}
-	iov = xcalloc(n + 6, sizeof *iov);
+	iov = xcalloc(n + 8, sizeof *iov);
 	idbuf = xcalloc(n ? n : 1, 32);
 	xasprintf(&f[0], "MESSAGE=%s", m);
 	xasprintf(&f[1], "PRIORITY=%d", LOG_INFO);
@@ -206,7 +191,10 @@ log_action_items(const int64_t *ids, size_t n, const char *project,
 	xasprintf(&f[3], "STAGE=%s", stage ? stage : "");
 	xasprintf(&f[4], "CHANNEL=%s", channel ? channel : "");
 	xasprintf(&f[5], "OUTCOME=%s", outcome ? outcome : "");
-	for (i = 0; i < 6; i++) {
+	xasprintf(&f[6], "ACTOR=%s", log_actor_name(actor));
+	if (project != NULL)
+		xasprintf(&f[nf++], "PROJECT=%s", project);
+	for (i = 0; i < nf; i++) {
 		iov[k].iov_base = f[i];
 		iov[k++].iov_len = strlen(f[i]);
 	}
@@ -216,20 +204,57 @@ log_action_items(const int64_t *ids, size_t n, const char *project,
 		iov[k].iov_base = b;
 		iov[k++].iov_len = strlen(b);
 	}
-	if (project != NULL) {
-		/* Only a message about one project names it. */
-		char *pf;
-		xasprintf(&pf, "PROJECT=%s", project);
-		iov = xreallocarray(iov, k + 1, sizeof *iov);
-		iov[k].iov_base = pf;
-		iov[k++].iov_len = strlen(pf);
-		sd_journal_sendv(iov, (int)k);
-		free(pf);
-	} else
-		sd_journal_sendv(iov, (int)k);
-	for (i = 0; i < 6; i++)
+	sd_journal_sendv(iov, (int)k);
+	for (i = 0; i < nf; i++)
 		free(f[i]);
 	free(idbuf);
 	free(iov);
+}
+
+/* One escalation or delivery action, with journal fields to filter by. */
+void
+log_action(const char *actor, int64_t item_id, const char *project,
+    const char *stage, const char *channel, const char *outcome,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+
+	if (log_simulating)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (log_target == LOG_TO_JOURNAL)
+		log_action_send(m, actor, &item_id, 1, project ? project : "",
+		    stage, channel, outcome);
+	else
+		log_action_line(actor, m);
+	free(m);
+}
+
+/*
+ * An action about a message listing several items: one journal entry with
+ * an ITEM_ID field per item (journalctl ITEM_ID=N finds it for any of
+ * them); one line on stderr.  Only a message about one project names it.
+ */
+void
+log_action_items(const char *actor, const int64_t *ids, size_t n,
+    const char *project, const char *stage, const char *channel,
+    const char *outcome, const char *fmt, ...)
+{
+	va_list		 ap;
+	char		*m;
+
+	if (log_simulating)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (log_target == LOG_TO_JOURNAL)
+		log_action_send(m, actor, ids, n, project, stage, channel,
+		    outcome);
+	else
+		log_action_line(actor, m);
 	free(m);
 }

@@ -413,7 +413,7 @@ outbox_uploaded(struct outbox *ob, struct transfer *t, char *why,
 		return (-1);
 	}
 	free(id);
-	log_action(0, NULL, "report", t->channel, "uploaded",
+	log_action(NULL, 0, NULL, "report", t->channel, "uploaded",
 	    "message %lld to %s: file uploaded", (long long)t->outbox_id,
 	    t->channel);
 	return (0);
@@ -487,7 +487,7 @@ outbox_build_failed(struct outbox *ob, struct outbox_row *o,
 		store_rollback(s);
 		return (-1);
 	}
-	log_action(0, NULL, o->stage, o->channel, "failed",
+	log_action(NULL, 0, NULL, o->stage, o->channel, "failed",
 	    "message %lld to %s cannot be built: %s", (long long)o->id,
 	    o->channel, err);
 	if (told > 0)
@@ -802,9 +802,9 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 		/* The journal entry names every item the message lists. */
 		if (store_outbox_item_ids(s, o.id, &ids, &nids) != 0)
 			nids = 0;
-		log_action_items(ids, nids, NULL, o.stage, o.channel, outcome,
-		    "message %lld to %s: %s (%s)", (long long)o.id, o.channel,
-		    outcome, detail);
+		log_action_items(NULL, ids, nids, NULL, o.stage, o.channel,
+		    outcome, "message %lld to %s: %s (%s)", (long long)o.id,
+		    o.channel, outcome, detail);
 		free(ids);
 	}
 	if (plan.pause)

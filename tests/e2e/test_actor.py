@@ -172,6 +172,125 @@ class Actors(H.E2ETestCase):
             c.close()
 
 
+# A ladder whose first stage fires at once and whose next waits long: a
+# reload to LADDER_B removes the stage an item is at, so the retracking
+# logs a rule-change for it.
+LADDER_A = H.ladder(("reminder", "催办", "0s", ["chat"]),
+                    ("interview", "约谈", "+3600s", ["chat"], {"rectify": "+60s"}))
+LADDER_B = H.ladder(("check", "核查", "0s", ["chat"], {"template": "stale"}),
+                    ("interview", "约谈", "+3600s", ["chat"], {"rectify": "+60s"}))
+
+
+class ReloadActors(H.E2ETestCase):
+    """A reload is by whoever asked: its own entry, the retracking's
+    entries, the foreground (journal) line."""
+
+    def reload_setup(self, extra=None):
+        mock = self.start_mock({"wecom": {self.WECOM_KEY: {}}})
+        self.extra = extra
+        d = self.start_daemon(self.write_config(self.config_text(
+            mock, policies=[LADDER_A], extra=extra)))
+        item = d.add_item(project="RLD-1", deadline="+1")
+        H.wait_for(lambda: [e for e in d.log(item=item["id"])
+                            if e["outcome"] == "escalated"],
+                   30 * H.SLOW, "the reminder to fire")
+        self.write_config(self.config_text(mock, policies=[LADDER_B], extra=extra))
+        self.last_before = d.log()[-1]["id"]
+        return d, item
+
+    def check_reload(self, d, item, actor):
+        log = d.log()
+        reloaded = [e for e in log if e["outcome"] == "reloaded"]
+        self.assertEqual(len(reloaded), 1, log)
+        self.assertEqual(reloaded[0]["actor"], actor)
+        self.assertIsNone(reloaded[0]["item_id"])
+        self.assertIn("configuration reloaded from", reloaded[0]["detail"])
+        changed = [e for e in d.log(item=item["id"]) if e["outcome"] == "rule-change"]
+        self.assertEqual([e["actor"] for e in changed], [actor], log)
+        # Found by its actor.
+        mine = [e for e in d.ctl_json("log", "--actor", actor)["log"]
+                if e["id"] > self.last_before]
+        self.assertEqual(sorted(e["id"] for e in mine),
+                         sorted(e["id"] for e in reloaded + changed))
+        # The foreground line (the journal's MESSAGE; ACTOR is a field there).
+        H.wait_for(lambda: "(actor %s)" % actor in d.stderr(), 10 * H.SLOW,
+                   "the reload's line")
+        line = [x for x in d.stderr().splitlines() if "configuration reloaded" in x]
+        self.assertEqual(len(line), 1, line)
+        self.assertTrue(line[0].endswith("(actor %s)" % actor), line)
+
+    def test_reload_over_the_socket_is_the_peer_users(self):
+        d, item = self.reload_setup()
+        r = d.ctl("reload")
+        self.assertEqual(r.rc, 0, r)
+        self.check_reload(d, item, ME)
+
+    def test_reload_over_tcp_is_the_tokens(self):
+        p = os.path.join(self.tmp, "audit.token")
+        with open(p, "w") as f:
+            f.write(TOKEN_AUDIT + "\n")
+        os.chmod(p, 0o600)
+        port = free_port()
+        d, item = self.reload_setup(extra={
+            "listen": "127.0.0.1:%d" % port,
+            "api_tokens": [{"name": "audit", "file": "audit.token"}]})
+        argv = [H.CTL, "--url", "http://127.0.0.1:%d" % port, "--token",
+                TOKEN_AUDIT, "reload"]
+        r = subprocess.run(argv, capture_output=True, env=H.sanitizer_env(),
+                           timeout=60 * H.SLOW)
+        self.assertEqual(r.returncode, 0, r)
+        self.check_reload(d, item, "token:audit")
+        self.assertSecretsHidden(d, [TOKEN_AUDIT])
+
+    def test_sighup_is_the_signals(self):
+        d, item = self.reload_setup()
+        d.signal(signal.SIGHUP)
+        H.wait_for(lambda: [e for e in d.log() if e["outcome"] == "reloaded"],
+                   30 * H.SLOW, "the reload")
+        self.check_reload(d, item, "signal:SIGHUP")
+
+    def test_failed_reload_names_who_asked_and_logs_nothing(self):
+        d, item = self.reload_setup()
+        before = d.log()
+        self.write_config("this is not a configuration\n")
+        r = d.ctl("reload")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(d.log(), before)
+        H.wait_for(lambda: "reload failed (asked by %s)" % ME in d.stderr(),
+                   10 * H.SLOW, "the failure line")
+
+
+class ApiActors(H.E2ETestCase):
+    """The other API actions name the request's actor too."""
+
+    def test_project_progress_outbox_and_send_test(self):
+        mock, d, _ = self.simple_setup()
+        item = d.add_item(project="ACT-P", deadline="+86400")
+        # A project's progress is logged like an item's, by who reported it.
+        r = d.ctl("project", "progress", "ACT-P", "--note", "主体完工")
+        self.assertEqual(r.rc, 0, r)
+        prog = [e for e in d.log() if e["outcome"] == "progress"]
+        self.assertEqual(len(prog), 1, d.log())
+        self.assertEqual((prog[0]["project"], prog[0]["item_id"], prog[0]["actor"],
+                          prog[0]["detail"]), ("ACT-P", None, ME, "主体完工"))
+        # outbox drop: the journal line names the actor, not only the detail.
+        r = d.ctl("outbox", "drop", "--channel", "chat", "--reason", "cleanup")
+        self.assertEqual(r.rc, 0, r)
+        H.wait_for(lambda: [x for x in d.stderr().splitlines()
+                            if "outbox drop:" in x and x.endswith("(actor %s)" % ME)],
+                   10 * H.SLOW, "the drop's line with its actor")
+        # send-test stores nothing; its line names who posted the test.
+        r = d.ctl("send-test", "chat")
+        self.assertEqual(r.rc, 0, r)
+        H.wait_for(lambda: [x for x in d.stderr().splitlines()
+                            if "send-test chat:" in x and x.endswith("(actor %s)" % ME)],
+                   10 * H.SLOW, "the test's line with its actor")
+        # The daemon's own lines name no actor.
+        sent = [x for x in d.stderr().splitlines() if "queued for chat" in x]
+        self.assertFalse([x for x in sent if "(actor " in x], sent)
+        self.assertEqual({e["actor"] for e in d.log(item=item["id"])}, {ME})
+
+
 class LogFilters(H.E2ETestCase):
     """log --since --until --item --project --actor --follow."""
 
