@@ -1213,6 +1213,17 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
 }
 
+/* Bind a string that stays put until the statement has run (no copy:
+ * the step's hot statements, run at once by the caller that binds). */
+static void
+bind_text_static(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
 
 /* Keep the message of a statement that failed for store_error(). */
 static int
@@ -2168,7 +2179,7 @@ store_fired_insert(struct store *s, int64_t track, int64_t due, int64_t item,
 	sqlite3_bind_int64(st, 1, track);
 	sqlite3_bind_int64(st, 2, due);
 	sqlite3_bind_int64(st, 3, item);
-	bind_text(st, 4, stage);
+	bind_text_static(st, 4, stage);
 	sqlite3_bind_int(st, 5, rep);
 	sqlite3_bind_int64(st, 6, at);
 	if (store_done(s, st) != 0)
@@ -2359,10 +2370,10 @@ store_track_update_many(struct store *s, struct track_row *v, size_t n)
 			const struct track_row *t = &v[i + j];
 			b = (int)j * 7;
 			sqlite3_bind_int64(st, b + 1, t->id);
-			bind_text(st, b + 2, t->policy);
+			bind_text_static(st, b + 2, t->policy);
 			sqlite3_bind_int64(st, b + 3, t->due_at);
 			sqlite3_bind_int(st, b + 4, t->stage);
-			bind_text(st, b + 5, t->stage_name);
+			bind_text_static(st, b + 5, t->stage_name);
 			sqlite3_bind_int(st, b + 6, t->rep);
 			sqlite3_bind_int64(st, b + 7, t->next_at);
 		}
