@@ -130,7 +130,11 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 13)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 14)
+        # Schema 14: the track trigger of schema 13 as two.
+        self.assertEqual(H.db_query(db, "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                        " AND name LIKE 'counts_track_upd%' ORDER BY name"),
+                         [("counts_track_upd_new",), ("counts_track_upd_old",)])
         # Schema 13: the status counts equal the rows they count.
         self.assertEqual(H.db_query(db, "SELECT coalesce(sum(n), 0) FROM counts WHERE what = 'item' AND key = 'accepted'"),
                          H.db_query(db, "SELECT count(*) FROM items WHERE status = 'accepted'"))
