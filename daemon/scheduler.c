@@ -207,7 +207,12 @@ step_flush(struct step *st)
 	return (0);
 }
 
-/* Queue a log entry of the step (written in order, by step_flush()). */
+/*
+ * Queue a log entry of the step (written in order, by step_flush()).
+ * stage and detail must outlive the step: names and labels of the step's
+ * configuration, literals, or interned (they are kept as they are); the
+ * project, an item's, is interned.
+ */
 static int
 step_log(struct step *st, int64_t item, const char *project,
     const char *stage, const char *channel, const char *outcome,
@@ -223,10 +228,10 @@ step_log(struct step *st, int64_t item, const char *project,
 	l->item = item;
 	l->outbox = 0;
 	l->project = step_text(ss, step_intern(ss, project));
-	l->stage = step_text(ss, step_intern(ss, stage));
+	l->stage = stage;
 	l->channel = step_text(ss, step_intern(ss, channel));
 	l->outcome = outcome;
-	l->detail = step_text(ss, step_intern(ss, detail));
+	l->detail = detail;
 	return (0);
 }
 
@@ -394,7 +399,8 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 		snprintf(detail, sizeof detail, "%s passed over; the ladder "
 		    "continues at %s", p->stages[k].label, sg->label);
 		if (step_log(st, it->id, it->project_code, p->stages[k].name,
-		    NULL, "skipped", detail) != 0)
+		    NULL, "skipped", step_text(&st->strings,
+		    step_intern(&st->strings, detail))) != 0)
 			return (-1);
 	}
 	if ((rc = store_fired_insert(st->store, t->id, t->due_at, it->id,
