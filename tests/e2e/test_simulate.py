@@ -208,6 +208,7 @@ class Simulate(H.E2ETestCase):
         d = FrozenClockDaemon(path, settings["socket"], settings["database"], self.tmp,
                               clock_file=os.path.join(self.tmp, "clock"), at=at)
         self.daemons.append(d)
+        self.addCleanup(self._finish_daemon, d)
         d.start()
         return d
 
