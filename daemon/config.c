@@ -3251,6 +3251,21 @@ config_blank(const char *p, const char *end)
 	    p[1] == '/'));
 }
 
+/* Where the file name of an "@include" line stands (after its blanks),
+ * the line's start p skipped past its indentation; NULL: not one. */
+static const char *
+config_include_line(const char *p, const char *eol)
+{
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	if (eol - p <= 9 || memcmp(p, "@include", 8) != 0 ||
+	    (p[8] != ' ' && p[8] != '\t'))
+		return (NULL);
+	for (p += 8; p < eol && (*p == ' ' || *p == '\t'); p++)
+		;
+	return (p);
+}
+
 /*
  * libconfig 1.5 reports a syntax error at the very end of an included file
  * in the file that included it: the parser sees it only at the next token,
@@ -3267,7 +3282,7 @@ config_include_error(struct config_ctx *ctx, const char *file, int line,
 	struct stat	 sb;
 	FILE		*f;
 	char		*buf, *inc = NULL, *incpath, *deeper, *out = NULL;
-	const char	*p, *end, *eol, *next, *text, *efile;
+	const char	*p, *q, *end, *eol, *next, *text, *efile;
 	size_t		 len;
 	int		 n, incline = 0;
 
@@ -3280,16 +3295,11 @@ config_include_error(struct config_ctx *ctx, const char *file, int line,
 	for (p = buf, n = 1; p < end && n < line; p = eol + 1, n++) {
 		if ((eol = memchr(p, '\n', end - p)) == NULL)
 			eol = end;
-		while (p < eol && (*p == ' ' || *p == '\t'))
-			p++;
-		if (eol - p > 9 && memcmp(p, "@include", 8) == 0 &&
-		    (p[8] == ' ' || p[8] == '\t')) {
-			for (p += 8; p < eol && (*p == ' ' || *p == '\t'); p++)
-				;
+		if ((q = config_include_line(p, eol)) != NULL) {
 			free(inc);
 			inc = NULL;
-			if (p < eol && *p == '"' && (inc = config_include_at(
-			    p + 1, eol, &next)) != NULL &&
+			if (q < eol && *q == '"' && (inc = config_include_at(
+			    q + 1, eol, &next)) != NULL &&
 			    !config_blank(next, eol)) {
 				free(inc);
 				inc = NULL;
@@ -3304,16 +3314,11 @@ config_include_error(struct config_ctx *ctx, const char *file, int line,
 	if (n == line && p < end) {
 		if ((eol = memchr(p, '\n', end - p)) == NULL)
 			eol = end;
-		while (p < eol && (*p == ' ' || *p == '\t'))
-			p++;
-		if (eol - p > 9 && memcmp(p, "@include", 8) == 0 &&
-		    (p[8] == ' ' || p[8] == '\t')) {
-			for (p += 8; p < eol && (*p == ' ' || *p == '\t'); p++)
-				;
+		if ((q = config_include_line(p, eol)) != NULL) {
 			free(inc);
 			inc = NULL;
-			if (p < eol && *p == '"')
-				inc = config_include_at(p + 1, eol, &next);
+			if (q < eol && *q == '"')
+				inc = config_include_at(q + 1, eol, &next);
 			incline = n;
 		}
 	}
