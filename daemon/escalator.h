@@ -13,7 +13,7 @@
  * layer 2 domain: calendar rules template channel report_period model throttle media link
  * layer 3 config: config
  * layer 4 rendering: message page
- * layer 5 store: store store_bulk store_file store_answer
+ * layer 5 store: store store_bulk store_file store_answer store_spill
  * layer 6 services: item enqueue import report notice answer
  * layer 7 engines (apart): scheduler outbox reporter
  * layer 8 shell: daemon control metrics simulate web
@@ -81,6 +81,7 @@ void		 log_action(const char *actor, int64_t item_id,
 		    const char *project, const char *stage, const char *channel,
 		    const char *outcome, const char *fmt, ...) PRINTFLIKE(7, 8);
 /* The same for a message listing several items: ITEM_ID once per item. */
+int		 log_action_ids(void);
 void		 log_action_items(const char *actor, const int64_t *ids,
 		    size_t n, const char *project, const char *stage,
 		    const char *channel, const char *outcome, const char *fmt,
@@ -959,6 +960,33 @@ int		 store_outbox_count(struct store *, const char *channel,
 int		 store_outbox_fail_channel(struct store *, const char *channel,
 		    long code, const char *why, int64_t *n);
 int		 store_outbox_title(struct store *, int64_t id, char **title);
+/* store_spill.c: a step's grouped items, kept off the heap. */
+struct store_spill;
+struct spill_row {
+	int64_t		 item_id;
+	int64_t		 due;		/* the track's deadline */
+	int64_t		 rectify_due;
+	int64_t		 accepted_at;
+	const char	*project_code;
+	const char	*project_name;
+	const char	*category;
+	const char	*region;
+	const char	*kind;
+	const char	*department;
+	const char	*handler;
+	const char	*mode;
+	const char	*reason;
+	const char	*who;		/* people to @-mention: names, US-separated */
+};
+int		 store_spill_open(struct store_spill **, char **);
+void		 store_spill_close(struct store_spill *);
+const char	*store_spill_error(struct store_spill *);
+int		 store_spill_add(struct store_spill *, int64_t,
+		     const struct spill_row *);
+int		 store_spill_begin(struct store_spill *, int64_t);
+int		 store_spill_next(struct store_spill *, struct spill_row *);
+void		 store_spill_end(struct store_spill *);
+
 /* store_file.c -- the file a message posts (outbox_files). */
 struct file_row {
 	int64_t		 outbox_id;

@@ -147,6 +147,14 @@ log_simulation(int on)
 	log_simulating = on;
 }
 
+/* Whether log_action_items() records the ids it is given (the journal's
+ * ITEM_ID fields), so that a caller can spare reading them. */
+int
+log_action_ids(void)
+{
+	return (!log_simulating && log_target == LOG_TO_JOURNAL);
+}
+
 /*
  * Who did an action, as the action log's actor column names it (NULL:
  * the daemon).  Callers pass the actor their transaction was begun with

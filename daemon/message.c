@@ -471,7 +471,7 @@ struct msg_line {
 							   widest, NULL: the
 							   same as text */
 	size_t				 len, wlen;
-	const struct msg_mention	*mentions;	/* the caller's */
+	const struct msg_mention	*mentions;	/* a copy of the entry's */
 	size_t				 nmentions;
 };
 
@@ -544,8 +544,15 @@ message_stream_line(struct msg_stream *ms, size_t i, struct msg_line *l)
 		l->wide = part_mark(l->text, 999, 999);
 		l->wlen = strlen(l->wide);
 	}
-	l->mentions = c.entry->mentions;
+	/* A copy: the entry is the caller's only until its next one. */
 	l->nmentions = c.entry->nmentions;
+	l->mentions = NULL;
+	if (l->nmentions > 0) {
+		struct msg_mention *m = xreallocarray(NULL, l->nmentions,
+		    sizeof *m);
+		memcpy(m, c.entry->mentions, l->nmentions * sizeof *m);
+		l->mentions = m;
+	}
 }
 
 /* Free a line's strings. */
@@ -554,6 +561,7 @@ message_line_clear(struct msg_line *l)
 {
 	free(l->text);
 	free(l->wide);
+	free((void *)(uintptr_t)l->mentions);
 }
 
 /* Have at least want lines rendered ahead (fewer at the batch's end). */

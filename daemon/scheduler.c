@@ -49,28 +49,19 @@ struct scheduler {
 };
 
 /*
- * What a step keeps of each item it escalates: the fields messages show,
- * with strings interned for the step (thousands of items share a few
- * departments, kinds and projects), so that memory stays small however
- * many items cross a stage at the same moment.
+ * A step works in two passes.  The walk advances every due track (the
+ * claim, the log entries and the new ladder position) and files each
+ * item a stage sends into its chat's message (one per chat and stage);
+ * then each message is rendered and queued, its items most overdue
+ * first.  Between the two the items wait in the step's spill
+ * (store_spill.c), not in memory: a step holds its messages' headers, a
+ * page of due tracks and a part being rendered, whether ten items are
+ * due or a million.
  */
-typedef uint32_t step_str;	/* a string of the step: index, 0 is NULL */
 
-struct step_entry {
-	int64_t		 item_id;
-	int64_t		 due;		/* the track's deadline */
-	int64_t		 rectify_due;	/* set by the stage, 0 none */
-	int64_t		 accepted_at;
-	step_str	 project_code;
-	step_str	 project_name;
-	step_str	 category;
-	step_str	 region;
-	step_str	 kind;
-	step_str	 department;
-	step_str	 handler;
-	step_str	 mode;
-	step_str	 reason;	/* blocked or suspend reason */
-};
+/* Strings of the step that name configuration (policy and stage names of
+ * the tracks it saves, a message's group): each stored once. */
+typedef uint32_t step_str;	/* a string of the step: index, 0 is NULL */
 
 /* A set of strings, each stored once for the duration of a step. */
 struct step_strings {
@@ -80,19 +71,13 @@ struct step_strings {
 	size_t		  cap;		/* power of two */
 };
 
-/* An item of a batch and the people it @-mentions there. */
-struct step_slot {
-	uint32_t		 ei;		/* into step.entries */
-	struct msg_mention	*m;
-	size_t			 nm;
-};
-
-/* One chat's pending message in a step: channel + stage -> entries. */
+/* One chat's pending message in a step: channel + stage; its items are
+ * in the spill under its id. */
 struct step_batch {
 	struct msg_batch	 b;
 	const struct stage	*stage;
-	struct step_slot	*idx;
-	size_t			 nidx, cap;
+	int64_t			 id;
+	size_t			 n;		/* its items */
 	TAILQ_ENTRY(step_batch)	 entry;
 };
 TAILQ_HEAD(step_batches, step_batch);
@@ -105,11 +90,12 @@ struct step {
 	struct store		*store;
 	int64_t			 now;
 	struct step_batches	 batches;
-	struct step_entry	*entries;	/* one per escalated item */
-	size_t			 nentries, cap;
+	int64_t			 nbatches;
+	struct store_spill	*spill;		/* opened by the first item */
 	struct step_strings	 strings;
 	int			 queued;
-	struct store_log_in	 logq[STEP_QUEUE];	/* strings: interned */
+	struct store_log_in	 logq[STEP_QUEUE];
+	char			*logown[STEP_QUEUE][2];	/* its copies */
 	size_t			 nlog;
 	struct track_row	 trq[STEP_QUEUE];	/* strings: interned */
 	size_t			 ntr;
@@ -180,6 +166,13 @@ step_text(const struct step_strings *ss, step_str i)
 	return (ss->v != NULL ? ss->v[i] : NULL);
 }
 
+/* The interned copy of v as a string. */
+static const char *
+step_keep(struct step *st, const char *v)
+{
+	return (step_text(&st->strings, step_intern(&st->strings, v)));
+}
+
 /* Free the interned strings. */
 static void
 step_strings_free(struct step_strings *ss)
@@ -193,13 +186,31 @@ step_strings_free(struct step_strings *ss)
 	memset(ss, 0, sizeof *ss);
 }
 
+/* Drop the queued log entries' copies of their strings. */
+static void
+step_logq_clear(struct step *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->nlog; i++) {
+		free(st->logown[i][0]);
+		free(st->logown[i][1]);
+		st->logown[i][0] = st->logown[i][1] = NULL;
+	}
+	st->nlog = 0;
+}
+
 /* Write what the step has queued: log entries in order, then tracks. */
 static int
 step_flush(struct step *st)
 {
+	int	 rc = 0;
+
 	if (st->nlog > 0 && store_log_many(st->store, st->logq, st->nlog) != 0)
+		rc = -1;
+	step_logq_clear(st);
+	if (rc != 0)
 		return (-1);
-	st->nlog = 0;
 	if (st->ntr > 0 && store_track_update_many(st->store, st->trq,
 	    st->ntr) != 0)
 		return (-1);
@@ -209,29 +220,29 @@ step_flush(struct step *st)
 
 /*
  * Queue a log entry of the step (written in order, by step_flush()).
- * stage and detail must outlive the step: names and labels of the step's
- * configuration, literals, or interned (they are kept as they are); the
- * project, an item's, is interned.
+ * stage must outlive the step: a name of the step's configuration or a
+ * literal, as outcome; the project and the detail are copied.
  */
 static int
 step_log(struct step *st, int64_t item, const char *project,
     const char *stage, const char *channel, const char *outcome,
     const char *detail)
 {
-	struct step_strings	*ss = &st->strings;
 	struct store_log_in	*l;
 
 	if (st->nlog == STEP_QUEUE && step_flush(st) != 0)
 		return (-1);
-	l = &st->logq[st->nlog++];
+	l = &st->logq[st->nlog];
 	l->at = st->now;
 	l->item = item;
 	l->outbox = 0;
-	l->project = step_text(ss, step_intern(ss, project));
+	l->project = st->logown[st->nlog][0] = project ? xstrdup(project) :
+	    NULL;
 	l->stage = stage;
-	l->channel = step_text(ss, step_intern(ss, channel));
+	l->channel = channel ? step_keep(st, channel) : NULL;
 	l->outcome = outcome;
-	l->detail = detail;
+	l->detail = st->logown[st->nlog][1] = detail ? xstrdup(detail) : NULL;
+	st->nlog++;
 	return (0);
 }
 
@@ -239,7 +250,6 @@ step_log(struct step *st, int64_t item, const char *project,
 static int
 step_track_save(struct step *st, struct track_row *t)
 {
-	struct step_strings	*ss = &st->strings;
 	struct track_row	*q;
 
 	if (t->id == 0)
@@ -250,10 +260,8 @@ step_track_save(struct step *st, struct track_row *t)
 	q = &st->trq[st->ntr++];
 	*q = *t;
 	q->kind = NULL;		/* not written back */
-	q->policy = (char *)(uintptr_t)step_text(ss, step_intern(ss,
-	    t->policy));
-	q->stage_name = (char *)(uintptr_t)step_text(ss, step_intern(ss,
-	    t->stage_name));
+	q->policy = (char *)(uintptr_t)step_keep(st, t->policy);
+	q->stage_name = (char *)(uintptr_t)step_keep(st, t->stage_name);
 	return (0);
 }
 
@@ -273,31 +281,12 @@ step_batch(struct step *st, const struct channel *ch, const struct stage *sg,
 	sb->b.stage = sg->name;
 	sb->b.stage_label = sg->label;
 	sb->b.severity = sg->severity ? sg->severity : "warning";
-	sb->b.group = step_text(&st->strings, step_intern(&st->strings,
-	    group ? group : ""));
-	sb->b.category = step_text(&st->strings, step_intern(&st->strings,
-	    category));
+	sb->b.group = step_keep(st, group ? group : "");
+	sb->b.category = step_keep(st, category);
 	sb->stage = sg;
+	sb->id = ++st->nbatches;
 	TAILQ_INSERT_TAIL(&st->batches, sb, entry);
 	return (sb);
-}
-
-/* @-mention a person for an item of a batch the way its chat app needs:
- * the part listing the item mentions the person. */
-static void
-step_mention(struct step_batch *sb, struct step_slot *sl,
-    const struct person *p)
-{
-	struct msg_mention	*mm;
-	int			 by_name;
-
-	if (p == NULL)
-		return;
-	sl->m = xreallocarray(sl->m, sl->nm + 1, sizeof *sl->m);
-	mm = &sl->m[sl->nm++];
-	enqueue_mention_plan(sb->b.channel->type, p, &mm->uid, &mm->mobile,
-	    &by_name);
-	mm->name = by_name ? p->name : NULL;
 }
 
 /* Resolve one recipient of a stage for an item to a channel and person. */
@@ -347,37 +336,84 @@ step_resolve(const struct config *conf, const struct item_row *it,
 	return (chname ? config_channel(conf, chname) : NULL);
 }
 
-/* The step's entry for an item being escalated (created once). */
-static uint32_t
-step_entry(struct step *st, const struct track_row *t,
-    const struct item_row *it)
+/* The step's spill, opened the first time an item is filed. */
+static struct store_spill *
+step_spill(struct step *st)
 {
-	struct step_entry	*e;
+	char	*err;
 
-	if (st->nentries == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 64;
-		st->entries = xreallocarray(st->entries, st->cap,
-		    sizeof *st->entries);
+	if (st->spill == NULL && store_spill_open(&st->spill, &err) != 0) {
+		log_warnx("%s", err);
+		free(err);
 	}
-	e = &st->entries[st->nentries];
-	e->item_id = it->id;
-	e->due = t->due_at;
-	e->rectify_due = 0;
-	e->accepted_at = it->accepted_at;
-	e->project_code = step_intern(&st->strings, it->project_code);
-	e->project_name = step_intern(&st->strings, it->project_name);
-	e->category = step_intern(&st->strings, it->category);
-	e->region = step_intern(&st->strings, it->region);
-	e->kind = step_intern(&st->strings, it->kind);
-	e->department = step_intern(&st->strings, it->department);
-	e->handler = step_intern(&st->strings, it->handler);
-	e->mode = step_intern(&st->strings, it->mode);
-	e->reason = step_intern(&st->strings, it->blocked_reason ?
-	    it->blocked_reason : it->suspend_reason);
-	return ((uint32_t)st->nentries++);
+	return (st->spill);
 }
 
-/* Fire one stage of one track: claim it, add to batches, move on. */
+/* An item's messages in one firing: the batch and the people it
+ * @-mentions there (indices into the configuration's people). */
+struct step_hit {
+	struct step_batch	*sb;
+	char			*who;
+	size_t			 len;
+};
+
+/* Add a person to a hit's list. */
+static void
+step_hit_person(struct step *st, struct step_hit *h, const struct person *p)
+{
+	char	 num[24];
+	int	 n;
+
+	if (p == NULL)
+		return;
+	n = snprintf(num, sizeof num, "%s%zu", h->len ? "," : "",
+	    (size_t)(p - st->conf->people));
+	h->who = xreallocarray(h->who, h->len + (size_t)n + 1, 1);
+	memcpy(h->who + h->len, num, (size_t)n + 1);
+	h->len += (size_t)n;
+}
+
+/* File an item into the messages it goes with. */
+static int
+step_file(struct step *st, const struct track_row *t,
+    const struct item_row *it, int64_t rectify_due, struct step_hit *hits,
+    size_t nh)
+{
+	struct store_spill	*sp;
+	struct spill_row	 r;
+	size_t			 h;
+
+	if (nh == 0)
+		return (0);
+	if ((sp = step_spill(st)) == NULL)
+		return (-1);
+	memset(&r, 0, sizeof r);
+	r.item_id = it->id;
+	r.due = t->due_at;
+	r.rectify_due = rectify_due;
+	r.accepted_at = it->accepted_at;
+	r.project_code = it->project_code;
+	r.project_name = it->project_name;
+	r.category = it->category;
+	r.region = it->region;
+	r.kind = it->kind;
+	r.department = it->department;
+	r.handler = it->handler;
+	r.mode = it->mode;
+	r.reason = it->blocked_reason ? it->blocked_reason :
+	    it->suspend_reason;
+	for (h = 0; h < nh; h++) {
+		r.who = hits[h].who;
+		if (store_spill_add(sp, hits[h].sb->id, &r) != 0) {
+			log_warnx("%s", store_spill_error(sp));
+			return (-1);
+		}
+		hits[h].sb->n++;
+	}
+	return (0);
+}
+
+/* Fire one stage of one track: claim it, file it, move on. */
 static int
 step_fire(struct step *st, const struct policy *p, struct track_row *t,
     const struct item_row *it, int sidx, int rep)
@@ -387,11 +423,12 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	const struct person	*who;
 	const struct group	*grp;
 	struct step_batch	*sb;
+	struct step_hit		*hits = NULL;
 	struct track_row	 rt;
 	const struct policy	*rp;
-	size_t			 i;
-	int64_t			 ei = -1;
-	int			 rc, k;
+	size_t			 i, h, nh = 0;
+	int64_t			 rectify_due = 0;
+	int			 rc, k, ret = -1;
 	char			 detail[256];
 
 	/* Stages passed over (downtime, rule change) are logged only. */
@@ -399,8 +436,7 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 		snprintf(detail, sizeof detail, "%s passed over; the ladder "
 		    "continues at %s", p->stages[k].label, sg->label);
 		if (step_log(st, it->id, it->project_code, p->stages[k].name,
-		    NULL, "skipped", step_text(&st->strings,
-		    step_intern(&st->strings, detail))) != 0)
+		    NULL, "skipped", detail) != 0)
 			return (-1);
 	}
 	if ((rc = store_fired_insert(st->store, t->id, t->due_at, it->id,
@@ -411,39 +447,34 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 	if (step_log(st, it->id, it->project_code, sg->name, NULL,
 	    "escalated", sg->label) != 0)
 		return (-1);
+	if (sg->nto > 0)
+		hits = xcalloc(sg->nto, sizeof *hits);
 	for (i = 0; i < sg->nto; i++) {
 		ch = step_resolve(st->conf, it, &sg->to[i], &who, &grp);
 		if (ch == NULL) {
 			if (step_log(st, it->id, it->project_code, sg->name,
 			    NULL, "no-recipient",
 			    "no channel configured for this recipient") != 0)
-				return (-1);
+				goto out;
 			continue;
 		}
 		sb = step_batch(st, ch, sg, grp ? grp->name : NULL,
 		    it->category);
 		if (sb->b.role == 0)	/* whom its action links are for */
 			sb->b.role = (int)sg->to[i].role + 1;
-		if (ei < 0)
-			ei = step_entry(st, t, it);
 		/* The same item once per message even if named twice. */
-		if (sb->nidx == 0 || sb->idx[sb->nidx - 1].ei != (uint32_t)ei) {
-			if (sb->nidx == sb->cap) {
-				sb->cap = sb->cap ? sb->cap * 2 : 8;
-				sb->idx = xreallocarray(sb->idx, sb->cap,
-				    sizeof *sb->idx);
-			}
-			memset(&sb->idx[sb->nidx], 0, sizeof *sb->idx);
-			sb->idx[sb->nidx++].ei = (uint32_t)ei;
-		}
-		step_mention(sb, &sb->idx[sb->nidx - 1], who);
+		for (h = 0; h < nh && hits[h].sb != sb; h++)
+			;
+		if (h == nh)
+			hits[nh++].sb = sb;
+		step_hit_person(st, &hits[h], who);
 	}
 	/* An interview orders rectification by a new deadline. */
 	if (sg->rectify.n > 0) {
 		memset(&rt, 0, sizeof rt);
 		if (step_flush(st) != 0 || (rc = store_track_get(st->store,
 		    it->id, TRACK_RECTIFY, &rt)) < 0)
-			return (-1);
+			goto out;
 		if (rc == 1) {
 			rt.item_id = it->id;
 			rt.kind = xstrdup(TRACK_RECTIFY);
@@ -462,15 +493,19 @@ step_fire(struct step *st, const struct policy *p, struct track_row *t,
 			}
 			if (step_track_save(st, &rt) != 0) {
 				track_row_clear(&rt);
-				return (-1);
+				goto out;
 			}
 		}
 		/* The notice states the deadline the track holds. */
-		if (ei >= 0)
-			st->entries[ei].rectify_due = rt.due_at;
+		rectify_due = rt.due_at;
 		track_row_clear(&rt);
 	}
-	return (0);
+	ret = step_file(st, t, it, rectify_due, hits, nh);
+out:
+	for (h = 0; h < nh; h++)
+		free(hits[h].who);
+	free(hits);
+	return (ret);
 }
 
 /*
@@ -546,25 +581,30 @@ step_track(void *arg, const struct track_row *tr, const struct item_row *it)
 	return (step_track_save(st, &t) != 0 ? -1 : 0);
 }
 
-/* Entries most overdue (earliest deadline) first, then by item. */
-static int
-step_entry_cmp(const void *a, const void *b, void *arg)
-{
-	const struct step_entry	*e = arg;
-	const struct step_entry	*x = &e[((const struct step_slot *)a)->ei];
-	const struct step_entry	*y = &e[((const struct step_slot *)b)->ei];
+/* What a part's event and links need of an item handed to the renderer. */
+struct step_ev {
+	int64_t		 id, due;
+	char		*project_code, *kind, *department;
+};
 
-	if (x->due != y->due)
-		return (x->due < y->due ? -1 : 1);
-	return (x->item_id < y->item_id ? -1 : x->item_id > y->item_id);
-}
-
-/* Feeds a batch's entries to the streaming renderer, one scratch item. */
+/*
+ * Feeds a batch's items from the spill to the streaming renderer, one
+ * scratch entry at a time (the renderer copies what it keeps).  The items
+ * handed out but not yet in a part wait in a queue (ev) for the part's
+ * event and links; the renderer looks ahead by at most a part.
+ */
 struct step_feed {
 	const struct step	*st;
 	const struct step_batch	*sb;
+	struct spill_row	 row;
 	struct item_row		 item;
 	struct msg_entry	 entry;
+	struct msg_mention	*m;
+	size_t			 mcap;
+	size_t			 next;		/* entries handed out */
+	struct step_ev		*ev;		/* ev[evhead..evhead+evlen) */
+	size_t			 evhead, evlen, evcap;
+	int			 failed;
 };
 
 /* Entry i of a batch in display order, as the renderer wants it. */
@@ -572,45 +612,106 @@ static const struct msg_entry *
 step_feed_get(void *arg, size_t i)
 {
 	struct step_feed	*f = arg;
-	const struct step_slot	*sl = &f->sb->idx[i];
-	const struct step_entry	*e = &f->st->entries[sl->ei];
-	const struct step_strings *ss = &f->st->strings;
+	const struct config	*conf = f->st->conf;
+	struct spill_row	*r = &f->row;
 	struct item_row		*it = &f->item;
+	struct step_ev		*e;
+	const char		*w;
+	char			*end;
+	size_t			 nm = 0;
+	unsigned long		 k;
+	int			 by_name;
 
+	if (f->failed || i != f->next ||
+	    store_spill_next(f->st->spill, r) != 1) {
+		f->failed = 1;
+		memset(r, 0, sizeof *r);
+	}
+	f->next++;
 	memset(it, 0, sizeof *it);
-	it->id = e->item_id;
-	it->project_code = (char *)(uintptr_t)step_text(ss, e->project_code);
-	it->project_name = (char *)(uintptr_t)step_text(ss, e->project_name);
-	it->category = (char *)(uintptr_t)step_text(ss, e->category);
-	it->region = (char *)(uintptr_t)step_text(ss, e->region);
-	it->kind = (char *)(uintptr_t)step_text(ss, e->kind);
-	it->department = (char *)(uintptr_t)step_text(ss, e->department);
-	it->handler = (char *)(uintptr_t)step_text(ss, e->handler);
-	it->mode = (char *)(uintptr_t)step_text(ss, e->mode);
-	it->accepted_at = e->accepted_at;
+	it->id = r->item_id;
+	it->project_code = (char *)(uintptr_t)r->project_code;
+	it->project_name = (char *)(uintptr_t)r->project_name;
+	it->category = (char *)(uintptr_t)r->category;
+	it->region = (char *)(uintptr_t)r->region;
+	it->kind = (char *)(uintptr_t)r->kind;
+	it->department = (char *)(uintptr_t)r->department;
+	it->handler = (char *)(uintptr_t)r->handler;
+	it->mode = (char *)(uintptr_t)r->mode;
+	it->accepted_at = r->accepted_at;
+	/* The people, the way the chat's app needs them. */
+	for (w = r->who; w != NULL && *w != '\0'; w = *end ? end + 1 : end) {
+		k = strtoul(w, &end, 10);
+		if (end == w || k >= conf->npeople)
+			break;
+		if (nm == f->mcap) {
+			f->mcap = f->mcap ? f->mcap * 2 : 4;
+			f->m = xreallocarray(f->m, f->mcap, sizeof *f->m);
+		}
+		enqueue_mention_plan(f->sb->b.channel->type, &conf->people[k],
+		    &f->m[nm].uid, &f->m[nm].mobile, &by_name);
+		f->m[nm].name = by_name ? conf->people[k].name : NULL;
+		nm++;
+	}
 	f->entry.item = it;
-	f->entry.due = e->due;
-	f->entry.rectify_due = e->rectify_due;
-	f->entry.reason = step_text(ss, e->reason);
-	f->entry.mentions = sl->m;
-	f->entry.nmentions = sl->nm;
+	f->entry.due = r->due;
+	f->entry.rectify_due = r->rectify_due;
+	f->entry.reason = r->reason;
+	f->entry.mentions = f->m;
+	f->entry.nmentions = nm;
+	/* Kept until its part is out. */
+	if (f->evhead + f->evlen == f->evcap) {
+		if (f->evhead > 0) {
+			memmove(f->ev, f->ev + f->evhead, f->evlen *
+			    sizeof *f->ev);
+			f->evhead = 0;
+		} else {
+			f->evcap = f->evcap ? f->evcap * 2 : 64;
+			f->ev = xreallocarray(f->ev, f->evcap, sizeof *f->ev);
+		}
+	}
+	e = &f->ev[f->evhead + f->evlen++];
+	e->id = r->item_id;
+	e->due = r->due;
+	e->project_code = r->project_code ? xstrdup(r->project_code) : NULL;
+	e->kind = r->kind ? xstrdup(r->kind) : NULL;
+	e->department = r->department ? xstrdup(r->department) : NULL;
 	return (&f->entry);
 }
 
-/* One rendered part of a batch, ready to be stored. */
+/* Free what a feed holds. */
+static void
+step_feed_clear(struct step_feed *f)
+{
+	struct step_ev	*e;
+
+	for (; f->evlen > 0; f->evlen--) {
+		e = &f->ev[f->evhead++];
+		free(e->project_code);
+		free(e->kind);
+		free(e->department);
+	}
+	free(f->ev);
+	free(f->m);
+}
+
+/* One rendered part of a batch, ready to be stored: its items' ids and,
+ * for a part of one item, the item's project. */
 struct step_part {
 	struct msg_part	 p;
 	char		*event;
-	size_t		 from, to;
+	int64_t		*ids;
+	size_t		 nids;
+	char		*project;
 };
 
 /*
  * The renderer of a batch's parts.  A batch of STEP_RENDER_THREAD items or
- * more is rendered by a thread of its own while the loop's thread stores
+ * more is rendered by a thread of its own while the step's thread stores
  * the parts already done (the two take about as long), handing parts over
  * through a queue of STEP_RENDER_QUEUE; a smaller one is rendered inline.
- * Rendering is pure: the configuration, the step's entries and the batch
- * are only read while it runs.
+ * Rendering reads the configuration, the batch and the spill (which
+ * nothing else touches meanwhile).
  */
 #define STEP_RENDER_THREAD	64
 #define STEP_RENDER_QUEUE	4
@@ -635,12 +736,13 @@ struct step_render {
 static int
 step_render_part(struct step_render *r, struct step_part *p)
 {
-	const struct step	*st = r->st;
+	struct step_feed	*f = &r->feed;
 	struct enqueue_event	 ev;
+	struct step_ev		*e;
 	char			*t2, *x2;
-	size_t			 j;
+	size_t			 from, to, j;
 
-	if (message_stream_next(&r->ms, &p->p, &p->from, &p->to) != 1)
+	if (message_stream_next(&r->ms, &p->p, &from, &to) != 1)
 		return (0);
 	if (r->np++ == 0 && r->ms.done) {
 		/* A single part: no marker. */
@@ -654,13 +756,24 @@ step_render_part(struct step_render *r, struct step_part *p)
 		free(p->p.follow_text);
 		p->p.follow_text = x2;
 	}
+	/* The part's items are the oldest the feed still holds. */
+	if (to < from || to - from > f->evlen)
+		f->failed = 1;
+	p->nids = to >= from && to - from <= f->evlen ? to - from : 0;
+	p->ids = xcalloc(p->nids ? p->nids : 1, sizeof *p->ids);
 	enqueue_event_new(&r->sb->b, &ev);
-	for (j = p->from; j < p->to; j++) {
-		const struct step_entry *e = &st->entries[r->sb->idx[j].ei];
-		enqueue_event_item(&ev, e->item_id,
-		    step_text(&st->strings, e->project_code),
-		    step_text(&st->strings, e->kind),
-		    step_text(&st->strings, e->department), e->due);
+	for (j = 0; j < p->nids; j++) {
+		e = &f->ev[f->evhead++];
+		f->evlen--;
+		enqueue_event_item(&ev, e->id, e->project_code, e->kind,
+		    e->department, e->due);
+		p->ids[j] = e->id;
+		if (j == 0 && p->nids == 1)
+			p->project = e->project_code;
+		else
+			free(e->project_code);
+		free(e->kind);
+		free(e->department);
 	}
 	p->event = enqueue_event_dump(&ev);
 	return (1);
@@ -672,6 +785,8 @@ step_part_clear(struct step_part *p)
 {
 	message_part_clear(&p->p);
 	free(p->event);
+	free(p->ids);
+	free(p->project);
 	memset(p, 0, sizeof *p);
 }
 
@@ -742,6 +857,7 @@ step_render_finish(struct step_render *r)
 		pthread_cond_destroy(&r->cv);
 	}
 	message_stream_end(&r->ms);
+	step_feed_clear(&r->feed);
 }
 
 /*
@@ -751,7 +867,9 @@ step_render_finish(struct step_render *r)
  * markers are settled once N is known: a lone part has none, and the
  * parts of a longer message keep PART_MARK in their stored text,
  * with k and N set on their outbox rows at the end (the marker is put in
- * as a message is read back, so the texts are written once).
+ * as a message is read back, so the texts are written once).  So are the
+ * log entries that say "part k/N"; a part's items are read back from its
+ * links for them when the log records them (the journal's ITEM_ID).
  */
 static int
 step_queue_batch(struct step *st, struct step_batch *sb)
@@ -761,20 +879,21 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 	struct step_part	 part;
 	struct step_done {
 		int64_t		 id[2];		/* the part, its follow-up */
-		size_t		 from, to;
+		int64_t		 item;		/* its item if only one */
+		size_t		 n;		/* its items */
+		char		*project;	/* its item's, if only one */
 	}			*parts = NULL;
 	char			*err = NULL;
-	size_t			 np = 0, j, k;
+	int64_t			*ids;
+	size_t			 np = 0, nids, k;
 	int			 rc = 0;
 
-	qsort_r(sb->idx, sb->nidx, sizeof *sb->idx, step_entry_cmp,
-	    st->entries);
 	memset(&r, 0, sizeof r);
 	r.st = st;
 	r.sb = sb;
 	r.feed.st = st;
 	r.feed.sb = sb;
-	if (message_stream_begin(&r.ms, conf, &sb->b, st->now, sb->nidx,
+	if (message_stream_begin(&r.ms, conf, &sb->b, st->now, sb->n,
 	    step_feed_get, &r.feed, &err) != 0) {
 		log_warnx("%s", err);
 		rc = store_log(st->store, st->now, 0, NULL, sb->b.stage,
@@ -782,7 +901,12 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 		free(err);
 		return (rc);
 	}
-	if (sb->nidx >= STEP_RENDER_THREAD) {
+	if (store_spill_begin(st->spill, sb->id) != 0) {
+		log_warnx("%s", store_spill_error(st->spill));
+		message_stream_end(&r.ms);
+		return (-1);
+	}
+	if (sb->n >= STEP_RENDER_THREAD) {
 		pthread_mutex_init(&r.mu, NULL);
 		pthread_cond_init(&r.cv, NULL);
 		r.threaded = pthread_create(&r.thread, NULL, step_render_main,
@@ -794,50 +918,60 @@ step_queue_batch(struct step *st, struct step_batch *sb)
 	}
 	while (rc == 0 && step_render_next(&r, &part) == 1) {
 		parts = xreallocarray(parts, np + 1, sizeof *parts);
+		memset(&parts[np], 0, sizeof *parts);
 		rc = enqueue_part(conf, st->store, &sb->b, &part.p, part.event,
 		    st->now, parts[np].id);
-		if (rc == 0 && part.to > part.from) {
-			int64_t	*ids = xcalloc(part.to - part.from,
-			    sizeof *ids);
-			for (j = part.from; j < part.to; j++)
-				ids[j - part.from] =
-				    st->entries[sb->idx[j].ei].item_id;
+		if (rc == 0 && part.nids > 0)
 			rc = store_outbox_links(st->store, parts[np].id[0],
-			    ids, part.to - part.from);
-			free(ids);
-		}
-		parts[np].from = part.from;
-		parts[np++].to = part.to;
+			    part.ids, part.nids);
+		parts[np].n = part.nids;
+		parts[np].item = part.nids == 1 ? part.ids[0] : 0;
+		parts[np].project = part.project;
+		part.project = NULL;
+		np++;
 		step_part_clear(&part);
 	}
 	step_render_finish(&r);
+	store_spill_end(st->spill);
+	if (rc == 0 && (r.feed.failed || r.feed.next != sb->n)) {
+		log_warnx("step: %s: the items of a %s message could not be "
+		    "read back (%zu of %zu)%s%s", sb->b.channel->name,
+		    sb->b.stage, r.feed.next, sb->n,
+		    *store_spill_error(st->spill) ? ": " : "",
+		    store_spill_error(st->spill));
+		rc = -1;
+	}
 	/* Markers and log entries, now that the number of parts is known. */
 	for (k = 0; rc == 0 && k < np; k++) {
-		const struct step_entry *e = parts[k].to > parts[k].from ?
-		    &st->entries[sb->idx[parts[k].from].ei] : NULL;
 		if (np > 1)
 			rc = store_outbox_mark(st->store, parts[k].id[0], k + 1,
 			    np);
 		if (rc == 0 && np > 1 && parts[k].id[1] != 0)
 			rc = store_outbox_mark(st->store, parts[k].id[1], k + 1,
 			    np);
-		if (rc == 0) {
-			size_t nids = parts[k].to - parts[k].from;
-			int64_t *ids = xcalloc(nids ? nids : 1, sizeof *ids);
-			for (j = 0; j < nids; j++)
-				ids[j] = st->entries[sb->idx[parts[k].from +
-				    j].ei].item_id;
+		if (rc != 0)
+			break;
+		ids = NULL;
+		nids = parts[k].n;
+		if (nids > 1 && log_action_ids())
+			rc = store_outbox_item_ids(st->store, parts[k].id[0],
+			    &ids, &nids);
+		else {
+			ids = xcalloc(1, sizeof *ids);
+			ids[0] = parts[k].item;
+		}
+		if (rc == 0)
 			rc = enqueue_log_queued(st->store, &sb->b,
 			    parts[k].id[0], st->now, ids, nids,
-			    e ? step_text(&st->strings, e->project_code) : NULL,
-			    k + 1, np);
-			free(ids);
-		}
+			    parts[k].project, k + 1, np);
+		free(ids);
 	}
 	if (rc == 0) {
 		for (k = 0; k < np; k++)
 			st->queued += parts[k].id[1] != 0 ? 2 : 1;
 	}
+	for (k = 0; k < np; k++)
+		free(parts[k].project);
 	free(parts);
 	return (rc);
 }
@@ -848,7 +982,6 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 {
 	struct step		 st;
 	struct step_batch	*sb, *tsb;
-	size_t			 i;
 	int			 rc = 0;
 
 	memset(&st, 0, sizeof st);
@@ -865,20 +998,17 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 		if (rc != 0)
 			break;
 		sb->b.urgent = sb->stage->urgent;
-		if (step_queue_batch(&st, sb) != 0)
+		if (sb->n > 0 && step_queue_batch(&st, sb) != 0)
 			rc = -1;
 	}
 	if (rc == 0 && store_commit(s) != 0)
 		rc = -1;
 	if (rc != 0)
 		store_rollback(s);
-	TAILQ_FOREACH_SAFE(sb, &st.batches, entry, tsb) {
-		for (i = 0; i < sb->nidx; i++)
-			free(sb->idx[i].m);
-		free(sb->idx);
+	TAILQ_FOREACH_SAFE(sb, &st.batches, entry, tsb)
 		free(sb);
-	}
-	free(st.entries);
+	step_logq_clear(&st);
+	store_spill_close(st.spill);
 	step_strings_free(&st.strings);
 	return (rc == 0 ? st.queued : -1);
 }
