@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,13 +34,14 @@
 #include "escalator.h"
 
 /*
- * A request body over CONTROL_MAX_BODY is refused with 413 (JSON) by the
+ * A request body over its route's limit (control_max_body: CONTROL_MAX_BODY,
+ * and API_MAX_IMPORT for an import's CSV) is refused with 413 (JSON) by the
  * daemon.  libevent's own limit is set higher so that it does not answer
  * first (with a page of its own) for any body a client would send by
  * mistake; it only bounds the memory a huge body can take.
  */
 #define CONTROL_MAX_BODY	API_MAX_BODY
-#define CONTROL_HTTP_MAX_BODY	(4 * CONTROL_MAX_BODY)
+#define CONTROL_HTTP_MAX_BODY	(API_MAX_IMPORT + 4 * CONTROL_MAX_BODY)
 
 /* Every method libevent knows: the daemon answers each itself (405 with
  * Allow for the ones a path does not take), never libevent's 501 page. */
@@ -1899,8 +1901,7 @@ struct control_import {
 	struct evhttp_request	*req;
 	struct config		*conf;
 	struct store		*s;
-	const char		*data;		/* the request's body */
-	size_t			 len;
+	struct evbuffer		*body;		/* the request's, moved here */
 	char			*enc;
 	int			 dry_run;
 	int64_t			 now;
@@ -1920,12 +1921,28 @@ static void *
 control_import_main(void *arg)
 {
 	struct control_import	*ci = arg;
+	size_t			 len = evbuffer_get_length(ci->body);
+	const char		*data = "";
 	char			 c = 1;
 
 	pthread_setname_np(pthread_self(), "import");
+	/*
+	 * Made contiguous here, off the loop (a copy of up to 256 MiB).  The
+	 * chains it was read into are freed as they are copied, but their
+	 * pages stay with the process unless handed back: that would be the
+	 * file's size held twice through the whole import.
+	 */
+	if (len > 0) {
+		data = (const char *)evbuffer_pullup(ci->body, -1);
+		malloc_trim(0);
+	}
 	if (store_begin_as(ci->s, ci->actor) != 0)
 		ci->rc = -2;
-	else if (import_csv(ci->conf, ci->s, ci->data, ci->len, ci->enc,
+	else if (data == NULL) {
+		api_error_set(&ci->e, 500, NULL, "out of memory for the file");
+		ci->rc = -1;
+		store_rollback(ci->s);
+	} else if (import_csv(ci->conf, ci->s, data, len, ci->enc,
 	    ci->dry_run, ci->now, &ci->result, &ci->problems, &ci->e) != 0) {
 		ci->rc = ci->e.status == 0 ? -2 : -1;
 		if (ci->rc == -1)
@@ -1940,6 +1957,8 @@ control_import_main(void *arg)
 		ci->busy = store_busy(ci->s);
 		store_rollback(ci->s);
 	}
+	evbuffer_free(ci->body);
+	ci->body = NULL;
 	while (write(ci->fd[1], &c, 1) == -1 && errno == EINTR)
 		;
 	return (NULL);
@@ -2005,10 +2024,11 @@ control_import_done(evutil_socket_t fd, short what, void *arg)
 	free(ci);
 }
 
-/* Start an import in its thread: 0, or -1 when it must run inline. */
+/* Start an import in its thread: 0, or -1 when it must run inline.  The
+ * request's body moves to the thread (its chains, not a copy). */
 static int
-control_import_start(struct control_req *cr, const char *data, size_t len,
-    const char *enc, int dry_run, const char *actor)
+control_import_start(struct control_req *cr, const char *enc, int dry_run,
+    const char *actor)
 {
 	struct escalator	*esc = cr->ctl->esc;
 	struct control_import	*ci;
@@ -2033,15 +2053,22 @@ control_import_start(struct control_req *cr, const char *data, size_t len,
 	ci->ctl = cr->ctl;
 	ci->req = cr->req;
 	ci->conf = config_ref(esc->conf);
-	ci->data = data;
-	ci->len = len;
+	ci->body = evbuffer_new();
 	ci->enc = xstrdup(enc);
 	ci->dry_run = dry_run;
 	snprintf(ci->actor, sizeof ci->actor, "%s", actor);
 	ci->now = (int64_t)time(NULL);
 	ci->ev = event_new(esc->base, ci->fd[0], EV_READ, control_import_done,
 	    ci);
-	if (pthread_create(&ci->thread, NULL, control_import_main, ci) != 0) {
+	if (ci->body == NULL || evbuffer_add_buffer(ci->body,
+	    evhttp_request_get_input_buffer(cr->req)) != 0 ||
+	    pthread_create(&ci->thread, NULL, control_import_main, ci) != 0) {
+		/* What moved goes back: the import runs inline. */
+		if (ci->body != NULL) {
+			evbuffer_add_buffer(evhttp_request_get_input_buffer(
+			    cr->req), ci->body);
+			evbuffer_free(ci->body);
+		}
 		event_free(ci->ev);
 		close(ci->fd[0]);
 		close(ci->fd[1]);
@@ -2120,8 +2147,7 @@ control_import(struct control_req *cr)
 		control_error(cr->req, 503, NULL, "another import is running");
 		return;
 	}
-	if (control_import_start(cr, len ? (const char *)evbuffer_pullup(in,
-	    -1) : "", len, enc ? enc : "auto", dry_run, actor) == 0)
+	if (control_import_start(cr, enc ? enc : "auto", dry_run, actor) == 0)
 		return;
 	if (store_begin_as(esc->store, actor) != 0) {
 		control_db_error(cr, 503);
@@ -2605,6 +2631,20 @@ control_peer(struct control *ctl, struct evhttp_request *req, char *buf,
 	snprintf(buf, len, "unix:%s", ctl->peer_name);
 }
 
+/*
+ * The largest body a request may have: an import's CSV (POST /v1/import)
+ * up to API_MAX_IMPORT, every other body up to CONTROL_MAX_BODY.  path is
+ * the request's path (NULL: unknown).
+ */
+static size_t
+control_max_body(const char *path, enum evhttp_cmd_type m)
+{
+	if (m == EVHTTP_REQ_POST && path != NULL &&
+	    strcmp(path, "/v1/import") == 0)
+		return (API_MAX_IMPORT);
+	return (CONTROL_MAX_BODY);
+}
+
 /* Every request: check auth, parse query and body, route. */
 static void
 control_request(struct evhttp_request *req, void *arg, int tcp)
@@ -2641,13 +2681,13 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	} else
 		control_peer(ctl, req, cr.actor, sizeof cr.actor);
 	len = evbuffer_get_length(in);
-	if (len > CONTROL_MAX_BODY) {
+	path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (len > control_max_body(path, m)) {
 		snprintf(msg, sizeof msg, "request body too large: %zu bytes"
-		    " (at most %d)", len, CONTROL_MAX_BODY);
+		    " (at most %zu)", len, control_max_body(path, m));
 		control_error(req, 413, NULL, msg);
 		return;
 	}
-	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || strncmp(path, "/v1/", 4) != 0) {
 		if (path != NULL && (strcmp(path, "/metrics") == 0 ||
 		    strcmp(path, "/healthz") == 0) && m != EVHTTP_REQ_GET) {

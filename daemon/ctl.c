@@ -2789,9 +2789,10 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	return (CTL_OK);
 }
 
-/* Read a whole file, or standard input for "-"; -1 with errno set. */
+/* Read a whole file, or standard input for "-", but no more than max + 1
+ * bytes (*len > max: too large); -1 with errno set. */
 static int
-ctl_read_file(const char *file, char **buf, size_t *len)
+ctl_read_file(const char *file, size_t max, char **buf, size_t *len)
 {
 	FILE	*f;
 	size_t	 size = 65536, n;
@@ -2803,7 +2804,7 @@ ctl_read_file(const char *file, char **buf, size_t *len)
 		return (-1);
 	*buf = xmalloc(size);
 	*len = 0;
-	while ((n = fread(*buf + *len, 1, size - *len, f)) > 0) {
+	while (*len <= max && (n = fread(*buf + *len, 1, size - *len, f)) > 0) {
 		*len += n;
 		if (*len == size) {
 			size *= 2;
@@ -2835,15 +2836,15 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	size_t			 len, i;
 	int			 dry, rc;
 
-	if (ctl_read_file(argv[0], &body, &len) != 0) {
+	if (ctl_read_file(argv[0], API_MAX_IMPORT, &body, &len) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, argv[0],
 		    strerror(errno));
 		return (CTL_EUSAGE);
 	}
-	if (len > API_MAX_BODY) {
-		fprintf(stderr, "%s: %s: too large: %zu bytes (the daemon takes"
-		    " at most %d; split the file)\n", CTL_NAME, argv[0], len,
-		    API_MAX_BODY);
+	if (len > API_MAX_IMPORT) {
+		fprintf(stderr, "%s: %s: too large: over %d bytes (256 MiB, the"
+		    " most the daemon takes in one import; split the file)\n",
+		    CTL_NAME, argv[0], API_MAX_IMPORT);
 		free(body);
 		return (CTL_EUSAGE);
 	}

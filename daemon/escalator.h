@@ -97,6 +97,8 @@ void		 api_error_set(struct api_error *, int status, const char *field,
 		    const char *fmt, ...) PRINTFLIKE(4, 5);
 /* The largest request body the API reads (413 above; ctl checks first). */
 #define API_MAX_BODY	(16 * 1024 * 1024)
+/* POST /v1/import's own limit: a CSV file of about 1,500,000 rows. */
+#define API_MAX_IMPORT	(256 * 1024 * 1024)
 
 /* part.c -- markers of split messages: PART_MARK in a stored part's title
  * and heading becomes " (k/n)" when the part is read back. */
