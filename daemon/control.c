@@ -1721,6 +1721,92 @@ control_report_args(struct control_req *cr, const char *name,
 	return (0);
 }
 
+/*
+ * A report's CSV goes out as the items export does: its table is rendered
+ * whole (the counts and rankings need every item), then written out
+ * CONTROL_REPORT_PART bytes at a time, the next part only when the
+ * connection's output has drained, so that the CSV's text is never held
+ * whole (nor twice, as the answer's buffer).  A client that leaves ends it.
+ */
+#define CONTROL_REPORT_PART	(256 * 1024)
+
+struct control_rcsv {
+	struct evhttp_request	*req;
+	struct evhttp_connection *evcon;
+	struct table		*table;
+	size_t			 next;		/* table_csv_part()'s */
+};
+
+/* The report's CSV is over (sent or the client left): free it. */
+static void
+control_rcsv_free(struct control_rcsv *rs)
+{
+	if (rs->evcon != NULL)
+		evhttp_connection_set_closecb(rs->evcon, NULL, NULL);
+	table_free(rs->table);
+	free(rs);
+}
+
+/* The client left mid-report (or the server is being freed). */
+static void
+control_rcsv_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct control_rcsv	*rs = arg;
+
+	(void)evcon;
+	rs->evcon = NULL;
+	if (rs->req != NULL && evhttp_request_get_connection(rs->req) == NULL)
+		evhttp_send_reply_end(rs->req);		/* frees it */
+	control_rcsv_free(rs);
+}
+
+/* Send the next part; the last one ends the answer. */
+static void
+control_rcsv_part(struct evhttp_connection *evcon, void *arg)
+{
+	struct control_rcsv	*rs = arg;
+	struct evhttp_request	*req;
+	struct evbuffer		*buf = evbuffer_new();
+	char			*text;
+	size_t			 len;
+
+	(void)evcon;
+	text = table_csv_part(rs->table, &rs->next, CONTROL_REPORT_PART,
+	    &len);
+	evbuffer_add(buf, text, len);
+	free(text);
+	if (rs->next <= table_nrows(rs->table)) {
+		evhttp_send_reply_chunk_with_cb(rs->req, buf,
+		    control_rcsv_part, rs);
+		evbuffer_free(buf);
+		return;
+	}
+	if (len > 0)
+		evhttp_send_reply_chunk(rs->req, buf);
+	evbuffer_free(buf);
+	/* Ending may close the connection at once (HTTP/1.0): freed first. */
+	req = rs->req;
+	control_rcsv_free(rs);
+	evhttp_send_reply_end(req);
+}
+
+/* Start sending a report's CSV from its table (taken). */
+static void
+control_rcsv_start(struct control_req *cr, struct table *t)
+{
+	struct control_rcsv	*rs;
+
+	rs = xcalloc(1, sizeof *rs);
+	rs->req = cr->req;
+	rs->table = t;
+	evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+	    "Content-Type", "text/csv; charset=utf-8");
+	evhttp_send_reply_start(cr->req, 200, "OK");
+	rs->evcon = evhttp_request_get_connection(cr->req);
+	evhttp_connection_set_closecb(rs->evcon, control_rcsv_closed, rs);
+	control_rcsv_part(rs->evcon, rs);
+}
+
 /* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv|xlsx */
 static void
 control_report_get(struct control_req *cr, const char *name)
@@ -1730,11 +1816,13 @@ control_report_get(struct control_req *cr, const char *name)
 	const struct group	*g;
 	const struct config	*conf = cr->ctl->esc->conf;
 	struct evbuffer		*buf;
+	struct table		*table = NULL;
 	const char		*fmtname;
 	enum report_format	 fmt;
 	int64_t			 t;
 	char			*title, *text;
 	size_t			 len;
+	int			 rc2;
 	json_t			*o;
 
 	if (control_query_keys(cr, known) != 0)
@@ -1756,8 +1844,13 @@ control_report_get(struct control_req *cr, const char *name)
 	if (control_report_args(cr, name, evhttp_find_header(&cr->query,
 	    "group"), evhttp_find_header(&cr->query, "at"), &rc, &g, &t) != 0)
 		return;
-	switch (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt,
-	    NULL, &title, &text, &len)) {
+	if (fmt == REPORT_CSV)
+		rc2 = report_render_table(conf, cr->ctl->esc->store, rc, g, t,
+		    0, &title, &table, &text, &len);
+	else
+		rc2 = report_render(conf, cr->ctl->esc->store, rc, g, t, 0,
+		    fmt, NULL, &title, &text, &len);
+	switch (rc2) {
 	case 0:
 		break;
 	case -2:
@@ -1768,7 +1861,9 @@ control_report_get(struct control_req *cr, const char *name)
 		control_db_error(cr, 500);
 		return;
 	}
-	if (fmt == REPORT_CSV || fmt == REPORT_XLSX) {
+	if (table != NULL)
+		control_rcsv_start(cr, table);
+	else if (fmt == REPORT_CSV || fmt == REPORT_XLSX) {
 		buf = evbuffer_new();
 		evbuffer_add(buf, text, len);
 		evhttp_add_header(evhttp_request_get_output_headers(cr->req),

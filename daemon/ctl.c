@@ -2684,6 +2684,7 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, char **argv)
 {
 	struct ctl_answer	 ans;
+	struct ctl_stream	 st;
 	json_t			*a;
 	const char		*title, *text, *nl;
 	char			*name, *query, *path, b[64];
@@ -2747,7 +2748,14 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	xasprintf(&path, "/v1/reports/%s%s", name, query);
 	free(name);
 	free(query);
+	/* The CSV goes to stdout as it comes, byte for byte, even with
+	 * --json; an error answer is collected whole. */
+	memset(&st, 0, sizeof st);
+	st.fn = ctl_export_feed;
+	if (csv)
+		ctl.stream = &st;
 	rc = ctl_send("GET", path, NULL, 0, NULL, &ans);
+	ctl.stream = NULL;
 	free(path);
 	if (rc != 0) {
 		free(xlsx);
@@ -2760,10 +2768,13 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 		return (rc);
 	}
 	free(xlsx);
-	if (csv && ans.status >= 200 && ans.status < 300) {
-		/* The CSV goes out byte for byte, even with --json. */
-		fwrite(ans.body, 1, ans.len, stdout);
+	if (csv && st.pass) {
 		ctl_answer_clear(&ans);
+		if (fflush(stdout) != 0) {
+			fprintf(stderr, "%s: report: %s\n", CTL_NAME,
+			    strerror(errno));
+			return (CTL_EDAEMON);
+		}
 		return (CTL_OK);
 	}
 	rc = ctl_judge(&ans, &a);
