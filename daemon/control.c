@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,13 +34,14 @@
 #include "escalator.h"
 
 /*
- * A request body over CONTROL_MAX_BODY is refused with 413 (JSON) by the
+ * A request body over its route's limit (control_max_body: CONTROL_MAX_BODY,
+ * and API_MAX_IMPORT for an import's CSV) is refused with 413 (JSON) by the
  * daemon.  libevent's own limit is set higher so that it does not answer
  * first (with a page of its own) for any body a client would send by
  * mistake; it only bounds the memory a huge body can take.
  */
 #define CONTROL_MAX_BODY	API_MAX_BODY
-#define CONTROL_HTTP_MAX_BODY	(4 * CONTROL_MAX_BODY)
+#define CONTROL_HTTP_MAX_BODY	(API_MAX_IMPORT + 4 * CONTROL_MAX_BODY)
 
 /* Every method libevent knows: the daemon answers each itself (405 with
  * Allow for the ones a path does not take), never libevent's 501 page. */
@@ -1719,6 +1721,92 @@ control_report_args(struct control_req *cr, const char *name,
 	return (0);
 }
 
+/*
+ * A report's CSV goes out as the items export does: its table is rendered
+ * whole (the counts and rankings need every item), then written out
+ * CONTROL_REPORT_PART bytes at a time, the next part only when the
+ * connection's output has drained, so that the CSV's text is never held
+ * whole (nor twice, as the answer's buffer).  A client that leaves ends it.
+ */
+#define CONTROL_REPORT_PART	(256 * 1024)
+
+struct control_rcsv {
+	struct evhttp_request	*req;
+	struct evhttp_connection *evcon;
+	struct table		*table;
+	size_t			 next;		/* table_csv_part()'s */
+};
+
+/* The report's CSV is over (sent or the client left): free it. */
+static void
+control_rcsv_free(struct control_rcsv *rs)
+{
+	if (rs->evcon != NULL)
+		evhttp_connection_set_closecb(rs->evcon, NULL, NULL);
+	table_free(rs->table);
+	free(rs);
+}
+
+/* The client left mid-report (or the server is being freed). */
+static void
+control_rcsv_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct control_rcsv	*rs = arg;
+
+	(void)evcon;
+	rs->evcon = NULL;
+	if (rs->req != NULL && evhttp_request_get_connection(rs->req) == NULL)
+		evhttp_send_reply_end(rs->req);		/* frees it */
+	control_rcsv_free(rs);
+}
+
+/* Send the next part; the last one ends the answer. */
+static void
+control_rcsv_part(struct evhttp_connection *evcon, void *arg)
+{
+	struct control_rcsv	*rs = arg;
+	struct evhttp_request	*req;
+	struct evbuffer		*buf = evbuffer_new();
+	char			*text;
+	size_t			 len;
+
+	(void)evcon;
+	text = table_csv_part(rs->table, &rs->next, CONTROL_REPORT_PART,
+	    &len);
+	evbuffer_add(buf, text, len);
+	free(text);
+	if (rs->next <= table_nrows(rs->table)) {
+		evhttp_send_reply_chunk_with_cb(rs->req, buf,
+		    control_rcsv_part, rs);
+		evbuffer_free(buf);
+		return;
+	}
+	if (len > 0)
+		evhttp_send_reply_chunk(rs->req, buf);
+	evbuffer_free(buf);
+	/* Ending may close the connection at once (HTTP/1.0): freed first. */
+	req = rs->req;
+	control_rcsv_free(rs);
+	evhttp_send_reply_end(req);
+}
+
+/* Start sending a report's CSV from its table (taken). */
+static void
+control_rcsv_start(struct control_req *cr, struct table *t)
+{
+	struct control_rcsv	*rs;
+
+	rs = xcalloc(1, sizeof *rs);
+	rs->req = cr->req;
+	rs->table = t;
+	evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+	    "Content-Type", "text/csv; charset=utf-8");
+	evhttp_send_reply_start(cr->req, 200, "OK");
+	rs->evcon = evhttp_request_get_connection(cr->req);
+	evhttp_connection_set_closecb(rs->evcon, control_rcsv_closed, rs);
+	control_rcsv_part(rs->evcon, rs);
+}
+
 /* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv|xlsx */
 static void
 control_report_get(struct control_req *cr, const char *name)
@@ -1728,11 +1816,13 @@ control_report_get(struct control_req *cr, const char *name)
 	const struct group	*g;
 	const struct config	*conf = cr->ctl->esc->conf;
 	struct evbuffer		*buf;
+	struct table		*table = NULL;
 	const char		*fmtname;
 	enum report_format	 fmt;
 	int64_t			 t;
 	char			*title, *text;
 	size_t			 len;
+	int			 rc2;
 	json_t			*o;
 
 	if (control_query_keys(cr, known) != 0)
@@ -1754,8 +1844,13 @@ control_report_get(struct control_req *cr, const char *name)
 	if (control_report_args(cr, name, evhttp_find_header(&cr->query,
 	    "group"), evhttp_find_header(&cr->query, "at"), &rc, &g, &t) != 0)
 		return;
-	switch (report_render(conf, cr->ctl->esc->store, rc, g, t, 0, fmt,
-	    NULL, &title, &text, &len)) {
+	if (fmt == REPORT_CSV)
+		rc2 = report_render_table(conf, cr->ctl->esc->store, rc, g, t,
+		    0, &title, &table, &text, &len);
+	else
+		rc2 = report_render(conf, cr->ctl->esc->store, rc, g, t, 0,
+		    fmt, NULL, &title, &text, &len);
+	switch (rc2) {
 	case 0:
 		break;
 	case -2:
@@ -1766,7 +1861,9 @@ control_report_get(struct control_req *cr, const char *name)
 		control_db_error(cr, 500);
 		return;
 	}
-	if (fmt == REPORT_CSV || fmt == REPORT_XLSX) {
+	if (table != NULL)
+		control_rcsv_start(cr, table);
+	else if (fmt == REPORT_CSV || fmt == REPORT_XLSX) {
 		buf = evbuffer_new();
 		evbuffer_add(buf, text, len);
 		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
@@ -1899,8 +1996,7 @@ struct control_import {
 	struct evhttp_request	*req;
 	struct config		*conf;
 	struct store		*s;
-	const char		*data;		/* the request's body */
-	size_t			 len;
+	struct evbuffer		*body;		/* the request's, moved here */
 	char			*enc;
 	int			 dry_run;
 	int64_t			 now;
@@ -1920,12 +2016,28 @@ static void *
 control_import_main(void *arg)
 {
 	struct control_import	*ci = arg;
+	size_t			 len = evbuffer_get_length(ci->body);
+	const char		*data = "";
 	char			 c = 1;
 
 	pthread_setname_np(pthread_self(), "import");
+	/*
+	 * Made contiguous here, off the loop (a copy of up to 256 MiB).  The
+	 * chains it was read into are freed as they are copied, but their
+	 * pages stay with the process unless handed back: that would be the
+	 * file's size held twice through the whole import.
+	 */
+	if (len > 0) {
+		data = (const char *)evbuffer_pullup(ci->body, -1);
+		malloc_trim(0);
+	}
 	if (store_begin_as(ci->s, ci->actor) != 0)
 		ci->rc = -2;
-	else if (import_csv(ci->conf, ci->s, ci->data, ci->len, ci->enc,
+	else if (data == NULL) {
+		api_error_set(&ci->e, 500, NULL, "out of memory for the file");
+		ci->rc = -1;
+		store_rollback(ci->s);
+	} else if (import_csv(ci->conf, ci->s, data, len, ci->enc,
 	    ci->dry_run, ci->now, &ci->result, &ci->problems, &ci->e) != 0) {
 		ci->rc = ci->e.status == 0 ? -2 : -1;
 		if (ci->rc == -1)
@@ -1940,6 +2052,8 @@ control_import_main(void *arg)
 		ci->busy = store_busy(ci->s);
 		store_rollback(ci->s);
 	}
+	evbuffer_free(ci->body);
+	ci->body = NULL;
 	while (write(ci->fd[1], &c, 1) == -1 && errno == EINTR)
 		;
 	return (NULL);
@@ -2005,10 +2119,11 @@ control_import_done(evutil_socket_t fd, short what, void *arg)
 	free(ci);
 }
 
-/* Start an import in its thread: 0, or -1 when it must run inline. */
+/* Start an import in its thread: 0, or -1 when it must run inline.  The
+ * request's body moves to the thread (its chains, not a copy). */
 static int
-control_import_start(struct control_req *cr, const char *data, size_t len,
-    const char *enc, int dry_run, const char *actor)
+control_import_start(struct control_req *cr, const char *enc, int dry_run,
+    const char *actor)
 {
 	struct escalator	*esc = cr->ctl->esc;
 	struct control_import	*ci;
@@ -2033,15 +2148,22 @@ control_import_start(struct control_req *cr, const char *data, size_t len,
 	ci->ctl = cr->ctl;
 	ci->req = cr->req;
 	ci->conf = config_ref(esc->conf);
-	ci->data = data;
-	ci->len = len;
+	ci->body = evbuffer_new();
 	ci->enc = xstrdup(enc);
 	ci->dry_run = dry_run;
 	snprintf(ci->actor, sizeof ci->actor, "%s", actor);
 	ci->now = (int64_t)time(NULL);
 	ci->ev = event_new(esc->base, ci->fd[0], EV_READ, control_import_done,
 	    ci);
-	if (pthread_create(&ci->thread, NULL, control_import_main, ci) != 0) {
+	if (ci->body == NULL || evbuffer_add_buffer(ci->body,
+	    evhttp_request_get_input_buffer(cr->req)) != 0 ||
+	    pthread_create(&ci->thread, NULL, control_import_main, ci) != 0) {
+		/* What moved goes back: the import runs inline. */
+		if (ci->body != NULL) {
+			evbuffer_add_buffer(evhttp_request_get_input_buffer(
+			    cr->req), ci->body);
+			evbuffer_free(ci->body);
+		}
 		event_free(ci->ev);
 		close(ci->fd[0]);
 		close(ci->fd[1]);
@@ -2120,8 +2242,7 @@ control_import(struct control_req *cr)
 		control_error(cr->req, 503, NULL, "another import is running");
 		return;
 	}
-	if (control_import_start(cr, len ? (const char *)evbuffer_pullup(in,
-	    -1) : "", len, enc ? enc : "auto", dry_run, actor) == 0)
+	if (control_import_start(cr, enc ? enc : "auto", dry_run, actor) == 0)
 		return;
 	if (store_begin_as(esc->store, actor) != 0) {
 		control_db_error(cr, 503);
@@ -2605,6 +2726,20 @@ control_peer(struct control *ctl, struct evhttp_request *req, char *buf,
 	snprintf(buf, len, "unix:%s", ctl->peer_name);
 }
 
+/*
+ * The largest body a request may have: an import's CSV (POST /v1/import)
+ * up to API_MAX_IMPORT, every other body up to CONTROL_MAX_BODY.  path is
+ * the request's path (NULL: unknown).
+ */
+static size_t
+control_max_body(const char *path, enum evhttp_cmd_type m)
+{
+	if (m == EVHTTP_REQ_POST && path != NULL &&
+	    strcmp(path, "/v1/import") == 0)
+		return (API_MAX_IMPORT);
+	return (CONTROL_MAX_BODY);
+}
+
 /* Every request: check auth, parse query and body, route. */
 static void
 control_request(struct evhttp_request *req, void *arg, int tcp)
@@ -2641,13 +2776,13 @@ control_request(struct evhttp_request *req, void *arg, int tcp)
 	} else
 		control_peer(ctl, req, cr.actor, sizeof cr.actor);
 	len = evbuffer_get_length(in);
-	if (len > CONTROL_MAX_BODY) {
+	path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (len > control_max_body(path, m)) {
 		snprintf(msg, sizeof msg, "request body too large: %zu bytes"
-		    " (at most %d)", len, CONTROL_MAX_BODY);
+		    " (at most %zu)", len, control_max_body(path, m));
 		control_error(req, 413, NULL, msg);
 		return;
 	}
-	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || strncmp(path, "/v1/", 4) != 0) {
 		if (path != NULL && (strcmp(path, "/metrics") == 0 ||
 		    strcmp(path, "/healthz") == 0) && m != EVHTTP_REQ_GET) {

@@ -2684,6 +2684,7 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
     CTL_UNUSED int argc, char **argv)
 {
 	struct ctl_answer	 ans;
+	struct ctl_stream	 st;
 	json_t			*a;
 	const char		*title, *text, *nl;
 	char			*name, *query, *path, b[64];
@@ -2747,7 +2748,14 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	xasprintf(&path, "/v1/reports/%s%s", name, query);
 	free(name);
 	free(query);
+	/* The CSV goes to stdout as it comes, byte for byte, even with
+	 * --json; an error answer is collected whole. */
+	memset(&st, 0, sizeof st);
+	st.fn = ctl_export_feed;
+	if (csv)
+		ctl.stream = &st;
 	rc = ctl_send("GET", path, NULL, 0, NULL, &ans);
+	ctl.stream = NULL;
 	free(path);
 	if (rc != 0) {
 		free(xlsx);
@@ -2760,10 +2768,13 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 		return (rc);
 	}
 	free(xlsx);
-	if (csv && ans.status >= 200 && ans.status < 300) {
-		/* The CSV goes out byte for byte, even with --json. */
-		fwrite(ans.body, 1, ans.len, stdout);
+	if (csv && st.pass) {
 		ctl_answer_clear(&ans);
+		if (fflush(stdout) != 0) {
+			fprintf(stderr, "%s: report: %s\n", CTL_NAME,
+			    strerror(errno));
+			return (CTL_EDAEMON);
+		}
 		return (CTL_OK);
 	}
 	rc = ctl_judge(&ans, &a);
@@ -2789,9 +2800,10 @@ ctl_cmd_report(const struct ctl_command *cmd, json_t *args,
 	return (CTL_OK);
 }
 
-/* Read a whole file, or standard input for "-"; -1 with errno set. */
+/* Read a whole file, or standard input for "-", but no more than max + 1
+ * bytes (*len > max: too large); -1 with errno set. */
 static int
-ctl_read_file(const char *file, char **buf, size_t *len)
+ctl_read_file(const char *file, size_t max, char **buf, size_t *len)
 {
 	FILE	*f;
 	size_t	 size = 65536, n;
@@ -2803,7 +2815,7 @@ ctl_read_file(const char *file, char **buf, size_t *len)
 		return (-1);
 	*buf = xmalloc(size);
 	*len = 0;
-	while ((n = fread(*buf + *len, 1, size - *len, f)) > 0) {
+	while (*len <= max && (n = fread(*buf + *len, 1, size - *len, f)) > 0) {
 		*len += n;
 		if (*len == size) {
 			size *= 2;
@@ -2835,15 +2847,15 @@ ctl_cmd_import(CTL_UNUSED const struct ctl_command *cmd, json_t *args,
 	size_t			 len, i;
 	int			 dry, rc;
 
-	if (ctl_read_file(argv[0], &body, &len) != 0) {
+	if (ctl_read_file(argv[0], API_MAX_IMPORT, &body, &len) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, argv[0],
 		    strerror(errno));
 		return (CTL_EUSAGE);
 	}
-	if (len > API_MAX_BODY) {
-		fprintf(stderr, "%s: %s: too large: %zu bytes (the daemon takes"
-		    " at most %d; split the file)\n", CTL_NAME, argv[0], len,
-		    API_MAX_BODY);
+	if (len > API_MAX_IMPORT) {
+		fprintf(stderr, "%s: %s: too large: over %d bytes (256 MiB, the"
+		    " most the daemon takes in one import; split the file)\n",
+		    CTL_NAME, argv[0], API_MAX_IMPORT);
 		free(body);
 		return (CTL_EUSAGE);
 	}

@@ -98,6 +98,8 @@ void		 api_error_set(struct api_error *, int status, const char *field,
 		    const char *fmt, ...) PRINTFLIKE(4, 5);
 /* The largest request body the API reads (413 above; ctl checks first). */
 #define API_MAX_BODY	(16 * 1024 * 1024)
+/* POST /v1/import's own limit: a CSV file of about 1,500,000 rows. */
+#define API_MAX_IMPORT	(256 * 1024 * 1024)
 
 /* part.c -- markers of split messages: PART_MARK in a stored part's title
  * and heading becomes " (k/n)" when the part is read back. */
@@ -445,6 +447,8 @@ enum table_kind	 table_kind(const struct table *, size_t col);
 const char	*table_cell(const struct table *, size_t row, size_t col);
 /* UTF-8 with a BOM, every field quoted, CRLF; malloc'd. */
 char		*table_csv(const struct table *, size_t *len);
+char		*table_csv_part(const struct table *, size_t *next, size_t max,
+		    size_t *len);
 
 /* xlsx.c -- a table as an .xlsx workbook (libxlsxwriter): a frozen bold
  * header row, fitted column widths, dates as dates.  0, or -1 with *err
@@ -1583,6 +1587,10 @@ int		 report_render(const struct config *, struct store *,
 		    const struct report_conf *, const struct group *,
 		    int64_t at, int64_t since, enum report_format,
 		    const char *prefix, char **title, char **text, size_t *len);
+int		 report_render_table(const struct config *, struct store *,
+		    const struct report_conf *, const struct group *,
+		    int64_t at, int64_t since, char **title, struct table **,
+		    char **text, size_t *len);
 /* Cut a text (first line: its heading) into parts of at most max bytes
  * at line boundaries, marked " (1/3)" in title and heading. */
 void		 report_split(const char *title, const char *text, size_t max,

@@ -1629,12 +1629,13 @@ report_table_out(struct report *rep)
 }
 
 /* Render in any flavour; -1 on a store error, -2 when the workbook
- * cannot be written. */
+ * cannot be written.  With tablep (CSV), the table itself is handed over
+ * instead of its text, for a writer that sends it a part at a time. */
 static int
 report_make(const struct config *conf, struct store *s,
     const struct report_conf *rc, const struct group *group, int64_t at,
     int64_t since, enum report_out out, const char *prefix, char **title,
-    char **text, size_t *len, char **summary)
+    char **text, size_t *len, char **summary, struct table **tablep)
 {
 	struct report	 rep;
 	int64_t		 lower;
@@ -1684,6 +1685,10 @@ report_make(const struct config *conf, struct store *s,
 	if (summary != NULL && rep.summary == NULL && rep.table != NULL)
 		xasprintf(&rep.summary, "表格共 %zu 行",
 		    table_nrows(rep.table));
+	if (tablep != NULL) {
+		*tablep = rep.table;
+		rep.table = NULL;
+	}
 	if (rep.table != NULL && report_table_out(&rep) != 0) {
 		free(rep.title);
 		free(rep.summary);
@@ -1718,7 +1723,23 @@ report_render(const struct config *conf, struct store *s,
 	out = fmt == REPORT_CSV ? OUT_CSV : fmt == REPORT_XLSX ? OUT_XLSX :
 	    fmt == REPORT_TEXT ? OUT_TEXT : OUT_MARKDOWN;
 	return (report_make(conf, s, rc, group, at, since, out, prefix, title,
-	    text, len, NULL));
+	    text, len, NULL, NULL));
+}
+
+/*
+ * Render a report's table, as its CSV would hold it, for a writer that
+ * sends it a part at a time (table_csv_part()): -1 on a store error.
+ * *table is NULL when the report has no table; *text is then its text.
+ */
+int
+report_render_table(const struct config *conf, struct store *s,
+    const struct report_conf *rc, const struct group *group, int64_t at,
+    int64_t since, char **title, struct table **table, char **text,
+    size_t *len)
+{
+	*table = NULL;
+	return (report_make(conf, s, rc, group, at, since, OUT_CSV, NULL,
+	    title, text, len, NULL, table));
 }
 
 /* Cut a report into parts of at most max bytes at line boundaries by the
@@ -1813,7 +1834,7 @@ report_send_file(const struct config *conf, struct store *s,
 	int	 rc2;
 
 	if ((rc2 = report_make(conf, s, rc, group, at, since, OUT_XLSX, prefix,
-	    &title, &data, &len, &summary)) != 0) {
+	    &title, &data, &len, &summary, NULL)) != 0) {
 		if (rc2 == -2)
 			api_error_set(e, 500, NULL, "report '%s': cannot write "
 			    "the workbook (see the daemon's log)", rc->name);
@@ -1874,7 +1895,7 @@ report_send_one(const struct config *conf, struct store *s,
 		return (report_send_file(conf, s, rc, group, at, since, prefix,
 		    now, ch, e));
 	if (report_make(conf, s, rc, group, at, since, report_channel_out(ch),
-	    prefix, &title, &text, &len, NULL) != 0) {
+	    prefix, &title, &text, &len, NULL, NULL) != 0) {
 		api_error_set(e, 500, NULL, "database error: %s",
 		    store_error(s));
 		return (-1);

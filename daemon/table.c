@@ -7,6 +7,7 @@
  * percentage.  The text is the one value, so the two files cannot
  * disagree.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,34 @@ table_csv_record(struct table_buf *b, char *const *fields, size_t n)
 }
 
 /*
+ * Part of the table's CSV, from *next on: 0 is the byte-order mark and the
+ * header, r > 0 row r - 1.  Records are added until the text holds at
+ * least max bytes (at least one record) or the table ends; *next is left
+ * at the first record not written (table_nrows() + 1: the end).  Malloc'd
+ * and NUL-terminated ("" past the end); *len its length.
+ */
+char *
+table_csv_part(const struct table *t, size_t *next, size_t max, size_t *len)
+{
+	struct table_buf	 b = { NULL, 0, 0 };
+
+	if (*next == 0) {
+		table_put(&b, "\xef\xbb\xbf", 3);	/* BOM for Excel */
+		table_csv_record(&b, t->names, t->ncols);
+		(*next)++;
+	}
+	while (*next <= t->nrows && (b.len == 0 || b.len < max)) {
+		table_csv_record(&b, t->cells + (*next - 1) * t->ncols,
+		    t->ncols);
+		(*next)++;
+	}
+	if (b.p == NULL)
+		table_put(&b, "", 0);
+	*len = b.len;
+	return (b.p);
+}
+
+/*
  * The table as CSV for Excel: UTF-8 with a byte-order mark, the header
  * then every row, each field quoted, CRLF line ends.  Malloc'd and
  * NUL-terminated; *len its length.
@@ -167,13 +196,7 @@ table_csv_record(struct table_buf *b, char *const *fields, size_t n)
 char *
 table_csv(const struct table *t, size_t *len)
 {
-	struct table_buf	 b = { NULL, 0, 0 };
-	size_t			 r;
+	size_t	 next = 0;
 
-	table_put(&b, "\xef\xbb\xbf", 3);	/* BOM for Excel */
-	table_csv_record(&b, t->names, t->ncols);
-	for (r = 0; r < t->nrows; r++)
-		table_csv_record(&b, t->cells + r * t->ncols, t->ncols);
-	*len = b.len;
-	return (b.p);
+	return (table_csv_part(t, &next, SIZE_MAX, len));
 }

@@ -1,7 +1,7 @@
 # test_loop.py -- end-to-end: the loop keeps answering (issue 15 points 1
 # and 2): status counts kept by the store as rows change, equal to a
 # COUNT(*) after adds, events, imports and a storm; paged lists with a
-# cursor; the items export streamed; writes refused quickly (503 with
+# cursor; the items export and a report's CSV streamed; writes refused quickly (503 with
 # Retry-After) while another process holds the write lock, reads served.
 
 import json
@@ -326,6 +326,67 @@ class Paging(H.E2ETestCase):
         self.assertIn("accepted", d.status()["items"])
         s.close()      # leaves mid-stream: the daemon ends the export
         self.assertIn("accepted", d.status()["items"])
+
+
+class ReportCsv(H.E2ETestCase):
+    """A report's CSV is sent a part at a time as the connection drains."""
+
+    N = 6000
+
+    def test_report_csv_streams_in_parts(self):
+        # A ladder that starts long after the deadline: nothing is stepped
+        # while the test reads, so every answer holds the same rows.
+        mock, d, _ = self.simple_setup(policies=[H.ladder(("reminder", "催办", "+60d",
+                                                           ("chat",)))])
+        # Overdue items: each is a row of the weekly table (逾期事项).
+        path = os.path.join(self.tmp, "overdue.csv")
+        accepted = H.local_time(int(time.time()) - 30 * 86400)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
+            for i in range(self.N):
+                f.write("RC-%05d,项目%05d,立项,投资项目审批科,5个工作日,%s\n" % (i, i, accepted))
+        r = d.ctl("import", path, timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        at = H.local_time(int(time.time()))
+        q = "/v1/reports/weekly?format=csv&at=" + at.replace(" ", "%20").replace(":", "%3A")
+        st, hdr, body = http(d.socket, "GET", q)
+        self.assertEqual(st, 200, body[:300])
+        self.assertEqual(hdr.get("transfer-encoding"), "chunked")
+        self.assertTrue(hdr["content-type"].startswith("text/csv"))
+        self.assertGreater(len(body), 2 * 256 * 1024)      # several parts
+        text = body.decode("utf-8")
+        self.assertTrue(text.startswith("\ufeff"))
+        self.assertTrue(text.endswith("\r\n"))
+        self.assertGreaterEqual(text.count("逾期事项"), self.N)
+        # The control tool writes the same bytes as they come.
+        r = d.ctl("report", "weekly", "--at", at, "--csv")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out, text)
+        # HTTP/1.0: the connection closes as the answer ends.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d.socket)
+        s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % q).encode())
+        raw = b""
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            raw += chunk
+        s.close()
+        self.assertEqual(raw.partition(b"\r\n\r\n")[2], body)
+        # A client that leaves mid-report ends it; the daemon goes on.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d.socket)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % q).encode())
+        s.recv(100)
+        self.assertIn("accepted", d.status()["items"])
+        s.close()
+        self.assertIn("accepted", d.status()["items"])
+        # An error is still a JSON answer.
+        r = d.ctl("report", "no-such-report", "--csv")
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("no report", r.err)
 
 
 class Locked(H.E2ETestCase):

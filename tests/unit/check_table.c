@@ -57,6 +57,49 @@ START_TEST(test_csv)
 }
 END_TEST
 
+/* The CSV in parts (a report's CSV sent as the connection drains): the
+ * parts joined are table_csv()'s bytes; each holds whole records. */
+START_TEST(test_csv_parts)
+{
+	struct table	*t = sample();
+	char		*whole, *part, joined[1024];
+	size_t		 len, plen, next, max, n, parts;
+
+	whole = table_csv(t, &len);
+	for (max = 0; max <= len + 1; max++) {
+		next = 0;
+		n = 0;
+		parts = 0;
+		while (next <= table_nrows(t)) {
+			part = table_csv_part(t, &next, max, &plen);
+			ck_assert_uint_eq(strlen(part), plen);
+			ck_assert_uint_gt(plen, 0);
+			ck_assert(plen >= 2 &&
+			    memcmp(part + plen - 2, "\r\n", 2) == 0);
+			ck_assert_uint_lt(n + plen, sizeof joined);
+			memcpy(joined + n, part, plen);
+			n += plen;
+			parts++;
+			free(part);
+		}
+		ck_assert_uint_eq(n, len);
+		ck_assert(memcmp(joined, whole, len) == 0);
+		if (max <= 1)
+			ck_assert_uint_eq(parts, table_nrows(t) + 1);
+		if (max >= len)
+			ck_assert_uint_eq(parts, 1);
+	}
+	/* Past the end: "" and *next left alone. */
+	part = table_csv_part(t, &next, 10, &plen);
+	ck_assert_str_eq(part, "");
+	ck_assert_uint_eq(plen, 0);
+	ck_assert_uint_eq(next, table_nrows(t) + 1);
+	free(part);
+	free(whole);
+	table_free(t);
+}
+END_TEST
+
 /* Display widths: wide characters count two. */
 START_TEST(test_width)
 {
@@ -168,6 +211,7 @@ main(void)
 	int	 failed;
 
 	tcase_add_test(tc, test_csv);
+	tcase_add_test(tc, test_csv_parts);
 	tcase_add_test(tc, test_width);
 	tcase_add_test(tc, test_xlsx);
 	tcase_add_test(tc, test_media);
