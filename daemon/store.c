@@ -440,9 +440,12 @@ static const char *store_sql[S__COUNT] = {
 	[S_ITEM_LIST] = "SELECT " ITEM_COLS " WHERE (?1 IS NULL OR i.status = ?1)"
 	    " AND (?2 IS NULL OR p.code = ?2) ORDER BY i.id LIMIT ?3",
 	/* Done 告知承诺 items too until verified: their track runs on. */
-	[S_ITEM_ACTIVE] = "SELECT " ITEM_COLS " WHERE i.status IN"
+	/* In id order straight off the table (the unary + keeps the status
+	 * index out): through the index, SQLite would collect the rowids of
+	 * every active item first (24 MB at a million). */
+	[S_ITEM_ACTIVE] = "SELECT " ITEM_COLS " WHERE +i.status IN"
 	    " (" SQLQ(STATUS_PLANNED) ", " SQLQ(STATUS_ACCEPTED) ", "
-	    SQLQ(STATUS_SUSPENDED) ") OR (i.status = " SQLQ(STATUS_DONE)
+	    SQLQ(STATUS_SUSPENDED) ") OR (+i.status = " SQLQ(STATUS_DONE)
 	    " AND i.mode = " SQLQ(MODE_COMMITMENT) " AND"
 	    " i.commitment_verified_at = 0) ORDER BY i.id",
 	[S_PREREQ_ADD] = "INSERT OR IGNORE INTO prereqs (item_id, needs_id)"
