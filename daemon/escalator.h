@@ -561,6 +561,8 @@ struct stage {
 #define COMMITMENT_PASS		"pass"		/* 核查通过 */
 #define COMMITMENT_FAIL		"fail"		/* 核查不通过 */
 #define SQLQ(s)			"'" s "'"	/* as an SQL literal */
+/* The item statuses whose main track's stage status counts (overdue). */
+#define STORE_COUNTS_OPEN	SQLQ(STATUS_ACCEPTED) ", " SQLQ(STATUS_SUSPENDED)
 extern const char *const model_statuses[];
 extern const char *const model_modes[];
 extern const char *const model_results[];

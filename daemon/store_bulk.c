@@ -53,9 +53,12 @@ enum {
 	" ?, ?, ?, ?, ?, ?, ?, ?)"
 #define ITEM_PARAMS 26
 #define TRACK_INSERT "INSERT OR IGNORE INTO tracks (id, item_id, kind," \
-	" policy, due_at, stage, stage_name, rep, next_at) VALUES "
-#define TRACK_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#define TRACK_PARAMS 9
+	" policy, due_at, stage, stage_name, rep, next_at, item_open) VALUES "
+/* item_open as store.c's S_TRACK_INSERT sets it (the item again, as the
+ * last parameter: an item written later sets it by its trigger). */
+#define TRACK_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce((SELECT status" \
+	" IN (" STORE_COUNTS_OPEN ") FROM items WHERE id = ?), 0))"
+#define TRACK_PARAMS 10
 #define LOG_INSERT "INSERT OR IGNORE INTO log (id, at, item_id, project," \
 	" stage, channel, outcome, detail, actor) VALUES "
 #define LOG_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -403,6 +406,7 @@ bulk_bind_track(sqlite3_stmt *st, int base, const struct track_row *t)
 	bulk_text(st, base + 7, t->stage_name);
 	sqlite3_bind_int(st, base + 8, t->rep);
 	sqlite3_bind_int64(st, base + 9, t->next_at);
+	sqlite3_bind_int64(st, base + 10, t->item_id);
 }
 
 /* Bind a log row from parameter base + 1. */

@@ -89,6 +89,12 @@ class Counts(H.E2ETestCase):
                                " AND i.status IN ('accepted', 'suspended')"
                                " GROUP BY t.stage_name"))
         self.assertEqual(st["overdue"], want)
+        # Each track's own flag of its item's being open (schema 15),
+        # which the stage counts' triggers read, agrees with the item.
+        self.assertEqual(H.db_query(db, "SELECT count(*) FROM tracks t LEFT JOIN items i"
+                                    " ON i.id = t.item_id WHERE t.item_open IS NOT"
+                                    " coalesce(i.status IN ('accepted', 'suspended'), 0)"),
+                         [(0,)])
         # Delivery moves messages meanwhile: the kept counts of messages
         # are compared with a COUNT(*) in one read transaction.
         con = sqlite3.connect(db)
