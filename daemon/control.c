@@ -33,13 +33,11 @@
 #include "escalator.h"
 
 /*
- * A request body over CONTROL_MAX_BODY is refused with 413 (JSON) by the
- * daemon.  libevent's own limit is set higher so that it does not answer
- * first (with a page of its own) for any body a client would send by
- * mistake; it only bounds the memory a huge body can take.
+ * A request body over CONTROL_MAX_BODY is refused with 413 (JSON), as soon
+ * as it is known to be over: libevent's own limit is the same, and its
+ * answer is turned into the daemon's JSON (control_page_cb).
  */
 #define CONTROL_MAX_BODY	API_MAX_BODY
-#define CONTROL_HTTP_MAX_BODY	(4 * CONTROL_MAX_BODY)
 
 /* Every method libevent knows: the daemon answers each itself (405 with
  * Allow for the ones a path does not take), never libevent's 501 page. */
@@ -89,6 +87,7 @@ control_reason(int status)
 	case 405: return ("Method Not Allowed");
 	case 409: return ("Conflict");
 	case 413: return ("Payload Too Large");
+	case 417: return ("Expectation Failed");
 	case 422: return ("Unprocessable Entity");
 	case 503: return ("Service Unavailable");
 	default: return (status < 300 ? "OK" : status < 500 ? "Bad Request" :
@@ -2605,6 +2604,121 @@ control_peer(struct control *ctl, struct evhttp_request *req, char *buf,
 	snprintf(buf, len, "unix:%s", ctl->peer_name);
 }
 
+/*
+ * libevent answers some requests itself, before the daemon sees them: a
+ * body over evhttp_set_max_body_size (413: at once from Content-Length, or
+ * at the first chunk that would pass the limit, so nothing over it is
+ * ever buffered), a malformed request line or header (400), an unknown
+ * Expect (417).  libevent 2.1 has no hook to answer those itself (no
+ * new-request or error callback) and writes a fixed HTML page.  Every
+ * connection's output buffer has control_page_cb: it recognises that page
+ * the moment libevent adds it (its fixed opening, right after the status
+ * line and headers libevent wrote for it) and puts the daemon's JSON
+ * error in place of the whole answer.  libevent closes the connection
+ * after such an answer ("Connection: close"), as it did.
+ */
+#define CONTROL_PAGE_OPENING	"<HTML><HEAD>\n<TITLE>"
+
+/* The daemon's JSON answer for a status libevent answered with a page. */
+static void
+control_page_json(struct evbuffer *buf, const char *version, int status)
+{
+	json_t	*o = json_object();
+	char	 msg[160], *s;
+
+	if (status == 413)
+		snprintf(msg, sizeof msg, "request body too large (at most %d"
+		    " bytes)", CONTROL_MAX_BODY);
+	else if (status == 400)
+		snprintf(msg, sizeof msg, "malformed HTTP request");
+	else if (status == 417)
+		snprintf(msg, sizeof msg, "only \"Expect: 100-continue\" is"
+		    " understood");
+	else
+		snprintf(msg, sizeof msg, "%s", control_reason(status));
+	json_object_set_new(o, "error", json_string(msg));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	evbuffer_add_printf(buf, "%s %d %s\r\nContent-Type: application/json;"
+	    " charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "\r\n%s\n", version, status, control_reason(status),
+	    s ? strlen(s) + 1 : 3, s ? s : "{}");
+	free(s);
+}
+
+/* Output buffer callback: put JSON in place of libevent's own page. */
+static void
+control_page_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	static int		 busy;
+	static const char	 opening[] = CONTROL_PAGE_OPENING;
+	struct evbuffer_ptr	 pos, from, hit;
+	struct evbuffer		*keep;
+	size_t			 len = evbuffer_get_length(buf), body;
+	char			 peek[sizeof opening - 1], line[16];
+	char			 version[9];
+	ssize_t			 start = -1;
+	int			 status;
+
+	(void)arg;
+	if (busy || info->n_added < sizeof peek || info->n_added > len)
+		return;
+	body = len - info->n_added;
+	if (evbuffer_ptr_set(buf, &pos, body, EVBUFFER_PTR_SET) != 0 ||
+	    evbuffer_copyout_from(buf, &pos, peek, sizeof peek) !=
+	    (ssize_t)sizeof peek || memcmp(peek, opening, sizeof peek) != 0)
+		return;
+	/* Its status line: the last one before the page (after a 100
+	 * Continue, if one is still unsent). */
+	evbuffer_ptr_set(buf, &from, 0, EVBUFFER_PTR_SET);
+	for (;;) {
+		hit = evbuffer_search_range(buf, "HTTP/1.", 7, &from, &pos);
+		if (hit.pos == -1)
+			break;
+		start = hit.pos;
+		from = hit;
+		if (evbuffer_ptr_set(buf, &from, 1, EVBUFFER_PTR_ADD) != 0)
+			break;
+	}
+	if (start == -1)
+		return;
+	memset(line, 0, sizeof line);
+	evbuffer_ptr_set(buf, &from, (size_t)start, EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(buf, &from, line, sizeof line - 1) < 12 ||
+	    line[8] != ' ' || (status = atoi(line + 9)) < 400 ||
+	    status > 599)
+		return;
+	memcpy(version, line, 8);
+	version[8] = '\0';
+	busy = 1;
+	keep = evbuffer_new();
+	if (keep != NULL && evbuffer_remove_buffer(buf, keep, (size_t)start) ==
+	    (int)start && evbuffer_drain(buf, evbuffer_get_length(buf)) == 0 &&
+	    evbuffer_add_buffer(buf, keep) == 0)
+		control_page_json(buf, version, status);
+	if (keep != NULL)
+		evbuffer_free(keep);
+	busy = 0;
+}
+
+/* Every connection's bufferevent: a socket one, as libevent's own. */
+static struct bufferevent *
+control_bevcb(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+
+	(void)arg;
+	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
+		return (NULL);	/* libevent makes one (without the JSON) */
+	if (evbuffer_add_cb(bufferevent_get_output(bev), control_page_cb,
+	    NULL) == NULL) {
+		bufferevent_free(bev);
+		return (NULL);
+	}
+	return (bev);
+}
+
 /* Every request: check auth, parse query and body, route. */
 static void
 control_request(struct evhttp_request *req, void *arg, int tcp)
@@ -2758,9 +2872,10 @@ control_new(struct escalator *esc, char **err)
 		goto fail;
 	}
 	ctl->unix_http = evhttp_new(esc->base);
-	evhttp_set_max_body_size(ctl->unix_http, CONTROL_HTTP_MAX_BODY);
+	evhttp_set_max_body_size(ctl->unix_http, CONTROL_MAX_BODY);
 	evhttp_set_allowed_methods(ctl->unix_http, CONTROL_METHODS);
 	evhttp_set_gencb(ctl->unix_http, control_unix_cb, ctl);
+	evhttp_set_bevcb(ctl->unix_http, control_bevcb, ctl);
 	if (evhttp_accept_socket(ctl->unix_http, ctl->fd) != 0) {
 		xasprintf(err, "%s: cannot accept", conf->socket);
 		goto fail;
@@ -2768,9 +2883,10 @@ control_new(struct escalator *esc, char **err)
 	if (conf->listen_host != NULL) {
 		/* Parsed (and checked) once, by config.c. */
 		ctl->tcp_http = evhttp_new(esc->base);
-		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_HTTP_MAX_BODY);
+		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_MAX_BODY);
 		evhttp_set_allowed_methods(ctl->tcp_http, CONTROL_METHODS);
 		evhttp_set_gencb(ctl->tcp_http, control_tcp_cb, ctl);
+	evhttp_set_bevcb(ctl->tcp_http, control_bevcb, ctl);
 		if (evhttp_bind_socket(ctl->tcp_http, conf->listen_host,
 		    (uint16_t)conf->listen_port) != 0) {
 			xasprintf(err, "listen %s: cannot bind", conf->listen);
