@@ -976,6 +976,7 @@ control_projects_post(struct control_req *cr)
 	const char		*code, *name, *cat, *region, *content, *ps;
 	int32_t			 d;
 	int			 created, rc;
+	char			 changed[80];
 	json_t			*o;
 
 	if (control_query_keys(cr, control_none) != 0)
@@ -1003,6 +1004,11 @@ control_projects_post(struct control_req *cr)
 		return;
 	}
 	memset(&p, 0, sizeof p);
+	/* Read, written and logged (by its caller) in one transaction. */
+	if (store_begin_as(esc->store, cr->actor) != 0) {
+		control_db_error(cr, 503);
+		return;
+	}
 	if ((rc = store_project_get(esc->store, code, &old)) < 0) {
 		control_db_error(cr, 500);
 		return;
@@ -1011,14 +1017,26 @@ control_projects_post(struct control_req *cr)
 		p = old;
 	else
 		p.code = xstrdup(code);
-#define SET(f, v) if (v) { free(p.f); p.f = xstrdup(v); }
+	changed[0] = '\0';
+#define SET(f, v) if (v) {						\
+	if (rc != 0 || p.f == NULL || strcmp(p.f, v) != 0)		\
+		snprintf(changed + strlen(changed), sizeof changed -	\
+		    strlen(changed), "%s%s", *changed ? ", " : "", #f);	\
+	free(p.f);							\
+	p.f = xstrdup(v);						\
+}
 	SET(name, name);
 	SET(category, cat);
 	SET(region, region);
 	SET(content, content);
 	SET(planned_start, ps);
 #undef SET
-	if (store_project_save(esc->store, &p, &created) != 0) {
+	/* The entry: a new project's name, or the members that changed. */
+	if (store_project_save(esc->store, &p, &created) != 0 ||
+	    store_log(esc->store, control_now(), 0, p.code, NULL, NULL,
+	    created ? "project-created" : "project-updated", created ?
+	    p.name : *changed != '\0' ? changed : "no change") != 0 ||
+	    store_commit(esc->store) != 0) {
 		project_row_clear(&p);
 		control_db_error(cr, 500);
 		return;

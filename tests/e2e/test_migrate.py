@@ -130,7 +130,10 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 14)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 15)
+        # Schema 15: a project's own log entries have an index.
+        self.assertEqual(H.db_query(db, "SELECT name FROM sqlite_master WHERE type = 'index'"
+                                        " AND name = 'log_project'"), [("log_project",)])
         # Schema 14: the track trigger of schema 13 as two.
         self.assertEqual(H.db_query(db, "SELECT name FROM sqlite_master WHERE type = 'trigger'"
                                         " AND name LIKE 'counts_track_upd%' ORDER BY name"),
