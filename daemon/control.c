@@ -2904,7 +2904,7 @@ control_new(struct escalator *esc, char **err)
 		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_MAX_BODY);
 		evhttp_set_allowed_methods(ctl->tcp_http, CONTROL_METHODS);
 		evhttp_set_gencb(ctl->tcp_http, control_tcp_cb, ctl);
-	evhttp_set_bevcb(ctl->tcp_http, control_bevcb, ctl);
+		evhttp_set_bevcb(ctl->tcp_http, control_bevcb, ctl);
 		if (evhttp_bind_socket(ctl->tcp_http, conf->listen_host,
 		    (uint16_t)conf->listen_port) != 0) {
 			xasprintf(err, "listen %s: cannot bind", conf->listen);
