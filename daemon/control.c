@@ -2636,6 +2636,7 @@ control_peer(struct control *ctl, struct evhttp_request *req, char *buf,
  * after such an answer ("Connection: close"), as it did.
  */
 #define CONTROL_PAGE_OPENING	"<HTML><HEAD>\n<TITLE>"
+#define CONTROL_ERRPAGE_MAX	4096	/* status line, headers and page */
 
 /* The daemon's JSON answer for a status libevent answered with a page. */
 static void
@@ -2671,52 +2672,47 @@ control_page_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 {
 	static int		 busy;
 	static const char	 opening[] = CONTROL_PAGE_OPENING;
-	struct evbuffer_ptr	 pos, from, hit;
+	const char		*data, *p, *q;
 	struct evbuffer		*keep;
 	size_t			 len = evbuffer_get_length(buf), body;
-	char			 peek[sizeof opening - 1], line[16];
+	size_t			 start = SIZE_MAX;
 	char			 version[9];
-	ssize_t			 start = -1;
 	int			 status;
 
 	(void)arg;
-	if (busy || info->n_added < sizeof peek || info->n_added > len)
+	/* The page is small, and nothing else is waiting to be sent but
+	 * perhaps a "100 Continue" (libevent sends one answer at a time). */
+	if (busy || info->n_added < sizeof opening - 1 || info->n_added > len ||
+	    len > CONTROL_ERRPAGE_MAX)
 		return;
 	body = len - info->n_added;
-	if (evbuffer_ptr_set(buf, &pos, body, EVBUFFER_PTR_SET) != 0 ||
-	    evbuffer_copyout_from(buf, &pos, peek, sizeof peek) !=
-	    (ssize_t)sizeof peek || memcmp(peek, opening, sizeof peek) != 0)
+	if ((data = (const char *)evbuffer_pullup(buf, -1)) == NULL ||
+	    memcmp(data + body, opening, sizeof opening - 1) != 0)
 		return;
-	/* Its status line: the last one before the page (after a 100
-	 * Continue, if one is still unsent). */
-	evbuffer_ptr_set(buf, &from, 0, EVBUFFER_PTR_SET);
-	for (;;) {
-		hit = evbuffer_search_range(buf, "HTTP/1.", 7, &from, &pos);
-		if (hit.pos == -1)
-			break;
-		start = hit.pos;
-		from = hit;
-		if (evbuffer_ptr_set(buf, &from, 1, EVBUFFER_PTR_ADD) != 0)
-			break;
-	}
-	if (start == -1)
+	/* Its status line: the last one before the page. */
+	for (p = data; (q = memmem(p, (size_t)(data + body - p), "HTTP/1.",
+	    7)) != NULL; p = q + 1)
+		start = (size_t)(q - data);
+	if (start == SIZE_MAX || body - start < 13 || data[start + 8] != ' ' ||
+	    (status = atoi(data + start + 9)) < 400 || status > 599)
 		return;
-	memset(line, 0, sizeof line);
-	evbuffer_ptr_set(buf, &from, (size_t)start, EVBUFFER_PTR_SET);
-	if (evbuffer_copyout_from(buf, &from, line, sizeof line - 1) < 12 ||
-	    line[8] != ' ' || (status = atoi(line + 9)) < 400 ||
-	    status > 599)
-		return;
-	memcpy(version, line, 8);
+	memcpy(version, data + start, 8);
 	version[8] = '\0';
 	busy = 1;
-	keep = evbuffer_new();
-	if (keep != NULL && evbuffer_remove_buffer(buf, keep, (size_t)start) ==
-	    (int)start && evbuffer_drain(buf, evbuffer_get_length(buf)) == 0 &&
-	    evbuffer_add_buffer(buf, keep) == 0)
-		control_page_json(buf, version, status);
-	if (keep != NULL)
+	/*
+	 * A socket bufferevent keeps the front of its output frozen (only
+	 * its write callback takes from there, thawing it for the write):
+	 * thaw it for the swap the same way.
+	 */
+	if ((keep = evbuffer_new()) != NULL) {
+		evbuffer_unfreeze(buf, 1);
+		if (evbuffer_remove_buffer(buf, keep, start) == (int)start &&
+		    evbuffer_drain(buf, evbuffer_get_length(buf)) == 0 &&
+		    evbuffer_add_buffer(buf, keep) == 0)
+			control_page_json(buf, version, status);
+		evbuffer_freeze(buf, 1);
 		evbuffer_free(keep);
+	}
 	busy = 0;
 }
 

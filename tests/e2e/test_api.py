@@ -7,6 +7,7 @@
 # refused request changes nothing.  Times in answers are RFC 3339.  Each
 # check is made over raw HTTP on the unix socket and on the TCP listener.
 
+import itertools
 import json
 import os
 import re
@@ -121,6 +122,8 @@ class ApiTestCase(H.E2ETestCase):
 
     def parse_answer(self, out):
         self.assertTrue(out, "no answer at all")
+        while re.match(rb"HTTP/1\.1 100 Continue\r\n\r\n", out):
+            out = out[25:]
         head, _, payload = out.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
@@ -212,11 +215,14 @@ class Errors(ApiTestCase):
         huge = [b"4600000\r\n" + mib]                      # 70 MiB announced
         before = self.snapshot()
         for t in self.transports:
-            for name, parts in (("small chunks", small), ("one huge chunk", huge)):
-                with self.subTest(transport=t, chunks=name):
-                    a, took = self.huge_request(t, "/v1/items", {
-                        "Content-Type": "application/json",
-                        "Transfer-Encoding": "chunked"}, parts)
+            for (name, parts), expect in itertools.product(
+                    (("small chunks", small), ("one huge chunk", huge)), (False, True)):
+                with self.subTest(transport=t, chunks=name, expect=expect):
+                    hdrs = {"Content-Type": "application/json",
+                            "Transfer-Encoding": "chunked"}
+                    if expect:
+                        hdrs["Expect"] = "100-continue"
+                    a, took = self.huge_request(t, "/v1/items", hdrs, parts)
                     self.assertError(a, 413, says=("too large", str(MAX_BODY)))
                     self.assertLess(took, 10 * H.SLOW)
                     self.assertEqual(self.request(t, "GET", "/v1/status").status, 200)
@@ -240,6 +246,28 @@ class Errors(ApiTestCase):
                 a, _ = self.huge_request(t, "/v1/items", {
                     "Content-Length": "2", "Expect": "the-unexpected"}, [b"{}"])
                 self.assertError(a, 417)
+
+    def test_refusal_after_an_answer_on_a_kept_connection_is_json(self):
+        """The second request of a kept-alive connection, once an answer
+        has gone out on it, is refused in JSON too."""
+        for t in self.transports:
+            with self.subTest(transport=t):
+                s = self.connect(t)
+                auth = "Authorization: Bearer %s\r\n" % TOKEN if t == "tcp" else ""
+                s.sendall(("GET /v1/status HTTP/1.1\r\nHost: x\r\n%s\r\n" % auth).encode())
+                s.settimeout(30 * H.SLOW)
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    got += s.recv(65536)
+                head, _, rest = got.partition(b"\r\n\r\n")
+                n = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(rest) < n:
+                    rest += s.recv(65536)
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+                a = self.exchange(s, [("POST /v1/items HTTP/1.1\r\nHost: x\r\n%s"
+                                       "Content-Length: %d\r\n\r\n" % (auth, 70 << 20)).encode(),
+                                      b"x" * 65536])
+                self.assertError(a, 413, says=("too large", str(MAX_BODY)))
 
     def test_wrong_method_is_405_with_allow(self):
         for method, path, allow in (
