@@ -35,13 +35,15 @@
 
 /*
  * A request body over its route's limit (control_max_body: CONTROL_MAX_BODY,
- * and API_MAX_IMPORT for an import's CSV) is refused with 413 (JSON) by the
- * daemon.  libevent's own limit is set higher so that it does not answer
- * first (with a page of its own) for any body a client would send by
- * mistake; it only bounds the memory a huge body can take.
+ * and API_MAX_IMPORT for an import's CSV) is refused with 413 (JSON).
+ * libevent's own limit is the largest of them, CONTROL_HTTP_MAX_BODY: a
+ * body over it is refused as soon as it is known to be over (from
+ * Content-Length, or at the chunk that would pass it), libevent's answer
+ * turned into the daemon's JSON (control_page_cb); a body within it but
+ * over its route's limit is refused by the daemon once it has arrived.
  */
 #define CONTROL_MAX_BODY	API_MAX_BODY
-#define CONTROL_HTTP_MAX_BODY	(API_MAX_IMPORT + 4 * CONTROL_MAX_BODY)
+#define CONTROL_HTTP_MAX_BODY	API_MAX_IMPORT
 
 /* Every method libevent knows: the daemon answers each itself (405 with
  * Allow for the ones a path does not take), never libevent's 501 page. */
@@ -91,6 +93,7 @@ control_reason(int status)
 	case 405: return ("Method Not Allowed");
 	case 409: return ("Conflict");
 	case 413: return ("Payload Too Large");
+	case 417: return ("Expectation Failed");
 	case 422: return ("Unprocessable Entity");
 	case 503: return ("Service Unavailable");
 	default: return (status < 300 ? "OK" : status < 500 ? "Bad Request" :
@@ -979,6 +982,7 @@ control_projects_post(struct control_req *cr)
 	const char		*code, *name, *cat, *region, *content, *ps;
 	int32_t			 d;
 	int			 created, rc;
+	char			 changed[80];
 	json_t			*o;
 
 	if (control_query_keys(cr, control_none) != 0)
@@ -1006,6 +1010,11 @@ control_projects_post(struct control_req *cr)
 		return;
 	}
 	memset(&p, 0, sizeof p);
+	/* Read, written and logged (by its caller) in one transaction. */
+	if (store_begin_as(esc->store, cr->actor) != 0) {
+		control_db_error(cr, 503);
+		return;
+	}
 	if ((rc = store_project_get(esc->store, code, &old)) < 0) {
 		control_db_error(cr, 500);
 		return;
@@ -1014,14 +1023,26 @@ control_projects_post(struct control_req *cr)
 		p = old;
 	else
 		p.code = xstrdup(code);
-#define SET(f, v) if (v) { free(p.f); p.f = xstrdup(v); }
+	changed[0] = '\0';
+#define SET(f, v) if (v) {						\
+	if (rc != 0 || p.f == NULL || strcmp(p.f, v) != 0)		\
+		snprintf(changed + strlen(changed), sizeof changed -	\
+		    strlen(changed), "%s%s", *changed ? ", " : "", #f);	\
+	free(p.f);							\
+	p.f = xstrdup(v);						\
+}
 	SET(name, name);
 	SET(category, cat);
 	SET(region, region);
 	SET(content, content);
 	SET(planned_start, ps);
 #undef SET
-	if (store_project_save(esc->store, &p, &created) != 0) {
+	/* The entry: a new project's name, or the members that changed. */
+	if (store_project_save(esc->store, &p, &created) != 0 ||
+	    store_log(esc->store, control_now(), 0, p.code, NULL, NULL,
+	    created ? "project-created" : "project-updated", created ?
+	    p.name : *changed != '\0' ? changed : "no change") != 0 ||
+	    store_commit(esc->store) != 0) {
 		project_row_clear(&p);
 		control_db_error(cr, 500);
 		return;
@@ -2740,6 +2761,118 @@ control_max_body(const char *path, enum evhttp_cmd_type m)
 	return (CONTROL_MAX_BODY);
 }
 
+/*
+ * libevent answers some requests itself, before the daemon sees them: a
+ * body over evhttp_set_max_body_size (413: at once from Content-Length, or
+ * at the first chunk that would pass the limit, so nothing over it is
+ * ever buffered), a malformed request line or header (400), an unknown
+ * Expect (417).  libevent 2.1 has no hook to answer those itself (no
+ * new-request or error callback) and writes a fixed HTML page.  Every
+ * connection's output buffer has control_page_cb: it recognises that page
+ * the moment libevent adds it (its fixed opening, right after the status
+ * line and headers libevent wrote for it) and puts the daemon's JSON
+ * error in place of the whole answer.  libevent closes the connection
+ * after such an answer ("Connection: close"), as it did.
+ */
+#define CONTROL_PAGE_OPENING	"<HTML><HEAD>\n<TITLE>"
+#define CONTROL_ERRPAGE_MAX	4096	/* status line, headers and page */
+
+/* The daemon's JSON answer for a status libevent answered with a page. */
+static void
+control_page_json(struct evbuffer *buf, const char *version, int status)
+{
+	json_t	*o = json_object();
+	char	 msg[160], *s;
+
+	if (status == 413)
+		snprintf(msg, sizeof msg, "request body too large (at most %d"
+		    " bytes; %d for POST /v1/import)", CONTROL_MAX_BODY,
+		    API_MAX_IMPORT);
+	else if (status == 400)
+		snprintf(msg, sizeof msg, "malformed HTTP request");
+	else if (status == 417)
+		snprintf(msg, sizeof msg, "only \"Expect: 100-continue\" is"
+		    " understood");
+	else
+		snprintf(msg, sizeof msg, "%s", control_reason(status));
+	json_object_set_new(o, "error", json_string(msg));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	evbuffer_add_printf(buf, "%s %d %s\r\nContent-Type: application/json;"
+	    " charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "\r\n%s\n", version, status, control_reason(status),
+	    s ? strlen(s) + 1 : 3, s ? s : "{}");
+	free(s);
+}
+
+/* Output buffer callback: put JSON in place of libevent's own page. */
+static void
+control_page_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	static int		 busy;
+	static const char	 opening[] = CONTROL_PAGE_OPENING;
+	const char		*data, *p, *q;
+	struct evbuffer		*keep;
+	size_t			 len = evbuffer_get_length(buf), body;
+	size_t			 start = SIZE_MAX;
+	char			 version[9];
+	int			 status;
+
+	(void)arg;
+	/* The page is small, and nothing else is waiting to be sent but
+	 * perhaps a "100 Continue" (libevent sends one answer at a time). */
+	if (busy || info->n_added < sizeof opening - 1 || info->n_added > len ||
+	    len > CONTROL_ERRPAGE_MAX)
+		return;
+	body = len - info->n_added;
+	if ((data = (const char *)evbuffer_pullup(buf, -1)) == NULL ||
+	    memcmp(data + body, opening, sizeof opening - 1) != 0)
+		return;
+	/* Its status line: the last one before the page. */
+	for (p = data; (q = memmem(p, (size_t)(data + body - p), "HTTP/1.",
+	    7)) != NULL; p = q + 1)
+		start = (size_t)(q - data);
+	if (start == SIZE_MAX || body - start < 13 || data[start + 8] != ' ' ||
+	    (status = atoi(data + start + 9)) < 400 || status > 599)
+		return;
+	memcpy(version, data + start, 8);
+	version[8] = '\0';
+	busy = 1;
+	/*
+	 * A socket bufferevent keeps the front of its output frozen (only
+	 * its write callback takes from there, thawing it for the write):
+	 * thaw it for the swap the same way.
+	 */
+	if ((keep = evbuffer_new()) != NULL) {
+		evbuffer_unfreeze(buf, 1);
+		if (evbuffer_remove_buffer(buf, keep, start) == (int)start &&
+		    evbuffer_drain(buf, evbuffer_get_length(buf)) == 0 &&
+		    evbuffer_add_buffer(buf, keep) == 0)
+			control_page_json(buf, version, status);
+		evbuffer_freeze(buf, 1);
+		evbuffer_free(keep);
+	}
+	busy = 0;
+}
+
+/* Every connection's bufferevent: a socket one, as libevent's own. */
+static struct bufferevent *
+control_bevcb(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+
+	(void)arg;
+	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
+		return (NULL);	/* libevent makes one (without the JSON) */
+	if (evbuffer_add_cb(bufferevent_get_output(bev), control_page_cb,
+	    NULL) == NULL) {
+		bufferevent_free(bev);
+		return (NULL);
+	}
+	return (bev);
+}
+
 /* Every request: check auth, parse query and body, route. */
 static void
 control_request(struct evhttp_request *req, void *arg, int tcp)
@@ -2896,6 +3029,7 @@ control_new(struct escalator *esc, char **err)
 	evhttp_set_max_body_size(ctl->unix_http, CONTROL_HTTP_MAX_BODY);
 	evhttp_set_allowed_methods(ctl->unix_http, CONTROL_METHODS);
 	evhttp_set_gencb(ctl->unix_http, control_unix_cb, ctl);
+	evhttp_set_bevcb(ctl->unix_http, control_bevcb, ctl);
 	if (evhttp_accept_socket(ctl->unix_http, ctl->fd) != 0) {
 		xasprintf(err, "%s: cannot accept", conf->socket);
 		goto fail;
@@ -2906,6 +3040,7 @@ control_new(struct escalator *esc, char **err)
 		evhttp_set_max_body_size(ctl->tcp_http, CONTROL_HTTP_MAX_BODY);
 		evhttp_set_allowed_methods(ctl->tcp_http, CONTROL_METHODS);
 		evhttp_set_gencb(ctl->tcp_http, control_tcp_cb, ctl);
+		evhttp_set_bevcb(ctl->tcp_http, control_bevcb, ctl);
 		if (evhttp_bind_socket(ctl->tcp_http, conf->listen_host,
 		    (uint16_t)conf->listen_port) != 0) {
 			xasprintf(err, "listen %s: cannot bind", conf->listen);

@@ -18,7 +18,7 @@
 
 #include "escalator.h"
 
-#define STORE_SCHEMA_VERSION 15
+#define STORE_SCHEMA_VERSION 16
 
 /*
  * The database file's mark (PRAGMA application_id, at offset 68 of its
@@ -397,6 +397,18 @@ static const char *store_migrations[] = {
 	"  INSERT INTO counts VALUES ('stage', coalesce(new.stage_name, ''),"
 	"   1) ON CONFLICT DO UPDATE SET n = n + 1;"
 	" END;",
+	/*
+	 * 16: a project's own log entries (no item: its progress notes, its
+	 * creation and changes), which the log's project filter finds
+	 * besides its items' entries (log_item); item entries (they name
+	 * their project too) and the daemon's (no project) are left out.
+	 * item_id is in it, always NULL, so that the planner prefers it to
+	 * log_item for "item_id IS NULL AND project = ?" (with statistics,
+	 * log_item's "item_id IS NULL" looked as selective as an item id:
+	 * 166 ms instead of 2 ms for 100 entries of 1,000,000).
+	 */
+	"CREATE INDEX log_project ON log(project, item_id)"
+	"  WHERE item_id IS NULL AND project IS NOT NULL;",
 };
 
 #define ITEM_SEL \
@@ -2945,7 +2957,8 @@ store_log_list(struct store *s, int64_t item, int limit, store_log_cb cb,
  * with f->cursor the first f->limit after id f->after (a follower's).
  * Every filter is a term of the one statement, on an index: log_item and
  * log_outbox (an item's entries and its messages'; a project's through
- * its items), log_at, log_actor (the actors other than the daemon).
+ * its items, and its own through log_project), log_at, log_actor (the
+ * actors other than the daemon).
  */
 int
 store_log_query(struct store *s, const struct log_filter *f, store_log_cb cb,
@@ -2974,8 +2987,9 @@ store_log_query(struct store *s, const struct log_filter *f, store_log_cb cb,
 	if (f->project != NULL && f->item > 0)
 		TERM(" AND project = ?2");
 	else if (f->project != NULL)
-		TERM(" AND item_id IN (SELECT i.id FROM items i JOIN projects p"
-		    " ON p.id = i.project_id WHERE p.code = ?2)");
+		TERM(" AND (item_id IN (SELECT i.id FROM items i JOIN projects p"
+		    " ON p.id = i.project_id WHERE p.code = ?2) OR (item_id IS"
+		    " NULL AND project = ?2))");
 	if (f->actor != NULL) {
 		alen = strlen(f->actor);
 		if (alen > 0 && f->actor[alen - 1] == '*') {

@@ -291,6 +291,51 @@ class ApiActors(H.E2ETestCase):
         self.assertEqual({e["actor"] for e in d.log(item=item["id"])}, {ME})
 
 
+class ProjectLog(H.E2ETestCase):
+    """project add is logged, and log --project shows a project's own
+    entries (no item) besides its items'."""
+
+    def test_project_add_is_logged_with_its_actor(self):
+        _, d, _ = self.simple_setup(extra={
+            "people": [{"id": "p-lead", "name": "组长", "mobile": "13800000002"}],
+            "groups": [{"name": "社会投资类推进组", "leader": "p-lead",
+                        "channel": "chat", "categories": ["社会投资类"]}]})
+        r = d.ctl("project", "add", "--code", "PL-1", "--name", "某某产业园",
+                  "--category", "社会投资类")
+        self.assertEqual(r.rc, 0, r)
+        r = d.ctl("project", "add", "--code", "PL-1", "--name", "某某产业园二期",
+                  "--category", "社会投资类", "--region", "市")
+        self.assertEqual(r.rc, 0, r)
+        d.add_item(project="PL-1", deadline="+86400")
+        d.add_item(project="PL-2", deadline="+86400")
+        r = d.ctl("project", "progress", "PL-1", "--note", "主体封顶")
+        self.assertEqual(r.rc, 0, r)
+        everything = d.log()
+        mine = d.ctl_json("log", "--project", "PL-1")["log"]
+        self.assertEqual([(e["outcome"], e["item_id"], e["project"], e["actor"])
+                          for e in mine],
+                         [("project-created", None, "PL-1", ME),
+                          ("project-updated", None, "PL-1", ME),
+                          ("created", mine[2]["item_id"], "PL-1", ME),
+                          ("progress", None, "PL-1", ME)])
+        self.assertEqual(mine[0]["detail"], "某某产业园")
+        self.assertEqual(mine[1]["detail"], "name, region")
+        # Nothing of the other project, nothing twice, oldest first.
+        self.assertEqual([e["id"] for e in mine],
+                         [e["id"] for e in everything if e["project"] == "PL-1"])
+        self.assertNotIn("PL-1", {e["project"] for e in
+                                  d.ctl_json("log", "--project", "PL-2")["log"]})
+        # The filters still combine with it.
+        self.assertEqual([e["outcome"] for e in d.ctl_json(
+            "log", "--project", "PL-1", "--limit", 2)["log"]], ["created", "progress"])
+        self.assertEqual(d.ctl_json("log", "--project", "PL-1", "--actor", "daemon")["log"], [])
+        # The text output shows it too.
+        r = d.ctl("log", "--project", "PL-1")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("project-created", r.out)
+        self.assertIn(ME, r.out)
+
+
 class LogFilters(H.E2ETestCase):
     """log --since --until --item --project --actor --follow."""
 

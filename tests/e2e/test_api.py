@@ -1,16 +1,19 @@
 # test_api.py -- end-to-end: the control API keeps what docs/API.md
 # promises.  Every error answer is JSON ({"error", "field"}) with the
-# right status: bodies over the limit (413), wrong methods (405 with
+# right status: bodies over the limit (413, whatever their size, from
+# Content-Length or chunked, answered at once), wrong methods (405 with
 # Allow), unknown paths (404), unknown members and query parameters,
 # deadline with limit, over-long text, an unknown status filter (400); a
 # refused request changes nothing.  Times in answers are RFC 3339.  Each
 # check is made over raw HTTP on the unix socket and on the TCP listener.
 
+import itertools
 import json
 import os
 import re
 import socket
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -81,24 +84,47 @@ class ApiTestCase(H.E2ETestCase):
             hdrs["Content-Length"] = str(len(data))
         if transport == "tcp":
             hdrs["Authorization"] = "Bearer " + TOKEN
-            s = socket.create_connection(("127.0.0.1", self.port))
-        else:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(self.d.socket)
+        s = self.connect(transport)
         hdrs.update(headers or {})
         head = "%s %s HTTP/1.1\r\n" % (method, path)
         head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
+        return self.exchange(s, [head.encode("utf-8") + data])
+
+    def connect(self, transport):
+        if transport == "tcp":
+            return socket.create_connection(("127.0.0.1", self.port))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.d.socket)
+        return s
+
+    def exchange(self, s, parts):
+        """Send parts (bytes), then read the answer until the daemon closes.
+        The daemon may answer (and close) before it has read all it was
+        sent (a body over the limit): sending then stops, the answer is read."""
         s.settimeout(60 * H.SLOW)
         out = b""
         try:
-            s.sendall(head.encode("utf-8") + data)
+            try:
+                for part in parts:
+                    s.sendall(part)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
             while True:
-                chunk = s.recv(1 << 16)
+                try:
+                    chunk = s.recv(1 << 16)
+                except ConnectionResetError:
+                    break
                 if not chunk:
                     break
                 out += chunk
         finally:
             s.close()
+        return self.parse_answer(out)
+
+    def parse_answer(self, out):
+        self.assertTrue(out, "no answer at all")
+        while re.match(rb"HTTP/1\.1 100 Continue\r\n\r\n", out):
+            out = out[25:]
         head, _, payload = out.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
@@ -153,6 +179,100 @@ class Errors(ApiTestCase):
         # (and judged on its content).
         a = self.request("unix", "POST", "/v1/import?dry_run=1", b"\n" * (MAX_BODY + 1))
         self.assertNotEqual(a.status, 413, a)
+
+    def huge_request(self, transport, path, headers, parts):
+        """Headers and the start of a body too large to send whole: the
+        answer must come at once, before the rest is sent."""
+        head = "POST %s HTTP/1.1\r\nHost: localhost\r\n" % path
+        if transport == "tcp":
+            head += "Authorization: Bearer %s\r\n" % TOKEN
+        head += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+        t0 = time.monotonic()
+        a = self.exchange(self.connect(transport), [head.encode("ascii")] + parts)
+        return a, time.monotonic() - t0
+
+    def test_body_over_any_size_is_413_json_at_once(self):
+        """300 MiB announced (over even an import's limit): refused from
+        its Content-Length (after the first MiB, the client waits for the
+        answer; it never sends the rest), JSON naming the limit; the
+        daemon goes on answering."""
+        before = self.snapshot()
+        for t in self.transports:
+            for path in ("/v1/items", "/v1/import"):
+                with self.subTest(transport=t, path=path):
+                    a, took = self.huge_request(t, path, {
+                        "Content-Type": "application/json",
+                        "Content-Length": str(300 * 1024 * 1024)},
+                        [b"x" * (1024 * 1024)])
+                    self.assertError(a, 413, says=("too large", str(MAX_BODY)))
+                    self.assertEqual(a.headers.get("connection"), "close", a)
+                    self.assertLess(took, 10 * H.SLOW)
+                    self.assertEqual(self.request(t, "GET", "/v1/status").status, 200)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_chunked_body_over_the_limit_is_413_json(self):
+        """Chunked: no length up front.  Over an import's limit, refused at
+        the chunk that would pass it (one huge chunk at its size line);
+        over its route's limit only, refused once it has arrived (small
+        chunks, 20 MiB in all, to a route that takes 16 MiB)."""
+        mib = b"x" * (1024 * 1024)
+        small = [b"100000\r\n" + mib + b"\r\n"] * 20 + [b"0\r\n\r\n"]  # 20 x 1 MiB
+        huge = [b"12C00000\r\n" + mib]                     # 300 MiB announced
+        before = self.snapshot()
+        for t in self.transports:
+            for (name, parts), expect in itertools.product(
+                    (("small chunks", small), ("one huge chunk", huge)), (False, True)):
+                with self.subTest(transport=t, chunks=name, expect=expect):
+                    hdrs = {"Content-Type": "application/json",
+                            "Transfer-Encoding": "chunked", "Connection": "close"}
+                    if expect:
+                        hdrs["Expect"] = "100-continue"
+                    a, took = self.huge_request(t, "/v1/items", hdrs, parts)
+                    self.assertError(a, 413, says=("too large", str(MAX_BODY)))
+                    self.assertLess(took, 10 * H.SLOW)
+                    self.assertEqual(self.request(t, "GET", "/v1/status").status, 200)
+        self.assertEqual(self.snapshot(), before)
+        # A chunked body under the limit is read as any other.
+        body = json.dumps({"project": "P1", "name": "chunked one", "department": "科",
+                           "deadline": "+86400"}, ensure_ascii=False).encode()
+        a, _ = self.huge_request("unix", "/v1/items", {
+            "Content-Type": "application/json", "Transfer-Encoding": "chunked",
+            "Connection": "close"},
+            [b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"])
+        self.assertEqual(a.status, 201, a)
+
+    def test_malformed_request_is_400_json(self):
+        """What libevent refuses itself is answered in JSON too."""
+        for t in self.transports:
+            with self.subTest(transport=t):
+                a, _ = self.huge_request(t, "/v1/items", {
+                    "Content-Length": "twelve"}, [])
+                self.assertError(a, 400)
+                a, _ = self.huge_request(t, "/v1/items", {
+                    "Content-Length": "2", "Expect": "the-unexpected"}, [b"{}"])
+                self.assertError(a, 417)
+
+    def test_refusal_after_an_answer_on_a_kept_connection_is_json(self):
+        """The second request of a kept-alive connection, once an answer
+        has gone out on it, is refused in JSON too."""
+        for t in self.transports:
+            with self.subTest(transport=t):
+                s = self.connect(t)
+                auth = "Authorization: Bearer %s\r\n" % TOKEN if t == "tcp" else ""
+                s.sendall(("GET /v1/status HTTP/1.1\r\nHost: x\r\n%s\r\n" % auth).encode())
+                s.settimeout(30 * H.SLOW)
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    got += s.recv(65536)
+                head, _, rest = got.partition(b"\r\n\r\n")
+                n = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(rest) < n:
+                    rest += s.recv(65536)
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+                a = self.exchange(s, [("POST /v1/items HTTP/1.1\r\nHost: x\r\n%s"
+                                       "Content-Length: %d\r\n\r\n" % (auth, 300 << 20)).encode(),
+                                      b"x" * 65536])
+                self.assertError(a, 413, says=("too large", str(MAX_BODY)))
 
     def test_wrong_method_is_405_with_allow(self):
         for method, path, allow in (

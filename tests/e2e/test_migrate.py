@@ -130,7 +130,10 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 15)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 16)
+        # Schema 16: a project's own log entries have an index.
+        self.assertEqual(H.db_query(db, "SELECT name FROM sqlite_master WHERE type = 'index'"
+                                        " AND name = 'log_project'"), [("log_project",)])
         # Schema 15: each track knows whether its item is open (for the
         # stage counts' triggers), set from the items it had.
         self.assertEqual(H.db_query(db, "SELECT count(*) FROM tracks t JOIN items i ON"
