@@ -742,6 +742,7 @@ step_render_part(struct step_render *r, struct step_part *p)
 	char			*t2, *x2;
 	size_t			 from, to, j;
 
+	memset(p, 0, sizeof *p);
 	if (message_stream_next(&r->ms, &p->p, &from, &to) != 1)
 		return (0);
 	if (r->np++ == 0 && r->ms.done) {
