@@ -2041,7 +2041,7 @@ control_import_main(void *arg)
 	const char		*data = "";
 	char			 c = 1;
 
-	pthread_setname_np(pthread_self(), "import");
+	xthread_worker("import");
 	/*
 	 * Made contiguous here, off the loop (a copy of up to 256 MiB).  The
 	 * chains it was read into are freed as they are copied, but their

@@ -1021,7 +1021,7 @@ scheduler_main(void *arg)
 	struct scheduler	*sc = arg;
 	char			 c = 1;
 
-	pthread_setname_np(pthread_self(), "step");
+	xthread_worker("step");
 	sc->result = scheduler_step(sc->sconf, sc->wstore, sc->snow);
 	while (write(sc->donefd[1], &c, 1) == -1 && errno == EINTR)
 		;

@@ -2,10 +2,14 @@
  * Allocation wrappers: running out of memory is the one error the daemon
  * treats as fatal, so callers never check these for NULL.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "escalator.h"
 
@@ -96,4 +100,20 @@ xasprintf(char **ret, const char *fmt, ...)
 	i = xvasprintf(ret, fmt, ap);
 	va_end(ap);
 	return (i);
+}
+
+/*
+ * Name the calling thread and let it yield to the event loop: a worker
+ * (the step and its helpers, an import) runs at a lower priority (nice
+ * XTHREAD_NICE, for this thread only; threads it starts inherit it), so
+ * that on a busy machine the loop's short answers go first and the bulk
+ * work takes what is left.  On an idle machine it changes nothing.
+ */
+#define XTHREAD_NICE	5
+
+void
+xthread_worker(const char *name)
+{
+	pthread_setname_np(pthread_self(), name);
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), XTHREAD_NICE);
 }
