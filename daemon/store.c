@@ -1339,6 +1339,28 @@ store_begin_as(struct store *s, const char *actor)
 	return (0);
 }
 
+/* Begin a read transaction (deferred: its snapshot is taken by its first
+ * read). */
+int
+store_begin_read(struct store *s)
+{
+	free(s->actor);
+	s->actor = NULL;
+	if (sqlite3_exec(s->db, "BEGIN DEFERRED", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		store_failed(s);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Interrupt what runs on the connection: it fails (SQLITE_INTERRUPT). */
+void
+store_interrupt(struct store *s)
+{
+	sqlite3_interrupt(s->db);
+}
+
 /* Who the log entries written now are by. */
 const char *
 store_actor(struct store *s)
