@@ -1634,6 +1634,8 @@ int64_t		 reporter_next(struct reporter *);	/* 0: none */
 /* control.c -- the HTTP/JSON API on the unix socket (and optional TCP). */
 struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
+/* Reload: wait for the report rendering in its thread (the time zone). */
+void		 control_renders_wait(struct control *);
 
 /* web.c -- the pages on the TCP listener: /a/TOKEN (signed action
  * links) and /board; 1 when the request was a page's and is answered. */
