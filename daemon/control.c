@@ -1826,10 +1826,11 @@ control_rcsv_start(struct control_req *cr, struct table *t)
  * renders at a time, as each holds the items it reads in memory
  * meanwhile; up to CONTROL_RENDERS_WAITING more requests wait their turn
  * in order, and beyond that a request is answered 503 with Retry-After.
- * A request whose client left before its turn is dropped.  Without a
- * connection of its own (":memory:") a report renders inline.  A reload
- * waits for the render running (it reads the time zone); at shutdown it
- * is interrupted and its client gets no answer.
+ * A report asked for by a client that left before its turn is dropped
+ * (one to send is still sent).  Without a connection of its own
+ * (":memory:") a report renders inline.  A reload waits for the render
+ * running (it reads the time zone); at shutdown it is interrupted and its
+ * client gets no answer.
  */
 #define CONTROL_RENDERS_WAITING	8
 
@@ -1958,8 +1959,10 @@ control_render_answer(struct control_render *r)
 	struct evbuffer		*buf;
 	json_t			*o;
 
-	if (evhttp_request_get_connection(r->req) == NULL) {
-		control_error(r->req, 503, NULL, "the client left");
+	/* A client that left gets nothing (its request is freed); a report
+	 * to send is still queued, as asked. */
+	if (!r->send && evhttp_request_get_connection(r->req) == NULL) {
+		evhttp_send_reply(r->req, 503, "Service Unavailable", NULL);
 		return;
 	}
 	if (r->result == -2) {
@@ -2105,8 +2108,10 @@ control_render_next(struct control *ctl)
 	while (ctl->rrun == NULL && (r = TAILQ_FIRST(&ctl->rwait)) != NULL) {
 		TAILQ_REMOVE(&ctl->rwait, r, entry);
 		ctl->nrwait--;
-		if (evhttp_request_get_connection(r->req) == NULL) {
-			control_error(r->req, 503, NULL, "the client left");
+		if (!r->send && evhttp_request_get_connection(r->req) ==
+		    NULL) {
+			evhttp_send_reply(r->req, 503, "Service Unavailable",
+			    NULL);		/* frees it */
 			control_render_free(r);
 			continue;
 		}
