@@ -366,13 +366,15 @@ reporter_new(struct escalator *esc)
 	return (rp);
 }
 
-/* Free the reporter (a run in its thread is waited for). */
+/* Free the reporter.  A run in its thread is interrupted (what it had
+ * not committed goes after the restart) and waited for. */
 void
 reporter_free(struct reporter *rp)
 {
 	if (rp == NULL)
 		return;
 	if (rp->running) {
+		store_interrupt(rp->wstore);
 		pthread_join(rp->thread, NULL);
 		config_free(rp->rconf);
 	}
