@@ -420,6 +420,17 @@ class ReportOffTheLoop(H.E2ETestCase):
                        % path).encode())
             return s
 
+        def dechunk(rest):
+            out = b""
+            while rest:
+                size, _, rest = rest.partition(b"\r\n")
+                n = int(size.split(b";")[0], 16)
+                if n == 0:
+                    break
+                out += rest[:n]
+                rest = rest[n + 2:]
+            return out
+
         def read_all(s):
             raw = b""
             while True:
@@ -470,20 +481,25 @@ class ReportOffTheLoop(H.E2ETestCase):
             head, _, rest = a.partition(b"\r\n\r\n")
             if a.startswith(b"HTTP/1.1 200"):
                 whole += 1
-                out = b""
-                while rest:
-                    size, _, rest = rest.partition(b"\r\n")
-                    n = int(size.split(b";")[0], 16)
-                    if n == 0:
-                        break
-                    out += rest[:n]
-                    rest = rest[n + 2:]
-                self.assertEqual(out, body)
+                self.assertEqual(dechunk(rest), body)
             else:
                 self.assertTrue(a.startswith(b"HTTP/1.1 503"), a[:300])
                 self.assertIn(b"Retry-After: 1", head)
         self.assertGreaterEqual(whole, 1)
         self.assertIn("accepted", d.status()["items"])
+        # A reload while a report renders waits for it; the report is
+        # whole.
+        rep = send(q)
+        self.assertEqual(d.ctl("reload").rc, 0)
+        a = read_all(rep)
+        self.assertTrue(a.startswith(b"HTTP/1.1 200"), a[:300])
+        self.assertEqual(dechunk(a.partition(b"\r\n\r\n")[2]), body)
+        # Stopped while a report renders (or waits): the daemon ends
+        # cleanly (exit 0, and the sanitizers' word when the test ends).
+        rep = send(q)
+        self.assertIn("accepted", d.status()["items"])
+        self.assertEqual(d.stop(), 0)
+        rep.close()
 
 
 class Locked(H.E2ETestCase):
