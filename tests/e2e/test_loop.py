@@ -452,12 +452,12 @@ class ReportOffTheLoop(H.E2ETestCase):
                 before += 1
         self.assertGreaterEqual(before, 3, "status did not answer during the render")
         raw = read_all(rep)
-        # The report is whole and right (the chunked body decoded as http()
-        # does), and the control tool gets the same bytes.
-        st, hdr, body = http(d.socket, "GET", q, timeout=300)
-        self.assertEqual(st, 200, body[:300])
-        self.assertEqual(hdr.get("transfer-encoding"), "chunked")
+        # The report is whole and right, and the control tool gets the
+        # same bytes.
+        head, _, body = raw.partition(b"\r\n\r\n")
         self.assertTrue(raw.startswith(b"HTTP/1.1 200"), raw[:200])
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        body = dechunk(body)
         text = body.decode("utf-8")
         self.assertTrue(text.startswith("\ufeff"))
         self.assertTrue(text.endswith("\r\n"))
@@ -474,7 +474,7 @@ class ReportOffTheLoop(H.E2ETestCase):
         # Many at once: one renders, some wait their turn, the rest are
         # told to come back; every answer is whole or a 503 with
         # Retry-After, and the whole ones are all the same report.
-        socks = [send(q) for _ in range(12)]
+        socks = [send(q) for _ in range(10)]
         answers = [read_all(s) for s in socks]
         whole = 0
         for a in answers:
