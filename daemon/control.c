@@ -64,6 +64,15 @@ struct control {
 	uid_t			 peer_uid;	/* the last peer's user name, */
 	char			 peer_name[64];	/* "" when not looked up */
 	struct control_import	*imp;		/* an import running */
+	/* Reports rendered off the loop (control_render below). */
+	struct store		*rstore;	/* the render thread's */
+	int			 rnostore;	/* it cannot be opened */
+	int			 rfd[2];
+	struct event		*rev;
+	pthread_t		 rthread;
+	struct control_render	*rrun;		/* rendering now */
+	TAILQ_HEAD(, control_render) rwait;	/* waiting their turn */
+	size_t			 nrwait;
 };
 
 #define CONTROL_ACTOR_MAX	96	/* "unix:USER", "token:NAME" */
@@ -1235,6 +1244,7 @@ control_reload(struct control_req *cr)
 	if (control_query_keys(cr, control_none) != 0 ||
 	    control_keys(cr, control_none) != 0)
 		return;
+	control_renders_wait(cr->ctl);
 	if ((rc = daemon_reload(cr->ctl->esc, cr->actor, &problems, &n)) == 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_true());
@@ -1828,6 +1838,381 @@ control_rcsv_start(struct control_req *cr, struct table *t)
 	control_rcsv_part(rs->evcon, rs);
 }
 
+/*
+ * A report is rendered off the loop: over a million items that is
+ * seconds of work (its counts and rankings need every item).  A thread
+ * renders it on a connection of its own (rstore) in a read transaction,
+ * one snapshot, and hands it back through a pipe; the loop answers (a
+ * report to send is queued then, in one short transaction).  One report
+ * renders at a time, as each holds the items it reads in memory
+ * meanwhile; up to CONTROL_RENDERS_WAITING more requests wait their turn
+ * in order, and beyond that a request is answered 503 with Retry-After.
+ * A report asked for by a client that left before its turn is dropped
+ * (one to send is still sent).  Without a connection of its own
+ * (":memory:") a report renders inline.  A reload waits for the render
+ * running (it reads the time zone); at shutdown it is interrupted and its
+ * client gets no answer.
+ */
+#define CONTROL_RENDERS_WAITING	8
+
+struct control_render {
+	TAILQ_ENTRY(control_render) entry;
+	struct control		*ctl;
+	struct evhttp_request	*req;
+	struct config		*conf;		/* a reference */
+	const struct report_conf *rc;		/* in conf */
+	const struct group	*g;		/* in conf, or NULL */
+	int64_t			 at;
+	enum report_format	 fmt;
+	int			 send;		/* POST .../send */
+	char			 actor[CONTROL_ACTOR_MAX];
+	/* What the render gave. */
+	int			 result;	/* 0, -1 db, -2 workbook */
+	char			*title, *text;
+	size_t			 len;
+	struct table		*table;
+	struct report_post	*post;		/* send */
+	struct api_error	 e;		/* send */
+	char			 dberr[600];
+	int			 busy;
+};
+
+static void	control_render_next(struct control *);
+
+static void
+control_render_free(struct control_render *r)
+{
+	config_free(r->conf);
+	free(r->title);
+	free(r->text);
+	table_free(r->table);
+	report_post_free(r->post);
+	free(r);
+}
+
+/* Render (in the thread, or inline) from one snapshot of s. */
+static void
+control_render_run(struct control_render *r, struct store *s)
+{
+	if (store_begin_read(s) != 0)
+		r->result = -1;
+	else if (r->send)
+		r->result = report_prepare(r->conf, s, r->rc, r->g, r->at, 0,
+		    NULL, &r->post, &r->e) != 0 ? -1 : 0;
+	else if (r->fmt == REPORT_CSV)
+		r->result = report_render_table(r->conf, s, r->rc, r->g, r->at,
+		    0, &r->title, &r->table, &r->text, &r->len);
+	else
+		r->result = report_render(r->conf, s, r->rc, r->g, r->at, 0,
+		    r->fmt, NULL, &r->title, &r->text, &r->len);
+	if (r->result == -1 && r->e.status == 0) {
+		snprintf(r->dberr, sizeof r->dberr, "%s", store_error(s));
+		r->busy = store_busy(s);
+	}
+	store_rollback(s);
+}
+
+/* Answer a database error of a render. */
+static void
+control_render_db_error(struct control_render *r)
+{
+	char	 msg[700];
+
+	snprintf(msg, sizeof msg, "database %s: %s", r->busy ? "busy" :
+	    "error", r->dberr);
+	if (r->busy)
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
+	control_error(r->req, r->busy ? 503 : 500, NULL, msg);
+}
+
+/* Queue a rendered report to send, in one short transaction; answer. */
+static void
+control_render_send(struct control_render *r)
+{
+	struct escalator	*esc = r->ctl->esc;
+	struct store		*s = esc->store;
+	int64_t			 before = 0, after = 0, id;
+	int			 n = -1;
+	json_t			*o, *ids;
+
+	if (store_begin_as(s, r->actor) != 0) {
+		r->busy = 1;
+		snprintf(r->dberr, sizeof r->dberr, "%s", store_error(s));
+		control_render_db_error(r);
+		return;
+	}
+	/* One transaction: the messages queued are the ids after before. */
+	if (store_outbox_max_id(s, &before) != 0 ||
+	    (n = report_post_queue(r->conf, s, r->post, control_now(),
+	    &r->e)) < 0 || store_outbox_max_id(s, &after) != 0 ||
+	    store_commit(s) != 0) {
+		if (n >= 0 || r->e.status == 0) {
+			snprintf(r->dberr, sizeof r->dberr, "%s",
+			    store_error(s));
+			r->busy = store_busy(s);
+			store_rollback(s);
+			control_render_db_error(r);
+		} else {
+			store_rollback(s);
+			control_api_error(r->req, &r->e);
+		}
+		return;
+	}
+	outbox_kick(esc->outbox, NULL);
+	log_info("report %s sent on request: %d message(s) queued",
+	    r->rc->name, n);
+	o = json_object();
+	json_object_set_new(o, "queued", json_integer(n));
+	json_object_set_new(o, "sent", json_integer(n));	/* old name */
+	ids = json_array();
+	for (id = before + 1; id <= after; id++)
+		json_array_append_new(ids, json_integer(id));
+	json_object_set_new(o, "ids", ids);
+	control_reply(r->req, 200, o);
+}
+
+/* Answer a rendered report (a client that left: its request is freed). */
+static void
+control_render_answer(struct control_render *r)
+{
+	struct control_req	 cr;
+	struct evbuffer		*buf;
+	json_t			*o;
+
+	/* A client that left gets nothing (its request is freed); a report
+	 * to send is still queued, as asked. */
+	if (!r->send && evhttp_request_get_connection(r->req) == NULL) {
+		evhttp_send_reply(r->req, 503, "Service Unavailable", NULL);
+		return;
+	}
+	if (r->result == -2) {
+		control_error(r->req, 500, NULL, "cannot write the workbook"
+		    " (see the daemon's log)");
+		return;
+	}
+	if (r->result != 0 && r->e.status != 0) {
+		control_api_error(r->req, &r->e);
+		return;
+	}
+	if (r->result != 0) {
+		control_render_db_error(r);
+		return;
+	}
+	if (r->send) {
+		control_render_send(r);
+		return;
+	}
+	if (r->table != NULL) {
+		memset(&cr, 0, sizeof cr);
+		cr.ctl = r->ctl;
+		cr.req = r->req;
+		control_rcsv_start(&cr, r->table);
+		r->table = NULL;
+	} else if (r->fmt == REPORT_CSV || r->fmt == REPORT_XLSX) {
+		buf = evbuffer_new();
+		evbuffer_add(buf, r->text, r->len);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Content-Type", r->fmt == REPORT_CSV ?
+		    "text/csv; charset=utf-8" : XLSX_MIME);
+		evhttp_send_reply(r->req, 200, "OK", buf);
+		evbuffer_free(buf);
+	} else {
+		o = json_object();
+		json_object_set_new(o, "name", json_string(r->rc->name));
+		json_object_set_new(o, "title", json_string(r->title));
+		json_object_set_new(o, "text", json_string(r->text));
+		control_reply(r->req, 200, o);
+	}
+}
+
+/* The render thread. */
+static void *
+control_render_main(void *arg)
+{
+	struct control	*ctl = arg;
+	char		 c = 1;
+
+	pthread_setname_np(pthread_self(), "report");
+	control_render_run(ctl->rrun, ctl->rstore);
+	while (write(ctl->rfd[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return (NULL);
+}
+
+/* Join the render thread and answer its request. */
+static void
+control_render_joined(struct control *ctl)
+{
+	struct control_render	*r = ctl->rrun;
+	char			 buf[16];
+
+	pthread_join(ctl->rthread, NULL);
+	while (read(ctl->rfd[0], buf, sizeof buf) > 0)
+		;
+	ctl->rrun = NULL;
+	control_render_answer(r);
+	control_render_free(r);
+}
+
+/* The render is done (or a reload waited for it): answer, start the
+ * next. */
+static void
+control_render_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct control	*ctl = arg;
+
+	(void)fd;
+	(void)what;
+	if (ctl->rrun != NULL)
+		control_render_joined(ctl);
+	control_render_next(ctl);
+}
+
+/* Start a render in the thread: 0, or -1 when it must run inline. */
+static int
+control_render_start(struct control_render *r)
+{
+	struct control	*ctl = r->ctl;
+	struct store	*s = ctl->esc->store;
+	char		*err = NULL;
+
+	if (ctl->rnostore)
+		return (-1);
+	if (ctl->rstore == NULL) {
+		if (strcmp(store_path(s), ":memory:") == 0 ||
+		    pipe2(ctl->rfd, O_NONBLOCK | O_CLOEXEC) != 0) {
+			ctl->rnostore = 1;
+			return (-1);
+		}
+		if ((ctl->rstore = store_open(store_path(s), &err)) == NULL) {
+			log_warnx("api: reports are rendered on the loop: %s",
+			    err ? err : "no connection of its own");
+			free(err);
+			close(ctl->rfd[0]);
+			close(ctl->rfd[1]);
+			ctl->rfd[0] = ctl->rfd[1] = -1;
+			ctl->rnostore = 1;
+			return (-1);
+		}
+		store_checkpointer_share(s, ctl->rstore);
+		ctl->rev = event_new(ctl->esc->base, ctl->rfd[0],
+		    EV_READ | EV_PERSIST, control_render_done, ctl);
+		event_add(ctl->rev, NULL);
+	}
+	ctl->rrun = r;
+	if (pthread_create(&ctl->rthread, NULL, control_render_main,
+	    ctl) != 0) {
+		ctl->rrun = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Render now: in the thread, or inline (then answered at once). */
+static void
+control_render_go(struct control_render *r)
+{
+	if (control_render_start(r) == 0)
+		return;
+	control_render_run(r, r->ctl->esc->store);
+	control_render_answer(r);
+	control_render_free(r);
+}
+
+/* The next waiting request's turn (those whose client left dropped). */
+static void
+control_render_next(struct control *ctl)
+{
+	struct control_render	*r;
+
+	while (ctl->rrun == NULL && (r = TAILQ_FIRST(&ctl->rwait)) != NULL) {
+		TAILQ_REMOVE(&ctl->rwait, r, entry);
+		ctl->nrwait--;
+		if (!r->send && evhttp_request_get_connection(r->req) ==
+		    NULL) {
+			evhttp_send_reply(r->req, 503, "Service Unavailable",
+			    NULL);		/* frees it */
+			control_render_free(r);
+			continue;
+		}
+		control_render_go(r);
+	}
+}
+
+/* Render a report request: now, or in its turn, or 503 when too many
+ * wait. */
+static void
+control_render_request(struct control_req *cr, const struct report_conf *rc,
+    const struct group *g, int64_t at, enum report_format fmt, int send)
+{
+	struct control		*ctl = cr->ctl;
+	struct control_render	*r;
+
+	if (ctl->rrun != NULL && ctl->nrwait >= CONTROL_RENDERS_WAITING) {
+		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
+		    "Retry-After", "1");
+		control_error(cr->req, 503, NULL, "too many reports are being"
+		    " rendered; try again");
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->ctl = ctl;
+	r->req = cr->req;
+	r->conf = config_ref(ctl->esc->conf);
+	r->rc = rc;
+	r->g = g;
+	r->at = at;
+	r->fmt = fmt;
+	r->send = send;
+	snprintf(r->actor, sizeof r->actor, "%s", cr->actor);
+	if (ctl->rrun != NULL) {
+		TAILQ_INSERT_TAIL(&ctl->rwait, r, entry);
+		ctl->nrwait++;
+		return;
+	}
+	control_render_go(r);
+}
+
+/* Reload: the render running is finished and answered first (it reads
+ * the time zone); the next starts on the loop's next turn. */
+void
+control_renders_wait(struct control *ctl)
+{
+	if (ctl == NULL || ctl->rrun == NULL)
+		return;
+	control_render_joined(ctl);
+	if (!TAILQ_EMPTY(&ctl->rwait))
+		event_active(ctl->rev, EV_READ, 0);
+}
+
+/* At shutdown: interrupt the render, wait for it; no answers. */
+static void
+control_render_stop(struct control *ctl)
+{
+	struct control_render	*r;
+
+	if (ctl->rrun != NULL) {
+		store_interrupt(ctl->rstore);
+		pthread_join(ctl->rthread, NULL);
+		control_render_free(ctl->rrun);
+		ctl->rrun = NULL;
+	}
+	while ((r = TAILQ_FIRST(&ctl->rwait)) != NULL) {
+		TAILQ_REMOVE(&ctl->rwait, r, entry);
+		control_render_free(r);
+	}
+	ctl->nrwait = 0;
+	if (ctl->rev != NULL)
+		event_free(ctl->rev);
+	if (ctl->rfd[0] != -1) {
+		close(ctl->rfd[0]);
+		close(ctl->rfd[1]);
+	}
+	store_close(ctl->rstore);
+	ctl->rstore = NULL;
+}
+
 /* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv|xlsx */
 static void
 control_report_get(struct control_req *cr, const char *name)
@@ -1835,16 +2220,9 @@ control_report_get(struct control_req *cr, const char *name)
 	static const char *known[] = { "group", "at", "format", NULL };
 	const struct report_conf *rc;
 	const struct group	*g;
-	const struct config	*conf = cr->ctl->esc->conf;
-	struct evbuffer		*buf;
-	struct table		*table = NULL;
 	const char		*fmtname;
 	enum report_format	 fmt;
 	int64_t			 t;
-	char			*title, *text;
-	size_t			 len;
-	int			 rc2;
-	json_t			*o;
 
 	if (control_query_keys(cr, known) != 0)
 		return;
@@ -1865,60 +2243,21 @@ control_report_get(struct control_req *cr, const char *name)
 	if (control_report_args(cr, name, evhttp_find_header(&cr->query,
 	    "group"), evhttp_find_header(&cr->query, "at"), &rc, &g, &t) != 0)
 		return;
-	if (fmt == REPORT_CSV)
-		rc2 = report_render_table(conf, cr->ctl->esc->store, rc, g, t,
-		    0, &title, &table, &text, &len);
-	else
-		rc2 = report_render(conf, cr->ctl->esc->store, rc, g, t, 0,
-		    fmt, NULL, &title, &text, &len);
-	switch (rc2) {
-	case 0:
-		break;
-	case -2:
-		control_error(cr->req, 500, NULL, "cannot write the workbook"
-		    " (see the daemon's log)");
-		return;
-	default:
-		control_db_error(cr, 500);
-		return;
-	}
-	if (table != NULL)
-		control_rcsv_start(cr, table);
-	else if (fmt == REPORT_CSV || fmt == REPORT_XLSX) {
-		buf = evbuffer_new();
-		evbuffer_add(buf, text, len);
-		evhttp_add_header(evhttp_request_get_output_headers(cr->req),
-		    "Content-Type", fmt == REPORT_CSV ?
-		    "text/csv; charset=utf-8" : XLSX_MIME);
-		evhttp_send_reply(cr->req, 200, "OK", buf);
-		evbuffer_free(buf);
-	} else {
-		o = json_object();
-		json_object_set_new(o, "name", json_string(rc->name));
-		json_object_set_new(o, "title", json_string(title));
-		json_object_set_new(o, "text", json_string(text));
-		control_reply(cr->req, 200, o);
-	}
-	free(title);
-	free(text);
+	control_render_request(cr, rc, g, t, fmt, 0);
 }
 
 /* POST /v1/reports/NAME/send {"group", "at"}: queue it now (the period
- * of a scheduled report is not claimed: that one still goes). */
+ * of a scheduled report is not claimed: that one still goes).  Rendered
+ * off the loop, then queued in one short transaction. */
 static void
 control_report_send(struct control_req *cr, const char *name)
 {
 	static const char *known[] = { "group", "at", NULL };
-	struct escalator	*esc = cr->ctl->esc;
 	const struct report_conf *rc;
 	const struct group	*g;
-	struct api_error	 e;
 	const char		*group, *at;
-	int64_t			 t, before = 0, after = 0, id;
-	int			 n;
-	json_t			*o, *ids;
+	int64_t			 t;
 
-	memset(&e, 0, sizeof e);
 	if (control_query_keys(cr, control_none) != 0)
 		return;
 	if (control_keys(cr, known) != 0 ||
@@ -1927,29 +2266,7 @@ control_report_send(struct control_req *cr, const char *name)
 		return;
 	if (control_report_args(cr, name, group, at, &rc, &g, &t) != 0)
 		return;
-	if (store_begin_as(esc->store, cr->actor) != 0) {
-		control_db_error(cr, 503);
-		return;
-	}
-	/* One transaction: the messages queued are the ids after before. */
-	if (store_outbox_max_id(esc->store, &before) != 0 ||
-	    (n = report_send(esc->conf, esc->store, rc, g, t, 0, NULL,
-	    control_now(), &e)) < 0 || store_outbox_max_id(esc->store,
-	    &after) != 0 || store_commit(esc->store) != 0) {
-		control_fail(cr, &e);
-		return;
-	}
-	outbox_kick(esc->outbox, NULL);
-	log_info("report %s sent on request: %d message(s) queued", rc->name,
-	    n);
-	o = json_object();
-	json_object_set_new(o, "queued", json_integer(n));
-	json_object_set_new(o, "sent", json_integer(n));	/* old name */
-	ids = json_array();
-	for (id = before + 1; id <= after; id++)
-		json_array_append_new(ids, json_integer(id));
-	json_object_set_new(o, "ids", ids);
-	control_reply(cr->req, 200, o);
+	control_render_request(cr, rc, g, t, REPORT_MARKDOWN, 1);
 }
 
 /* Route /v1/reports/NAME[/send]. */
@@ -2990,6 +3307,8 @@ control_new(struct escalator *esc, char **err)
 
 	ctl = xcalloc(1, sizeof *ctl);
 	TAILQ_INIT(&ctl->sims);
+	TAILQ_INIT(&ctl->rwait);
+	ctl->rfd[0] = ctl->rfd[1] = -1;
 	ctl->esc = esc;
 	ctl->fd = -1;
 	ctl->path = xstrdup(conf->socket);
@@ -3061,6 +3380,7 @@ control_free(struct control *ctl)
 		return;
 	control_sim_stop_all(ctl);
 	control_import_stop(ctl);
+	control_render_stop(ctl);
 	if (ctl->unix_http != NULL)
 		evhttp_free(ctl->unix_http);
 	else if (ctl->fd != -1)

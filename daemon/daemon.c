@@ -83,9 +83,10 @@ daemon_reload(struct escalator *esc, const char *actor, char ***problems,
 	    strcmp(conf->socket, old->socket) != 0)
 		log_warnx("reload: database and socket changes take effect at"
 		    " the next restart");
-	/* A step running in its thread finishes first: it reads the time
-	 * zone and holds the write lock. */
+	/* A step or a report run in its thread finishes first: it reads
+	 * the time zone (and may hold the write lock). */
 	scheduler_wait(esc->sched);
+	reporter_wait(esc->reporter);
 	daemon_apply_timezone(conf);
 	/* Items follow the new rules from their current stage, all or none;
 	 * the reload's own entry goes with them. */

@@ -890,6 +890,11 @@ int		 store_begin(struct store *);
  * commit and rollback forget it. */
 #define STORE_ACTOR_DAEMON	"daemon"	/* scheduled and internal */
 int		 store_begin_as(struct store *, const char *actor);
+/* A read transaction: the reads until commit or rollback see one
+ * snapshot (WAL) and take no write lock. */
+int		 store_begin_read(struct store *);
+/* Make the statement running on this connection stop (any thread). */
+void		 store_interrupt(struct store *);
 const char	*store_actor(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
@@ -1598,6 +1603,18 @@ int		 report_render_table(const struct config *, struct store *,
  * at line boundaries, marked " (1/3)" in title and heading. */
 void		 report_split(const char *title, const char *text, size_t max,
 		    struct msg_part **, size_t *);
+/* A report rendered for its channels, not yet queued: rendered reading
+ * only (a snapshot, outside any write transaction), then queued in the
+ * caller's transaction (messages queued or -1 with e set). */
+struct report_post;
+int		 report_prepare(const struct config *, struct store *,
+		    const struct report_conf *, const struct group *,
+		    int64_t at, int64_t since, const char *prefix,
+		    struct report_post **, struct api_error *);
+int		 report_post_queue(const struct config *, struct store *,
+		    const struct report_post *, int64_t now,
+		    struct api_error *);
+void		 report_post_free(struct report_post *);
 /* Queue a report for its channels; returns messages queued or -1 with
  * e set.  Callers hold a transaction. */
 int		 report_send(const struct config *, struct store *,
@@ -1613,11 +1630,15 @@ int64_t		 reporter_next_at(const struct config *, struct store *,
 struct reporter	*reporter_new(struct escalator *);
 void		 reporter_free(struct reporter *);
 void		 reporter_arm(struct reporter *);	/* after reloads */
+/* Wait for a run in the reporter's thread (reload, shutdown). */
+void		 reporter_wait(struct reporter *);
 int64_t		 reporter_next(struct reporter *);	/* 0: none */
 
 /* control.c -- the HTTP/JSON API on the unix socket (and optional TCP). */
 struct control	*control_new(struct escalator *, char **err);
 void		 control_free(struct control *);
+/* Reload: wait for the report rendering in its thread (the time zone). */
+void		 control_renders_wait(struct control *);
 
 /* web.c -- the pages on the TCP listener: /a/TOKEN (signed action
  * links) and /board; 1 when the request was a page's and is answered. */

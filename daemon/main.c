@@ -86,6 +86,7 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 
 	(void)sig;
 	(void)ev;
+	control_renders_wait(((struct escalator *)arg)->control);
 	if (daemon_reload(arg, DAEMON_RELOAD_SIGHUP, &problems, &n) != 0)
 		config_problems_free(problems, n);
 }

@@ -449,6 +449,23 @@ report_workdays(const struct report *rep, int64_t from, int64_t to)
 }
 
 /* Collect one item in scope and work out what the reports show of it. */
+/*
+ * Room for element n of an array grown one element at a time: its
+ * capacity is the next power of two (at least 16), so that a million
+ * items are a few dozen reallocations, not a million (each one of a large
+ * block a mremap(2), whose page-table moves and TLB flushes made a report
+ * over a million items several times slower in a thread).
+ */
+static void *
+report_room(void *v, size_t n, size_t size)
+{
+	if (n == 0)
+		return (xreallocarray(v, 16, size));
+	if (n >= 16 && (n & (n - 1)) == 0)
+		return (xreallocarray(v, n * 2, size));
+	return (v);
+}
+
 static int
 report_collect(void *arg, const struct item_row *r, const char *policy,
     const char *stage)
@@ -468,8 +485,7 @@ report_collect(void *arg, const struct item_row *r, const char *policy,
 	g = config_group_for(rep->conf, r->category);
 	if (rep->group != NULL && g != rep->group)
 		return (0);
-	rep->items = xreallocarray(rep->items, rep->nitems + 1,
-	    sizeof *rep->items);
+	rep->items = report_room(rep->items, rep->nitems, sizeof *rep->items);
 	ri = &rep->items[rep->nitems++];
 	memset(ri, 0, sizeof *ri);
 	report_row_copy(&ri->r, r);
@@ -614,7 +630,7 @@ struct report_list {
 static void
 report_push(struct report_list *l, struct report_item *ri)
 {
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v = report_room(l->v, l->n, sizeof *l->v);
 	l->v[l->n++] = ri;
 }
 
@@ -1069,8 +1085,8 @@ report_review_count(struct report *rep, const struct group *g, int all,
 		if (report_overdue(&ri->r, rep->at)) {
 			rv->over++;
 			if (!report_overdue(&ri->r, rep->since)) {
-				rv->newover = xreallocarray(rv->newover,
-				    rv->nnewover + 1, sizeof *rv->newover);
+				rv->newover = report_room(rv->newover,
+				    rv->nnewover, sizeof *rv->newover);
 				rv->newover[rv->nnewover++] = ri;
 			}
 		}
@@ -1078,8 +1094,8 @@ report_review_count(struct report *rep, const struct group *g, int all,
 			rv->done++;
 			if (ri->r.due_at > 0 && ri->r.done_at <= ri->r.due_at)
 				rv->ontime++;
-			rv->newdone = xreallocarray(rv->newdone,
-			    rv->nnewdone + 1, sizeof *rv->newdone);
+			rv->newdone = report_room(rv->newdone,
+			    rv->nnewdone, sizeof *rv->newdone);
 			rv->newdone[rv->nnewdone++] = ri;
 		}
 	}
@@ -1818,16 +1834,71 @@ report_channel_out(const struct channel *ch)
 }
 
 /*
- * Queue a report for a WeCom chat as its workbook (attach = "xlsx"): a
+ * A report rendered for its channels and not yet queued: what
+ * report_prepare() renders (reading only) and report_post_queue() queues
+ * (writing only), so that a caller can render outside its write
+ * transaction (a thread of its own, a snapshot) and queue in a short one.
+ * Each message is a text, or a file sent after its text.
+ */
+struct report_msg {
+	char		*channel;
+	char		*title;
+	char		*text;
+	char		*name;		/* a file's, else NULL */
+	char		*data;
+	size_t		 len;
+};
+
+struct report_post {
+	struct report_msg	*msgs;
+	size_t			 n;
+};
+
+static void
+report_post_add(struct report_post *p, const char *channel, char *title,
+    char *text, char *name, char *data, size_t len)
+{
+	struct report_msg	*m;
+
+	p->msgs = xreallocarray(p->msgs, p->n + 1, sizeof *p->msgs);
+	m = &p->msgs[p->n++];
+	m->channel = xstrdup(channel);
+	m->title = title;
+	m->text = text;
+	m->name = name;
+	m->data = data;
+	m->len = len;
+}
+
+/* Free a rendered report. */
+void
+report_post_free(struct report_post *p)
+{
+	size_t	 i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++) {
+		free(p->msgs[i].channel);
+		free(p->msgs[i].title);
+		free(p->msgs[i].text);
+		free(p->msgs[i].name);
+		free(p->msgs[i].data);
+	}
+	free(p->msgs);
+	free(p);
+}
+
+/*
+ * Render a report for a WeCom chat as its workbook (attach = "xlsx"): a
  * short text (the title, the headline numbers, the file's name), then the
- * file, its bytes kept with the message until it is posted.  Messages
- * queued (2) or -1.
+ * file, its bytes kept with the message until it is posted.  0 or -1.
  */
 static int
-report_send_file(const struct config *conf, struct store *s,
+report_prepare_file(const struct config *conf, struct store *s,
     const struct report_conf *rc, const struct group *group, int64_t at,
-    int64_t since, const char *prefix, int64_t now, const struct channel *ch,
-    struct api_error *e)
+    int64_t since, const char *prefix, const struct channel *ch,
+    struct report_post *post, struct api_error *e)
 {
 	char	*title, *data, *summary, *name, *text, *p, why[160];
 	size_t	 len;
@@ -1859,32 +1930,23 @@ report_send_file(const struct config *conf, struct store *s,
 		xasprintf(&text, "%s\n%s\n附件：%s", title, summary, name);
 	else
 		xasprintf(&text, "## %s\n> %s\n\n附件：%s", title, summary, name);
-	rc2 = enqueue_text(conf, s, ch->name, "report", title, text, "info",
-	    now) != 0 || enqueue_file(conf, s, ch->name, "report", title, name,
-	    data, len, now) != 0 ? -1 : 2;
-	if (rc2 < 0)
-		api_error_set(e, 500, NULL, "database error: %s",
-		    store_error(s));
-	free(text);
-	free(name);
-	free(title);
-	free(data);
+	report_post_add(post, ch->name, xstrdup(title), text, NULL, NULL, 0);
+	report_post_add(post, ch->name, title, NULL, name, data, len);
 	free(summary);
-	return (rc2);
+	return (0);
 }
 
-/* Render and queue a report for one channel; messages queued or -1. */
+/* Render a report for one channel; 0 or -1. */
 static int
-report_send_one(const struct config *conf, struct store *s,
+report_prepare_one(const struct config *conf, struct store *s,
     const struct report_conf *rc, const struct group *group, int64_t at,
-    int64_t since, const char *prefix, int64_t now, const char *chname,
-    struct api_error *e)
+    int64_t since, const char *prefix, const char *chname,
+    struct report_post *post, struct api_error *e)
 {
 	const struct channel	*ch = config_channel(conf, chname);
 	struct msg_part		*parts;
 	size_t			 nparts, i, len;
 	char			*title, *text;
-	int			 n = 0;
 
 	if (ch == NULL) {
 		api_error_set(e, 409, "channel", "report '%s': no channel '%s'",
@@ -1892,8 +1954,8 @@ report_send_one(const struct config *conf, struct store *s,
 		return (-1);
 	}
 	if (rc->attach == REPORT_ATTACH_XLSX && ch->type == CHANNEL_WECOM)
-		return (report_send_file(conf, s, rc, group, at, since, prefix,
-		    now, ch, e));
+		return (report_prepare_file(conf, s, rc, group, at, since,
+		    prefix, ch, post, e));
 	if (report_make(conf, s, rc, group, at, since, report_channel_out(ch),
 	    prefix, &title, &text, &len, NULL, NULL) != 0) {
 		api_error_set(e, 500, NULL, "database error: %s",
@@ -1902,65 +1964,104 @@ report_send_one(const struct config *conf, struct store *s,
 	}
 	report_split(title, text, channel_max_bytes(ch), &parts, &nparts);
 	for (i = 0; i < nparts; i++) {
-		if (enqueue_text(conf, s, ch->name, "report",
-		    parts[i].title, parts[i].text, "info", now) != 0) {
-			api_error_set(e, 500, NULL, "database error: %s",
-			    store_error(s));
-			n = -1;
-			break;
-		}
-		n++;
+		report_post_add(post, ch->name, parts[i].title, parts[i].text,
+		    NULL, NULL, 0);
+		parts[i].title = parts[i].text = NULL;
 	}
 	message_parts_free(parts, nparts);
 	free(title);
 	free(text);
-	return (n);
+	return (0);
 }
 
 /*
- * Queue a report for its channels.  A built-in report (no channels) goes
- * to the group's chat, or the head's; the built-in weekly digest for no
- * group goes to every group's own chat, each its own digest.
+ * Render a report for its channels, reading only.  A built-in report (no
+ * channels) goes to the group's chat, or the head's; the built-in weekly
+ * digest for no group goes to every group's own chat, each its own
+ * digest.  0 and *postp, or -1 with e set.
  */
+int
+report_prepare(const struct config *conf, struct store *s,
+    const struct report_conf *rc, const struct group *group, int64_t at,
+    int64_t since, const char *prefix, struct report_post **postp,
+    struct api_error *e)
+{
+	struct report_post	*post;
+	const struct group	*g;
+	const char		*ch;
+	size_t			 i;
+	int			 rc2 = 0;
+
+	*postp = NULL;
+	post = xcalloc(1, sizeof *post);
+	g = group != NULL ? group : rc->group != NULL ? config_group(conf,
+	    rc->group) : NULL;
+	if (rc->nchannels > 0) {
+		for (i = 0; i < rc->nchannels && rc2 == 0; i++)
+			rc2 = report_prepare_one(conf, s, rc, g, at, since,
+			    prefix, rc->channels[i], post, e);
+	} else if (rc->type == REPORT_WEEKLY && g == NULL &&
+	    conf->ngroups > 0) {
+		for (i = 0; i < conf->ngroups && rc2 == 0; i++)
+			rc2 = report_prepare_one(conf, s, rc, &conf->groups[i],
+			    at, since, prefix, conf->groups[i].channel, post, e);
+	} else {
+		ch = g != NULL ? g->channel : conf->head_channel != NULL ?
+		    conf->head_channel : conf->admin_channel;
+		if (ch == NULL) {
+			api_error_set(e, 409, "name", "report '%s' has no "
+			    "channel to go to: configure it under 'reports' or"
+			    " set head_channel", rc->name);
+			rc2 = -1;
+		} else
+			rc2 = report_prepare_one(conf, s, rc, g, at, since,
+			    prefix, ch, post, e);
+	}
+	if (rc2 != 0) {
+		report_post_free(post);
+		return (-1);
+	}
+	*postp = post;
+	return (0);
+}
+
+/* Queue a rendered report, in the caller's transaction: messages queued
+ * or -1 with e set. */
+int
+report_post_queue(const struct config *conf, struct store *s,
+    const struct report_post *post, int64_t now, struct api_error *e)
+{
+	const struct report_msg	*m;
+	size_t			 i;
+
+	for (i = 0; i < post->n; i++) {
+		m = &post->msgs[i];
+		if ((m->name == NULL ? enqueue_text(conf, s, m->channel,
+		    "report", m->title, m->text, "info", now) :
+		    enqueue_file(conf, s, m->channel, "report", m->title,
+		    m->name, m->data, m->len, now)) != 0) {
+			api_error_set(e, 500, NULL, "database error: %s",
+			    store_error(s));
+			return (-1);
+		}
+	}
+	return ((int)post->n);
+}
+
+/* Render and queue a report for its channels, in the caller's
+ * transaction; messages queued or -1 with e set. */
 int
 report_send(const struct config *conf, struct store *s,
     const struct report_conf *rc, const struct group *group, int64_t at,
     int64_t since, const char *prefix, int64_t now, struct api_error *e)
 {
-	const struct group	*g;
-	const char		*ch;
-	size_t			 i;
-	int			 n, total = 0;
+	struct report_post	*post;
+	int			 n;
 
-	g = group != NULL ? group : rc->group != NULL ? config_group(conf,
-	    rc->group) : NULL;
-	if (rc->nchannels > 0) {
-		for (i = 0; i < rc->nchannels; i++) {
-			if ((n = report_send_one(conf, s, rc, g, at, since,
-			    prefix, now, rc->channels[i], e)) < 0)
-				return (-1);
-			total += n;
-		}
-		return (total);
-	}
-	if (rc->type == REPORT_WEEKLY && g == NULL && conf->ngroups > 0) {
-		for (i = 0; i < conf->ngroups; i++) {
-			if ((n = report_send_one(conf, s, rc, &conf->groups[i],
-			    at, since, prefix, now, conf->groups[i].channel,
-			    e)) < 0)
-				return (-1);
-			total += n;
-		}
-		return (total);
-	}
-	ch = g != NULL ? g->channel : conf->head_channel != NULL ?
-	    conf->head_channel : conf->admin_channel;
-	if (ch == NULL) {
-		api_error_set(e, 409, "name", "report '%s' has no channel to go"
-		    " to: configure it under 'reports' or set head_channel",
-		    rc->name);
+	if (report_prepare(conf, s, rc, group, at, since, prefix, &post,
+	    e) != 0)
 		return (-1);
-	}
-	return (report_send_one(conf, s, rc, g, at, since, prefix, now, ch, e));
+	n = report_post_queue(conf, s, post, now, e);
+	report_post_free(post);
+	return (n);
 }
-

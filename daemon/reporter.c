@@ -6,10 +6,14 @@
  * reporter_next_at() take the clock as an argument: the daemon's timer and
  * the simulation call the same two functions.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -20,10 +24,30 @@
 #define REPORT_LATE_PREFIX	"（补发）"
 #define REPORTER_CALENDAR	"calendar-missing"	/* its name in the reports table */
 
+/*
+ * The reporter runs off the loop, as the step does: reporter_run() in a
+ * thread of its own on a connection of its own (wstore), so that
+ * rendering a report over a million items (seconds) never stalls the
+ * loop.  Each report is rendered from a snapshot outside any write
+ * transaction, then claimed and queued in a short one on that
+ * connection.  When the thread is done it writes a byte to donefd[1]; the
+ * loop joins it and goes on as after an inline run (delivery kicked, the
+ * timer re-armed).  Without a second connection (":memory:") it runs
+ * inline.
+ */
 struct reporter {
 	struct escalator	*esc;
 	struct event		*timer;
 	int64_t			 next;
+	struct store		*wstore;	/* the thread's */
+	int			 nostore;	/* it cannot be opened */
+	int			 donefd[2];
+	struct event		*doneev;
+	pthread_t		 thread;
+	int			 running;	/* a thread runs */
+	struct config		*rconf;		/* its configuration */
+	int64_t			 rnow;		/* its "now" */
+	int			 result;	/* its result */
 };
 
 /* ------------------------------------------------------------------ */
@@ -134,6 +158,7 @@ int
 reporter_run(const struct config *conf, struct store *s, int64_t now)
 {
 	const struct report_conf	*rc;
+	struct report_post		*post;
 	struct api_error		 e;
 	size_t				 i;
 	int64_t				 at, since;
@@ -156,23 +181,40 @@ reporter_run(const struct config *conf, struct store *s, int64_t now)
 		    0)) == 0)
 			since = at - 14 * 86400;
 		memset(&e, 0, sizeof e);
-		if (store_begin(s) != 0) {
+		/*
+		 * Rendered first, from one snapshot, outside the write
+		 * transaction (a report over a million items takes seconds);
+		 * then claimed and queued together in a short one: once per
+		 * period.
+		 */
+		if (store_begin_read(s) != 0 || report_prepare(conf, s, rc,
+		    NULL, now, since, late ? REPORT_LATE_PREFIX : NULL, &post,
+		    &e) != 0) {
 			log_warnx("report %s (%s): %s", rc->name, key,
-			    store_error(s));
+			    e.msg[0] != '\0' ? e.msg : store_error(s));
+			store_rollback(s);
 			failed = 1;
 			continue;
 		}
-		/* Claim, render and queue together: once per period. */
+		store_rollback(s);
+		if (store_begin(s) != 0) {
+			log_warnx("report %s (%s): %s", rc->name, key,
+			    store_error(s));
+			report_post_free(post);
+			failed = 1;
+			continue;
+		}
 		if ((due = store_report_claim(s, rc->name, key, now)) != 0) {
 			if (due < 0)
 				log_warnx("report %s (%s): %s", rc->name, key,
 				    store_error(s));
 			store_rollback(s);
+			report_post_free(post);
 			failed |= due < 0;
 			continue;
 		}
-		n = report_send(conf, s, rc, NULL, now, since, late ?
-		    REPORT_LATE_PREFIX : NULL, now, &e);
+		n = report_post_queue(conf, s, post, now, &e);
+		report_post_free(post);
 		if (n < 0 || store_commit(s) != 0) {
 			store_rollback(s);
 			log_warnx("report %s (%s): %s", rc->name, key, n < 0 ?
@@ -190,27 +232,125 @@ reporter_run(const struct config *conf, struct store *s, int64_t now)
 	return (failed ? -1 : total);
 }
 
-/* The timer fired: send what is due, hand it to delivery, re-arm. */
+/* After a run: hand what was queued to delivery, re-arm. */
 static void
-reporter_fire(evutil_socket_t fd, short ev, void *arg)
+reporter_done(struct reporter *rp, int n)
 {
-	struct reporter	*rp = arg;
 	struct timeval	 tv = { REPORT_RETRY, 0 };
-	int		 n;
 
-	(void)fd;
-	(void)ev;
-	n = reporter_run(rp->esc->conf, rp->esc->store, (int64_t)time(NULL));
 	if (n != 0 && rp->esc->queued != NULL)
 		rp->esc->queued(rp->esc, NULL);
 	if (n < 0) {
 		log_warnx("reporter: some report failed; retrying in %d s",
 		    REPORT_RETRY);
+		evtimer_del(rp->timer);
 		rp->next = (int64_t)time(NULL) + REPORT_RETRY;
 		evtimer_add(rp->timer, &tv);
 		return;
 	}
 	reporter_arm(rp);
+}
+
+/* The reporter's thread: reporter_run() on the thread's own connection. */
+static void *
+reporter_main(void *arg)
+{
+	struct reporter	*rp = arg;
+	char		 c = 1;
+
+	pthread_setname_np(pthread_self(), "reporter");
+	rp->result = reporter_run(rp->rconf, rp->wstore, rp->rnow);
+	while (write(rp->donefd[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return (NULL);
+}
+
+/* The thread is done: join it and go on on the loop. */
+static void
+reporter_joined(struct reporter *rp)
+{
+	char	 buf[16];
+
+	pthread_join(rp->thread, NULL);
+	while (read(rp->donefd[0], buf, sizeof buf) > 0)
+		;
+	rp->running = 0;
+	config_free(rp->rconf);
+	rp->rconf = NULL;
+	reporter_done(rp, rp->result);
+}
+
+static void
+reporter_done_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	reporter_joined(arg);
+}
+
+/* Start a run in the thread; -1 when it cannot run there. */
+static int
+reporter_start(struct reporter *rp, int64_t now)
+{
+	struct store	*s = rp->esc->store;
+	char		*err = NULL;
+
+	if (rp->nostore)
+		return (-1);
+	if (rp->wstore == NULL) {
+		if (strcmp(store_path(s), ":memory:") == 0 ||
+		    pipe2(rp->donefd, O_NONBLOCK | O_CLOEXEC) != 0) {
+			rp->nostore = 1;
+			return (-1);
+		}
+		if ((rp->wstore = store_open(store_path(s), &err)) == NULL) {
+			log_warnx("reporter: reports are rendered on the loop:"
+			    " %s", err ? err : "no connection of its own");
+			free(err);
+			close(rp->donefd[0]);
+			close(rp->donefd[1]);
+			rp->donefd[0] = rp->donefd[1] = -1;
+			rp->nostore = 1;
+			return (-1);
+		}
+		store_checkpointer_share(s, rp->wstore);
+		rp->doneev = event_new(rp->esc->base, rp->donefd[0],
+		    EV_READ | EV_PERSIST, reporter_done_cb, rp);
+		event_add(rp->doneev, NULL);
+	}
+	rp->rconf = config_ref(rp->esc->conf);
+	rp->rnow = now;
+	if (pthread_create(&rp->thread, NULL, reporter_main, rp) != 0) {
+		config_free(rp->rconf);
+		rp->rconf = NULL;
+		return (-1);
+	}
+	rp->running = 1;
+	return (0);
+}
+
+/* A run in the thread is waited for (reload: it reads the time zone). */
+void
+reporter_wait(struct reporter *rp)
+{
+	if (rp != NULL && rp->running)
+		reporter_joined(rp);
+}
+
+/* The timer fired: send what is due (in the thread, or here). */
+static void
+reporter_fire(evutil_socket_t fd, short ev, void *arg)
+{
+	struct reporter	*rp = arg;
+	int64_t		 now = (int64_t)time(NULL);
+
+	(void)fd;
+	(void)ev;
+	if (rp->running)
+		return;		/* re-armed when that run is done */
+	if (reporter_start(rp, now) == 0)
+		return;
+	reporter_done(rp, reporter_run(rp->esc->conf, rp->esc->store, now));
 }
 
 /* Create the reporter and its (unarmed) timer. */
@@ -221,16 +361,30 @@ reporter_new(struct escalator *esc)
 
 	rp = xcalloc(1, sizeof *rp);
 	rp->esc = esc;
+	rp->donefd[0] = rp->donefd[1] = -1;
 	rp->timer = evtimer_new(esc->base, reporter_fire, rp);
 	return (rp);
 }
 
-/* Free the reporter. */
+/* Free the reporter.  A run in its thread is interrupted (what it had
+ * not committed goes after the restart) and waited for. */
 void
 reporter_free(struct reporter *rp)
 {
 	if (rp == NULL)
 		return;
+	if (rp->running) {
+		store_interrupt(rp->wstore);
+		pthread_join(rp->thread, NULL);
+		config_free(rp->rconf);
+	}
+	if (rp->doneev != NULL)
+		event_free(rp->doneev);
+	if (rp->donefd[0] != -1) {
+		close(rp->donefd[0]);
+		close(rp->donefd[1]);
+	}
+	store_close(rp->wstore);
 	event_free(rp->timer);
 	free(rp);
 }

@@ -1414,6 +1414,28 @@ store_begin_as(struct store *s, const char *actor)
 	return (0);
 }
 
+/* Begin a read transaction (deferred: its snapshot is taken by its first
+ * read). */
+int
+store_begin_read(struct store *s)
+{
+	free(s->actor);
+	s->actor = NULL;
+	if (sqlite3_exec(s->db, "BEGIN DEFERRED", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		store_failed(s);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Interrupt what runs on the connection: it fails (SQLITE_INTERRUPT). */
+void
+store_interrupt(struct store *s)
+{
+	sqlite3_interrupt(s->db);
+}
+
 /* Who the log entries written now are by. */
 const char *
 store_actor(struct store *s)
@@ -3230,14 +3252,19 @@ store_items_report(struct store *s, int64_t done_since,
 	sqlite3_stmt	*st = store_stmt(s, S_ITEMS_REPORT);
 	struct item_row	*rows = NULL;
 	char		**pol = NULL, **stage = NULL;
-	size_t		 n = 0, i;
+	size_t		 n = 0, cap = 0, i;
 	int		 rc, stop = 0;
 
 	sqlite3_bind_int64(st, 1, done_since);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rows = xreallocarray(rows, n + 1, sizeof *rows);
-		pol = xreallocarray(pol, n + 1, sizeof *pol);
-		stage = xreallocarray(stage, n + 1, sizeof *stage);
+		/* Doubled: a million rows grown one at a time were a million
+		 * reallocations of a block of hundreds of MB. */
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			rows = xreallocarray(rows, cap, sizeof *rows);
+			pol = xreallocarray(pol, cap, sizeof *pol);
+			stage = xreallocarray(stage, cap, sizeof *stage);
+		}
 		item_read(st, &rows[n]);
 		pol[n] = col_text(st, ITEM_NCOLS);
 		stage[n] = col_text(st, ITEM_NCOLS + 1);

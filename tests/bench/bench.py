@@ -839,8 +839,8 @@ Where the remaining time and memory go:
 
 # ---------------------------------------------------------------------------
 # (g): the loop keeps answering (issue 15).  While the daemon goes through a
-# storm, a full export, a write lock held by another process and a large
-# import, GET /v1/status is asked every 50 ms over the control socket and
+# storm, a full export, a weekly report's CSV over every item, a write lock
+# held by another process and a large import, GET /v1/status is asked every 50 ms over the control socket and
 # the systemd watchdog pings (WATCHDOG=1 on NOTIFY_SOCKET, asked for every
 # G_WATCHDOG_MS / 2) are received by the bench.
 
@@ -883,7 +883,8 @@ def g_phase(name, lat, pings, a, b):
 
 
 def bench_g():
-    log("(g) control-API latency and watchdog gaps: storm of %d, export, %g s lock, import of %d"
+    log("(g) control-API latency and watchdog gaps: storm of %d, export, report, %g s lock,"
+        " import of %d"
         % (G_ITEMS, G_LOCK_SECONDS, G_IMPORT))
     sink = Sink()
     db = os.path.join(WORK, "g.db")
@@ -971,6 +972,24 @@ def bench_g():
         s.close()
         windows.append(("export", a, time.monotonic()))
         hwm_export = kb(proc_status(proc.pid), "VmHWM") / 1024
+        # A weekly report's CSV over every item (rendered whole, off the
+        # loop, then sent a part at a time).
+        a = time.monotonic()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sock)
+        s.sendall(b"GET /v1/reports/weekly?format=csv HTTP/1.0\r\nHost: x\r\n\r\n")
+        rbytes = 0
+        rfirst = None
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            if rfirst is None:
+                rfirst = time.monotonic() - a
+            rbytes += len(chunk)
+        s.close()
+        windows.append(("report", a, time.monotonic()))
+        hwm_report = kb(proc_status(proc.pid), "VmHWM") / 1024
         # Another process holds the write lock; an item add meanwhile.
         lk = sqlite3.connect(db, isolation_level=None, timeout=30)
         lk.execute("BEGIN IMMEDIATE")
@@ -1015,6 +1034,8 @@ def bench_g():
         sink.stop()
     return {"items": G_ITEMS, "committed": committed, "hwm_mb": hwm,
             "hwm_export_mb": hwm_export, "export_mb": nbytes / 1e6,
+            "report_mb": rbytes / 1e6, "report_first_s": rfirst,
+            "hwm_report_mb": hwm_report,
             "write_during_lock_s": write_s, "write_during_lock_rc": add.returncode,
             "import_rows": G_IMPORT, "import_rc": imp.returncode,
             "csv_mb": os.path.getsize(csv) / 1e6, "phases": phases}
@@ -1036,6 +1057,10 @@ def g_lines(g):
                % (g["items"], g["committed"], g["hwm_mb"], g["hwm_export_mb"],
                   g["export_mb"], g["write_during_lock_s"], g["write_during_lock_rc"],
                   g["import_rows"], g["csv_mb"], g["import_rc"]))
+    if "report_mb" in g:
+        out.append("    weekly report CSV over every item: %.1f MB, first byte after %.1f s"
+                   " (rendered in a thread), daemon peak after it %.1f MB"
+                   % (g["report_mb"], g["report_first_s"] or 0, g["hwm_report_mb"]))
     return out
 
 
