@@ -2033,7 +2033,7 @@ control_render_main(void *arg)
 	struct control	*ctl = arg;
 	char		 c = 1;
 
-	pthread_setname_np(pthread_self(), "report");
+	xthread_worker("report");
 	control_render_run(ctl->rrun, ctl->rstore);
 	while (write(ctl->rfd[1], &c, 1) == -1 && errno == EINTR)
 		;

@@ -258,7 +258,7 @@ reporter_main(void *arg)
 	struct reporter	*rp = arg;
 	char		 c = 1;
 
-	pthread_setname_np(pthread_self(), "reporter");
+	xthread_worker("reporter");
 	rp->result = reporter_run(rp->rconf, rp->wstore, rp->rnow);
 	while (write(rp->donefd[1], &c, 1) == -1 && errno == EINTR)
 		;
