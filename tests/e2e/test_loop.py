@@ -335,6 +335,22 @@ class Paging(H.E2ETestCase):
         self.assertIn("accepted", d.status()["items"])
 
 
+
+def import_overdue(test, d, n, prefix, timeout):
+    """Import n items accepted 30 days ago, each a row of the weekly
+    report's table (逾期事项); the report's "as of" and its CSV query."""
+    path = os.path.join(test.tmp, "overdue.csv")
+    accepted = H.local_time(int(time.time()) - 30 * 86400)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
+        for i in range(n):
+            f.write("%s-%06d,项目%06d,立项,投资项目审批科,5个工作日,%s\n"
+                    % (prefix, i, i, accepted))
+    r = d.ctl("import", path, timeout=timeout)
+    test.assertEqual(r.rc, 0, r)
+    at = H.local_time(int(time.time()))
+    return at, "/v1/reports/weekly?format=csv&at=" + at.replace(" ", "%20").replace(":", "%3A")
+
 class ReportCsv(H.E2ETestCase):
     """A report's CSV is sent a part at a time as the connection drains."""
 
@@ -345,17 +361,7 @@ class ReportCsv(H.E2ETestCase):
         # while the test reads, so every answer holds the same rows.
         mock, d, _ = self.simple_setup(policies=[H.ladder(("reminder", "催办", "+60d",
                                                            ("chat",)))])
-        # Overdue items: each is a row of the weekly table (逾期事项).
-        path = os.path.join(self.tmp, "overdue.csv")
-        accepted = H.local_time(int(time.time()) - 30 * 86400)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
-            for i in range(self.N):
-                f.write("RC-%05d,项目%05d,立项,投资项目审批科,5个工作日,%s\n" % (i, i, accepted))
-        r = d.ctl("import", path, timeout=300)
-        self.assertEqual(r.rc, 0, r)
-        at = H.local_time(int(time.time()))
-        q = "/v1/reports/weekly?format=csv&at=" + at.replace(" ", "%20").replace(":", "%3A")
+        at, q = import_overdue(self, d, self.N, "RC", timeout=300)
         st, hdr, body = http(d.socket, "GET", q)
         self.assertEqual(st, 200, body[:300])
         self.assertEqual(hdr.get("transfer-encoding"), "chunked")
@@ -407,16 +413,7 @@ class ReportOffTheLoop(H.E2ETestCase):
         import select
         mock, d, _ = self.simple_setup(policies=[H.ladder(("reminder", "催办", "+60d",
                                                            ("chat",)))])
-        path = os.path.join(self.tmp, "overdue.csv")
-        accepted = H.local_time(int(time.time()) - 30 * 86400)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("项目编码,项目名称,审批事项,承办部门,承诺时限,受理时间\n")
-            for i in range(self.N):
-                f.write("RO-%06d,项目%06d,立项,投资项目审批科,5个工作日,%s\n" % (i, i, accepted))
-        r = d.ctl("import", path, timeout=600)
-        self.assertEqual(r.rc, 0, r)
-        at = H.local_time(int(time.time()))
-        q = "/v1/reports/weekly?format=csv&at=" + at.replace(" ", "%20").replace(":", "%3A")
+        at, q = import_overdue(self, d, self.N, "RO", timeout=600)
 
         def send(path):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
