@@ -799,8 +799,10 @@ outbox_done(struct outbox *ob, struct sender *sd, int64_t outbox_id,
 	{
 		int64_t	*ids = NULL;
 		size_t	 nids = 0;
-		/* The journal entry names every item the message lists. */
-		if (store_outbox_item_ids(s, o.id, &ids, &nids) != 0)
+		/* The journal entry names every item the message lists
+		 * (read only for the journal: stderr does not list them). */
+		if (log_action_ids() &&
+		    store_outbox_item_ids(s, o.id, &ids, &nids) != 0)
 			nids = 0;
 		log_action_items(NULL, ids, nids, NULL, o.stage, o.channel,
 		    outcome, "message %lld to %s: %s (%s)", (long long)o.id,
