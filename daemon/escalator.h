@@ -14,7 +14,7 @@
  * layer 3 config: config
  * layer 4 rendering: message page
  * layer 5 store: store store_bulk store_file store_answer store_spill
- * layer 6 services: item enqueue import report notice answer
+ * layer 6 services: item enqueue import report notice answer worker
  * layer 7 engines (apart): scheduler outbox reporter
  * layer 8 shell: daemon control metrics simulate web
  * layer 9 main: main ctl
@@ -1549,6 +1549,20 @@ int		 outbox_send_test(struct outbox *, const struct channel *,
 		    outbox_test_cb, void *);
 void		 outbox_metrics(struct outbox *, void (*)(void *, const char *,
 		    const char *, int64_t), void *);
+
+/* worker.c -- an engine's job in a thread of its own on a connection of
+ * its own; its result handed back to the loop (scheduler, reporter). */
+struct worker;
+typedef int (*worker_job_fn)(const struct config *, struct store *,
+		    int64_t now);
+typedef void (*worker_done_fn)(int result, struct store *, void *);
+struct worker	*worker_new(struct event_base *, struct store *,
+		    const char *name, const char *inline_why, int reader,
+		    worker_job_fn, worker_done_fn, void *);
+int		 worker_start(struct worker *, struct config *, int64_t now);
+int		 worker_running(const struct worker *);
+void		 worker_wait(struct worker *);
+void		 worker_free(struct worker *, int interrupt);
 
 /* scheduler.c -- the one timer and the escalation step. */
 struct scheduler *scheduler_new(struct escalator *);

@@ -6,14 +6,10 @@
  * reporter_next_at() take the clock as an argument: the daemon's timer and
  * the simulation call the same two functions.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -26,28 +22,19 @@
 
 /*
  * The reporter runs off the loop, as the step does: reporter_run() in a
- * thread of its own on a connection of its own (wstore), so that
+ * thread of its own on a connection of its own (worker.c), so that
  * rendering a report over a million items (seconds) never stalls the
  * loop.  Each report is rendered from a snapshot outside any write
  * transaction, then claimed and queued in a short one on that
- * connection.  When the thread is done it writes a byte to donefd[1]; the
- * loop joins it and goes on as after an inline run (delivery kicked, the
- * timer re-armed).  Without a second connection (":memory:") it runs
- * inline.
+ * connection.  When the thread is done the loop goes on as after an
+ * inline run (delivery kicked, the timer re-armed).  Without a second
+ * connection (":memory:") it runs inline.
  */
 struct reporter {
 	struct escalator	*esc;
 	struct event		*timer;
 	int64_t			 next;
-	struct store		*wstore;	/* the thread's */
-	int			 nostore;	/* it cannot be opened */
-	int			 donefd[2];
-	struct event		*doneev;
-	pthread_t		 thread;
-	int			 running;	/* a thread runs */
-	struct config		*rconf;		/* its configuration */
-	int64_t			 rnow;		/* its "now" */
-	int			 result;	/* its result */
+	struct worker		*worker;	/* its thread */
 };
 
 /* ------------------------------------------------------------------ */
@@ -251,90 +238,20 @@ reporter_done(struct reporter *rp, int n)
 	reporter_arm(rp);
 }
 
-/* The reporter's thread: reporter_run() on the thread's own connection. */
-static void *
-reporter_main(void *arg)
-{
-	struct reporter	*rp = arg;
-	char		 c = 1;
-
-	xthread_worker("reporter");
-	rp->result = reporter_run(rp->rconf, rp->wstore, rp->rnow);
-	while (write(rp->donefd[1], &c, 1) == -1 && errno == EINTR)
-		;
-	return (NULL);
-}
-
-/* The thread is done: join it and go on on the loop. */
+/* The reporter's thread is done (on the loop). */
 static void
-reporter_joined(struct reporter *rp)
+reporter_joined(int result, struct store *ws, void *arg)
 {
-	char	 buf[16];
-
-	pthread_join(rp->thread, NULL);
-	while (read(rp->donefd[0], buf, sizeof buf) > 0)
-		;
-	rp->running = 0;
-	config_free(rp->rconf);
-	rp->rconf = NULL;
-	reporter_done(rp, rp->result);
-}
-
-static void
-reporter_done_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	reporter_joined(arg);
-}
-
-/* Start a run in the thread; -1 when it cannot run there. */
-static int
-reporter_start(struct reporter *rp, int64_t now)
-{
-	struct store	*s = rp->esc->store;
-	char		*err = NULL;
-
-	if (rp->nostore)
-		return (-1);
-	if (rp->wstore == NULL) {
-		if (strcmp(store_path(s), ":memory:") == 0 ||
-		    pipe2(rp->donefd, O_NONBLOCK | O_CLOEXEC) != 0) {
-			rp->nostore = 1;
-			return (-1);
-		}
-		if ((rp->wstore = store_open(store_path(s), &err)) == NULL) {
-			log_warnx("reporter: reports are rendered on the loop:"
-			    " %s", err ? err : "no connection of its own");
-			free(err);
-			close(rp->donefd[0]);
-			close(rp->donefd[1]);
-			rp->donefd[0] = rp->donefd[1] = -1;
-			rp->nostore = 1;
-			return (-1);
-		}
-		store_checkpointer_share(s, rp->wstore);
-		rp->doneev = event_new(rp->esc->base, rp->donefd[0],
-		    EV_READ | EV_PERSIST, reporter_done_cb, rp);
-		event_add(rp->doneev, NULL);
-	}
-	rp->rconf = config_ref(rp->esc->conf);
-	rp->rnow = now;
-	if (pthread_create(&rp->thread, NULL, reporter_main, rp) != 0) {
-		config_free(rp->rconf);
-		rp->rconf = NULL;
-		return (-1);
-	}
-	rp->running = 1;
-	return (0);
+	(void)ws;
+	reporter_done(arg, result);
 }
 
 /* A run in the thread is waited for (reload: it reads the time zone). */
 void
 reporter_wait(struct reporter *rp)
 {
-	if (rp != NULL && rp->running)
-		reporter_joined(rp);
+	if (rp != NULL)
+		worker_wait(rp->worker);
 }
 
 /* The timer fired: send what is due (in the thread, or here). */
@@ -346,9 +263,9 @@ reporter_fire(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (rp->running)
+	if (worker_running(rp->worker))
 		return;		/* re-armed when that run is done */
-	if (reporter_start(rp, now) == 0)
+	if (worker_start(rp->worker, rp->esc->conf, now) == 0)
 		return;
 	reporter_done(rp, reporter_run(rp->esc->conf, rp->esc->store, now));
 }
@@ -361,7 +278,9 @@ reporter_new(struct escalator *esc)
 
 	rp = xcalloc(1, sizeof *rp);
 	rp->esc = esc;
-	rp->donefd[0] = rp->donefd[1] = -1;
+	rp->worker = worker_new(esc->base, esc->store, "reporter",
+	    "reporter: reports are rendered on the loop", 0, reporter_run,
+	    reporter_joined, rp);
 	rp->timer = evtimer_new(esc->base, reporter_fire, rp);
 	return (rp);
 }
@@ -373,18 +292,7 @@ reporter_free(struct reporter *rp)
 {
 	if (rp == NULL)
 		return;
-	if (rp->running) {
-		store_interrupt(rp->wstore);
-		pthread_join(rp->thread, NULL);
-		config_free(rp->rconf);
-	}
-	if (rp->doneev != NULL)
-		event_free(rp->doneev);
-	if (rp->donefd[0] != -1) {
-		close(rp->donefd[0]);
-		close(rp->donefd[1]);
-	}
-	store_close(rp->wstore);
+	worker_free(rp->worker, 1);
 	event_free(rp->timer);
 	free(rp);
 }

@@ -23,13 +23,13 @@
 
 /*
  * The step runs off the loop: in a thread of its own on a connection of
- * its own (wstore), so that a storm of a million due tracks, seconds of
+ * its own (worker.c), so that a storm of a million due tracks, seconds of
  * work in one transaction, never stalls the loop.  Meanwhile the loop
  * goes on serving: reads see the last commit (WAL), a write meets the
  * step's lock and answers 503 at once (STORE_BUSY_MS).  When the thread
- * is done it writes a byte to donefd[1]; the loop joins it and goes on
- * as after an inline step (hooks, the timer re-armed).  Without a second
- * connection (":memory:") the step runs inline as before.
+ * is done the loop goes on as after an inline step (hooks, the timer
+ * re-armed).  Without a second connection (":memory:") the step runs
+ * inline as before.
  */
 struct scheduler {
 	struct escalator	*esc;
@@ -37,15 +37,7 @@ struct scheduler {
 	int64_t			 next;		/* 0: nothing scheduled */
 	int			 clockfd;	/* wall-clock step detector */
 	struct event		*clockev;
-	struct store		*wstore;	/* the step thread's */
-	int			 nostore;	/* it cannot be opened */
-	int			 donefd[2];
-	struct event		*doneev;
-	pthread_t		 thread;
-	int			 running;	/* a step thread runs */
-	struct config		*sconf;		/* its configuration */
-	int64_t			 snow;		/* its "now" */
-	int			 result;	/* its result */
+	struct worker		*worker;	/* the step's thread */
 };
 
 /*
@@ -1014,97 +1006,24 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 	return (rc == 0 ? st.queued : -1);
 }
 
-/* The step thread: the step on the thread's own connection. */
-static void *
-scheduler_main(void *arg)
-{
-	struct scheduler	*sc = arg;
-	char			 c = 1;
-
-	xthread_worker("step");
-	sc->result = scheduler_step(sc->sconf, sc->wstore, sc->snow);
-	while (write(sc->donefd[1], &c, 1) == -1 && errno == EINTR)
-		;
-	return (NULL);
-}
-
 static void scheduler_done(struct scheduler *, int);
 
-/* The step thread is done: join it and go on on the loop. */
+/* The step's thread is done (on the loop). */
 static void
-scheduler_joined(struct scheduler *sc)
+scheduler_joined(int result, struct store *ws, void *arg)
 {
-	char	 buf[16];
-
-	pthread_join(sc->thread, NULL);
-	while (read(sc->donefd[0], buf, sizeof buf) > 0)
-		;
-	sc->running = 0;
-	config_free(sc->sconf);
-	sc->sconf = NULL;
-	if (sc->result < 0)
+	if (result < 0)
 		log_warnx("scheduler: step failed: %s; retrying in 5 s",
-		    store_error(sc->wstore));
-	scheduler_done(sc, sc->result);
-}
-
-static void
-scheduler_done_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	scheduler_joined(arg);
-}
-
-/* Start the step in its thread; -1 when it cannot run there. */
-static int
-scheduler_start(struct scheduler *sc, int64_t now)
-{
-	char	*err = NULL;
-
-	if (sc->nostore)
-		return (-1);
-	if (sc->wstore == NULL) {
-		if (strcmp(store_path(sc->esc->store), ":memory:") == 0 ||
-		    pipe2(sc->donefd, O_NONBLOCK | O_CLOEXEC) != 0) {
-			sc->nostore = 1;
-			return (-1);
-		}
-		if ((sc->wstore = store_open(store_path(sc->esc->store),
-		    &err)) == NULL || store_reader_start(sc->wstore,
-		    &err) != 0) {
-			log_warnx("scheduler: the step runs on the loop: %s",
-			    err ? err : "no connection of its own");
-			free(err);
-			store_close(sc->wstore);
-			sc->wstore = NULL;
-			close(sc->donefd[0]);
-			close(sc->donefd[1]);
-			sc->nostore = 1;
-			return (-1);
-		}
-		store_checkpointer_share(sc->esc->store, sc->wstore);
-		sc->doneev = event_new(sc->esc->base, sc->donefd[0],
-		    EV_READ | EV_PERSIST, scheduler_done_cb, sc);
-		event_add(sc->doneev, NULL);
-	}
-	sc->sconf = config_ref(sc->esc->conf);
-	sc->snow = now;
-	if (pthread_create(&sc->thread, NULL, scheduler_main, sc) != 0) {
-		config_free(sc->sconf);
-		sc->sconf = NULL;
-		return (-1);
-	}
-	sc->running = 1;
-	return (0);
+		    store_error(ws));
+	scheduler_done(arg, result);
 }
 
 /* A step running in its thread is waited for (reload, shutdown). */
 void
 scheduler_wait(struct scheduler *sc)
 {
-	if (sc != NULL && sc->running)
-		scheduler_joined(sc);
+	if (sc != NULL)
+		worker_wait(sc->worker);
 }
 
 /* The timer fired: step (in the step's thread, or here), then go on. */
@@ -1117,9 +1036,9 @@ scheduler_fire(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (sc->running)
+	if (worker_running(sc->worker))
 		return;		/* re-armed when that step is done */
-	if (scheduler_start(sc, now) == 0)
+	if (worker_start(sc->worker, sc->esc->conf, now) == 0)
 		return;
 	n = scheduler_step(sc->esc->conf, sc->esc->store, now);
 	if (n < 0)
@@ -1189,7 +1108,9 @@ scheduler_new(struct escalator *esc)
 
 	sc = xcalloc(1, sizeof *sc);
 	sc->esc = esc;
-	sc->donefd[0] = sc->donefd[1] = -1;
+	sc->worker = worker_new(esc->base, esc->store, "step",
+	    "scheduler: the step runs on the loop", 1, scheduler_step,
+	    scheduler_joined, sc);
 	sc->timer = evtimer_new(esc->base, scheduler_fire, sc);
 	sc->clockfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (sc->clockfd != -1) {
@@ -1207,17 +1128,7 @@ scheduler_free(struct scheduler *sc)
 {
 	if (sc == NULL)
 		return;
-	if (sc->running) {
-		pthread_join(sc->thread, NULL);
-		config_free(sc->sconf);
-	}
-	if (sc->doneev != NULL)
-		event_free(sc->doneev);
-	if (sc->donefd[0] != -1) {
-		close(sc->donefd[0]);
-		close(sc->donefd[1]);
-	}
-	store_close(sc->wstore);
+	worker_free(sc->worker, 0);
 	event_free(sc->timer);
 	if (sc->clockev != NULL)
 		event_free(sc->clockev);
