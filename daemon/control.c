@@ -65,11 +65,8 @@ struct control {
 	char			 peer_name[64];	/* "" when not looked up */
 	struct control_import	*imp;		/* an import running */
 	/* Reports rendered off the loop (control_render below). */
-	struct store		*rstore;	/* the render thread's */
-	int			 rnostore;	/* it cannot be opened */
-	int			 rfd[2];
-	struct event		*rev;
-	pthread_t		 rthread;
+	struct worker		*rworker;	/* the render thread */
+	struct event		*rnext;		/* the next one's turn */
 	struct control_render	*rrun;		/* rendering now */
 	TAILQ_HEAD(, control_render) rwait;	/* waiting their turn */
 	size_t			 nrwait;
@@ -1841,8 +1838,8 @@ control_rcsv_start(struct control_req *cr, struct table *t)
 /*
  * A report is rendered off the loop: over a million items that is
  * seconds of work (its counts and rankings need every item).  A thread
- * renders it on a connection of its own (rstore) in a read transaction,
- * one snapshot, and hands it back through a pipe; the loop answers (a
+ * renders it on a connection of its own (worker.c) in a read transaction,
+ * one snapshot, and hands it back to the loop, which answers (a
  * report to send is queued then, in one short transaction).  One report
  * renders at a time, as each holds the items it reads in memory
  * meanwhile; up to CONTROL_RENDERS_WAITING more requests wait their turn
@@ -2026,47 +2023,39 @@ control_render_answer(struct control_render *r)
 	}
 }
 
-/* The render thread. */
-static void *
-control_render_main(void *arg)
+/* The render thread's job. */
+static int
+control_render_job(const struct config *conf, struct store *s, int64_t now,
+    void *run)
 {
-	struct control	*ctl = arg;
-	char		 c = 1;
-
-	xthread_worker("report");
-	control_render_run(ctl->rrun, ctl->rstore);
-	while (write(ctl->rfd[1], &c, 1) == -1 && errno == EINTR)
-		;
-	return (NULL);
+	(void)conf;
+	(void)now;
+	control_render_run(run, s);
+	return (0);
 }
 
-/* Join the render thread and answer its request. */
+/* The render is done (or a reload waited for it): answer; the next
+ * starts on the loop's next turn (not inside a reload). */
 static void
-control_render_joined(struct control *ctl)
+control_render_joined(int result, struct store *ws, void *arg, void *run)
 {
-	struct control_render	*r = ctl->rrun;
-	char			 buf[16];
+	struct control	*ctl = arg;
 
-	pthread_join(ctl->rthread, NULL);
-	while (read(ctl->rfd[0], buf, sizeof buf) > 0)
-		;
+	(void)result;
+	(void)ws;
 	ctl->rrun = NULL;
-	control_render_answer(r);
-	control_render_free(r);
+	control_render_answer(run);
+	control_render_free(run);
+	if (!TAILQ_EMPTY(&ctl->rwait))
+		event_active(ctl->rnext, EV_TIMEOUT, 0);
 }
 
-/* The render is done (or a reload waited for it): answer, start the
- * next. */
 static void
-control_render_done(evutil_socket_t fd, short what, void *arg)
+control_render_next_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct control	*ctl = arg;
-
 	(void)fd;
 	(void)what;
-	if (ctl->rrun != NULL)
-		control_render_joined(ctl);
-	control_render_next(ctl);
+	control_render_next(arg);
 }
 
 /* Start a render in the thread: 0, or -1 when it must run inline. */
@@ -2074,35 +2063,9 @@ static int
 control_render_start(struct control_render *r)
 {
 	struct control	*ctl = r->ctl;
-	struct store	*s = ctl->esc->store;
-	char		*err = NULL;
 
-	if (ctl->rnostore)
-		return (-1);
-	if (ctl->rstore == NULL) {
-		if (strcmp(store_path(s), ":memory:") == 0 ||
-		    pipe2(ctl->rfd, O_NONBLOCK | O_CLOEXEC) != 0) {
-			ctl->rnostore = 1;
-			return (-1);
-		}
-		if ((ctl->rstore = store_open(store_path(s), &err)) == NULL) {
-			log_warnx("api: reports are rendered on the loop: %s",
-			    err ? err : "no connection of its own");
-			free(err);
-			close(ctl->rfd[0]);
-			close(ctl->rfd[1]);
-			ctl->rfd[0] = ctl->rfd[1] = -1;
-			ctl->rnostore = 1;
-			return (-1);
-		}
-		store_checkpointer_share(s, ctl->rstore);
-		ctl->rev = event_new(ctl->esc->base, ctl->rfd[0],
-		    EV_READ | EV_PERSIST, control_render_done, ctl);
-		event_add(ctl->rev, NULL);
-	}
 	ctl->rrun = r;
-	if (pthread_create(&ctl->rthread, NULL, control_render_main,
-	    ctl) != 0) {
+	if (worker_start(ctl->rworker, r->conf, 0, r) != 0) {
 		ctl->rrun = NULL;
 		return (-1);
 	}
@@ -2179,11 +2142,8 @@ control_render_request(struct control_req *cr, const struct report_conf *rc,
 void
 control_renders_wait(struct control *ctl)
 {
-	if (ctl == NULL || ctl->rrun == NULL)
-		return;
-	control_render_joined(ctl);
-	if (!TAILQ_EMPTY(&ctl->rwait))
-		event_active(ctl->rev, EV_READ, 0);
+	if (ctl != NULL)
+		worker_wait(ctl->rworker);
 }
 
 /* At shutdown: interrupt the render, wait for it; no answers. */
@@ -2192,9 +2152,9 @@ control_render_stop(struct control *ctl)
 {
 	struct control_render	*r;
 
+	worker_free(ctl->rworker, 1);
+	ctl->rworker = NULL;
 	if (ctl->rrun != NULL) {
-		store_interrupt(ctl->rstore);
-		pthread_join(ctl->rthread, NULL);
 		control_render_free(ctl->rrun);
 		ctl->rrun = NULL;
 	}
@@ -2203,14 +2163,9 @@ control_render_stop(struct control *ctl)
 		control_render_free(r);
 	}
 	ctl->nrwait = 0;
-	if (ctl->rev != NULL)
-		event_free(ctl->rev);
-	if (ctl->rfd[0] != -1) {
-		close(ctl->rfd[0]);
-		close(ctl->rfd[1]);
-	}
-	store_close(ctl->rstore);
-	ctl->rstore = NULL;
+	if (ctl->rnext != NULL)
+		event_free(ctl->rnext);
+	ctl->rnext = NULL;
 }
 
 /* GET /v1/reports/NAME?group=&at=&format=markdown|text|csv|xlsx */
@@ -3308,7 +3263,10 @@ control_new(struct escalator *esc, char **err)
 	ctl = xcalloc(1, sizeof *ctl);
 	TAILQ_INIT(&ctl->sims);
 	TAILQ_INIT(&ctl->rwait);
-	ctl->rfd[0] = ctl->rfd[1] = -1;
+	ctl->rworker = worker_new(esc->base, esc->store, "report",
+	    "api: reports are rendered on the loop", 0, control_render_job,
+	    control_render_joined, ctl);
+	ctl->rnext = event_new(esc->base, -1, 0, control_render_next_cb, ctl);
 	ctl->esc = esc;
 	ctl->fd = -1;
 	ctl->path = xstrdup(conf->socket);

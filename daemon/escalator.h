@@ -1550,16 +1550,18 @@ int		 outbox_send_test(struct outbox *, const struct channel *,
 void		 outbox_metrics(struct outbox *, void (*)(void *, const char *,
 		    const char *, int64_t), void *);
 
-/* worker.c -- an engine's job in a thread of its own on a connection of
- * its own; its result handed back to the loop (scheduler, reporter). */
+/* worker.c -- a job in a thread of its own on a connection of its own;
+ * its result handed back to the loop (the step, reports). */
 struct worker;
 typedef int (*worker_job_fn)(const struct config *, struct store *,
-		    int64_t now);
-typedef void (*worker_done_fn)(int result, struct store *, void *);
+		    int64_t now, void *run);
+typedef void (*worker_done_fn)(int result, struct store *, void *arg,
+		    void *run);
 struct worker	*worker_new(struct event_base *, struct store *,
 		    const char *name, const char *inline_why, int reader,
-		    worker_job_fn, worker_done_fn, void *);
-int		 worker_start(struct worker *, struct config *, int64_t now);
+		    worker_job_fn, worker_done_fn, void *arg);
+int		 worker_start(struct worker *, struct config *, int64_t now,
+		    void *run);
 int		 worker_running(const struct worker *);
 void		 worker_wait(struct worker *);
 void		 worker_free(struct worker *, int interrupt);

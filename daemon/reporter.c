@@ -238,11 +238,21 @@ reporter_done(struct reporter *rp, int n)
 	reporter_arm(rp);
 }
 
+/* A run in the reporter's thread. */
+static int
+reporter_job(const struct config *conf, struct store *s, int64_t now,
+    void *run)
+{
+	(void)run;
+	return (reporter_run(conf, s, now));
+}
+
 /* The reporter's thread is done (on the loop). */
 static void
-reporter_joined(int result, struct store *ws, void *arg)
+reporter_joined(int result, struct store *ws, void *arg, void *run)
 {
 	(void)ws;
+	(void)run;
 	reporter_done(arg, result);
 }
 
@@ -265,7 +275,7 @@ reporter_fire(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (worker_running(rp->worker))
 		return;		/* re-armed when that run is done */
-	if (worker_start(rp->worker, rp->esc->conf, now) == 0)
+	if (worker_start(rp->worker, rp->esc->conf, now, NULL) == 0)
 		return;
 	reporter_done(rp, reporter_run(rp->esc->conf, rp->esc->store, now));
 }
@@ -279,7 +289,7 @@ reporter_new(struct escalator *esc)
 	rp = xcalloc(1, sizeof *rp);
 	rp->esc = esc;
 	rp->worker = worker_new(esc->base, esc->store, "reporter",
-	    "reporter: reports are rendered on the loop", 0, reporter_run,
+	    "reporter: reports are rendered on the loop", 0, reporter_job,
 	    reporter_joined, rp);
 	rp->timer = evtimer_new(esc->base, reporter_fire, rp);
 	return (rp);

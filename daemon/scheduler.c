@@ -1008,10 +1008,20 @@ scheduler_step(const struct config *conf, struct store *s, int64_t now)
 
 static void scheduler_done(struct scheduler *, int);
 
+/* The step in its thread. */
+static int
+scheduler_job(const struct config *conf, struct store *s, int64_t now,
+    void *run)
+{
+	(void)run;
+	return (scheduler_step(conf, s, now));
+}
+
 /* The step's thread is done (on the loop). */
 static void
-scheduler_joined(int result, struct store *ws, void *arg)
+scheduler_joined(int result, struct store *ws, void *arg, void *run)
 {
+	(void)run;
 	if (result < 0)
 		log_warnx("scheduler: step failed: %s; retrying in 5 s",
 		    store_error(ws));
@@ -1038,7 +1048,7 @@ scheduler_fire(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (worker_running(sc->worker))
 		return;		/* re-armed when that step is done */
-	if (worker_start(sc->worker, sc->esc->conf, now) == 0)
+	if (worker_start(sc->worker, sc->esc->conf, now, NULL) == 0)
 		return;
 	n = scheduler_step(sc->esc->conf, sc->esc->store, now);
 	if (n < 0)
@@ -1109,7 +1119,7 @@ scheduler_new(struct escalator *esc)
 	sc = xcalloc(1, sizeof *sc);
 	sc->esc = esc;
 	sc->worker = worker_new(esc->base, esc->store, "step",
-	    "scheduler: the step runs on the loop", 1, scheduler_step,
+	    "scheduler: the step runs on the loop", 1, scheduler_job,
 	    scheduler_joined, sc);
 	sc->timer = evtimer_new(esc->base, scheduler_fire, sc);
 	sc->clockfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);

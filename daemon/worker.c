@@ -39,6 +39,7 @@ struct worker {
 	int			 running;
 	struct config		*conf;		/* the run's */
 	int64_t			 now;		/* the run's */
+	void			*run;		/* the run's own */
 	int			 result;	/* the run's */
 };
 
@@ -49,7 +50,7 @@ worker_main(void *arg)
 	char		 c = 1;
 
 	xthread_worker(w->name);
-	w->result = w->job(w->conf, w->wstore, w->now);
+	w->result = w->job(w->conf, w->wstore, w->now, w->run);
 	while (write(w->donefd[1], &c, 1) == -1 && errno == EINTR)
 		;
 	return (NULL);
@@ -67,7 +68,7 @@ worker_joined(struct worker *w)
 	w->running = 0;
 	config_free(w->conf);
 	w->conf = NULL;
-	w->done(w->result, w->wstore, w->arg);
+	w->done(w->result, w->wstore, w->arg, w->run);
 }
 
 static void
@@ -135,12 +136,13 @@ worker_open(struct worker *w)
 }
 
 /*
- * Run the job in the thread with conf (referenced for the run) and now:
- * 0 started (done is called on the loop when it ends), -1 when it cannot
+ * Run the job in the thread with conf (referenced for the run), now and
+ * the run's own pointer (the caller's: given back to job and done): 0
+ * started (done is called on the loop when it ends), -1 when it cannot
  * run in a thread (the caller runs it inline).  Not while one runs.
  */
 int
-worker_start(struct worker *w, struct config *conf, int64_t now)
+worker_start(struct worker *w, struct config *conf, int64_t now, void *run)
 {
 	if (w->nostore || w->running)
 		return (-1);
@@ -150,6 +152,7 @@ worker_start(struct worker *w, struct config *conf, int64_t now)
 	}
 	w->conf = config_ref(conf);
 	w->now = now;
+	w->run = run;
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		config_free(w->conf);
 		w->conf = NULL;
@@ -176,8 +179,9 @@ worker_wait(struct worker *w)
 
 /*
  * Free the worker.  A run in the thread is waited for, without its done
- * (the loop is going away); interrupt: its statement is interrupted first
- * (what it had not committed is done after the restart).
+ * (the loop is going away: the run's own pointer stays the caller's);
+ * interrupt: its statement is interrupted first (what it had not
+ * committed is done after the restart).
  */
 void
 worker_free(struct worker *w, int interrupt)
