@@ -14,7 +14,6 @@
 #include <limits.h>
 #include <malloc.h>
 #include <pwd.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +63,7 @@ struct control {
 	uid_t			 peer_uid;	/* the last peer's user name, */
 	char			 peer_name[64];	/* "" when not looked up */
 	struct control_import	*imp;		/* an import running */
+	struct worker		*iworker;	/* its thread */
 	/* Reports rendered off the loop (control_render below). */
 	struct worker		*rworker;	/* the render thread */
 	struct event		*rnext;		/* the next one's turn */
@@ -2277,9 +2277,9 @@ control_metrics(struct evhttp_request *req, struct escalator *esc)
 /*
  * An import runs off the loop: a file of 100,000 rows is a second or two
  * of work in one transaction.  A thread of its own imports it on a
- * connection of its own while the loop goes on serving (reads from the
- * last commit; writes meet the import's lock and answer 503 at once), then
- * hands the outcome back through a pipe and the loop answers.  One import
+ * connection of its own (worker.c) while the loop goes on serving (reads
+ * from the last commit; writes meet the import's lock and answer 503 at
+ * once), then hands the outcome back and the loop answers.  One import
  * at a time; without a connection of its own (":memory:") it runs inline.
  * A client that leaves meanwhile leaves its request to be answered (and
  * freed) when the import is done; at shutdown the import is waited for.
@@ -2287,15 +2287,9 @@ control_metrics(struct evhttp_request *req, struct escalator *esc)
 struct control_import {
 	struct control		*ctl;
 	struct evhttp_request	*req;
-	struct config		*conf;
-	struct store		*s;
 	struct evbuffer		*body;		/* the request's, moved here */
 	char			*enc;
 	int			 dry_run;
-	int64_t			 now;
-	pthread_t		 thread;
-	int			 fd[2];
-	struct event		*ev;
 	int			 rc;		/* 0, -1 refused, -2 db */
 	json_t			*result, *problems;
 	struct api_error	 e;
@@ -2304,16 +2298,17 @@ struct control_import {
 	char			 actor[384];	/* "import:FILE (ACTOR)" */
 };
 
-/* The import thread: import_csv() in a transaction of its own. */
-static void *
-control_import_main(void *arg)
+/* The import thread's job: import_csv() in a transaction of its own. */
+static int
+control_import_job(const struct config *conf, struct store *s, int64_t now,
+    void *run)
 {
-	struct control_import	*ci = arg;
+	struct control_import	*ci = run;
 	size_t			 len = evbuffer_get_length(ci->body);
 	const char		*data = "";
-	char			 c = 1;
 
-	xthread_worker("import");
+	/* A write lock held elsewhere: a quick 503, not a wait. */
+	store_busy_timeout(s, STORE_BUSY_MS);
 	/*
 	 * Made contiguous here, off the loop (a copy of up to 256 MiB).  The
 	 * chains it was read into are freed as they are copied, but their
@@ -2324,59 +2319,52 @@ control_import_main(void *arg)
 		data = (const char *)evbuffer_pullup(ci->body, -1);
 		malloc_trim(0);
 	}
-	if (store_begin_as(ci->s, ci->actor) != 0)
+	if (store_begin_as(s, ci->actor) != 0)
 		ci->rc = -2;
 	else if (data == NULL) {
 		api_error_set(&ci->e, 500, NULL, "out of memory for the file");
 		ci->rc = -1;
-		store_rollback(ci->s);
-	} else if (import_csv(ci->conf, ci->s, data, len, ci->enc,
-	    ci->dry_run, ci->now, &ci->result, &ci->problems, &ci->e) != 0) {
+		store_rollback(s);
+	} else if (import_csv(conf, s, data, len, ci->enc, ci->dry_run, now,
+	    &ci->result, &ci->problems, &ci->e) != 0) {
 		ci->rc = ci->e.status == 0 ? -2 : -1;
 		if (ci->rc == -1)
-			store_rollback(ci->s);
+			store_rollback(s);
 	} else if (ci->dry_run)
-		store_rollback(ci->s);
-	else if (store_commit(ci->s) != 0)
+		store_rollback(s);
+	else if (store_commit(s) != 0)
 		ci->rc = -2;
 	if (ci->rc == -2) {
 		snprintf(ci->dberr, sizeof ci->dberr, "%s", ci->e.msg[0] !=
-		    '\0' ? ci->e.msg : store_error(ci->s));
-		ci->busy = store_busy(ci->s);
-		store_rollback(ci->s);
+		    '\0' ? ci->e.msg : store_error(s));
+		ci->busy = store_busy(s);
+		store_rollback(s);
 	}
 	evbuffer_free(ci->body);
 	ci->body = NULL;
-	while (write(ci->fd[1], &c, 1) == -1 && errno == EINTR)
-		;
-	return (NULL);
+	return (ci->rc);
 }
 
-/* Join the import thread and free what it used (not the answer). */
+/* What the import used (not the answer). */
 static void
-control_import_join(struct control_import *ci)
+control_import_release(struct control_import *ci)
 {
-	pthread_join(ci->thread, NULL);
-	event_free(ci->ev);
-	close(ci->fd[0]);
-	close(ci->fd[1]);
-	store_close(ci->s);
-	config_free(ci->conf);
 	free(ci->enc);
 	ci->ctl->imp = NULL;
 }
 
 /* The import is done: answer (a client that left: the request is freed). */
 static void
-control_import_done(evutil_socket_t fd, short what, void *arg)
+control_import_done(int result, struct store *ws, void *arg, void *run)
 {
-	struct control_import	*ci = arg;
+	struct control_import	*ci = run;
 	struct escalator	*esc = ci->ctl->esc;
 	json_t			*o;
 
-	(void)fd;
-	(void)what;
-	control_import_join(ci);
+	(void)result;
+	(void)ws;
+	(void)arg;
+	control_import_release(ci);
 	if (ci->rc == -2) {
 		log_warnx("api: import: %s", ci->dberr);
 		json_decref(ci->result);
@@ -2420,53 +2408,28 @@ control_import_start(struct control_req *cr, const char *enc, int dry_run,
 {
 	struct escalator	*esc = cr->ctl->esc;
 	struct control_import	*ci;
-	char			*err = NULL;
 
-	if (strcmp(store_path(esc->store), ":memory:") == 0)
-		return (-1);
 	ci = xcalloc(1, sizeof *ci);
-	if ((ci->s = store_open(store_path(esc->store), &err)) == NULL) {
-		log_warnx("api: import runs on the loop: %s", err);
-		free(err);
-		free(ci);
-		return (-1);
-	}
-	if (pipe2(ci->fd, O_NONBLOCK | O_CLOEXEC) != 0) {
-		store_close(ci->s);
-		free(ci);
-		return (-1);
-	}
-	store_busy_timeout(ci->s, STORE_BUSY_MS);
-	store_checkpointer_share(esc->store, ci->s);
 	ci->ctl = cr->ctl;
 	ci->req = cr->req;
-	ci->conf = config_ref(esc->conf);
 	ci->body = evbuffer_new();
 	ci->enc = xstrdup(enc);
 	ci->dry_run = dry_run;
 	snprintf(ci->actor, sizeof ci->actor, "%s", actor);
-	ci->now = (int64_t)time(NULL);
-	ci->ev = event_new(esc->base, ci->fd[0], EV_READ, control_import_done,
-	    ci);
 	if (ci->body == NULL || evbuffer_add_buffer(ci->body,
 	    evhttp_request_get_input_buffer(cr->req)) != 0 ||
-	    pthread_create(&ci->thread, NULL, control_import_main, ci) != 0) {
+	    worker_start(cr->ctl->iworker, esc->conf, (int64_t)time(NULL),
+	    ci) != 0) {
 		/* What moved goes back: the import runs inline. */
 		if (ci->body != NULL) {
 			evbuffer_add_buffer(evhttp_request_get_input_buffer(
 			    cr->req), ci->body);
 			evbuffer_free(ci->body);
 		}
-		event_free(ci->ev);
-		close(ci->fd[0]);
-		close(ci->fd[1]);
-		store_close(ci->s);
-		config_free(ci->conf);
 		free(ci->enc);
 		free(ci);
 		return (-1);
 	}
-	event_add(ci->ev, NULL);
 	cr->ctl->imp = ci;
 	return (0);
 }
@@ -2477,9 +2440,11 @@ control_import_stop(struct control *ctl)
 {
 	struct control_import	*ci = ctl->imp;
 
+	worker_free(ctl->iworker, 0);
+	ctl->iworker = NULL;
 	if (ci == NULL)
 		return;
-	control_import_join(ci);
+	control_import_release(ci);
 	json_decref(ci->result);
 	json_decref(ci->problems);
 	free(ci);
@@ -3267,6 +3232,9 @@ control_new(struct escalator *esc, char **err)
 	    "api: reports are rendered on the loop", 0, control_render_job,
 	    control_render_joined, ctl);
 	ctl->rnext = event_new(esc->base, -1, 0, control_render_next_cb, ctl);
+	ctl->iworker = worker_new(esc->base, esc->store, "import",
+	    "api: import runs on the loop", 0, control_import_job,
+	    control_import_done, ctl);
 	ctl->esc = esc;
 	ctl->fd = -1;
 	ctl->path = xstrdup(conf->socket);
