@@ -413,8 +413,12 @@ class LogFilters(H.E2ETestCase):
         _, d, _ = self.simple_setup()
         d.add_item(project="FOL-OLD", deadline="+86400")
         argv = [H.CTL, "-s", d.socket, "log", "--follow", "--project", "FOL-NEW"]
+        # SIGINT at its default, as a terminal's foreground job has it: a
+        # suite started in the background by a shell without job control
+        # inherits it ignored (and exec keeps an ignored signal ignored).
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=H.sanitizer_env())
+                             env=H.sanitizer_env(),
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.addCleanup(p.stderr.close)
         self.addCleanup(p.stdout.close)
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
