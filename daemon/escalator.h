@@ -913,6 +913,8 @@ int		 store_item_get(struct store *, int64_t id, struct item_row *);
 int		 store_item_find(struct store *, int64_t project_id, const char *kind,
 		    const char *department, int64_t *id);
 int		 store_item_insert(struct store *, struct item_row *);
+int		 store_count_new_items(struct store *, int64_t, int64_t);
+int		 store_count_new_tracks(struct store *, int64_t, int64_t);
 int		 store_item_update(struct store *, const struct item_row *);
 int		 store_item_list(struct store *, const char *status, const char *project,
 		    int limit, store_item_cb, void *);

@@ -12,6 +12,12 @@
  * transaction; the SQL stays in this file, next to the schema of store.c
  * it writes.
  *
+ * The new items and tracks are counted (status counts, the tracks' open
+ * flags) BULK_ROWS at a time, by store_count_new_items() and
+ * store_count_new_tracks() over the ids just written, as store.c counts
+ * one row it inserts (schema 18: no insert triggers, which would also
+ * make SQLite copy every multi-row insert into a temporary table).
+ *
  * Two settings keep SQLite from writing a statement journal (a temporary
  * file, a write per page changed) for every insert: the inserts say OR
  * IGNORE, so that no row can abort them half-way (none conflicts, and
@@ -55,7 +61,7 @@ enum {
 #define TRACK_INSERT "INSERT OR IGNORE INTO tracks (id, item_id, kind," \
 	" policy, due_at, stage, stage_name, rep, next_at, item_open) VALUES "
 /* item_open as store.c's S_TRACK_INSERT sets it (the item again, as the
- * last parameter: an item written later sets it by its trigger). */
+ * last parameter: an item written later sets it when it is counted). */
 #define TRACK_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce((SELECT status" \
 	" IN (" STORE_COUNTS_OPEN ") FROM items WHERE id = ?), 0))"
 #define TRACK_PARAMS 10
@@ -448,29 +454,39 @@ bulk_bind_log_any(sqlite3_stmt *st, int base, const void *l)
 	bulk_bind_log(st, base, l);
 }
 
+/* Count new rows of ids lo to hi (schema 18), per table. */
+typedef int (*bulk_count_fn)(struct store *, int64_t lo, int64_t hi);
+
 /*
- * Write the *n queued rows of one table: a full queue with the statement
- * of BULK_ROWS rows, a partial one row by row.
+ * Write the *n queued rows of one table, of ids first to first + *n - 1:
+ * a full queue with the statement of BULK_ROWS rows, a partial one row
+ * by row; then counted (items, tracks) with the counts of their ranges.
  */
 static int
 bulk_write(struct store_bulk *b, const void *rows, size_t size, size_t *n,
-    sqlite3_stmt *many, sqlite3_stmt *one, int params, bulk_bind_fn bind)
+    int64_t first, sqlite3_stmt *many, sqlite3_stmt *one, int params,
+    bulk_bind_fn bind, bulk_count_fn count)
 {
 	const char	*row = rows;
 	size_t		 i;
+	int		 rc = 0;
 
+	if (*n == 0)
+		return (0);
 	if (*n == BULK_ROWS) {
 		for (i = 0; i < BULK_ROWS; i++)
 			bind(many, (int)i * params, row + i * size);
-		if (bulk_rows(b, many, BULK_ROWS) != 0)
-			return (-1);
+		rc = bulk_rows(b, many, BULK_ROWS);
 	} else {
-		for (i = 0; i < *n; i++) {
+		for (i = 0; rc == 0 && i < *n; i++) {
 			bind(one, 0, row + i * size);
-			if (bulk_rows(b, one, 1) != 0)
-				return (-1);
+			rc = bulk_rows(b, one, 1);
 		}
 	}
+	if (rc == 0 && count != NULL)
+		rc = count(b->s, first, first + (int64_t)*n - 1);
+	if (rc != 0)
+		return (-1);
 	*n = 0;
 	return (0);
 }
@@ -480,24 +496,24 @@ static int
 bulk_write_items(struct store_bulk *b)
 {
 	return (bulk_write(b, b->items, sizeof b->items[0], &b->nitems,
-	    b->stmt[B_ITEM_N], b->stmt[B_ITEM_1], ITEM_PARAMS,
-	    bulk_bind_item_any));
+	    b->items[0].id, b->stmt[B_ITEM_N], b->stmt[B_ITEM_1], ITEM_PARAMS,
+	    bulk_bind_item_any, store_count_new_items));
 }
 
 static int
 bulk_write_tracks(struct store_bulk *b)
 {
 	return (bulk_write(b, b->tracks, sizeof b->tracks[0], &b->ntracks,
-	    b->stmt[B_TRACK_N], b->stmt[B_TRACK_1], TRACK_PARAMS,
-	    bulk_bind_track_any));
+	    b->tracks[0].id, b->stmt[B_TRACK_N], b->stmt[B_TRACK_1],
+	    TRACK_PARAMS, bulk_bind_track_any, store_count_new_tracks));
 }
 
 static int
 bulk_write_logs(struct store_bulk *b)
 {
 	return (bulk_write(b, b->logs, sizeof b->logs[0], &b->nlogs,
-	    b->stmt[B_LOG_N], b->stmt[B_LOG_1], LOG_PARAMS,
-	    bulk_bind_log_any));
+	    b->logs[0].id, b->stmt[B_LOG_N], b->stmt[B_LOG_1], LOG_PARAMS,
+	    bulk_bind_log_any, NULL));
 }
 
 /*

@@ -130,7 +130,7 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 17)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 18)
         # Schema 16: a project's own log entries have an index.
         self.assertEqual(H.db_query(db, "SELECT name FROM sqlite_master WHERE type = 'index'"
                                         " AND name = 'log_project'"), [("log_project",)])

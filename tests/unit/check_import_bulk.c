@@ -4,7 +4,9 @@
  * through the bulk path and one through item_add() item by item, and
  * after every step the stores must hold exactly the same rows -- projects,
  * items, prerequisites, progress notes, tracks (with their next action
- * times) and the action log -- with the same ids.  The scenarios mix new
+ * times and their items' open flags), the action log and the status
+ * counts (which the bulk path counts itself, schema 18) -- with the same
+ * ids.  The scenarios mix new
  * projects, new items in stored projects, updates of stored items,
  * prerequisites in the file and in the store (done and not), every mode,
  * time-limit unit and explicit deadline, the endings of the modes'
@@ -158,7 +160,7 @@ same_stores(const char *step)
 {
 	static const char *const tables[] = { "projects", "items", "prereqs",
 	    "progress_notes", "tracks", "log", "outbox", "outbox_items",
-	    "fired" };
+	    "fired", "counts" };
 	char	*a, *b, diff[4096];
 	size_t	 i;
 	int	 ntracks = 0;
