@@ -130,7 +130,7 @@ class Migration(H.E2ETestCase):
         H.wait_for(lambda: H.db_query(db, "SELECT status FROM outbox WHERE id = 2")
                    == [("sent",)], 20, "the delivery to be recorded")
 
-        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 18)
+        self.assertEqual(H.db_query(db, "PRAGMA user_version")[0][0], 19)
         # Schema 16: a project's own log entries have an index.
         self.assertEqual(H.db_query(db, "SELECT name FROM sqlite_master WHERE type = 'index'"
                                         " AND name = 'log_project'"), [("log_project",)])
@@ -139,10 +139,15 @@ class Migration(H.E2ETestCase):
         self.assertEqual(H.db_query(db, "SELECT count(*) FROM tracks t JOIN items i ON"
                                         " i.id = t.item_id WHERE t.item_open IS NOT"
                                         " (i.status IN ('accepted', 'suspended'))"), [(0,)])
-        # Schema 14: the track trigger of schema 13 as two.
+        # Schema 19: a track's stage change is counted by the store's
+        # updates (schema 14 had made the track trigger of 13 two).
         self.assertEqual(H.db_query(db, "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                                        " AND name LIKE 'counts_track_upd%' ORDER BY name"),
-                         [("counts_track_upd_new",), ("counts_track_upd_old",)])
+                                        " AND name LIKE 'counts_track_upd%' ORDER BY name"), [])
+        self.assertEqual(H.db_query(db, "SELECT key, n FROM counts WHERE what = 'stage' AND n <> 0"
+                                        " ORDER BY key"),
+                         H.db_query(db, "SELECT coalesce(t.stage_name, ''), count(*) FROM tracks t"
+                                        " WHERE t.kind = 'main' AND t.stage >= 0 AND t.item_open"
+                                        " GROUP BY 1 ORDER BY 1"))
         # Schema 13: the status counts equal the rows they count.
         self.assertEqual(H.db_query(db, "SELECT coalesce(sum(n), 0) FROM counts WHERE what = 'item' AND key = 'accepted'"),
                          H.db_query(db, "SELECT count(*) FROM items WHERE status = 'accepted'"))

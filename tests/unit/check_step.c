@@ -694,6 +694,60 @@ START_TEST(test_progress_restarts_the_stale_count)
 }
 END_TEST
 
+/* The stage counts (status, metrics) as the step moves tracks: kept by
+ * the store's track updates (schema 19), both the batched path of a
+ * storm (STORE_MANY tracks a statement) and the single rows after it. */
+struct stagecount {
+	char	 key[8][32];
+	int64_t	 n[8];
+	int	 len;
+};
+
+static void
+stagecount_cb(void *arg, const char *key, int64_t n)
+{
+	struct stagecount	*c = arg;
+
+	if (n == 0)
+		return;
+	ck_assert_int_lt(c->len, 8);
+	snprintf(c->key[c->len], sizeof c->key[c->len], "%s", key);
+	c->n[c->len++] = n;
+}
+
+/* The only stage with a count, and its count. */
+static int64_t
+stage_count(const char *stage)
+{
+	struct stagecount	 c;
+
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(store_count_stages(store, stagecount_cb, &c), 0);
+	ck_assert_int_eq(c.len, 1);
+	ck_assert_str_eq(c.key[0], stage);
+	return (c.n[0]);
+}
+
+START_TEST(test_stage_counts_follow_a_storm)
+{
+	char	 code[32];
+	int	 i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(code, sizeof code, "COUNT-%d", i);
+		add(code, i % 2 ? "科a" : "科b", DUE);
+	}
+	ck_assert_int_gt(step(at(DUE)), 0);
+	ck_assert_int_eq(stage_count("reminder"), 300);
+	ck_assert_int_gt(step(at(DUE) + HOUR), 0);	/* a repeat */
+	ck_assert_int_eq(stage_count("reminder"), 300);
+	ck_assert_int_gt(step(at(DUE) + DAY + 60), 0);
+	ck_assert_int_eq(stage_count("supervision"), 300);
+	ck_assert_int_gt(step(at(DUE) + 2 * DAY + 60), 0);
+	ck_assert_int_eq(stage_count("interview"), 300);
+}
+END_TEST
+
 static Suite *
 step_suite(void)
 {
@@ -706,6 +760,7 @@ step_suite(void)
 	tcase_add_test(tc, test_one_message_per_chat_and_stage);
 	tcase_add_test(tc, test_repeats);
 	tcase_add_test(tc, test_done_stops_the_ladder);
+	tcase_add_test(tc, test_stage_counts_follow_a_storm);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
