@@ -61,6 +61,7 @@ void		*xcalloc(size_t, size_t);
 void		*xreallocarray(void *, size_t, size_t);
 char		*xstrdup(const char *);
 void		 xthread_worker(const char *);
+void		 xthread_background(const char *);
 char		*xstrndup(const char *, size_t);
 int		 xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
 int		 xvasprintf(char **, const char *, va_list) PRINTFLIKE(2, 0);

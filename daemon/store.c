@@ -1241,7 +1241,13 @@ store_ckpt_main(void *arg)
 	struct timespec		 ts;
 	int			 partial = 0;
 
-	pthread_setname_np(pthread_self(), "checkpointer");
+	/*
+	 * Copying the log back can wait while the step or delivery want a
+	 * core: a storm's commit leaves tens of MB to copy just as its
+	 * messages go out (bench (b) delivered them in 0.18 s instead of
+	 * 0.26 on two cores with it at the lowest priority).
+	 */
+	xthread_background("checkpointer");
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		/*

@@ -117,3 +117,18 @@ xthread_worker(const char *name)
 	pthread_setname_np(pthread_self(), name);
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), XTHREAD_NICE);
 }
+
+/*
+ * The same for housekeeping that can always wait (the WAL checkpointer):
+ * the lowest priority, nice 19, so that it takes a core only when the
+ * loop, the step and everything else on the machine leave one free.
+ */
+#define XTHREAD_BACKGROUND_NICE	19
+
+void
+xthread_background(const char *name)
+{
+	pthread_setname_np(pthread_self(), name);
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
+	    XTHREAD_BACKGROUND_NICE);
+}
