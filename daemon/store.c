@@ -1566,12 +1566,11 @@ store_busy(struct store *s)
 	    (s->lastcode & 0xff) == SQLITE_LOCKED);
 }
 
-/* Run a statement expected to produce no rows. */
+/* Reset a statement whose last step answered rc: 0 if it ran to the end,
+ * -1 (the error kept and logged) if not. */
 static int
-store_done(struct store *s, sqlite3_stmt *st)
+store_finish(struct store *s, sqlite3_stmt *st, int rc)
 {
-	int	 rc = sqlite3_step(st);
-
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		store_failed(s);
@@ -1579,6 +1578,13 @@ store_done(struct store *s, sqlite3_stmt *st)
 		return (-1);
 	}
 	return (0);
+}
+
+/* Run a statement expected to produce no rows. */
+static int
+store_done(struct store *s, sqlite3_stmt *st)
+{
+	return (store_finish(s, st, sqlite3_step(st)));
 }
 
 /* Copy a text column, NULL stays NULL. */
@@ -2226,13 +2232,7 @@ store_stage_tally(struct store *s, sqlite3_stmt *st, int sign,
 		}
 		tl->v[i].n += sign * sqlite3_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_failed(s);
-		log_warnx("store: %s", s->lasterr);
-		return (-1);
-	}
-	return (0);
+	return (store_finish(s, st, rc));
 }
 
 /* Write a tally's differences to the counts (cannot abort: schema 17). */
